@@ -1,0 +1,100 @@
+using Federation.Contracts.V1;
+using Google.Protobuf;
+
+namespace Federation.Domain;
+
+/// <summary>
+/// Folds an object's signed events into its state. The same code runs at the origin
+/// before it appends and at every replica when it receives, so a replica refuses
+/// anything the origin itself would have refused: a forged or illegal event does not
+/// become state anywhere.
+/// </summary>
+public static class EventLog
+{
+    /// <summary>
+    /// Checks that <paramref name="signer"/> may write events for <paramref name="objectId"/>:
+    /// only the object's origin, which is named in the id.
+    /// </summary>
+    public static void CheckSigner(string objectId, string signer)
+    {
+        var origin = Identifiers.OriginOf(objectId);
+        if (origin != signer)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OriginAuthority,
+                $"Origin authority: only the origin node {Identifiers.Fingerprint(origin)} writes events for {objectId}; this one is signed by {Identifiers.Fingerprint(signer)}.");
+        }
+    }
+
+    /// <summary>
+    /// Applies one event to the current state (null before the first event) and returns
+    /// the new state, or throws a <see cref="RuleViolation"/> and leaves <paramref name="state"/> untouched.
+    /// </summary>
+    public static IMessage Apply(IMessage? state, EventPayload e)
+    {
+        CheckSigner(e.ObjectId, e.OriginNode);
+        if (!Identifiers.IsNodeId(e.ActorNode))
+        {
+            throw RuleViolation.Invalid("The event names no valid actor node.");
+        }
+        if (!Guid.TryParse(e.EventId, out _))
+        {
+            throw RuleViolation.Invalid("The event id is not a UUID.");
+        }
+        if (e.OccurredAt is null)
+        {
+            throw RuleViolation.Invalid("The event has no time.");
+        }
+        var body = e.Body ?? throw RuleViolation.Invalid("The event has no body.");
+        return e.ObjectKind switch
+        {
+            ObjectKind.Fight => Fights.Apply(CheckState<FightState>(state, e, s => s.LastSequence), e, body),
+            ObjectKind.CallOut => CallOuts.Apply(CheckState<CallOutState>(state, e, s => s.LastSequence), e, body),
+            _ => throw RuleViolation.Invalid($"Unknown object kind {e.ObjectKind}."),
+        };
+    }
+
+    private static T? CheckState<T>(IMessage? state, EventPayload e, Func<T, ulong> lastSequence) where T : class, IMessage<T>
+    {
+        if (state is not null and not T)
+        {
+            throw RuleViolation.Invalid($"{e.ObjectId} is not a {e.ObjectKind}.");
+        }
+        var typed = (T?)state;
+        var last = typed is null ? 0 : lastSequence(typed);
+        if (e.Sequence != last + 1)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence,
+                $"Event {e.Sequence} of {e.ObjectId} does not follow {last}.");
+        }
+        // Fold onto a copy so a refusal halfway through leaves the caller's state as it was.
+        return typed?.Clone();
+    }
+
+    internal static void RequireOrigin(EventPayload e, string rule, string what)
+    {
+        if (e.ActorNode != e.OriginNode)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, rule, $"{Capitalise(rule)}: only the initiating network {what}.");
+        }
+    }
+
+    internal static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+}
+
+/// <summary>Who receives an object's events.</summary>
+public static class Audience
+{
+    /// <summary>
+    /// A call-out goes to its recipients; a fight to the networks invited to it or
+    /// committed to it. A draft goes nowhere: it is local until its terms are frozen.
+    /// </summary>
+    public static IReadOnlyCollection<string> Of(IMessage? state) => state switch
+    {
+        CallOutState c => c.Recipients,
+        FightState { Status: FightStatus.Draft } => [],
+        FightState f => f.Participants
+            .Where(p => p.State is ParticipantState.Invited or ParticipantState.Committed)
+            .Select(p => p.Network).ToArray(),
+        _ => [],
+    };
+}

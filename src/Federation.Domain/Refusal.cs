@@ -1,0 +1,41 @@
+namespace Federation.Domain;
+
+/// <summary>Why a rule refused something; the node maps each to a gRPC status.</summary>
+public enum RefusalKind
+{
+    /// <summary>The input itself is malformed or incomplete.</summary>
+    InvalidArgument,
+    /// <summary>The input is well formed but the object's state does not allow it.</summary>
+    FailedPrecondition,
+    /// <summary>The actor is not the one the rule allows.</summary>
+    PermissionDenied,
+    /// <summary>The object does not exist here.</summary>
+    NotFound,
+}
+
+/// <summary>
+/// A rule said no. <see cref="Rule"/> names the rule so a person reading the error
+/// knows which principle they ran into, not just that something failed.
+/// </summary>
+public sealed class RuleViolation(RefusalKind kind, string rule, string message) : Exception(message)
+{
+    public RefusalKind Kind { get; } = kind;
+    public string Rule { get; } = rule;
+
+    public static RuleViolation Invalid(string message) => new(RefusalKind.InvalidArgument, "valid input", message);
+    public static RuleViolation NotFound(string message) => new(RefusalKind.NotFound, "known object", message);
+}
+
+/// <summary>The names of the rules, as users see them in refusals.</summary>
+public static class Rules
+{
+    public const string OriginAuthority = "origin authority";
+    public const string Sequence = "sequence order";
+    public const string TermsFirst = "terms first";
+    public const string TakeItOrLeaveIt = "take it or leave it";
+    public const string InUntilTheEnd = "in until the end";
+    public const string OneVoice = "one voice";
+    public const string SharedOutcome = "shared outcome";
+    public const string Recipients = "call-out recipients";
+    public const string CallOutOpen = "call-out open";
+}

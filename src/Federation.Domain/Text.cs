@@ -1,0 +1,36 @@
+namespace Federation.Domain;
+
+/// <summary>Checks on free text coming from people and peers.</summary>
+public static class Text
+{
+    public const int ShortMax = 200;
+    public const int LongMax = 20_000;
+
+    /// <summary>
+    /// Refuses over-long text and control characters (other than line breaks and tabs):
+    /// they have no business in a demand letter and are a common way to smuggle
+    /// terminal escapes into an operator's log or console.
+    /// </summary>
+    public static void Check(string field, string? value, int max, bool required = false)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required)
+            {
+                throw RuleViolation.Invalid($"{field} is required.");
+            }
+            return;
+        }
+        if (value.Length > max)
+        {
+            throw RuleViolation.Invalid($"{field} is {value.Length} characters long; the limit is {max}.");
+        }
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
+            {
+                throw RuleViolation.Invalid($"{field} contains a control character (U+{(int)c:X4}); remove it and try again.");
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace Federation.Node.Delivery;
+
+/// <summary>Bus message: deliver what is pending for one peer. A doorbell, not the data: the rows stay in the outbox.</summary>
+public sealed record DeliverToPeer(string PeerId);
+
+/// <summary>Bus message: fetch an object's missing events from its origin.</summary>
+public sealed record BackfillObject(string ObjectId);

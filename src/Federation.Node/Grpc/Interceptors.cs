@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using System.Text;
+using Federation.Domain;
+using Federation.Node.Hosting;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Federation.Node.Grpc;
+
+/// <summary>
+/// Maps domain refusals and unreadable input to gRPC statuses with the rule's own
+/// message, so every "no" a person sees says why. Unexpected failures are logged
+/// (without message bodies) and returned as INTERNAL without details.
+/// </summary>
+public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (RuleViolation v)
+        {
+            var status = new Status(v.Kind switch
+            {
+                RefusalKind.InvalidArgument => StatusCode.InvalidArgument,
+                RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
+                RefusalKind.NotFound => StatusCode.NotFound,
+                _ => StatusCode.FailedPrecondition,
+            }, v.Message);
+            throw new RpcException(status, new Metadata { { "x-fed-rule", v.Rule } });
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "Part of the request is not readable protobuf."));
+        }
+        catch (RpcException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Unexpected failure in {Method}", context.Method);
+            throw new RpcException(new Status(StatusCode.Internal, "The node failed unexpectedly; its operator can find the cause in the node's log."));
+        }
+    }
+}
+
+/// <summary>
+/// Every delegate-service call must carry the operator's bearer token. The token is
+/// created on first start in the data folder, readable only by the node's user.
+/// </summary>
+public sealed class DelegateAuthInterceptor(OperatorToken token) : Interceptor
+{
+    private const string DelegatePrefix = "/federation.v1.DelegateService/";
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (context.Method.StartsWith(DelegatePrefix, StringComparison.Ordinal))
+        {
+            var header = context.RequestHeaders.GetValue("authorization");
+            if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal))
+            {
+                throw new RpcException(new Status(StatusCode.Unauthenticated,
+                    "Delegate calls need 'authorization: Bearer <token>'. The operator token is in the node's data folder (operator.token)."));
+            }
+            if (!token.Matches(header["Bearer ".Length..].Trim()))
+            {
+                throw new RpcException(new Status(StatusCode.Unauthenticated, "That token is not valid for this node."));
+            }
+        }
+        return continuation(request, context);
+    }
+}
+
+/// <summary>The operator's token: kept in the data folder, compared in constant time.</summary>
+public sealed class OperatorToken
+{
+    private readonly byte[] _hash;
+
+    public OperatorToken(Microsoft.Extensions.Options.IOptions<NodeOptions> options)
+    {
+        var dir = options.Value.ResolvedDataDir;
+        Directory.CreateDirectory(dir);
+        Path = System.IO.Path.Combine(dir, "operator.token");
+        if (!File.Exists(Path))
+        {
+            var tmp = Path + ".tmp";
+            File.WriteAllText(tmp, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)) + "\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            File.Move(tmp, Path);
+        }
+        _hash = SHA256.HashData(Encoding.UTF8.GetBytes(File.ReadAllText(Path).Trim()));
+    }
+
+    public string Path { get; }
+
+    public bool Matches(string presented) =>
+        CryptographicOperations.FixedTimeEquals(_hash, SHA256.HashData(Encoding.UTF8.GetBytes(presented)));
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text;
+using Federation.Domain;
+using Federation.Node.Application;
+using Federation.Node.Delivery;
+using Federation.Node.Identity;
+using Federation.Node.Storage;
+using Grpc.Core;
+
+namespace Federation.Node.Grpc;
+
+/// <summary>
+/// Establishes which peer is calling: the caller names itself and signs the method,
+/// the time and both node ids with its key. A node accepts nothing from a node its
+/// operator has not added.
+/// </summary>
+public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity)
+{
+    public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
+
+    public PeerRecord Authenticate(ServerCallContext context)
+    {
+        var caller = context.RequestHeaders.GetValue(PeerClients.NodeHeader) ?? "";
+        var ts = context.RequestHeaders.GetValue(PeerClients.TimeHeader) ?? "";
+        var sig = context.RequestHeaders.GetValue(PeerClients.SignatureHeader) ?? "";
+        if (!Identifiers.IsNodeId(caller) || ts.Length == 0 || sig.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                "Peer calls must name the calling node and sign the call (x-fed-node, x-fed-ts, x-fed-sig)."));
+        }
+        var peer = store.GetPeer(caller);
+        if (peer is null || peer.State != PeerDirectory.Active || !keys.Knows(caller))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
+        }
+        if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            || (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
+        }
+        byte[] signature;
+        try
+        {
+            signature = Convert.FromBase64String(sig);
+        }
+        catch (FormatException)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The call signature is not base64."));
+        }
+        var signed = Encoding.UTF8.GetBytes(PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId));
+        if (!keys.Verify(caller, signed, signature))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
+        }
+        return peer;
+    }
+}

@@ -1,0 +1,116 @@
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Federation.Node.Hosting;
+using Federation.Node.Identity;
+using Federation.Node.Log;
+using Federation.Node.Storage;
+using Google.Protobuf;
+using Grpc.Core;
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Grpc;
+
+/// <summary>Node ↔ node: deliver, submit, fetch, identify.</summary>
+public sealed class PeerGrpcService(
+    NodeIdentity identity,
+    IOptions<NodeOptions> options,
+    PeerAuthenticator auth,
+    PeerKeys keys,
+    SqliteStore store,
+    ReplicaLog replica,
+    OriginLog origin,
+    IBus bus) : PeerService.PeerServiceBase
+{
+    public const int MaxBatch = 1000;
+    public const int MaxFetch = 500;
+
+    public override Task<IdentifyResponse> Identify(IdentifyRequest request, ServerCallContext context) =>
+        Task.FromResult(new IdentifyResponse
+        {
+            NodeId = identity.NodeId,
+            Name = options.Value.Name,
+            PublicKey = ByteString.CopyFrom(identity.PublicKey),
+            Fingerprint = identity.Fingerprint,
+        });
+
+    public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
+    {
+        auth.Authenticate(context);
+        if (request.Envelopes.Count > MaxBatch)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds at most {MaxBatch} envelopes; this one has {request.Envelopes.Count}."));
+        }
+        // Verify everything before touching the database: a bad envelope refuses the whole batch.
+        var verified = request.Envelopes.Select(e => Envelopes.Verify(e, keys)).ToList();
+        var result = await replica.ReceiveAsync(verified, context.CancellationToken);
+        foreach (var objectId in result.Gaps)
+        {
+            await bus.Publish(new BackfillObject(objectId), context.CancellationToken);
+        }
+        return new DeliverResponse { Applied = (uint)result.Applied, Duplicates = (uint)result.Duplicates, Held = (uint)result.Held };
+    }
+
+    public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
+        if (signed.KeyId != caller.NodeId || !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The submission is not signed by the calling node's pinned key."));
+        }
+        SubmissionPayload submission;
+        try
+        {
+            submission = SubmissionPayload.Parser.ParseFrom(signed.Payload);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The signed submission is not readable."));
+        }
+        if (submission.SubmitterNode != caller.NodeId || !Guid.TryParse(submission.SubmissionId, out _))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
+        }
+        var stored = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin) ? store.GetObject(submission.ObjectId) : null;
+        if (stored is null || stored.LastSequence == 0)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here."));
+        }
+        if (objectOrigin != identity.NodeId)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "This node is not the origin of that object; submit to its origin."));
+        }
+        Func<IMessage?, IReadOnlyList<EventBody>> decide = stored.Kind switch
+        {
+            ObjectKind.Fight => _ => [Fights.FromSubmission(submission)],
+            ObjectKind.CallOut => _ => [CallOuts.FromSubmission(submission)],
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "Unknown object kind.")),
+        };
+        var result = await origin.AppendAsync(submission.ObjectId, stored.Kind, caller.NodeId, decide, submission.SubmissionId, context.CancellationToken);
+        return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
+    }
+
+    public override Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)
+    {
+        var caller = auth.Authenticate(context);
+        if (!Identifiers.TryOriginOf(request.ObjectId, out var objectOrigin))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "That is not an object id."));
+        }
+        var stored = store.GetObject(request.ObjectId);
+        if (stored is null || stored.LastSequence == 0 || objectOrigin != identity.NodeId)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"This node is not the origin of {request.ObjectId}."));
+        }
+        if (!Audience.Of(StateCodec.Parse(stored.Kind, stored.State)).Contains(caller.NodeId))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "Your node is not among the networks this object is shared with."));
+        }
+        var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
+        var response = new FetchEventsResponse { LastSequence = stored.LastSequence };
+        response.Envelopes.AddRange(store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build));
+        return Task.FromResult(response);
+    }
+}

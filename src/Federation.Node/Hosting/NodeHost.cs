@@ -1,0 +1,124 @@
+using Federation.Node.Application;
+using Federation.Node.Delivery;
+using Federation.Node.Grpc;
+using Federation.Node.Identity;
+using Federation.Node.Log;
+using Federation.Node.Storage;
+using MassTransit;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Hosting;
+
+/// <summary>Builds a node: one process, gRPC on Kestrel, SQLite, MassTransit's in-memory bus.</summary>
+public static class NodeHost
+{
+    private static readonly Dictionary<string, string> Switches = new()
+    {
+        ["--name"] = "Node:Name",
+        ["--port"] = "Node:Port",
+        ["--host"] = "Node:Host",
+        ["--data"] = "Node:DataDir",
+        ["--public-address"] = "Node:PublicAddress",
+    };
+
+    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddEnvironmentVariables("FEDERATION_");
+        builder.Configuration.AddCommandLine(args, Switches);
+        builder.Services.Configure<NodeOptions>(builder.Configuration.GetSection("Node"));
+        if (configure is not null)
+        {
+            builder.Services.PostConfigure(configure);
+        }
+        var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
+        configure?.Invoke(options);
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // gRPC over cleartext HTTP/2 on loopback for development; see README "Security".
+            k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+        });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("MassTransit", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(sp => NodeIdentity.LoadOrCreate(Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
+        services.AddSingleton<SqliteStore>();
+        services.AddSingleton<PeerKeys>();
+        services.AddSingleton<OperatorToken>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<PeerClients>();
+        services.AddSingleton<OriginLog>();
+        services.AddSingleton<ReplicaLog>();
+        services.AddSingleton<PeerDirectory>();
+        services.AddSingleton<PeerAuthenticator>();
+        services.AddSingleton<CallOutCommands>();
+        services.AddSingleton<FightCommands>();
+        services.AddSingleton<PeerDelivery>();
+        services.AddSingleton<Backfill>();
+        services.AddHostedService<Dispatcher>();
+
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = 16 * 1024 * 1024;
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.Interceptors.Add<DelegateAuthInterceptor>();
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck("database", () =>
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+
+        services.AddMassTransit(x =>
+        {
+            x.AddConsumer<DeliverToPeerConsumer>();
+            x.AddConsumer<BackfillObjectConsumer>();
+            // The in-memory transport may lose messages on a crash; nothing is lost
+            // because the outbox rows are in the database and the dispatcher re-finds them.
+            x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<PeerGrpcService>();
+        app.MapGrpcService<DelegateGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+
+        // Open the store and pin keys before serving, so the first call sees a ready node.
+        app.Services.GetRequiredService<SqliteStore>();
+        app.Services.GetRequiredService<OperatorToken>();
+        app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
+        // Lets `solnet --data <folder>` find the node without being told its address.
+        File.WriteAllText(Path.Combine(options.ResolvedDataDir, "address"), options.ResolvedPublicAddress + "\n");
+        return app;
+    }
+
+    /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
+    public static string Banner(WebApplication app)
+    {
+        var o = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        var id = app.Services.GetRequiredService<NodeIdentity>();
+        var token = app.Services.GetRequiredService<OperatorToken>();
+        var store = app.Services.GetRequiredService<SqliteStore>();
+        return $"""
+
+            Node '{o.Name}' is running.
+              gRPC address:   {o.ResolvedPublicAddress}
+              fingerprint:    {id.Fingerprint}
+              data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
+              database:       {store.Path}
+              operator token: {token.Path}
+            Another node's operator adds this one with:
+              solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
+
+            """;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Federation.Node.Hosting;
+
+/// <summary>Settings of one node: from the command line (--name, --port, --data) or "Node:*" configuration.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>A human name for the network, shown to peers.</summary>
+    public string Name { get; set; } = "node";
+
+    /// <summary>Interface to listen on. Loopback by default: exposing a node is a deliberate act.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 5000;
+
+    /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
+    public string DataDir { get; set; } = "";
+
+    /// <summary>The address peers use to reach this node; defaults to http://Host:Port.</summary>
+    public string PublicAddress { get; set; } = "";
+
+    /// <summary>Most envelopes sent to one peer in one call.</summary>
+    public int DeliveryBatchSize { get; set; } = 200;
+
+    /// <summary>Deadline for each call to a peer.</summary>
+    public TimeSpan PeerCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry delay after a failed delivery; it doubles on each failure up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the dispatcher looks for due work even when nothing has signalled it.</summary>
+    public TimeSpan DispatchInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
+
+    public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');
+}

@@ -1,0 +1,124 @@
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Federation.Node.Identity;
+using Federation.Node.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Node.Log;
+
+/// <summary>The result of an append: the new state, and whether it was a replay of a recorded submission.</summary>
+public sealed record AppendResult(IMessage State, ulong LastSequence, bool Duplicate);
+
+/// <summary>
+/// The one write path for objects this node originates: load the state, let the
+/// domain decide, then — in one transaction — store the signed events, the new state
+/// and an outbox row for every network that must receive them.
+/// </summary>
+public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSignal signal)
+{
+    public async Task<AppendResult> AppendAsync(
+        string objectId,
+        ObjectKind kind,
+        string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide,
+        string? submissionId = null,
+        CancellationToken ct = default)
+    {
+        var result = await store.WriteAsync(tx =>
+        {
+            if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
+            {
+                var current = tx.GetObject(objectId)!;
+                return new AppendResult(StateCodec.Parse(current.Kind, current.State), seen, Duplicate: true);
+            }
+            var stored = tx.GetObject(objectId);
+            if (stored is not null && stored.Kind != kind)
+            {
+                throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");
+            }
+            var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+            var bodies = decide(state);
+
+            // A draft is local working state, not part of the log: the log starts when it opens.
+            var logState = state is FightState { Status: FightStatus.Draft } ? null : state;
+            var before = Audience.Of(logState);
+            var firstNew = (stored?.LastSequence ?? 0) + 1;
+            var sequence = stored?.LastSequence ?? 0;
+            var events = new List<StoredEvent>();
+            foreach (var body in bodies)
+            {
+                var payload = new EventPayload
+                {
+                    EventId = Guid.NewGuid().ToString(),
+                    ObjectId = objectId,
+                    ObjectKind = kind,
+                    Sequence = ++sequence,
+                    OriginNode = identity.NodeId,
+                    ActorNode = actor,
+                    OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                    Body = body,
+                };
+                logState = EventLog.Apply(logState, payload);
+                var bytes = payload.ToByteArray();
+                var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
+                tx.InsertEvent(stored1);
+                events.Add(stored1);
+            }
+            var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
+            tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
+
+            var after = Audience.Of(newState);
+            foreach (var peer in before.Union(after))
+            {
+                // A network that joins the audience now also needs the log so far.
+                var from = before.Contains(peer) ? firstNew : 1;
+                for (var s = from; s <= sequence; s++)
+                {
+                    tx.Enqueue(peer, OutboxKind.Event, objectId, s, body: null);
+                }
+            }
+            if (submissionId is not null)
+            {
+                tx.RecordSubmission(submissionId, objectId, sequence);
+            }
+            return new AppendResult(newState, sequence, Duplicate: false);
+        }, ct);
+        signal.Poke();
+        return result;
+    }
+
+    /// <summary>Saves a draft fight: local working state, never federated, no events.</summary>
+    public Task<FightState> SaveDraftAsync(string fightId, Func<FightState?, FightState> edit, CancellationToken ct = default) =>
+        store.WriteAsync(tx =>
+        {
+            var stored = tx.GetObject(fightId);
+            var current = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State) as FightState
+                ?? throw RuleViolation.NotFound($"{fightId} is not a fight.");
+            var draft = edit(current);
+            tx.PutObject(new StoredObject(fightId, ObjectKind.Fight, identity.NodeId, 0, draft.ToByteArray()));
+            return draft;
+        }, ct);
+
+    /// <summary>Queues a signed submission for the origin of an object, in the outbox like everything else.</summary>
+    public async Task<SubmissionReceipt> SubmitAsync(string objectId, SubmissionPayload submission, CancellationToken ct = default)
+    {
+        var origin = Identifiers.OriginOf(objectId);
+        submission.SubmissionId = Guid.NewGuid().ToString();
+        submission.ObjectId = objectId;
+        submission.SubmitterNode = identity.NodeId;
+        submission.SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        var bytes = submission.ToByteString();
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId };
+        await store.WriteAsync(tx =>
+        {
+            tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());
+            return true;
+        }, ct);
+        signal.Poke();
+        return new SubmissionReceipt { SubmissionId = submission.SubmissionId, OriginNode = origin };
+    }
+
+    private static string Describe(ObjectKind kind) => kind == ObjectKind.CallOut ? "call-out" : "fight";
+}

@@ -1,0 +1,81 @@
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Identity;
+using Federation.Node.Storage;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Federation.Node.Log;
+
+public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadOnlyList<string> Gaps);
+
+/// <summary>
+/// The one write path for events from other origins: applied in sequence order,
+/// exactly once. An event ahead of a gap is held until the gap is filled from the
+/// origin; a replayed event changes nothing.
+/// </summary>
+public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKeys keys)
+{
+    /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
+    public Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default) =>
+        store.WriteAsync(tx =>
+        {
+            int applied = 0, duplicates = 0, held = 0;
+            var gaps = new HashSet<string>();
+            foreach (var v in batch)
+            {
+                var e = v.Payload;
+                if (e.OriginNode == identity.NodeId)
+                {
+                    throw new RpcException(new Status(StatusCode.PermissionDenied,
+                        $"Event {e.EventId} is for {e.ObjectId}, which this node originates; it accepts no copies of its own log."));
+                }
+                var stored = tx.GetObject(e.ObjectId);
+                var last = stored?.LastSequence ?? 0;
+                if (e.Sequence <= last)
+                {
+                    if (tx.GetEventId(e.ObjectId, e.Sequence) != e.EventId)
+                    {
+                        // Two different signed events with one sequence number: the origin
+                        // contradicts itself. Keep the first; tell the sender plainly.
+                        throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                            $"Event {e.Sequence} of {e.ObjectId} conflicts with the event already recorded at that position."));
+                    }
+                    duplicates++;
+                }
+                else if (e.Sequence == last + 1)
+                {
+                    applied += ApplyWithHeld(tx, stored, v);
+                    gaps.Remove(e.ObjectId);
+                }
+                else
+                {
+                    tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
+                    held++;
+                    gaps.Add(e.ObjectId);
+                }
+            }
+            return new ReceiveResult(applied, duplicates, held, gaps.ToArray());
+        }, ct);
+
+    private int ApplyWithHeld(StoreTransaction tx, StoredObject? stored, VerifiedEvent first)
+    {
+        var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+        var count = 0;
+        var next = first;
+        while (next is not null)
+        {
+            var e = next.Payload;
+            state = EventLog.Apply(state, e);
+            tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray()));
+            count++;
+            var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
+            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys);
+            if (next is null)
+            {
+                tx.PutObject(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray()));
+            }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,30 @@
+using Federation.Contracts.V1;
+
+namespace Federation.Node.Storage;
+
+public sealed record PeerRecord(string NodeId, string Name, string Address, byte[] PublicKey, string State, DateTimeOffset AddedAt);
+
+public sealed record StoredObject(string ObjectId, ObjectKind Kind, string Origin, ulong LastSequence, byte[] State);
+
+/// <summary>An event as stored: the origin's signed bytes, never re-serialised.</summary>
+public sealed record StoredEvent(string ObjectId, ObjectKind Kind, ulong Sequence, string EventId, byte[] Payload, byte[] Signature);
+
+public enum OutboxKind
+{
+    Event = 1,
+    Submission = 2,
+}
+
+public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body);
+
+public sealed record PeerDeliveryState(string PeerId, long DeliveredId, long Pending, int Attempts, DateTimeOffset? FailingSince, string? LastError, DateTimeOffset NextAttemptAt);
+
+public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt);
+
+/// <summary>Everything one origin append writes, in one transaction.</summary>
+public sealed record OriginCommit(
+    StoredObject Object,
+    ulong ExpectedLastSequence,
+    IReadOnlyList<StoredEvent> Events,
+    IReadOnlyList<(string PeerId, string ObjectId, ulong Sequence)> Outbox,
+    string? SubmissionId);

@@ -1,0 +1,233 @@
+using Federation.Contracts.V1;
+using Federation.Node.Hosting;
+using Federation.Node.Log;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Storage;
+
+/// <summary>
+/// The node's database: the source of truth. Every write goes through
+/// <see cref="WriteAsync{T}"/>, one transaction at a time, so a state change and the
+/// outbox rows it must send commit together or not at all.
+/// </summary>
+public sealed class SqliteStore : IDisposable
+{
+    private readonly string _connectionString;
+    // SQLite has one writer; queueing writers here avoids SQLITE_BUSY retries.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public SqliteStore(IOptions<NodeOptions> options)
+    {
+        var dir = options.Value.ResolvedDataDir;
+        Directory.CreateDirectory(dir);
+        Path = System.IO.Path.Combine(dir, "node.db");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        using var c = Open();
+        Schema.Migrate(c);
+    }
+
+    public string Path { get; }
+
+    internal SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        using var cmd = c.CreateCommand();
+        // FULL: a commit is on disk before we acknowledge it to anyone.
+        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+        cmd.ExecuteNonQuery();
+        return c;
+    }
+
+    public async Task<T> WriteAsync<T>(Func<StoreTransaction, T> work, CancellationToken ct = default)
+    {
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            using var c = Open();
+            using var tx = c.BeginTransaction();
+            var result = work(new StoreTransaction(c, tx));
+            tx.Commit();
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    // ---- Reads ---------------------------------------------------------------------
+
+    public StoredObject? GetObject(string objectId)
+    {
+        using var c = Open();
+        return new StoreTransaction(c, null).GetObject(objectId);
+    }
+
+    public IReadOnlyList<StoredObject> ListObjects(ObjectKind kind)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT object_id, kind, origin, last_seq, state FROM objects WHERE kind = $k ORDER BY updated_at DESC";
+        cmd.Parameters.AddWithValue("$k", (int)kind);
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredObject>();
+        while (r.Read())
+        {
+            list.Add(StoreTransaction.ReadObject(r));
+        }
+        return list;
+    }
+
+    public IReadOnlyList<StoredEvent> LoadEvents(string objectId, ulong afterSequence, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT object_id, kind, seq, event_id, payload, signature FROM events WHERE object_id = $o AND seq > $s ORDER BY seq LIMIT $l";
+        cmd.Parameters.AddWithValue("$o", objectId);
+        cmd.Parameters.AddWithValue("$s", (long)afterSequence);
+        cmd.Parameters.AddWithValue("$l", limit);
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredEvent>();
+        while (r.Read())
+        {
+            list.Add(new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), (byte[])r[4], (byte[])r[5]));
+        }
+        return list;
+    }
+
+    public PeerRecord? GetPeer(string nodeId) => ListPeers().FirstOrDefault(p => p.NodeId == nodeId);
+
+    public IReadOnlyList<PeerRecord> ListPeers()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at";
+        using var r = cmd.ExecuteReader();
+        var list = new List<PeerRecord>();
+        while (r.Read())
+        {
+            list.Add(new PeerRecord(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r[3], r.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5))));
+        }
+        return list;
+    }
+
+    /// <summary>Objects with events held behind a gap: they need a backfill from their origin.</summary>
+    public IReadOnlyList<string> ObjectsWithHeldEvents()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT object_id FROM held_events";
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+        return list;
+    }
+
+    /// <summary>Peers with undelivered outbox rows whose retry time has come and that no one holds a lease on.</summary>
+    public IReadOnlyList<string> DuePeers(DateTimeOffset now)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT o.peer_id FROM outbox o
+            LEFT JOIN peer_delivery d ON d.peer_id = o.peer_id
+            WHERE o.id > COALESCE(d.delivered_id, 0)
+              AND COALESCE(d.next_attempt_at, 0) <= $now
+              AND COALESCE(d.lease_until, 0) <= $now
+            GROUP BY o.peer_id
+            """;
+        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read())
+        {
+            list.Add(r.GetString(0));
+        }
+        return list;
+    }
+
+    /// <summary>The next items for a peer after its cursor, oldest first; event bodies are read from the log.</summary>
+    public IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT o.id, o.kind, o.object_id, o.seq, o.body, e.event_id, e.payload, e.signature, e.kind
+            FROM outbox o
+            LEFT JOIN events e ON o.kind = 1 AND e.object_id = o.object_id AND e.seq = o.seq
+            WHERE o.peer_id = $p AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = $p), 0)
+            ORDER BY o.id LIMIT $l
+            """;
+        cmd.Parameters.AddWithValue("$p", peerId);
+        cmd.Parameters.AddWithValue("$l", limit);
+        using var r = cmd.ExecuteReader();
+        var list = new List<OutboxItem>();
+        while (r.Read())
+        {
+            var kind = (OutboxKind)r.GetInt32(1);
+            byte[] body = kind == OutboxKind.Event
+                ? Envelopes.Build(new StoredEvent(r.GetString(2), (ObjectKind)r.GetInt32(8), (ulong)r.GetInt64(3), r.GetString(5), (byte[])r[6], (byte[])r[7])).ToByteArray()
+                : (byte[])r[4];
+            list.Add(new OutboxItem(r.GetInt64(0), peerId, kind, r.GetString(2), (ulong)r.GetInt64(3), body));
+        }
+        return list;
+    }
+
+    public IReadOnlyList<PeerDeliveryState> DeliveryStates()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT p.node_id, COALESCE(d.delivered_id, 0),
+                   (SELECT COUNT(*) FROM outbox o WHERE o.peer_id = p.node_id AND o.id > COALESCE(d.delivered_id, 0)),
+                   COALESCE(d.attempts, 0), d.failing_since, d.last_error, COALESCE(d.next_attempt_at, 0)
+            FROM peers p LEFT JOIN peer_delivery d ON d.peer_id = p.node_id
+            """;
+        using var r = cmd.ExecuteReader();
+        var list = new List<PeerDeliveryState>();
+        while (r.Read())
+        {
+            list.Add(new PeerDeliveryState(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt32(3),
+                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+                r.IsDBNull(5) ? null : r.GetString(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))));
+        }
+        return list;
+    }
+
+    public IReadOnlyList<DeadLetter> ListDeadLetters()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, peer_id, kind, object_id, seq, status, error, parked_at FROM dead_letters ORDER BY id";
+        using var r = cmd.ExecuteReader();
+        var list = new List<DeadLetter>();
+        while (r.Read())
+        {
+            list.Add(new DeadLetter(r.GetInt64(0), r.GetString(1), (OutboxKind)r.GetInt32(2), r.GetString(3), (ulong)r.GetInt64(4),
+                r.GetString(5), r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7))));
+        }
+        return list;
+    }
+
+    /// <summary>Counts rows in a table; for tests and diagnostics.</summary>
+    public long Count(string table)
+    {
+        if (!table.All(ch => char.IsAsciiLetterLower(ch) || ch == '_'))
+        {
+            throw new ArgumentException("Not a table name.", nameof(table));
+        }
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public void Dispose() => _writeLock.Dispose();
+}
