@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using Federation.Contracts.V1;
+using Federation.Node.Delivery;
+using Federation.Node.Hosting;
+using Federation.Node.Identity;
+using Federation.Node.Storage;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Node.Tests;
+
+/// <summary>
+/// A real node on a real Kestrel loopback port with its own data folder. It can be
+/// stopped and started again on the same folder and port, as an operator would.
+/// </summary>
+public sealed class TestNode : IAsyncDisposable
+{
+    private WebApplication? _app;
+    private GrpcChannel? _channel;
+
+    private TestNode(string name, string dataDir, int port)
+    {
+        Name = name;
+        DataDir = dataDir;
+        Port = port;
+    }
+
+    public string Name { get; }
+    public string DataDir { get; }
+    public int Port { get; }
+    public string Address => $"http://127.0.0.1:{Port}";
+    public bool Running => _app is not null;
+
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException($"{Name} is stopped.");
+    public NodeIdentity Identity => Services.GetRequiredService<NodeIdentity>();
+    /// <summary>Known while stopped too: the key lives in the data folder.</summary>
+    public string NodeId { get; private set; } = "";
+    public SqliteStore Store => Services.GetRequiredService<SqliteStore>();
+
+    public DelegateService.DelegateServiceClient Delegate { get; private set; } = null!;
+    public PeerService.PeerServiceClient Peer { get; private set; } = null!;
+    public Metadata Auth { get; private set; } = null!;
+
+    public static async Task<TestNode> StartAsync(string name)
+    {
+        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort());
+        await node.StartAgainAsync();
+        return node;
+    }
+
+    public async Task StartAgainAsync()
+    {
+        _app = NodeHost.Build(["--name", Name, "--port", Port.ToString(), "--data", DataDir], o =>
+        {
+            // Quick retries so tests of failure and recovery finish in seconds.
+            o.DispatchInterval = TimeSpan.FromMilliseconds(200);
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(1);
+            o.PeerCallTimeout = TimeSpan.FromSeconds(5);
+        });
+        await _app.StartAsync();
+        NodeId = Identity.NodeId;
+        _channel = GrpcChannel.ForAddress(Address);
+        Delegate = new DelegateService.DelegateServiceClient(_channel);
+        Peer = new PeerService.PeerServiceClient(_channel);
+        Auth = new Metadata { { "authorization", "Bearer " + File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim() } };
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is null)
+        {
+            return;
+        }
+        _channel?.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+    }
+
+    /// <summary>Call options that authenticate this node to <paramref name="callee"/> as a peer.</summary>
+    public CallOptions AsPeerOf(TestNode callee, string method) =>
+        Services.GetRequiredService<PeerClients>().Options(callee.NodeId, method, CancellationToken.None);
+
+    public async Task AddPeerAsync(TestNode other) =>
+        await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Identity.Fingerprint }, Auth);
+
+    /// <summary>Both operators add each other: peering is mutual.</summary>
+    public static async Task PeerAsync(params TestNode[] nodes)
+    {
+        foreach (var a in nodes)
+        {
+            foreach (var b in nodes.Where(b => b != a))
+            {
+                await a.AddPeerAsync(b);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on a slow file system is not worth failing a test over.
+        }
+    }
+}
+
+public static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the timeout.</summary>
+    public static async Task TrueAsync(Func<bool> condition, string what, int seconds = 20)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < until)
+        {
+            try
+            {
+                if (condition())
+                {
+                    return;
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                // not there yet
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"Timed out after {seconds}s waiting for: {what}");
+    }
+}
+
+/// <summary>Sample content for tests.</summary>
+public static class Samples
+{
+    public static CallOutContent CallOut(string title = "Picket the Leeds branch") => new()
+    {
+        Title = title,
+        Target = new Target { Name = "Bistro Co", ParentCompany = "Bistro Holdings" },
+        DemandSummary = "Pay the £2,400 in stolen wages",
+        Places = { new Place { City = "Leeds", Address = "1 High St" } },
+        ActionTypes = { ActionType.Picket },
+    };
+
+    public static FightTerms Terms(string firstDemand = "Return the deposit in full") => new()
+    {
+        Demands = { firstDemand, "Repair the damp" },
+        Strategy = "Demand letter, then pickets at the letting office",
+        Facts = "Tenant moved out in September; deposit withheld without reason",
+        EndConditions = "Deposit returned in full",
+    };
+}
+
+public static class Status
+{
+    /// <summary>Asserts the status code, showing the server's message when it differs.</summary>
+    public static void Is(StatusCode expected, RpcException ex) =>
+        Assert.True(ex.StatusCode == expected, $"Expected {expected}, got {ex.StatusCode}: {ex.Status.Detail}");
+}
