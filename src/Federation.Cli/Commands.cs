@@ -17,6 +17,7 @@ public sealed class Commands(Args a)
           --node URL        the node's address, e.g. http://127.0.0.1:5001
           --token TOKEN     a delegate token
           --json            print results as JSON
+          --field NAME      print one field of the result (e.g. id, fingerprint, terms_hash)
 
         Node and peers:
           info
@@ -142,8 +143,17 @@ public sealed class Commands(Args a)
         return File.Exists(path) ? File.ReadAllText(path).Trim() : throw new UsageException($"{path} does not exist. Has the node in {dir} been started?");
     }
 
-    private void Print<T>(T message, Func<T, string> human) where T : IMessage =>
+    private void Print<T>(T message, Func<T, string> human) where T : IMessage
+    {
+        if (a.Get("--field") is { } name)
+        {
+            var field = message.Descriptor.FindFieldByName(name)
+                ?? throw new UsageException($"{message.Descriptor.Name} has no field '{name}'; fields: {string.Join(", ", message.Descriptor.Fields.InFieldNumberOrder().Select(f => f.Name))}.");
+            Console.WriteLine(field.Accessor.GetValue(message));
+            return;
+        }
         Console.WriteLine(a.Has("--json") ? JsonFormatter.Default.Format(message) : human(message));
+    }
 
     private void PrintList<T>(IReadOnlyList<T> items, Func<T, string> human, string empty) where T : IMessage
     {

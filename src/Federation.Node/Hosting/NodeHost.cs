@@ -20,12 +20,12 @@ public static class NodeHost
         ["--host"] = "Node:Host",
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
+        ["--bus"] = "Node:Bus",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
-        builder.Configuration.AddEnvironmentVariables("FEDERATION_");
         builder.Configuration.AddCommandLine(args, Switches);
         builder.Services.Configure<NodeOptions>(builder.Configuration.GetSection("Node"));
         if (configure is not null)
@@ -81,9 +81,29 @@ public static class NodeHost
         {
             x.AddConsumer<DeliverToPeerConsumer>();
             x.AddConsumer<BackfillObjectConsumer>();
-            // The in-memory transport may lose messages on a crash; nothing is lost
-            // because the outbox rows are in the database and the dispatcher re-finds them.
-            x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+            if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
+            {
+                x.UsingRabbitMq((ctx, cfg) =>
+                {
+                    var r = options.RabbitMq;
+                    cfg.Host(r.Host, r.Port, r.VirtualHost, h =>
+                    {
+                        h.Username(r.Username);
+                        h.Password(r.Password);
+                    });
+                    cfg.ConfigureEndpoints(ctx);
+                });
+            }
+            else if (options.Bus.Equals("inmemory", StringComparison.OrdinalIgnoreCase))
+            {
+                // The in-memory transport may lose messages on a crash; nothing is lost
+                // because the outbox rows are in the database and the dispatcher re-finds them.
+                x.UsingInMemory((ctx, cfg) => cfg.ConfigureEndpoints(ctx));
+            }
+            else
+            {
+                throw new InvalidOperationException($"Node:Bus is '{options.Bus}'; use 'inmemory' or 'rabbitmq'.");
+            }
         });
 
         var app = builder.Build();

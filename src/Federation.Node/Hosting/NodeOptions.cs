@@ -31,7 +31,22 @@ public sealed class NodeOptions
     /// <summary>How often the dispatcher looks for due work even when nothing has signalled it.</summary>
     public TimeSpan DispatchInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
+    public string Bus { get; set; } = "inmemory";
+
+    public RabbitMqOptions RabbitMq { get; set; } = new();
+
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');
+}
+
+/// <summary>Where this node's own broker is. Never share a broker with another network.</summary>
+public sealed class RabbitMqOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "/";
+    public string Username { get; set; } = "guest";
+    public string Password { get; set; } = "guest";
 }
