@@ -134,7 +134,7 @@ public static class NodeHost
               gRPC address:   {o.ResolvedPublicAddress}
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
-              database:       {store.Path}
+              database:       {Path.GetFullPath(store.Path)}
               operator token: {token.Path}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
