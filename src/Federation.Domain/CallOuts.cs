@@ -99,6 +99,10 @@ public static class CallOuts
             {
                 throw RuleViolation.Invalid("Recipients must be other networks' node ids.");
             }
+            if (published.Recipients.Distinct().Count() != published.Recipients.Count)
+            {
+                throw RuleViolation.Invalid("A network is listed twice among the recipients.");
+            }
             return new CallOutState
             {
                 Id = e.ObjectId,

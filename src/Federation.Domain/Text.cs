@@ -31,6 +31,12 @@ public static class Text
             {
                 throw RuleViolation.Invalid($"{field} contains a control character (U+{(int)c:X4}); remove it and try again.");
             }
+            // Bidirectional overrides can make text read differently from what it says
+            // (a demand that displays reversed, a disguised link).
+            if (c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')
+            {
+                throw RuleViolation.Invalid($"{field} contains an invisible text-direction character (U+{(int)c:X4}); remove it and try again.");
+            }
         }
     }
 }

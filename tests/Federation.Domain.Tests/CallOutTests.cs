@@ -63,6 +63,15 @@ public class CallOutTests
     }
 
     [Fact]
+    public void CallOutListingARecipientTwiceIsRefusedAtReplicas()
+    {
+        // Publish() dedupes, so build the event a careless or hostile origin might send.
+        var body = new EventBody { CallOutPublished = new CallOutPublished { Content = Make.Content(), Recipients = { _a, _b, _a } } };
+
+        _log.Refuse(body, RefusalKind.InvalidArgument, "valid input");
+    }
+
+    [Fact]
     public void CallOutSentToItsOwnOriginIsRefused()
     {
         RefusePublished(Make.Content(), [_a, _log.Origin]);

@@ -192,6 +192,8 @@ public class TextTests
     [InlineData("bell\u0007")]
     [InlineData("del\u007f")]
     [InlineData("c1\u009b")]
+    [InlineData("reversed \u202Etxt.exe")]
+    [InlineData("isolate \u2066x\u2069")]
     public void ControlCharactersAreRefused(string value)
     {
         Make.Invalid(() => Text.Check("field", value, Text.ShortMax));
