@@ -86,14 +86,14 @@ public static class Audience
 {
     /// <summary>
     /// A call-out goes to its recipients; a fight to the networks invited to it or
-    /// committed to it. A draft goes nowhere: it is local until its terms are frozen.
+    /// committed to it (including those asked to reaffirm amended terms). A draft goes nowhere: it is local until its terms are frozen.
     /// </summary>
     public static IReadOnlyCollection<string> Of(IMessage? state) => state switch
     {
         CallOutState c => c.Recipients,
         FightState { Status: FightStatus.Draft } => [],
         FightState f => f.Participants
-            .Where(p => p.State is ParticipantState.Invited or ParticipantState.Committed)
+            .Where(p => p.State is ParticipantState.Invited or ParticipantState.Committed or ParticipantState.AwaitingReaffirmation)
             .Select(p => p.Network).ToArray(),
         _ => [],
     };

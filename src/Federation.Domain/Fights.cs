@@ -68,7 +68,54 @@ public static class Fights
         return new EventBody { FightStatusChanged = new FightStatusChanged { From = fight.Status, To = to, Note = note ?? "" } };
     }
 
-    /// <summary>Turns a participant's submission into the event the origin appends.</summary>
+    public static EventBody Amend(FightState fight, FightTerms terms, string note)
+    {
+        Terms.CheckText(terms);
+        Text.Check("note", note, Text.LongMax);
+        Terms.RequireComplete(terms);
+        var (bytes, hash) = Terms.Freeze(terms);
+        return new EventBody { TermsAmended = new TermsAmended { Terms = bytes, TermsHash = hash, Note = note ?? "" } };
+    }
+
+    public static EventBody Release(string network, string reason) => new()
+    {
+        ParticipantReleased = new ParticipantReleased { Network = network, Reason = reason ?? "" },
+    };
+
+    public static EventBody DeliverDemand(Google.Protobuf.WellKnownTypes.Timestamp? deadline, string note) => new()
+    {
+        DemandDelivered = new DemandDelivered { Deadline = deadline, Note = note ?? "" },
+    };
+
+    public static EventBody RecordCommunication(CommunicationKind kind, string summary) => new()
+    {
+        TargetCommunication = new TargetCommunication { Kind = kind, Summary = summary ?? "" },
+    };
+
+    /// <summary>
+    /// Checks a referral or incident before it goes to the initiator. Reports are not
+    /// part of the shared log: they are kept by the initiator alone.
+    /// </summary>
+    public static void CheckReport(FightState fight, string network, FileReport report)
+    {
+        if (report.Kind == ReportKind.Unspecified || !Enum.IsDefined(report.Kind))
+        {
+            throw RuleViolation.Invalid("Say what kind of report this is: referral, police, lawsuit, retaliation, suspected infiltrator or other.");
+        }
+        Text.Check("summary", report.Summary, Text.LongMax, required: true);
+        if (report.Kind == ReportKind.Referral && network == fight.OriginNode)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.OneVoice,
+                "One voice: the initiating network records contact with the target as a communication, not a referral.");
+        }
+        if (network != fight.OriginNode && !fight.Participants.Any(p => p.Network == network))
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OneVoice,
+                $"Network {Identifiers.Fingerprint(network)} has no part in this fight.");
+        }
+    }
+
+    /// <summary>Turns a participant's submission (or the initiator's own action) into the event the origin appends.</summary>
     public static EventBody FromSubmission(SubmissionPayload s) => s.KindCase switch
     {
         SubmissionPayload.KindOneofCase.AcceptInvitation => new EventBody
@@ -84,7 +131,45 @@ public static class Fights
                 Offer = s.DeclineInvitation.Offer,
             },
         },
-        _ => throw RuleViolation.Invalid($"A fight does not take a {s.KindCase} submission."),
+        SubmissionPayload.KindOneofCase.ReaffirmTerms => new EventBody
+        {
+            TermsReaffirmed = new TermsReaffirmed { Network = s.SubmitterNode, TermsHash = s.ReaffirmTerms.TermsHash },
+        },
+        SubmissionPayload.KindOneofCase.DeclineAmendment => new EventBody
+        {
+            AmendmentDeclined = new AmendmentDeclined { Network = s.SubmitterNode, Reason = s.DeclineAmendment.Reason },
+        },
+        SubmissionPayload.KindOneofCase.RequestRelease => new EventBody
+        {
+            ReleaseRequested = new ReleaseRequested { Network = s.SubmitterNode, Reason = s.RequestRelease.Reason },
+        },
+        SubmissionPayload.KindOneofCase.PlanAction => new EventBody
+        {
+            ActionPlanned = new ActionPlanned { ActionId = s.PlanAction.ActionId, Network = s.SubmitterNode, Plan = s.PlanAction.Plan },
+        },
+        SubmissionPayload.KindOneofCase.UpdateAction => new EventBody
+        {
+            ActionUpdated = new ActionUpdated { ActionId = s.UpdateAction.ActionId, Network = s.SubmitterNode, Plan = s.UpdateAction.Plan },
+        },
+        SubmissionPayload.KindOneofCase.CancelAction => new EventBody
+        {
+            ActionCancelled = new ActionCancelled { ActionId = s.CancelAction.ActionId, Network = s.SubmitterNode, Reason = s.CancelAction.Reason },
+        },
+        SubmissionPayload.KindOneofCase.ReportAction => new EventBody
+        {
+            ActionReported = new ActionReported
+            {
+                ActionId = s.ReportAction.ActionId,
+                Network = s.SubmitterNode,
+                Report = s.ReportAction.Report,
+                Turnout = s.ReportAction.Turnout,
+            },
+        },
+        SubmissionPayload.KindOneofCase.AcknowledgeStandDown => new EventBody
+        {
+            StandDownAcknowledged = new StandDownAcknowledged { Network = s.SubmitterNode },
+        },
+        _ => throw RuleViolation.Invalid($"A fight does not take a {s.KindCase} submission as an event."),
     };
 
     // ---- Apply: checked at the origin and at every replica ---------------------
@@ -109,6 +194,40 @@ public static class Fights
                 break;
             case EventBody.KindOneofCase.FightStatusChanged:
                 ApplyStatus(fight, e, body.FightStatusChanged);
+                break;
+            case EventBody.KindOneofCase.TermsAmended:
+                ApplyAmended(fight, e, body.TermsAmended);
+                break;
+            case EventBody.KindOneofCase.TermsReaffirmed:
+                ApplyReaffirmed(fight, e, body.TermsReaffirmed);
+                break;
+            case EventBody.KindOneofCase.AmendmentDeclined:
+                ApplyAmendmentDeclined(fight, e, body.AmendmentDeclined);
+                break;
+            case EventBody.KindOneofCase.ReleaseRequested:
+                ApplyReleaseRequested(fight, e, body.ReleaseRequested);
+                break;
+            case EventBody.KindOneofCase.ParticipantReleased:
+                ApplyReleased(fight, e, body.ParticipantReleased);
+                break;
+            case EventBody.KindOneofCase.DemandDelivered:
+                EventLog.RequireOrigin(e, Rules.OneVoice, "delivers the demand to the target");
+                RequireNotEnded(fight, "deliver a demand");
+                Text.Check("note", body.DemandDelivered.Note, Text.LongMax);
+                fight.DemandDeliveredAt = e.OccurredAt;
+                fight.DemandDeadline = body.DemandDelivered.Deadline;
+                break;
+            case EventBody.KindOneofCase.TargetCommunication:
+                ApplyCommunication(fight, e, body.TargetCommunication);
+                break;
+            case EventBody.KindOneofCase.ActionPlanned:
+            case EventBody.KindOneofCase.ActionUpdated:
+            case EventBody.KindOneofCase.ActionCancelled:
+            case EventBody.KindOneofCase.ActionReported:
+                FightActions.Apply(fight, e, body);
+                break;
+            case EventBody.KindOneofCase.StandDownAcknowledged:
+                ApplyStandDownAcknowledged(fight, e, body.StandDownAcknowledged);
                 break;
             default:
                 throw RuleViolation.Invalid($"A fight's log cannot hold a {body.KindCase} event.");
@@ -153,6 +272,7 @@ public static class Fights
             TermsHash = opened.TermsHash,
             LastSequence = e.Sequence,
             History = { new StatusChange { From = FightStatus.Draft, To = FightStatus.Open, At = e.OccurredAt } },
+            Versions = { new TermsVersion { Hash = opened.TermsHash, Terms = terms, At = e.OccurredAt } },
         };
     }
 
@@ -226,7 +346,7 @@ public static class Fights
             throw new RuleViolation(RefusalKind.PermissionDenied, Rules.TakeItOrLeaveIt,
                 $"Take it or leave it: network {Identifiers.Fingerprint(network)} has not been invited to this fight.");
         }
-        if (p.State == ParticipantState.Committed)
+        if (IsIn(p))
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.InUntilTheEnd,
                 "In until the end: this network has already committed to the fight; it may ask the initiator to release it.");
@@ -254,7 +374,171 @@ public static class Fights
         }
         Text.Check("note", change.Note, Text.LongMax);
         fight.Status = change.To;
+        if (IsEnded(change.To))
+        {
+            // Stand-down: every network still in must acknowledge the end.
+            foreach (var p in fight.Participants.Where(IsIn))
+            {
+                p.StandDownPending = true;
+            }
+        }
         fight.History.Add(new StatusChange { From = change.From, To = change.To, Note = change.Note, At = e.OccurredAt });
+    }
+
+    /// <summary>A network that is in the fight: committed, or committed and asked to reaffirm amended terms.</summary>
+    public static bool IsIn(Participant p) => p.State is ParticipantState.Committed or ParticipantState.AwaitingReaffirmation;
+
+    private static void ApplyAmended(FightState fight, EventPayload e, TermsAmended amended)
+    {
+        EventLog.RequireOrigin(e, Rules.TermsFirst, "amends the fight's terms");
+        RequireNotEnded(fight, "amend the terms");
+        FightTerms terms;
+        try
+        {
+            terms = FightTerms.Parser.ParseFrom(amended.Terms);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw RuleViolation.Invalid("The amended terms are not readable.");
+        }
+        if (Terms.Hash(amended.Terms.Span) != amended.TermsHash)
+        {
+            throw RuleViolation.Invalid("The amended terms' hash does not match the terms.");
+        }
+        Terms.CheckText(terms);
+        Terms.RequireComplete(terms);
+        Text.Check("note", amended.Note, Text.LongMax);
+        if (amended.TermsHash == fight.TermsHash)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TermsFirst, "These are already the current terms; nothing to amend.");
+        }
+        var diff = Terms.Diff(fight.Terms, terms);
+        foreach (var p in fight.Participants)
+        {
+            // Changing the terms re-opens consent: committed networks must reaffirm or are
+            // released; an open invitation now offers the new version.
+            if (p.State == ParticipantState.Committed)
+            {
+                p.State = ParticipantState.AwaitingReaffirmation;
+            }
+            else if (p.State == ParticipantState.Invited)
+            {
+                p.TermsHash = amended.TermsHash;
+            }
+        }
+        fight.Terms = terms;
+        fight.TermsBytes = amended.Terms;
+        fight.TermsHash = amended.TermsHash;
+        fight.Versions.Add(new TermsVersion { Hash = amended.TermsHash, Terms = terms, At = e.OccurredAt, Note = amended.Note });
+        fight.AmendmentDiff.Clear();
+        fight.AmendmentDiff.AddRange(diff);
+    }
+
+    private static void ApplyReaffirmed(FightState fight, EventPayload e, TermsReaffirmed reaffirmed)
+    {
+        var p = RequireSelf(fight, e, reaffirmed.Network, Rules.TermsFirst, "reaffirm");
+        RequireNotEnded(fight, "reaffirm the terms");
+        if (p.State != ParticipantState.AwaitingReaffirmation)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TermsFirst,
+                "This network has not been asked to reaffirm: it is not committed to an earlier version of the terms.");
+        }
+        if (reaffirmed.TermsHash != fight.TermsHash)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TakeItOrLeaveIt,
+                $"Take it or leave it: the reaffirmation names terms {Terms.Short(reaffirmed.TermsHash)}, but the current terms are {fight.TermsHash}. Read the current terms and reaffirm those.");
+        }
+        p.State = ParticipantState.Committed;
+        p.TermsHash = reaffirmed.TermsHash;
+    }
+
+    private static void ApplyAmendmentDeclined(FightState fight, EventPayload e, AmendmentDeclined declined)
+    {
+        var p = RequireSelf(fight, e, declined.Network, Rules.TermsFirst, "decline amended terms");
+        RequireNotEnded(fight, "decline amended terms");
+        if (p.State != ParticipantState.AwaitingReaffirmation)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.InUntilTheEnd,
+                "In until the end: only a network asked to reaffirm amended terms can decline them; otherwise ask the initiator for release.");
+        }
+        Text.Check("reason", declined.Reason, Text.LongMax);
+        p.State = ParticipantState.Released;
+        p.ReleaseReason = declined.Reason;
+        p.ReleaseRequested = false;
+    }
+
+    private static void ApplyReleaseRequested(FightState fight, EventPayload e, ReleaseRequested requested)
+    {
+        var p = RequireSelf(fight, e, requested.Network, Rules.InUntilTheEnd, "ask for release");
+        RequireNotEnded(fight, "ask for release");
+        if (!IsIn(p))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.InUntilTheEnd, "Only a committed network can ask to be released.");
+        }
+        if (p.ReleaseRequested)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.InUntilTheEnd, "This network has already asked to be released; the initiator decides.");
+        }
+        Text.Check("reason", requested.Reason, Text.LongMax, required: true);
+        p.ReleaseRequested = true;
+        p.ReleaseReason = requested.Reason;
+    }
+
+    private static void ApplyReleased(FightState fight, EventPayload e, ParticipantReleased released)
+    {
+        EventLog.RequireOrigin(e, Rules.InUntilTheEnd, "releases a network from the fight");
+        RequireNotEnded(fight, "release anyone");
+        var p = fight.Participants.FirstOrDefault(x => x.Network == released.Network);
+        if (p is null || !IsIn(p))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.InUntilTheEnd,
+                $"Network {Identifiers.Fingerprint(released.Network)} is not committed to this fight.");
+        }
+        Text.Check("reason", released.Reason, Text.LongMax);
+        p.State = ParticipantState.Released;
+        p.ReleaseRequested = false;
+        if (released.Reason.Length > 0)
+        {
+            p.ReleaseReason = released.Reason;
+        }
+    }
+
+    private static void ApplyCommunication(FightState fight, EventPayload e, TargetCommunication c)
+    {
+        if (e.ActorNode != e.OriginNode)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OneVoice,
+                "One voice: only the initiating network speaks with the target. If the target contacted you, file a referral.");
+        }
+        if (c.Kind == CommunicationKind.Unspecified || !Enum.IsDefined(c.Kind))
+        {
+            throw RuleViolation.Invalid("Say what kind of communication this is: reply, negotiation, settlement offer or other.");
+        }
+        Text.Check("summary", c.Summary, Text.LongMax, required: true);
+        fight.Communications.Add(new Communication { Kind = c.Kind, Summary = c.Summary, At = e.OccurredAt });
+    }
+
+    private static void ApplyStandDownAcknowledged(FightState fight, EventPayload e, StandDownAcknowledged ack)
+    {
+        var p = RequireSelf(fight, e, ack.Network, Rules.SharedOutcome, "acknowledge the stand-down");
+        if (!p.StandDownPending)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SharedOutcome,
+                IsEnded(fight.Status) ? "This network has no stand-down to acknowledge." : "The fight has not ended; there is no stand-down yet.");
+        }
+        p.StandDownPending = false;
+        p.StandDownAcknowledgedAt = e.OccurredAt;
+    }
+
+    /// <summary>The participant record of a network acting for itself; refuses anyone acting for another.</summary>
+    internal static Participant RequireSelf(FightState fight, EventPayload e, string network, string rule, string verb)
+    {
+        if (e.ActorNode != network)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, rule, $"{EventLog.Capitalise(rule)}: only a network itself can {verb}.");
+        }
+        return fight.Participants.FirstOrDefault(x => x.Network == network)
+            ?? throw new RuleViolation(RefusalKind.PermissionDenied, rule, $"Network {Identifiers.Fingerprint(network)} has no part in this fight.");
     }
 
     /// <summary>open → escalating ⇄ paused, and from any live state to an ending.</summary>
@@ -267,7 +551,7 @@ public static class Fights
         _ => false,
     };
 
-    private static void RequireNotEnded(FightState fight, string what)
+    internal static void RequireNotEnded(FightState fight, string what)
     {
         if (IsEnded(fight.Status))
         {

@@ -36,6 +36,7 @@ public static class Rules
     public const string InUntilTheEnd = "in until the end";
     public const string OneVoice = "one voice";
     public const string SharedOutcome = "shared outcome";
+    public const string Autonomy = "autonomy of action";
     public const string Recipients = "call-out recipients";
     public const string CallOutOpen = "call-out open";
 }

@@ -70,6 +70,33 @@ public static class Terms
 
     public static string Hash(ReadOnlySpan<byte> termsBytes) => Convert.ToHexStringLower(SHA256.HashData(termsBytes));
 
+    /// <summary>
+    /// What changed between two versions, one line per change, for a delegate deciding
+    /// whether to reaffirm: "+ demand: …", "- demand: …", "~ strategy: …".
+    /// </summary>
+    public static IReadOnlyList<string> Diff(FightTerms before, FightTerms after)
+    {
+        var lines = new List<string>();
+        lines.AddRange(before.Demands.Except(after.Demands).Select(d => $"- demand: {d}"));
+        lines.AddRange(after.Demands.Except(before.Demands).Select(d => $"+ demand: {d}"));
+        void Changed(string name, string a, string b)
+        {
+            if (a != b)
+            {
+                lines.Add(b.Length == 0 ? $"- {name} (removed)" : $"~ {name}: {b}");
+            }
+        }
+        Changed("strategy", before.Strategy, after.Strategy);
+        Changed("facts", before.Facts, after.Facts);
+        Changed("end conditions", before.EndConditions, after.EndConditions);
+        Changed("materials", before.Materials, after.Materials);
+        if (lines.Count == 0 && !before.Demands.SequenceEqual(after.Demands))
+        {
+            lines.Add("~ demands reordered");
+        }
+        return lines;
+    }
+
     /// <summary>A short form of a hash for people: the first 12 hex digits.</summary>
     public static string Short(string hash) => hash.Length > 12 ? hash[..12] : hash;
 }
