@@ -78,7 +78,7 @@ public static class EventLog
         }
     }
 
-    internal static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+    public static string Capitalise(string s) => char.ToUpperInvariant(s[0]) + s[1..];
 }
 
 /// <summary>Who receives an object's events.</summary>

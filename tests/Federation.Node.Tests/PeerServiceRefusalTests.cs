@@ -213,7 +213,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
             new ChangeFightStatusRequest { FightId = _fightId, Status = FightStatus.Won }, _b.Auth).ResponseAsync);
 
         Status.Is(StatusCode.PermissionDenied, ex);
-        Assert.Contains("Only the initiating network", ex.Status.Detail);
+        Assert.Contains("only the initiating network", ex.Status.Detail);
         Assert.Equal(FightStatus.Open, FightAtC.Status);
     }
 

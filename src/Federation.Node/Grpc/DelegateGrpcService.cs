@@ -14,7 +14,8 @@ public sealed class DelegateGrpcService(
     IOptions<NodeOptions> options,
     PeerDirectory peers,
     CallOutCommands callOuts,
-    FightCommands fights) : DelegateService.DelegateServiceBase
+    FightCommands fights,
+    BalanceView balance) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -76,4 +77,52 @@ public sealed class DelegateGrpcService(
 
     public override Task<ListFightsResponse> ListFights(ListFightsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListFightsResponse { Fights = { fights.List() } });
+
+    public override Task<FightState> AmendTerms(AmendTermsRequest request, ServerCallContext context) =>
+        fights.AmendAsync(request.FightId, request.Terms ?? new FightTerms(), request.Note, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> ReaffirmTerms(ReaffirmTermsRequest request, ServerCallContext context) =>
+        fights.ReaffirmAsync(request.FightId, request.TermsHash, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> DeclineAmendment(DeclineAmendmentRequest request, ServerCallContext context) =>
+        fights.DeclineAmendmentAsync(request.FightId, request.Reason, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> RequestRelease(RequestReleaseRequest request, ServerCallContext context) =>
+        fights.RequestReleaseAsync(request.FightId, request.Reason, context.CancellationToken);
+
+    public override Task<FightState> GrantRelease(GrantReleaseRequest request, ServerCallContext context) =>
+        fights.GrantReleaseAsync(request.FightId, Identifiers.NodeIdFromFingerprint(request.Network), request.Reason, context.CancellationToken);
+
+    public override Task<FightState> DeliverDemand(DeliverDemandRequest request, ServerCallContext context) =>
+        fights.DeliverDemandAsync(request.FightId, request.Deadline, request.Note, context.CancellationToken);
+
+    public override Task<FightState> RecordCommunication(RecordCommunicationRequest request, ServerCallContext context) =>
+        fights.RecordCommunicationAsync(request.FightId, request.Kind, request.Summary, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> FileReport(FileReportRequest request, ServerCallContext context) =>
+        fights.FileReportAsync(request.FightId, new Contracts.V1.FileReport { Kind = request.Kind, Summary = request.Summary }, context.CancellationToken);
+
+    public override Task<ListReportsResponse> ListReports(GetObjectRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListReportsResponse { Reports = { fights.ListReports(request.Id) } });
+
+    public override Task<SubmissionReceipt> PlanAction(PlanActionRequest request, ServerCallContext context) =>
+        fights.PlanActionAsync(request.FightId, request.Plan, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> UpdateAction(UpdateActionRequest request, ServerCallContext context) =>
+        fights.UpdateActionAsync(request.FightId, request.ActionId, request.Plan, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> CancelAction(CancelActionRequest request, ServerCallContext context) =>
+        fights.CancelActionAsync(request.FightId, request.ActionId, request.Reason, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> ReportAction(ReportActionRequest request, ServerCallContext context) =>
+        fights.ReportActionAsync(request.FightId, request.ActionId, request.Report, request.Turnout, context.CancellationToken);
+
+    public override Task<SubmissionReceipt> AcknowledgeStandDown(GetObjectRequest request, ServerCallContext context) =>
+        fights.AcknowledgeStandDownAsync(request.Id, context.CancellationToken);
+
+    public override Task<CalendarFile> ExportFightCalendar(GetObjectRequest request, ServerCallContext context) =>
+        Task.FromResult(fights.ExportCalendar(request.Id));
+
+    public override Task<Balance> GetBalance(GetBalanceRequest request, ServerCallContext context) =>
+        Task.FromResult(balance.Compute());
 }

@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
+using Federation.Node.Application;
 using Federation.Node.Delivery;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
@@ -20,7 +21,7 @@ public sealed class PeerGrpcService(
     PeerKeys keys,
     SqliteStore store,
     ReplicaLog replica,
-    OriginLog origin,
+    Submissions submissions,
     IBus bus) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
@@ -82,14 +83,7 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "This node is not the origin of that object; submit to its origin."));
         }
-        Func<IMessage?, IReadOnlyList<EventBody>> decide = stored.Kind switch
-        {
-            ObjectKind.Fight => _ => [Fights.FromSubmission(submission)],
-            ObjectKind.CallOut => _ => [CallOuts.FromSubmission(submission)],
-            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "Unknown object kind.")),
-        };
-        var result = await origin.AppendAsync(submission.ObjectId, stored.Kind, caller.NodeId, decide, submission.SubmissionId, context.CancellationToken);
-        return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
+        return await submissions.RecordAsync(submission, stored, context.CancellationToken);
     }
 
     public override Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)

@@ -63,9 +63,13 @@ public static class NodeHost
         services.AddSingleton<PeerAuthenticator>();
         services.AddSingleton<CallOutCommands>();
         services.AddSingleton<FightCommands>();
+        services.AddSingleton<Submissions>();
+        services.AddSingleton<BalanceView>();
         services.AddSingleton<PeerDelivery>();
         services.AddSingleton<Backfill>();
         services.AddHostedService<Dispatcher>();
+        services.AddSingleton<StandDownResender>();
+        services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
 
         services.AddGrpc(o =>
         {

@@ -36,6 +36,9 @@ public sealed class NodeOptions
 
     public RabbitMqOptions RabbitMq { get; set; } = new();
 
+    /// <summary>How often an initiator re-sends the stand-down to networks that have not acknowledged the end.</summary>
+    public TimeSpan StandDownResendInterval { get; set; } = TimeSpan.FromHours(6);
+
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');

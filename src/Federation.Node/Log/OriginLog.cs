@@ -89,6 +89,29 @@ public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSi
         return result;
     }
 
+    /// <summary>
+    /// Queues an object's latest event again for <paramref name="peers"/>. A receiver
+    /// that already has it counts a duplicate; one that lost it, or missed what came
+    /// before, fills the gap from this node.
+    /// </summary>
+    public async Task ResendLatestAsync(string objectId, IReadOnlyCollection<string> peers, CancellationToken ct)
+    {
+        await store.WriteAsync(tx =>
+        {
+            var stored = tx.GetObject(objectId);
+            if (stored is null || stored.LastSequence == 0)
+            {
+                return false;
+            }
+            foreach (var peer in peers)
+            {
+                tx.Enqueue(peer, OutboxKind.Event, objectId, stored.LastSequence, body: null);
+            }
+            return true;
+        }, ct);
+        signal.Poke();
+    }
+
     /// <summary>Saves a draft fight: local working state, never federated, no events.</summary>
     public Task<FightState> SaveDraftAsync(string fightId, Func<FightState?, FightState> edit, CancellationToken ct = default) =>
         store.WriteAsync(tx =>

@@ -86,6 +86,18 @@ internal static class Schema
             parked_at   INTEGER NOT NULL
         );
         """,
+        """
+        -- Referrals and incidents filed with this node as initiator of a fight. Kept here
+        -- only: they are not part of the fight's shared log.
+        CREATE TABLE fight_reports (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            fight_id    TEXT NOT NULL,
+            network     TEXT NOT NULL,
+            report      BLOB NOT NULL,
+            filed_at    INTEGER NOT NULL
+        );
+        CREATE INDEX fight_reports_by_fight ON fight_reports (fight_id, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

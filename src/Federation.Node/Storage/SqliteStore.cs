@@ -216,6 +216,35 @@ public sealed class SqliteStore : IDisposable
         return list;
     }
 
+    /// <summary>Submissions for an object that this node has queued and its origin has not yet acknowledged.</summary>
+    public long PendingSubmissions(string objectId)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT COUNT(*) FROM outbox o
+            WHERE o.kind = 2 AND o.object_id = $o
+              AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = o.peer_id), 0)
+            """;
+        cmd.Parameters.AddWithValue("$o", objectId);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public IReadOnlyList<FightReport> ListReports(string fightId)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT report FROM fight_reports WHERE fight_id = $f ORDER BY id";
+        cmd.Parameters.AddWithValue("$f", fightId);
+        using var r = cmd.ExecuteReader();
+        var list = new List<FightReport>();
+        while (r.Read())
+        {
+            list.Add(FightReport.Parser.ParseFrom((byte[])r[0]));
+        }
+        return list;
+    }
+
     /// <summary>Counts rows in a table; for tests and diagnostics.</summary>
     public long Count(string table)
     {

@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 
 namespace Federation.Node.Storage;
@@ -136,6 +137,10 @@ public sealed class StoreTransaction
     public void RecordSubmission(string submissionId, string objectId, ulong sequence) => Execute(
         "INSERT INTO submissions (submission_id, object_id, seq) VALUES ($s, $o, $q)",
         ("$s", submissionId), ("$o", objectId), ("$q", (long)sequence));
+
+    public void InsertReport(FightReport report) => Execute(
+        "INSERT INTO fight_reports (fight_id, network, report, filed_at) VALUES ($f, $n, $r, $t)",
+        ("$f", report.FightId), ("$n", report.Network), ("$r", report.ToByteArray()), ("$t", Now));
 
     public void UpsertPeer(PeerRecord p) => Execute("""
         INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES ($n, $name, $a, $k, $s, $t)
