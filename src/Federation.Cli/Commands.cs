@@ -47,6 +47,23 @@ public sealed class Commands(Args a)
           fight status ID escalating|paused|won|settled|lost|called-off [--note N]
           fight show ID
           fights
+          fight amend ID --demand D... --strategy S --facts F --end-conditions E [--materials M] [--note N]
+          fight diff ID                      what the latest amendment changed
+          fight reaffirm ID TERMS-HASH
+          fight decline-amendment ID [--reason R]
+          fight release-request ID --reason R
+          fight release ID FINGERPRINT [--reason R]        (initiator)
+          fight demand ID [--deadline ISO] [--note N]      (initiator: demand delivered)
+          fight communication ID reply|negotiation|settlement-offer|other --summary S   (initiator)
+          fight report ID referral|police|lawsuit|retaliation|infiltrator|other --summary S
+          fight reports ID                                 (initiator)
+          fight action plan ID --what W --start ISO [--end ISO] [--place P] [--public]
+          fight action update ID ACTION-ID --what W --start ISO [--end ISO] [--place P] [--public]
+          fight action cancel ID ACTION-ID [--reason R]
+          fight action report ID ACTION-ID --report TEXT [--turnout N]
+          fight ack ID                                     acknowledge the stand-down
+          fight calendar ID [--out FILE]                   the shared action calendar (.ics)
+          balance                                          your network's own picture
 
         Exit codes: 0 done, 2 usage, 3 refused by the node, 4 node unreachable or failed.
         """;
@@ -109,6 +126,58 @@ public sealed class Commands(Args a)
             case ("fight", "show"):
                 Print(await Client.GetFightAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers), Format.Fight);
                 break;
+            case ("fight", "amend"):
+                Print(await Client.AmendTermsAsync(new AmendTermsRequest { FightId = a.Word(2, "ID"), Terms = TermsFromFlags(), Note = a.Get("--note") ?? "" }, Headers), Format.Fight);
+                break;
+            case ("fight", "diff"):
+                var f = await Client.GetFightAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers);
+                Console.WriteLine(f.Versions.Count <= 1 ? "The terms have not been amended." : string.Join("\n", f.AmendmentDiff));
+                break;
+            case ("fight", "reaffirm"):
+                Print(await Client.ReaffirmTermsAsync(new ReaffirmTermsRequest { FightId = a.Word(2, "ID"), TermsHash = a.Word(3, "TERMS-HASH") }, Headers), Format.Receipt);
+                break;
+            case ("fight", "decline-amendment"):
+                Print(await Client.DeclineAmendmentAsync(new DeclineAmendmentRequest { FightId = a.Word(2, "ID"), Reason = a.Get("--reason") ?? "" }, Headers), Format.Receipt);
+                break;
+            case ("fight", "release-request"):
+                Print(await Client.RequestReleaseAsync(new RequestReleaseRequest { FightId = a.Word(2, "ID"), Reason = a.Require("--reason") }, Headers), Format.Receipt);
+                break;
+            case ("fight", "release"):
+                Print(await Client.GrantReleaseAsync(new GrantReleaseRequest { FightId = a.Word(2, "ID"), Network = a.Word(3, "FINGERPRINT"), Reason = a.Get("--reason") ?? "" }, Headers), Format.Fight);
+                break;
+            case ("fight", "demand"):
+                Print(await Client.DeliverDemandAsync(new DeliverDemandRequest { FightId = a.Word(2, "ID"), Deadline = Time("--deadline"), Note = a.Get("--note") ?? "" }, Headers), Format.Fight);
+                break;
+            case ("fight", "communication"):
+                Print(await Client.RecordCommunicationAsync(new RecordCommunicationRequest { FightId = a.Word(2, "ID"), Kind = Communication(a.Word(3, "KIND")), Summary = a.Require("--summary") }, Headers), Format.Fight);
+                break;
+            case ("fight", "report"):
+                Print(await Client.FileReportAsync(new FileReportRequest { FightId = a.Word(2, "ID"), Kind = Report(a.Word(3, "KIND")), Summary = a.Require("--summary") }, Headers), Format.Receipt);
+                break;
+            case ("fight", "reports"):
+                PrintList((await Client.ListReportsAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers)).Reports, Format.Report, "No referrals or incidents.");
+                break;
+            case ("fight", "action"):
+                await ActionAsync(a.Word(2, "plan|update|cancel|report"));
+                break;
+            case ("fight", "ack"):
+                Print(await Client.AcknowledgeStandDownAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers), Format.Receipt);
+                break;
+            case ("fight", "calendar"):
+                var ics = await Client.ExportFightCalendarAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers);
+                if (a.Get("--out") is { } path)
+                {
+                    await File.WriteAllTextAsync(path, ics.Content);
+                    Console.WriteLine($"Wrote {path}");
+                }
+                else
+                {
+                    Console.Write(ics.Content);
+                }
+                break;
+            case ("balance", _):
+                Print(await Client.GetBalanceAsync(new GetBalanceRequest(), Headers), Format.Balance);
+                break;
             case ("fights", _):
                 PrintList((await Client.ListFightsAsync(new ListFightsRequest(), Headers)).Fights, Format.FightLine, "No fights.");
                 break;
@@ -117,6 +186,63 @@ public sealed class Commands(Args a)
         }
         return 0;
     }
+
+    private async Task ActionAsync(string verb)
+    {
+        var fightId = a.Word(3, "ID");
+        switch (verb)
+        {
+            case "plan":
+                Print(await Client.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = Plan() }, Headers), Format.Receipt);
+                break;
+            case "update":
+                Print(await Client.UpdateActionAsync(new UpdateActionRequest { FightId = fightId, ActionId = a.Word(4, "ACTION-ID"), Plan = Plan() }, Headers), Format.Receipt);
+                break;
+            case "cancel":
+                Print(await Client.CancelActionAsync(new CancelActionRequest { FightId = fightId, ActionId = a.Word(4, "ACTION-ID"), Reason = a.Get("--reason") ?? "" }, Headers), Format.Receipt);
+                break;
+            case "report":
+                Print(await Client.ReportActionAsync(new ReportActionRequest
+                {
+                    FightId = fightId,
+                    ActionId = a.Word(4, "ACTION-ID"),
+                    Report = a.Require("--report"),
+                    Turnout = uint.TryParse(a.Get("--turnout") ?? "0", out var n) ? n : throw new UsageException("--turnout must be a whole number."),
+                }, Headers), Format.Receipt);
+                break;
+            default:
+                throw new UsageException($"'{verb}' is not an action command: plan, update, cancel, report.");
+        }
+    }
+
+    private ActionPlan Plan() => new()
+    {
+        What = a.Require("--what"),
+        Place = a.Get("--place") ?? "",
+        StartsAt = Time("--start") ?? throw new UsageException("--start is required."),
+        EndsAt = Time("--end"),
+        Visibility = a.Has("--public") ? ActionVisibility.Public : ActionVisibility.ParticipantsUntilStart,
+    };
+
+    private static CommunicationKind Communication(string name) => name switch
+    {
+        "reply" => CommunicationKind.Reply,
+        "negotiation" => CommunicationKind.Negotiation,
+        "settlement-offer" => CommunicationKind.SettlementOffer,
+        "other" => CommunicationKind.Other,
+        _ => throw new UsageException($"'{name}' is not a kind of communication: reply, negotiation, settlement-offer, other."),
+    };
+
+    private static ReportKind Report(string name) => name switch
+    {
+        "referral" => ReportKind.Referral,
+        "police" => ReportKind.Police,
+        "lawsuit" => ReportKind.Lawsuit,
+        "retaliation" => ReportKind.Retaliation,
+        "infiltrator" => ReportKind.SuspectedInfiltrator,
+        "other" => ReportKind.Other,
+        _ => throw new UsageException($"'{name}' is not a kind of report: referral, police, lawsuit, retaliation, infiltrator, other."),
+    };
 
     private DelegateService.DelegateServiceClient Client => _client ??= Connect();
 

@@ -12,7 +12,23 @@ public static class Format
         $"{p.Name,-16} {p.Fingerprint}  {p.Address}  {p.State}, {p.Pending} pending{(p.LastError.Length > 0 ? $", last error: {p.LastError}" : "")}";
 
     public static string Receipt(SubmissionReceipt r) =>
-        $"Sent to the origin ({Short(r.OriginNode)}) as submission {r.SubmissionId}; it records it and shares the result.";
+        (r.Recorded ? "Recorded." : $"Sent to the origin ({Short(r.OriginNode)}) as submission {r.SubmissionId}; it records it and shares the result.")
+        + (r.ActionId.Length > 0 ? $"\nAction id: {r.ActionId}" : "");
+
+    public static string Report(FightReport r) =>
+        $"{r.At.ToDateTimeOffset():u}  {Short(r.Network)}  {r.Kind.ToString().ToLowerInvariant()}: {r.Summary}";
+
+    public static string Balance(Balance b)
+    {
+        static string Counts(IEnumerable<OutcomeCount> c) => c.Any() ? string.Join(", ", c.Select(x => $"{Status(x.Status)} {x.Count}")) : "none";
+        return $"""
+            Fights we initiated: {Counts(b.FightsInitiated)}
+            Fights we joined:    {Counts(b.FightsJoined)}
+            Call-outs answered:  {(b.CallOutsAnswered.Count > 0 ? string.Join(", ", b.CallOutsAnswered.Select(x => $"{x.Kind.ToString().ToLowerInvariant()} {x.Count}")) : "none")}
+            Actions reported:    {b.ActionsReported}
+            (For your network's own reflection: this is never shared and never a score.)
+            """;
+    }
 
     public static string CallOutLine(CallOutState c) =>
         $"{c.Id}  {(c.Cancelled ? "cancelled" : c.Closed ? "closed" : "open"),-9} {c.Content.Title} — {c.Content.Target.Name} ({c.Responses.Count} responses)";
@@ -66,9 +82,35 @@ public static class Format
         }
         s.AppendLine($"  strategy:   {f.Terms.Strategy}");
         s.AppendLine($"  ends when:  {f.Terms.EndConditions}");
+        if (f.DemandDeliveredAt is not null)
+        {
+            s.AppendLine($"  demand delivered {f.DemandDeliveredAt.ToDateTimeOffset():u}{(f.DemandDeadline is not null ? $", deadline {f.DemandDeadline.ToDateTimeOffset():u}" : "")}");
+        }
+        if (f.Versions.Count > 1)
+        {
+            s.AppendLine($"  terms amended ({f.Versions.Count} versions); latest changes:");
+            foreach (var line in f.AmendmentDiff)
+            {
+                s.AppendLine($"    {line}");
+            }
+        }
         foreach (var p in f.Participants)
         {
-            s.AppendLine($"  network {Short(p.Network)}: {p.State.ToString().ToLowerInvariant()}{(p.Reason.Length > 0 ? $" ({p.Reason})" : "")}");
+            var state = p.State == ParticipantState.AwaitingReaffirmation ? "asked to reaffirm the amended terms" : p.State.ToString().ToLowerInvariant();
+            var notes = new List<string>();
+            if (p.Reason.Length > 0) notes.Add(p.Reason);
+            if (p.Offer.Length > 0) notes.Add($"offers: {p.Offer}");
+            if (p.ReleaseRequested) notes.Add($"asks to be released: {p.ReleaseReason}");
+            if (p.StandDownPending) notes.Add("stand-down not yet acknowledged");
+            s.AppendLine($"  network {Short(p.Network)}: {state}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
+        }
+        foreach (var c in f.Communications)
+        {
+            s.AppendLine($"  {c.At.ToDateTimeOffset():u}  target: {c.Kind.ToString().ToLowerInvariant()}: {c.Summary}");
+        }
+        foreach (var x in f.Actions)
+        {
+            s.AppendLine($"  action {x.ActionId} by {Short(x.Network)}: {x.Plan.What}, {x.Plan.StartsAt.ToDateTimeOffset():u} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
         }
         foreach (var h in f.History)
         {

@@ -68,9 +68,10 @@ public static class FightActions
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SharedOutcome,
                 $"Shared outcome: the fight has ended ({Fights.Describe(fight.Status)}); actions planned after the end are refused.");
         }
-        if (!Guid.TryParse(planned.ActionId, out _))
+        // One spelling per UUID (lower case, dashed), so one action cannot hide under two ids.
+        if (!Guid.TryParseExact(planned.ActionId, "D", out var id) || id.ToString() != planned.ActionId)
         {
-            throw RuleViolation.Invalid("An action id must be a UUID.");
+            throw RuleViolation.Invalid("An action id must be a UUID in lower case with dashes.");
         }
         if (fight.Actions.Any(a => a.ActionId == planned.ActionId))
         {

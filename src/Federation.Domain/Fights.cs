@@ -294,7 +294,9 @@ public static class Fights
                 $"Terms first: invitations name the current terms version {Terms.Short(fight.TermsHash)}.");
         }
         var existing = fight.Participants.FirstOrDefault(p => p.Network == invited.Network);
-        if (existing is { State: ParticipantState.Invited or ParticipantState.Committed })
+        // A network asked to reaffirm is still in: re-inviting it would drop its commitment
+        // without a release.
+        if (existing is not null && (existing.State == ParticipantState.Invited || IsIn(existing)))
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TakeItOrLeaveIt,
                 $"Network {Identifiers.Fingerprint(invited.Network)} is already {(existing.State == ParticipantState.Invited ? "invited" : "committed")}.");
@@ -354,7 +356,9 @@ public static class Fights
         if (p.State != ParticipantState.Invited)
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TakeItOrLeaveIt,
-                "Take it or leave it: this network has already declined; the initiator may invite it again.");
+                p.State == ParticipantState.Released
+                    ? "Take it or leave it: this network was released from the fight; the initiator may invite it again."
+                    : "Take it or leave it: this network has already declined; the initiator may invite it again.");
         }
         return p;
     }
@@ -408,7 +412,9 @@ public static class Fights
         Terms.CheckText(terms);
         Terms.RequireComplete(terms);
         Text.Check("note", amended.Note, Text.LongMax);
-        if (amended.TermsHash == fight.TermsHash)
+        // Compare the terms, not only the hash: the same terms serialised differently would
+        // otherwise ask every committed network to reaffirm nothing.
+        if (amended.TermsHash == fight.TermsHash || Terms.Diff(fight.Terms, terms).Count == 0)
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TermsFirst, "These are already the current terms; nothing to amend.");
         }

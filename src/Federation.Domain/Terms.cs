@@ -77,8 +77,8 @@ public static class Terms
     public static IReadOnlyList<string> Diff(FightTerms before, FightTerms after)
     {
         var lines = new List<string>();
-        lines.AddRange(before.Demands.Except(after.Demands).Select(d => $"- demand: {d}"));
-        lines.AddRange(after.Demands.Except(before.Demands).Select(d => $"+ demand: {d}"));
+        lines.AddRange(Without(before.Demands, after.Demands).Select(d => $"- demand: {d}"));
+        lines.AddRange(Without(after.Demands, before.Demands).Select(d => $"+ demand: {d}"));
         void Changed(string name, string a, string b)
         {
             if (a != b)
@@ -95,6 +95,23 @@ public static class Terms
             lines.Add("~ demands reordered");
         }
         return lines;
+    }
+
+    /// <summary>The items of <paramref name="a"/> not matched one-for-one in <paramref name="b"/> (a multiset difference, so a repeated demand counts).</summary>
+    private static IEnumerable<string> Without(IEnumerable<string> a, IEnumerable<string> b)
+    {
+        var left = b.GroupBy(x => x).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var x in a)
+        {
+            if (left.TryGetValue(x, out var n) && n > 0)
+            {
+                left[x] = n - 1;
+            }
+            else
+            {
+                yield return x;
+            }
+        }
     }
 
     /// <summary>A short form of a hash for people: the first 12 hex digits.</summary>

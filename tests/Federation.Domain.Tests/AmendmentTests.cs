@@ -486,6 +486,21 @@ public class AmendmentTests
 
         fight.Refuse(Reaffirm(network, amended), RefusalKind.FailedPrecondition, Rules.TermsFirst, actor: network);
     }
+
+    [Fact]
+    public void AmendingToTheSameTermsSerialisedDifferentlyIsRefused()
+    {
+        var fight = Opened();
+        Committed(fight);
+        // The same terms with an unknown field appended: other bytes, other hash, same meaning.
+        var bytes = fight.State!.Terms.ToByteArray().Concat(new byte[] { 0xF8, 0x06, 0x01 }).ToArray();
+        var body = new EventBody
+        {
+            TermsAmended = new TermsAmended { Terms = ByteString.CopyFrom(bytes), TermsHash = Terms.Hash(bytes) },
+        };
+
+        fight.Refuse(body, RefusalKind.FailedPrecondition, Rules.TermsFirst);
+    }
 }
 
 /// <summary>What a delegate reads before deciding whether to reaffirm.</summary>

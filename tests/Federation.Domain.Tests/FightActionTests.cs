@@ -217,6 +217,9 @@ public class FightActionTests
     [InlineData("")]
     [InlineData("picket-1")]
     [InlineData("1234")]
+    [InlineData("3F2504E0-4F89-11D3-9A0C-0305E82C3301")]
+    [InlineData("{3f2504e0-4f89-11d3-9a0c-0305e82c3301}")]
+    [InlineData("3f2504e04f8911d39a0c0305e82c3301")]
     public void ActionIdThatIsNotAUuidIsRefused(string id)
     {
         var fight = Opened();

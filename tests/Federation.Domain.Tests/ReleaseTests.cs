@@ -232,7 +232,8 @@ public class ReleaseTests
         var fight = Opened();
         var network = Released(fight);
 
-        fight.Refuse(Accept(network, fight.State!.TermsHash), RefusalKind.FailedPrecondition, Rules.TakeItOrLeaveIt, actor: network);
+        var ex = fight.Refuse(Accept(network, fight.State!.TermsHash), RefusalKind.FailedPrecondition, Rules.TakeItOrLeaveIt, actor: network);
+        Assert.Contains("released", ex.Message);
     }
 
     [Fact]
