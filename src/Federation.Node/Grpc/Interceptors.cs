@@ -53,34 +53,6 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
     }
 }
 
-/// <summary>
-/// Every delegate-service call must carry the operator's bearer token. The token is
-/// created on first start in the data folder, readable only by the node's user.
-/// </summary>
-public sealed class DelegateAuthInterceptor(OperatorToken token) : Interceptor
-{
-    private const string DelegatePrefix = "/federation.v1.DelegateService/";
-
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        if (context.Method.StartsWith(DelegatePrefix, StringComparison.Ordinal))
-        {
-            var header = context.RequestHeaders.GetValue("authorization");
-            if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal))
-            {
-                throw new RpcException(new Status(StatusCode.Unauthenticated,
-                    "Delegate calls need 'authorization: Bearer <token>'. The operator token is in the node's data folder (operator.token)."));
-            }
-            if (!token.Matches(header["Bearer ".Length..].Trim()))
-            {
-                throw new RpcException(new Status(StatusCode.Unauthenticated, "That token is not valid for this node."));
-            }
-        }
-        return continuation(request, context);
-    }
-}
-
 /// <summary>The operator's token: kept in the data folder, compared in constant time.</summary>
 public sealed class OperatorToken
 {

@@ -3,6 +3,7 @@ using Federation.Node.Delivery;
 using Federation.Node.Grpc;
 using Federation.Node.Identity;
 using Federation.Node.Log;
+using Federation.Node.Security;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -22,6 +23,17 @@ public static class NodeHost
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
     };
+
+    /// <summary>The node's settings from the same sources as a running node (for the admin commands).</summary>
+    public static NodeOptions ReadOptions(string[] args)
+    {
+        var config = new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args, Switches)
+            .Build();
+        return config.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
+    }
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
     {
@@ -55,6 +67,7 @@ public static class NodeHost
         services.AddSingleton<SqliteStore>();
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
+        services.AddSingleton<DelegateTokens>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();

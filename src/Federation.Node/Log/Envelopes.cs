@@ -13,6 +13,9 @@ public sealed record VerifiedEvent(Envelope Envelope, EventPayload Payload);
 /// <summary>Builds envelopes from stored events and verifies received ones.</summary>
 public static class Envelopes
 {
+    /// <summary>How far ahead of this node's clock an event may be dated.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
     public static Envelope Build(StoredEvent e) => new()
     {
         EventId = e.EventId,
@@ -73,6 +76,13 @@ public static class Envelopes
             || payload.OriginNode != env.OriginNode || payload.ObjectKind != env.ObjectKind)
         {
             throw Refuse(StatusCode.InvalidArgument, env, "its header does not match its signed payload");
+        }
+        // Old events are normal (a node catching up after a week); events from the future
+        // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
+        if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > DateTimeOffset.UtcNow + ClockSkew)
+        {
+            throw Refuse(StatusCode.InvalidArgument, env,
+                $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock");
         }
         return new VerifiedEvent(env, payload);
     }

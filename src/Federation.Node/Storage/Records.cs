@@ -28,3 +28,17 @@ public sealed record OriginCommit(
     IReadOnlyList<StoredEvent> Events,
     IReadOnlyList<(string PeerId, string ObjectId, ulong Sequence)> Outbox,
     string? SubmissionId);
+
+public enum Role
+{
+    /// <summary>Answers call-outs, accepts invitations, reports actions.</summary>
+    Delegate = 1,
+    /// <summary>Also starts fights and call-outs and speaks for the fight.</summary>
+    Organiser = 2,
+    /// <summary>Also manages peers, keys, tokens and dead letters.</summary>
+    Operator = 3,
+}
+
+public sealed record TokenRecord(string Id, string Name, Role Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Who, string Role, string Action, string? ObjectId, string Outcome);

@@ -98,6 +98,27 @@ internal static class Schema
         );
         CREATE INDEX fight_reports_by_fight ON fight_reports (fight_id, id);
         """,
+        """
+        -- Delegate tokens: only a hash of the secret is kept.
+        CREATE TABLE delegate_tokens (
+            id          TEXT PRIMARY KEY,
+            name        TEXT NOT NULL,
+            role        INTEGER NOT NULL,
+            hash        BLOB NOT NULL,
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        );
+        -- Who did what, when, to which object. Never message bodies.
+        CREATE TABLE audit_log (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at          INTEGER NOT NULL,
+            who         TEXT NOT NULL,
+            role        TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            object_id   TEXT,
+            outcome     TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -142,6 +142,24 @@ public sealed class StoreTransaction
         "INSERT INTO fight_reports (fight_id, network, report, filed_at) VALUES ($f, $n, $r, $t)",
         ("$f", report.FightId), ("$n", report.Network), ("$r", report.ToByteArray()), ("$t", Now));
 
+    public void InsertToken(TokenRecord t, byte[] hash) => Execute(
+        "INSERT INTO delegate_tokens (id, name, role, hash, created_at) VALUES ($i, $n, $r, $h, $t)",
+        ("$i", t.Id), ("$n", t.Name), ("$r", (int)t.Role), ("$h", hash), ("$t", t.CreatedAt.ToUnixTimeMilliseconds()));
+
+    public bool RevokeToken(string id) => Execute(
+        "UPDATE delegate_tokens SET revoked_at = $t WHERE id = $i AND revoked_at IS NULL", ("$i", id), ("$t", Now)) == 1;
+
+    public long InsertAudit(string who, string role, string action, string? objectId, string outcome)
+    {
+        using var cmd = Command(
+            "INSERT INTO audit_log (at, who, role, action, object_id, outcome) VALUES ($t, $w, $r, $a, $o, $out) RETURNING id",
+            ("$t", Now), ("$w", who), ("$r", role), ("$a", action), ("$o", objectId), ("$out", outcome));
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public void SetAuditOutcome(long id, string outcome, string? createdObjectId) => Execute(
+        "UPDATE audit_log SET outcome = $o, object_id = COALESCE(object_id, $c) WHERE id = $i", ("$i", id), ("$o", outcome), ("$c", createdObjectId));
+
     public void UpsertPeer(PeerRecord p) => Execute("""
         INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES ($n, $name, $a, $k, $s, $t)
         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, address = excluded.address, state = excluded.state

@@ -1,0 +1,78 @@
+using Federation.Node.Security;
+using Federation.Node.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Hosting;
+
+/// <summary>
+/// Operator commands run against a node's data folder without starting it:
+/// <c>token create|list|revoke</c> and <c>audit</c>.
+/// </summary>
+public static class AdminCommands
+{
+    public const string Usage = """
+        federation-node token create --data DIR --holder NAME --role delegate|organiser|operator
+        federation-node token list   --data DIR
+        federation-node token revoke ID --data DIR
+        federation-node audit        --data DIR [--last N]
+        """;
+
+    public static bool Handles(string[] args) => args.Length > 0 && args[0] is "token" or "audit";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var words = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        var flags = args.Skip(words.Count).ToArray();
+        var options = NodeHost.ReadOptions(flags);
+        string? Flag(string name) => flags.SkipWhile(f => f != name).Skip(1).FirstOrDefault();
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+        {
+            Console.Error.WriteLine("Which node? Pass --data DIR (the node's data folder).\n" + Usage);
+            return 2;
+        }
+        if (!File.Exists(Path.Combine(options.ResolvedDataDir, "node.db")))
+        {
+            Console.Error.WriteLine($"No node database in {options.ResolvedDataDir}. Start the node once first.");
+            return 2;
+        }
+        using var store = new SqliteStore(Options.Create(options));
+        var tokens = new DelegateTokens(store);
+        switch (words)
+        {
+            case ["token", "create"]:
+                var role = Flag("--role") switch
+                {
+                    "delegate" => Role.Delegate,
+                    "organiser" or "organizer" => Role.Organiser,
+                    "operator" => Role.Operator,
+                    var other => throw new ArgumentException($"--role must be delegate, organiser or operator (got '{other}')."),
+                };
+                var tokenName = Flag("--holder") ?? throw new ArgumentException("--holder (who the token is for) is required.");
+                var (token, record) = await tokens.CreateAsync(tokenName, role);
+                Console.WriteLine($"Token for '{record.Name}' ({DelegateRoles.Name(record.Role)}), id {record.Id}:");
+                Console.WriteLine(token);
+                Console.WriteLine("It is shown only now: the node keeps only its hash. Give it to the delegate over a safe channel.");
+                return 0;
+            case ["token", "list"]:
+                foreach (var t in store.ListTokens())
+                {
+                    Console.WriteLine($"{t.Id}  {DelegateRoles.Name(t.Role),-9}  {t.Name}  created {t.CreatedAt:u}{(t.RevokedAt is { } r ? $", revoked {r:u}" : "")}");
+                }
+                return 0;
+            case ["token", "revoke", var id]:
+                var revoked = await tokens.RevokeAsync(id);
+                Console.WriteLine(revoked ? $"Token {id} revoked; it stops working at once." : $"No active token {id}.");
+                return revoked ? 0 : 3;
+            case ["audit"]:
+                var last = int.TryParse(Flag("--last"), out var n) ? n : 50;
+                foreach (var e in store.ListAudit(last).Reverse())
+                {
+                    Console.WriteLine($"{e.At:u}  {e.Who} ({e.Role})  {e.Action}  {e.ObjectId ?? "-"}  {e.Outcome}");
+                }
+                return 0;
+            default:
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
+    }
+}

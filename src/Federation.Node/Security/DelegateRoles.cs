@@ -1,0 +1,61 @@
+using Federation.Node.Storage;
+
+namespace Federation.Node.Security;
+
+/// <summary>
+/// The least role each delegate-service method needs. Roles nest: an organiser can do
+/// what a delegate can, an operator what both can. A method missing from this map needs
+/// the operator: a new operation is closed until someone decides who may use it.
+/// </summary>
+public static class DelegateRoles
+{
+    private static readonly Dictionary<string, Role> Required = new()
+    {
+        // Reading, answering and acting for our own network.
+        ["GetNodeInfo"] = Role.Delegate,
+        ["ListPeers"] = Role.Delegate,
+        ["GetCallOut"] = Role.Delegate,
+        ["ListCallOuts"] = Role.Delegate,
+        ["RespondToCallOut"] = Role.Delegate,
+        ["GetFight"] = Role.Delegate,
+        ["ListFights"] = Role.Delegate,
+        ["AcceptInvitation"] = Role.Delegate,
+        ["DeclineInvitation"] = Role.Delegate,
+        ["ReaffirmTerms"] = Role.Delegate,
+        ["DeclineAmendment"] = Role.Delegate,
+        ["RequestRelease"] = Role.Delegate,
+        ["FileReport"] = Role.Delegate,
+        ["PlanAction"] = Role.Delegate,
+        ["UpdateAction"] = Role.Delegate,
+        ["CancelAction"] = Role.Delegate,
+        ["ReportAction"] = Role.Delegate,
+        ["AcknowledgeStandDown"] = Role.Delegate,
+        ["ExportFightCalendar"] = Role.Delegate,
+        ["GetBalance"] = Role.Delegate,
+        // Starting fights and call-outs, and speaking for the fight.
+        ["PublishCallOut"] = Role.Organiser,
+        ["CloseCallOut"] = Role.Organiser,
+        ["DraftFight"] = Role.Organiser,
+        ["UpdateDraftTerms"] = Role.Organiser,
+        ["OpenFight"] = Role.Organiser,
+        ["InviteToFight"] = Role.Organiser,
+        ["ChangeFightStatus"] = Role.Organiser,
+        ["AmendTerms"] = Role.Organiser,
+        ["GrantRelease"] = Role.Organiser,
+        ["DeliverDemand"] = Role.Organiser,
+        ["RecordCommunication"] = Role.Organiser,
+        ["ListReports"] = Role.Organiser,
+        // Peers, keys, tokens, dead letters: the operator (the default below).
+        ["AddPeer"] = Role.Operator,
+    };
+
+    public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
+
+    /// <summary>Reads change nothing and are not audited.</summary>
+    public static bool ChangesState(string method) =>
+        !(method.StartsWith("Get", StringComparison.Ordinal) || method.StartsWith("List", StringComparison.Ordinal)
+          || method.StartsWith("Export", StringComparison.Ordinal) || method.StartsWith("Subscribe", StringComparison.Ordinal)
+          || method.StartsWith("Watch", StringComparison.Ordinal));
+
+    public static string Name(Role role) => role.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using Federation.Domain;
+using Federation.Node.Storage;
+
+namespace Federation.Node.Security;
+
+/// <summary>Who is calling the delegate service, and with what role.</summary>
+public sealed record Caller(string TokenId, string Name, Role Role);
+
+/// <summary>
+/// Delegate tokens: "sn_&lt;id&gt;_&lt;secret&gt;". The node keeps only a hash of the
+/// secret, so a copy of its database does not hand out working tokens.
+/// </summary>
+public sealed class DelegateTokens(SqliteStore store)
+{
+    public const string Prefix = "sn_";
+
+    public async Task<(string Token, TokenRecord Record)> CreateAsync(string name, Role role, CancellationToken ct = default)
+    {
+        Text.Check("token name", name, Text.ShortMax, required: true);
+        if (!Enum.IsDefined(role))
+        {
+            throw RuleViolation.Invalid("A role is delegate, organiser or operator.");
+        }
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var record = new TokenRecord(id, name, role, DateTimeOffset.UtcNow, null);
+        await store.WriteAsync(tx =>
+        {
+            tx.InsertToken(record, Hash(secret));
+            return true;
+        }, ct);
+        return ($"{Prefix}{id}_{secret}", record);
+    }
+
+    public Task<bool> RevokeAsync(string id, CancellationToken ct = default) => store.WriteAsync(tx => tx.RevokeToken(id), ct);
+
+    /// <summary>The caller a presented token stands for, or null if it is unknown, malformed or revoked.</summary>
+    public Caller? Authenticate(string presented)
+    {
+        var parts = presented.Split('_');
+        if (parts.Length != 3 || parts[0] + "_" != Prefix)
+        {
+            return null;
+        }
+        var found = store.FindToken(parts[1]);
+        if (found is not { } f || f.Token.RevokedAt is not null || !CryptographicOperations.FixedTimeEquals(f.Hash, Hash(parts[2])))
+        {
+            return null;
+        }
+        return new Caller(f.Token.Id, f.Token.Name, f.Token.Role);
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+}
