@@ -22,6 +22,7 @@ public sealed class Commands(Args a)
         Node and peers:
           info
           peer add ADDRESS FINGERPRINT
+          peer suspend|revoke|resume FINGERPRINT     (operator; takes effect at once)
           peers
 
         Call-outs:
@@ -81,6 +82,10 @@ public sealed class Commands(Args a)
                 break;
             case ("peer", "add"):
                 Print(await Client.AddPeerAsync(new AddPeerRequest { Address = a.Word(2, "ADDRESS"), Fingerprint = a.Word(3, "FINGERPRINT") }, Headers), Format.Peer);
+                break;
+            case ("peer", "suspend" or "revoke" or "resume"):
+                var state = w[1] switch { "suspend" => "suspended", "revoke" => "revoked", _ => "active" };
+                Print(await Client.SetPeerStateAsync(new SetPeerStateRequest { Network = a.Word(2, "FINGERPRINT"), State = state }, Headers), Format.Peer);
                 break;
             case ("peers", _):
                 PrintList((await Client.ListPeersAsync(new ListPeersRequest(), Headers)).Peers, Format.Peer, "No peers yet.");

@@ -11,15 +11,23 @@ namespace Federation.Node.Application;
 /// The peers this node trusts. Adding one pins its key: the operator names the
 /// address and the fingerprint the other operator read out; the key fetched from
 /// the address must hash to that fingerprint or nothing is stored.
+/// A peer is <c>pending</c> until the other side has added this node too, then
+/// <c>active</c>; an operator can <c>suspend</c> or <c>revoke</c> it at any time.
 /// </summary>
-public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients clients, NodeIdentity identity, OutboxSignal signal)
+public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients clients, NodeIdentity identity, OutboxSignal signal, ILogger<PeerDirectory> log)
 {
+    public const string Pending = "pending";
     public const string Active = "active";
+    public const string Suspended = "suspended";
+    public const string Revoked = "revoked";
+
+    /// <summary>Peers this node talks to: pending ones too, so peering completes as soon as the other side adds us.</summary>
+    public static bool Reachable(string state) => state is Pending or Active;
 
     /// <summary>Loads pinned keys into the cache at start-up.</summary>
     public void LoadPinnedKeys()
     {
-        foreach (var p in store.ListPeers().Where(p => p.State == Active))
+        foreach (var p in store.ListPeers().Where(p => Reachable(p.State)))
         {
             keys.Pin(p.NodeId, p.PublicKey);
         }
@@ -53,15 +61,73 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
                 $"The node at {address} has fingerprint {Identifiers.Fingerprint(actual)}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the fingerprint with its operator."));
         }
         Text.Check("peer name", who.Name, Text.ShortMax);
-        var record = new PeerRecord(actual, who.Name, address.TrimEnd('/'), who.PublicKey.ToByteArray(), Active, DateTimeOffset.UtcNow);
+        var record = new PeerRecord(actual, who.Name, address.TrimEnd('/'), who.PublicKey.ToByteArray(), Pending, DateTimeOffset.UtcNow);
         await store.WriteAsync(tx =>
         {
             tx.UpsertPeer(record);
             return true;
         }, ct);
         keys.Pin(actual, record.PublicKey);
+        // If the other operator has already added us, peering is mutual now.
+        try
+        {
+            await clients.For(record.Address).HelloAsync(new HelloRequest(), clients.Options(actual, Methods.Hello, ct));
+            await MarkActiveAsync(actual, ct);
+            record = record with { State = Active };
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+        {
+            log.LogInformation("Peer {Peer} added; pending until its operator adds this node", who.Name);
+        }
         signal.Poke(); // anything already queued for this node can go now
         return record;
+    }
+
+    /// <summary>A pending peer proved it has added us (it called us, or answered our signed call): peering is mutual.</summary>
+    public async Task MarkActiveAsync(string nodeId, CancellationToken ct)
+    {
+        var changed = await store.WriteAsync(tx => tx.SetPeerState(nodeId, Active, onlyFrom: Pending), ct);
+        if (changed)
+        {
+            log.LogInformation("Peering with {Peer} is mutual: active", nodeId);
+        }
+    }
+
+    public async Task<PeerInfo> SetStateAsync(string network, string state, CancellationToken ct)
+    {
+        var nodeId = Identifiers.NodeIdFromFingerprint(network);
+        var peer = store.GetPeer(nodeId) ?? throw RuleViolation.NotFound($"{Identifiers.Fingerprint(nodeId)} is not a peer of this node.");
+        if (state is not (Active or Suspended or Revoked))
+        {
+            throw RuleViolation.Invalid($"A peer's state can be set to active, suspended or revoked, not '{state}'.");
+        }
+        if (peer.State == Revoked && state != Revoked)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
+                "A revoked peer stays revoked. To trust it again, add it afresh with its address and fingerprint.");
+        }
+        await store.WriteAsync(tx =>
+        {
+            tx.SetPeerState(nodeId, state, onlyFrom: null);
+            if (state == Revoked)
+            {
+                // Nothing more is sent to a revoked peer.
+                tx.DropOutbox(nodeId);
+            }
+            return true;
+        }, ct);
+        if (Reachable(state))
+        {
+            keys.Pin(nodeId, peer.PublicKey);
+            signal.Poke();
+        }
+        else
+        {
+            // Takes effect at once: the next call or envelope from it is refused.
+            keys.Forget(nodeId);
+        }
+        log.LogWarning("Peer {Peer} is now {State}", peer.Name, state);
+        return List().Single(p => p.NodeId == nodeId);
     }
 
     public IReadOnlyList<PeerInfo> List()
@@ -83,19 +149,21 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
         }).ToList();
     }
 
-    /// <summary>Refuses unless every id names an active peer; says which is not.</summary>
+    /// <summary>Refuses unless every id names a peer this node talks to; says which is not.</summary>
     public void RequirePeers(IEnumerable<string> nodeIds)
     {
-        var known = store.ListPeers().Where(p => p.State == Active).Select(p => p.NodeId).ToHashSet();
+        var peers = store.ListPeers().ToDictionary(p => p.NodeId);
         foreach (var id in nodeIds)
         {
-            if (!known.Contains(id))
+            if (!peers.TryGetValue(id, out var p) || !Reachable(p.State))
             {
                 throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
-                    $"{Identifiers.Fingerprint(id)} is not a peer of this node. Add it first (address and fingerprint).");
+                    p is null
+                        ? $"{Identifiers.Fingerprint(id)} is not a peer of this node. Add it first (address and fingerprint)."
+                        : $"{Identifiers.Fingerprint(id)} is {p.State}; nothing is sent to it.");
             }
         }
     }
 
-    public IReadOnlyList<string> ActivePeerIds() => store.ListPeers().Where(p => p.State == Active).Select(p => p.NodeId).ToList();
+    public IReadOnlyList<string> ActivePeerIds() => store.ListPeers().Where(p => Reachable(p.State)).Select(p => p.NodeId).ToList();
 }

@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Storage;
 using Grpc.Core;
@@ -34,6 +35,10 @@ public sealed class PeerDelivery(
                 // Rows addressed to a node this one has not added yet wait until it is added.
                 await Fail(peerId, "not a peer: add it with its address and fingerprint", ct);
                 return;
+            }
+            if (!PeerDirectory.Reachable(peer.State))
+            {
+                return; // suspended or revoked: nothing is sent
             }
             var started = DateTimeOffset.UtcNow;
             while (!ct.IsCancellationRequested && DateTimeOffset.UtcNow - started < Lease / 2)
@@ -74,6 +79,8 @@ public sealed class PeerDelivery(
                 await store.WriteAsync(tx =>
                 {
                     tx.Advance(peer.NodeId, run[^1].Id);
+                    // It took our delivery, so it has added us: peering is mutual.
+                    tx.SetPeerState(peer.NodeId, PeerDirectory.Active, onlyFrom: PeerDirectory.Pending);
                     return true;
                 }, ct);
             }
@@ -166,6 +173,7 @@ public static class Methods
     public const string Deliver = "/federation.v1.PeerService/Deliver";
     public const string Submit = "/federation.v1.PeerService/Submit";
     public const string FetchEvents = "/federation.v1.PeerService/FetchEvents";
+    public const string Hello = "/federation.v1.PeerService/Hello";
 }
 
 /// <summary>Exponential backoff with jitter; the timing is kept in the database, not in a delayed message.</summary>

@@ -33,6 +33,9 @@ public sealed class DelegateGrpcService(
         return peers.List().First(p => p.NodeId == id);
     }
 
+    public override Task<PeerInfo> SetPeerState(SetPeerStateRequest request, ServerCallContext context) =>
+        peers.SetStateAsync(request.Network, request.State, context.CancellationToken);
+
     public override Task<ListPeersResponse> ListPeers(ListPeersRequest request, ServerCallContext context) =>
         Task.FromResult(new ListPeersResponse { Peers = { peers.List() } });
 

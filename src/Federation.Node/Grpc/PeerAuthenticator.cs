@@ -14,11 +14,11 @@ namespace Federation.Node.Grpc;
 /// the time and both node ids with its key. A node accepts nothing from a node its
 /// operator has not added.
 /// </summary>
-public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity)
+public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
-    public PeerRecord Authenticate(ServerCallContext context)
+    public async Task<PeerRecord> AuthenticateAsync(ServerCallContext context)
     {
         var caller = context.RequestHeaders.GetValue(PeerClients.NodeHeader) ?? "";
         var ts = context.RequestHeaders.GetValue(PeerClients.TimeHeader) ?? "";
@@ -29,10 +29,11 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
                 "Peer calls must name the calling node and sign the call (x-fed-node, x-fed-ts, x-fed-sig)."));
         }
         var peer = store.GetPeer(caller);
-        if (peer is null || peer.State != PeerDirectory.Active || !keys.Knows(caller))
+        if (peer is null || !keys.Knows(caller))
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
+            throw new RpcException(new Status(StatusCode.PermissionDenied, peer is { State: PeerDirectory.Suspended or PeerDirectory.Revoked }
+                ? $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."
+                : $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
         }
         if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
             || (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
@@ -54,6 +55,12 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
+        }
+        if (peer.State == PeerDirectory.Pending)
+        {
+            // A signed call from a node we added proves it has added us too.
+            await peers.MarkActiveAsync(caller, context.CancellationToken);
+            peer = peer with { State = PeerDirectory.Active };
         }
         return peer;
     }

@@ -36,9 +36,15 @@ public sealed class PeerGrpcService(
             Fingerprint = identity.Fingerprint,
         });
 
+    public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
+    {
+        await auth.AuthenticateAsync(context);
+        return new HelloResponse();
+    }
+
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
     {
-        auth.Authenticate(context);
+        await auth.AuthenticateAsync(context);
         if (request.Envelopes.Count > MaxBatch)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds at most {MaxBatch} envelopes; this one has {request.Envelopes.Count}."));
@@ -55,7 +61,7 @@ public sealed class PeerGrpcService(
 
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
+        var caller = await auth.AuthenticateAsync(context);
         var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
         if (signed.KeyId != caller.NodeId || !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
         {
@@ -86,9 +92,9 @@ public sealed class PeerGrpcService(
         return await submissions.RecordAsync(submission, stored, context.CancellationToken);
     }
 
-    public override Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)
+    public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)
     {
-        var caller = auth.Authenticate(context);
+        var caller = await auth.AuthenticateAsync(context);
         if (!Identifiers.TryOriginOf(request.ObjectId, out var objectOrigin))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "That is not an object id."));
@@ -105,6 +111,6 @@ public sealed class PeerGrpcService(
         var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
         var response = new FetchEventsResponse { LastSequence = stored.LastSequence };
         response.Envelopes.AddRange(store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build));
-        return Task.FromResult(response);
+        return response;
     }
 }

@@ -137,7 +137,9 @@ public sealed class SqliteStore : IDisposable
         cmd.CommandText = """
             SELECT o.peer_id FROM outbox o
             LEFT JOIN peer_delivery d ON d.peer_id = o.peer_id
+            LEFT JOIN peers p ON p.node_id = o.peer_id
             WHERE o.id > COALESCE(d.delivered_id, 0)
+              AND COALESCE(p.state, 'pending') IN ('pending', 'active')
               AND COALESCE(d.next_attempt_at, 0) <= $now
               AND COALESCE(d.lease_until, 0) <= $now
             GROUP BY o.peer_id

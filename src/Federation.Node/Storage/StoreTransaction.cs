@@ -160,6 +160,13 @@ public sealed class StoreTransaction
     public void SetAuditOutcome(long id, string outcome, string? createdObjectId) => Execute(
         "UPDATE audit_log SET outcome = $o, object_id = COALESCE(object_id, $c) WHERE id = $i", ("$i", id), ("$o", outcome), ("$c", createdObjectId));
 
+    /// <summary>Sets a peer's state; with <paramref name="onlyFrom"/>, only if it is in that state now.</summary>
+    public bool SetPeerState(string nodeId, string state, string? onlyFrom) => Execute(
+        "UPDATE peers SET state = $s WHERE node_id = $n AND ($from IS NULL OR state = $from)",
+        ("$n", nodeId), ("$s", state), ("$from", onlyFrom)) == 1;
+
+    public void DropOutbox(string peerId) => Execute("DELETE FROM outbox WHERE peer_id = $p", ("$p", peerId));
+
     public void UpsertPeer(PeerRecord p) => Execute("""
         INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES ($n, $name, $a, $k, $s, $t)
         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, address = excluded.address, state = excluded.state
