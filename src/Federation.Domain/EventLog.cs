@@ -49,6 +49,7 @@ public static class EventLog
         {
             ObjectKind.Fight => Fights.Apply(CheckState<FightState>(state, e, s => s.LastSequence), e, body),
             ObjectKind.CallOut => CallOuts.Apply(CheckState<CallOutState>(state, e, s => s.LastSequence), e, body),
+            ObjectKind.Briefings => Briefings.Apply(CheckState<BriefingsState>(state, e, s => s.LastSequence), e, body),
             _ => throw RuleViolation.Invalid($"Unknown object kind {e.ObjectKind}."),
         };
     }
@@ -91,6 +92,7 @@ public static class Audience
     public static IReadOnlyCollection<string> Of(IMessage? state) => state switch
     {
         CallOutState c => c.Recipients,
+        BriefingsState b => b.Members,
         FightState { Status: FightStatus.Draft } => [],
         FightState f => f.Participants
             .Where(p => p.State is ParticipantState.Invited or ParticipantState.Committed or ParticipantState.AwaitingReaffirmation)

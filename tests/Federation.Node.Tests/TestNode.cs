@@ -9,6 +9,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Federation.Node.Tests;
 
@@ -29,6 +30,12 @@ public sealed class TestNode : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>Everything the node logged, for tests that check what logs must not carry.</summary>
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Extra settings applied at each start.</summary>
+    public Action<NodeOptions>? Configure { get; set; }
     public string DataDir { get; }
     public int Port { get; }
     public string Address => $"http://127.0.0.1:{Port}";
@@ -60,7 +67,8 @@ public sealed class TestNode : IAsyncDisposable
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
             o.RetryMaxDelay = TimeSpan.FromSeconds(1);
             o.PeerCallTimeout = TimeSpan.FromSeconds(5);
-        });
+            Configure?.Invoke(o);
+        }, builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();
         NodeId = Identity.NodeId;
         _channel = GrpcChannel.ForAddress(Address);
@@ -172,4 +180,28 @@ public static class Status
     /// <summary>Asserts the status code, showing the server's message when it differs.</summary>
     public static void Is(StatusCode expected, RpcException ex) =>
         Assert.True(ex.StatusCode == expected, $"Expected {expected}, got {ex.StatusCode}: {ex.Status.Detail}");
+}
+
+/// <summary>Collects every log line a node writes, with its arguments rendered.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._lines.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+    }
 }

@@ -15,7 +15,8 @@ public sealed class DelegateGrpcService(
     PeerDirectory peers,
     CallOutCommands callOuts,
     FightCommands fights,
-    BalanceView balance) : DelegateService.DelegateServiceBase
+    BalanceView balance,
+    Confidential confidential) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -128,4 +129,19 @@ public sealed class DelegateGrpcService(
 
     public override Task<Balance> GetBalance(GetBalanceRequest request, ServerCallContext context) =>
         Task.FromResult(balance.Compute());
+
+    public override Task<LocalDetails> SetLocalDetails(SetLocalDetailsRequest request, ServerCallContext context) =>
+        confidential.SetLocalDetailsAsync(request.FightId, request.Details ?? new LocalDetails(), context.CancellationToken);
+
+    public override Task<LocalDetails> GetLocalDetails(GetObjectRequest request, ServerCallContext context) =>
+        Task.FromResult(confidential.GetLocalDetails(request.Id));
+
+    public override Task<BriefingsState> PostBriefing(PostBriefingRequest request, ServerCallContext context) =>
+        confidential.PostBriefingAsync(request.FightId, request.Text, context.CancellationToken);
+
+    public override Task<BriefingsState> GetBriefings(GetObjectRequest request, ServerCallContext context) =>
+        Task.FromResult(confidential.GetBriefings(request.Id));
+
+    public override Task<PurgeReport> PurgeFight(GetObjectRequest request, ServerCallContext context) =>
+        confidential.PurgeAsync(request.Id, context.CancellationToken);
 }

@@ -35,7 +35,7 @@ public static class NodeHost
         return config.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
     }
 
-    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
+    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, Action<WebApplicationBuilder>? customize = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddCommandLine(args, Switches);
@@ -77,6 +77,9 @@ public static class NodeHost
         services.AddSingleton<CallOutCommands>();
         services.AddSingleton<FightCommands>();
         services.AddSingleton<Submissions>();
+        services.AddSingleton<Confidential>();
+        services.AddSingleton<PurgeSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<PurgeSweeper>());
         services.AddSingleton<BalanceView>();
         services.AddSingleton<PeerDelivery>();
         services.AddSingleton<Backfill>();
@@ -123,6 +126,7 @@ public static class NodeHost
             }
         });
 
+        customize?.Invoke(builder);
         var app = builder.Build();
         app.MapGrpcService<PeerGrpcService>();
         app.MapGrpcService<DelegateGrpcService>();

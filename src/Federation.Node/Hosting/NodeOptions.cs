@@ -39,6 +39,12 @@ public sealed class NodeOptions
     /// <summary>How often an initiator re-sends the stand-down to networks that have not acknowledged the end.</summary>
     public TimeSpan StandDownResendInterval { get; set; } = TimeSpan.FromHours(6);
 
+    /// <summary>How long after a fight ends its confidential details (local details, briefings, referrals and incidents) are kept.</summary>
+    public TimeSpan PurgeAfter { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the node looks for ended fights whose confidential details are due for purging.</summary>
+    public TimeSpan PurgeSweepInterval { get; set; } = TimeSpan.FromHours(12);
+
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');

@@ -26,67 +26,94 @@ public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSi
         string? submissionId = null,
         CancellationToken ct = default)
     {
-        var result = await store.WriteAsync(tx =>
-        {
-            if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
-            {
-                var current = tx.GetObject(objectId)!;
-                return new AppendResult(StateCodec.Parse(current.Kind, current.State), seen, Duplicate: true);
-            }
-            var stored = tx.GetObject(objectId);
-            if (stored is not null && stored.Kind != kind)
-            {
-                throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");
-            }
-            var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
-            var bodies = decide(state);
-
-            // A draft is local working state, not part of the log: the log starts when it opens.
-            var logState = state is FightState { Status: FightStatus.Draft } ? null : state;
-            var before = Audience.Of(logState);
-            var firstNew = (stored?.LastSequence ?? 0) + 1;
-            var sequence = stored?.LastSequence ?? 0;
-            var events = new List<StoredEvent>();
-            foreach (var body in bodies)
-            {
-                var payload = new EventPayload
-                {
-                    EventId = Guid.NewGuid().ToString(),
-                    ObjectId = objectId,
-                    ObjectKind = kind,
-                    Sequence = ++sequence,
-                    OriginNode = identity.NodeId,
-                    ActorNode = actor,
-                    OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-                    Body = body,
-                };
-                logState = EventLog.Apply(logState, payload);
-                var bytes = payload.ToByteArray();
-                var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
-                tx.InsertEvent(stored1);
-                events.Add(stored1);
-            }
-            var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
-            tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
-
-            var after = Audience.Of(newState);
-            foreach (var peer in before.Union(after))
-            {
-                // A network that joins the audience now also needs the log so far.
-                var from = before.Contains(peer) ? firstNew : 1;
-                for (var s = from; s <= sequence; s++)
-                {
-                    tx.Enqueue(peer, OutboxKind.Event, objectId, s, body: null);
-                }
-            }
-            if (submissionId is not null)
-            {
-                tx.RecordSubmission(submissionId, objectId, sequence);
-            }
-            return new AppendResult(newState, sequence, Duplicate: false);
-        }, ct);
+        var result = await store.WriteAsync(tx => Append(tx, objectId, kind, actor, decide, submissionId), ct);
         signal.Poke();
         return result;
+    }
+
+    /// <summary>The append itself, inside the caller's transaction.</summary>
+    private AppendResult Append(StoreTransaction tx, string objectId, ObjectKind kind, string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
+    {
+        if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
+        {
+            var current = tx.GetObject(objectId)!;
+            return new AppendResult(StateCodec.Parse(current.Kind, current.State), seen, Duplicate: true);
+        }
+        var stored = tx.GetObject(objectId);
+        if (stored is not null && stored.Kind != kind)
+        {
+            throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");
+        }
+        var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+        var bodies = decide(state);
+
+        // A draft is local working state, not part of the log: the log starts when it opens.
+        var logState = state is FightState { Status: FightStatus.Draft } ? null : state;
+        var before = Audience.Of(logState);
+        var firstNew = (stored?.LastSequence ?? 0) + 1;
+        var sequence = stored?.LastSequence ?? 0;
+        var events = new List<StoredEvent>();
+        foreach (var body in bodies)
+        {
+            var payload = new EventPayload
+            {
+                EventId = Guid.NewGuid().ToString(),
+                ObjectId = objectId,
+                ObjectKind = kind,
+                Sequence = ++sequence,
+                OriginNode = identity.NodeId,
+                ActorNode = actor,
+                OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                Body = body,
+            };
+            logState = EventLog.Apply(logState, payload);
+            var bytes = payload.ToByteArray();
+            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
+            tx.InsertEvent(stored1);
+            events.Add(stored1);
+        }
+        var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
+        tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
+
+        var after = Audience.Of(newState);
+        foreach (var peer in before.Union(after))
+        {
+            // A network that joins the audience now also needs the log so far.
+            var from = before.Contains(peer) ? firstNew : 1;
+            for (var s = from; s <= sequence; s++)
+            {
+                tx.Enqueue(peer, OutboxKind.Event, objectId, s, body: null);
+            }
+        }
+        if (submissionId is not null)
+        {
+            tx.RecordSubmission(submissionId, objectId, sequence);
+        }
+        if (newState is FightState fight && logState is not null)
+        {
+            KeepBriefingMembersInStep(tx, state as FightState, fight);
+        }
+        return new AppendResult(newState, sequence, Duplicate: false);
+    }
+
+    /// <summary>
+    /// When a fight's committed networks change, its briefings' member list changes in the
+    /// same transaction: a network that commits receives the briefings so far, and one
+    /// that leaves is told so and receives nothing more.
+    /// </summary>
+    private void KeepBriefingMembersInStep(StoreTransaction tx, FightState? before, FightState after)
+    {
+        var members = Briefings.MembersOf(after);
+        if (before is not null && Briefings.MembersOf(before).SequenceEqual(members))
+        {
+            return;
+        }
+        var briefingsId = Briefings.IdOf(after.Id);
+        if (tx.GetObject(briefingsId) is { } stored && !BriefingsState.Parser.ParseFrom(stored.State).Purged)
+        {
+            Append(tx, briefingsId, ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null);
+        }
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
         store.WriteAsync(tx =>
         {
             int applied = 0, duplicates = 0, held = 0;
+            var membershipChanged = new HashSet<string>();
             var gaps = new HashSet<string>();
             foreach (var v in batch)
             {
@@ -34,7 +35,8 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
                 var last = stored?.LastSequence ?? 0;
                 if (e.Sequence <= last)
                 {
-                    if (tx.GetEventId(e.ObjectId, e.Sequence) != e.EventId)
+                    // A missing row is a purged one: the position is kept, the content is gone.
+                    if (tx.GetEventId(e.ObjectId, e.Sequence) is { } recorded && recorded != e.EventId)
                     {
                         // Two different signed events with one sequence number: the origin
                         // contradicts itself. Keep the first; tell the sender plainly.
@@ -45,7 +47,7 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v);
+                    applied += ApplyWithHeld(tx, stored, v, keys, membershipChanged);
                     gaps.Remove(e.ObjectId);
                 }
                 else
@@ -55,10 +57,45 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
                     gaps.Add(e.ObjectId);
                 }
             }
+            foreach (var id in membershipChanged)
+            {
+                if (FollowMembership(tx, id))
+                {
+                    gaps.Add(id);
+                }
+            }
             return new ReceiveResult(applied, duplicates, held, gaps.ToArray());
         }, ct);
 
-    private int ApplyWithHeld(StoreTransaction tx, StoredObject? stored, VerifiedEvent first)
+    /// <summary>
+    /// Once a batch is in, acts on this node's final membership of a briefings log (not on
+    /// each event: replaying history passes through old comings and goings). Out of it:
+    /// keep nothing but the position. Back in after having emptied its copy: drop the
+    /// copy and fetch the log afresh (true).
+    /// </summary>
+    private bool FollowMembership(StoreTransaction tx, string objectId)
+    {
+        if (tx.GetObject(objectId) is not { } stored)
+        {
+            return false;
+        }
+        var b = BriefingsState.Parser.ParseFrom(stored.State);
+        var member = b.Members.Contains(identity.NodeId);
+        if (!member && !b.Purged)
+        {
+            tx.DeleteEvents(objectId);
+            tx.PutObject(stored with { State = Briefings.Purged(b).ToByteArray() });
+        }
+        else if (member && b.Purged)
+        {
+            tx.DeleteObject(objectId);
+            tx.DropHeldUpTo(objectId, long.MaxValue);
+            return true;
+        }
+        return false;
+    }
+
+    private static int ApplyWithHeld(StoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, ISet<string> membershipChanged)
     {
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;
@@ -67,8 +104,16 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
         {
             var e = next.Payload;
             state = EventLog.Apply(state, e);
-            tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray()));
+            // A purged briefings log keeps its position, never its text.
+            if (state is not BriefingsState { Purged: true })
+            {
+                tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray()));
+            }
             count++;
+            if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)
+            {
+                membershipChanged.Add(e.ObjectId);
+            }
             var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
             next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys);
             if (next is null)

@@ -10,6 +10,7 @@ public static class StateCodec
     {
         ObjectKind.Fight => FightState.Parser.ParseFrom(bytes),
         ObjectKind.CallOut => CallOutState.Parser.ParseFrom(bytes),
+        ObjectKind.Briefings => BriefingsState.Parser.ParseFrom(bytes),
         _ => throw new InvalidOperationException($"Unknown object kind {kind}."),
     };
 }

@@ -32,6 +32,7 @@ public static class DelegateRoles
         ["AcknowledgeStandDown"] = Role.Delegate,
         ["ExportFightCalendar"] = Role.Delegate,
         ["GetBalance"] = Role.Delegate,
+        ["GetBriefings"] = Role.Delegate,
         // Starting fights and call-outs, and speaking for the fight.
         ["PublishCallOut"] = Role.Organiser,
         ["CloseCallOut"] = Role.Organiser,
@@ -45,6 +46,9 @@ public static class DelegateRoles
         ["DeliverDemand"] = Role.Organiser,
         ["RecordCommunication"] = Role.Organiser,
         ["ListReports"] = Role.Organiser,
+        ["SetLocalDetails"] = Role.Organiser,
+        ["GetLocalDetails"] = Role.Organiser,
+        ["PostBriefing"] = Role.Organiser,
         // Peers, keys, tokens, dead letters: the operator (the default below).
         ["AddPeer"] = Role.Operator,
     };

@@ -119,6 +119,14 @@ internal static class Schema
             outcome     TEXT NOT NULL
         );
         """,
+        """
+        -- The local tier: details of the affected worker or tenant. Never federated.
+        CREATE TABLE local_details (
+            object_id   TEXT PRIMARY KEY,
+            details     BLOB NOT NULL,
+            updated_at  INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -35,8 +35,9 @@ public sealed class SqliteStore : IDisposable
         var c = new SqliteConnection(_connectionString);
         c.Open();
         using var cmd = c.CreateCommand();
-        // FULL: a commit is on disk before we acknowledge it to anyone.
-        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+        // FULL: a commit is on disk before we acknowledge it to anyone. secure_delete:
+        // deleted (purged) content is overwritten, not left in free pages for a subpoena.
+        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;";
         cmd.ExecuteNonQuery();
         return c;
     }
@@ -288,6 +289,35 @@ public sealed class SqliteStore : IDisposable
                 r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6)));
         }
         return list;
+    }
+
+    public byte[]? GetLocalDetails(string objectId)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT details FROM local_details WHERE object_id = $o";
+        cmd.Parameters.AddWithValue("$o", objectId);
+        return cmd.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>
+    /// Copies the write-ahead log into the database and empties it, so old page images
+    /// (which may hold purged content) do not linger in the -wal file.
+    /// </summary>
+    public async Task CheckpointAsync()
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            using var c = Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            cmd.ExecuteNonQuery();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>Counts rows in a table; for tests and diagnostics.</summary>

@@ -63,6 +63,23 @@ public sealed class StoreTransaction
         return cmd.ExecuteScalar() as string;
     }
 
+    public void DeleteObject(string objectId)
+    {
+        Execute("DELETE FROM events WHERE object_id = $o", ("$o", objectId));
+        Execute("DELETE FROM objects WHERE object_id = $o", ("$o", objectId));
+    }
+
+    public int DeleteEvents(string objectId) => Execute("DELETE FROM events WHERE object_id = $o", ("$o", objectId));
+
+    public void PutLocalDetails(string objectId, byte[] details) => Execute("""
+        INSERT INTO local_details (object_id, details, updated_at) VALUES ($o, $d, $t)
+        ON CONFLICT (object_id) DO UPDATE SET details = excluded.details, updated_at = excluded.updated_at
+        """, ("$o", objectId), ("$d", details), ("$t", Now));
+
+    public bool DeleteLocalDetails(string objectId) => Execute("DELETE FROM local_details WHERE object_id = $o", ("$o", objectId)) == 1;
+
+    public int DeleteReports(string fightId) => Execute("DELETE FROM fight_reports WHERE fight_id = $f", ("$f", fightId));
+
     public void Hold(string objectId, ulong sequence, byte[] envelope) => Execute(
         "INSERT OR IGNORE INTO held_events (object_id, seq, envelope) VALUES ($o, $s, $e)",
         ("$o", objectId), ("$s", (long)sequence), ("$e", envelope));

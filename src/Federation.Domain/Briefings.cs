@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using System.Text;
+using Federation.Contracts.V1;
+
+namespace Federation.Domain;
+
+/// <summary>
+/// Participants-only briefings: a fight's second log, whose audience is the networks
+/// committed to the fight. Only the initiator writes it, and it keeps the member list
+/// in step with the fight, so invited networks never receive a briefing and a network
+/// that leaves is told so (and deletes its copy).
+/// </summary>
+public static class Briefings
+{
+    /// <summary>
+    /// The briefings log of a fight has an id derived from the fight's, so every node can
+    /// find it, and its origin is the fight's origin.
+    /// </summary>
+    public static string IdOf(string fightId)
+    {
+        var origin = Identifiers.OriginOf(fightId);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("briefings:" + fightId));
+        return $"{origin}.{Convert.ToHexStringLower(hash)[..32]}";
+    }
+
+    /// <summary>The networks committed to a fight: its briefings' audience.</summary>
+    public static IReadOnlyList<string> MembersOf(FightState fight) =>
+        fight.Participants.Where(Fights.IsIn).Select(p => p.Network).Order(StringComparer.Ordinal).ToList();
+
+    public static IReadOnlyList<EventBody> Post(FightState fight, BriefingsState? current, string text)
+    {
+        Text.Check("briefing", text, Text.LongMax, required: true);
+        Fights.RequireNotEnded(fight, "post briefings");
+        if (current is { Purged: true })
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.OriginAuthority, "This fight's briefings have been purged.");
+        }
+        var bodies = new List<EventBody>();
+        if (current is null)
+        {
+            var opened = new BriefingsOpened { FightId = fight.Id };
+            opened.Members.AddRange(MembersOf(fight));
+            bodies.Add(new EventBody { BriefingsOpened = opened });
+        }
+        bodies.Add(new EventBody { BriefingPosted = new BriefingPosted { Text = text } });
+        return bodies;
+    }
+
+    public static EventBody MembersChanged(IEnumerable<string> members)
+    {
+        var changed = new BriefingMembersChanged();
+        changed.Members.AddRange(members);
+        return new EventBody { BriefingMembersChanged = changed };
+    }
+
+    /// <summary>Keeps the log's position but forgets every briefing's text.</summary>
+    public static BriefingsState Purged(BriefingsState state)
+    {
+        var purged = state.Clone();
+        purged.Briefings.Clear();
+        purged.Purged = true;
+        return purged;
+    }
+
+    internal static BriefingsState Apply(BriefingsState? state, EventPayload e, EventBody body)
+    {
+        EventLog.RequireOrigin(e, Rules.OriginAuthority, "writes a fight's briefings");
+        if (body.KindCase == EventBody.KindOneofCase.BriefingsOpened)
+        {
+            if (state is not null)
+            {
+                throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, "These briefings are already open.");
+            }
+            var opened = body.BriefingsOpened;
+            if (!Identifiers.TryOriginOf(opened.FightId, out var fightOrigin) || fightOrigin != e.OriginNode || IdOf(opened.FightId) != e.ObjectId)
+            {
+                throw RuleViolation.Invalid("These briefings do not belong to a fight of their origin.");
+            }
+            CheckMembers(opened.Members, e.OriginNode);
+            return new BriefingsState
+            {
+                Id = e.ObjectId,
+                OriginNode = e.OriginNode,
+                FightId = opened.FightId,
+                Members = { opened.Members },
+                LastSequence = e.Sequence,
+            };
+        }
+        var briefings = state ?? throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, $"{e.ObjectId} has not been opened.");
+        switch (body.KindCase)
+        {
+            case EventBody.KindOneofCase.BriefingMembersChanged:
+                CheckMembers(body.BriefingMembersChanged.Members, e.OriginNode);
+                briefings.Members.Clear();
+                briefings.Members.AddRange(body.BriefingMembersChanged.Members);
+                break;
+            case EventBody.KindOneofCase.BriefingPosted:
+                Text.Check("briefing", body.BriefingPosted.Text, Text.LongMax, required: true);
+                if (!briefings.Purged)
+                {
+                    briefings.Briefings.Add(new Briefing { Text = body.BriefingPosted.Text, At = e.OccurredAt });
+                }
+                break;
+            default:
+                throw RuleViolation.Invalid($"A briefings log cannot hold a {body.KindCase} event.");
+        }
+        briefings.LastSequence = e.Sequence;
+        return briefings;
+    }
+
+    private static void CheckMembers(IReadOnlyCollection<string> members, string origin)
+    {
+        if (members.Any(m => !Identifiers.IsNodeId(m) || m == origin) || members.Distinct().Count() != members.Count)
+        {
+            throw RuleViolation.Invalid("Briefing members must be distinct node ids of networks other than the initiator.");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text;
+using Federation.Contracts.V1;
+using Federation.Node.Application;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Federation.Node.Tests;
+
+/// <summary>Confidentiality tiers: local details never leave the initiator; briefings reach committed networks only; purge deletes both.</summary>
+public sealed class ConfidentialityTests
+{
+    private const string Worker = "Zebulon Quartermaine-Okafor";
+    private const string Phone = "+44 7700 900461";
+
+    private static FightState Fight(TestNode n, string id) => n.Delegate.GetFight(new GetObjectRequest { Id = id }, n.Auth);
+
+    /// <summary>Every byte a node has written: its data folder's files and its log lines.</summary>
+    private static byte[] Everything(TestNode n) =>
+        Directory.GetFiles(n.DataDir).SelectMany(File.ReadAllBytes)
+            .Concat(Encoding.UTF8.GetBytes(string.Join("\n", n.Logs.Lines)))
+            .ToArray();
+
+    private static bool Contains(byte[] haystack, string needle) =>
+        haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0;
+
+    private static async Task<string> FightWithAsync(TestNode a, params TestNode[] invitees)
+    {
+        var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bistro wages", Target = new Target { Name = "Bistro Co" }, Terms = Samples.Terms() }, a.Auth);
+        await a.Delegate.SetLocalDetailsAsync(new SetLocalDetailsRequest
+        {
+            FightId = draft.Id,
+            Details = new LocalDetails { AffectedPerson = Worker, Contact = Phone, Notes = $"{Worker} is owed 3 months" },
+        }, a.Auth);
+        await a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, a.Auth);
+        var invite = new InviteToFightRequest { FightId = draft.Id };
+        invite.Networks.AddRange(invitees.Select(n => n.NodeId));
+        await a.Delegate.InviteToFightAsync(invite, a.Auth);
+        foreach (var n in invitees)
+        {
+            await Eventually.TrueAsync(() => n.Store.GetObject(draft.Id) is not null, $"the invitation to reach {n.Name}");
+        }
+        return draft.Id;
+    }
+
+    private static async Task CommitAsync(TestNode n, string fightId)
+    {
+        await n.Delegate.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = fightId, TermsHash = Fight(n, fightId).TermsHash }, n.Auth);
+        await Eventually.TrueAsync(() => Fight(n, fightId).Participants.Single(p => p.Network == n.NodeId).State == ParticipantState.Committed,
+            $"{n.Name}'s commitment to come back");
+    }
+
+    [Fact]
+    public async Task AWorkersNameNeverLeavesTheInitiatorThroughAWholeFight()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+
+        var fightId = await FightWithAsync(a, b, c);
+        await CommitAsync(b, fightId);
+        await CommitAsync(c, fightId);
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Meet at the bus station, 9am" }, a.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest
+        {
+            FightId = fightId,
+            Plan = new ActionPlan { What = "Picket", StartsAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2)) },
+        }, b.Auth);
+        await c.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Retaliation, Summary = "The boss is asking around" }, c.Auth);
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, a.Auth);
+        foreach (var n in new[] { b, c })
+        {
+            await Eventually.TrueAsync(() => Fight(n, fightId).Status == FightStatus.Won, $"the end to reach {n.Name}");
+            await n.Delegate.AcknowledgeStandDownAsync(new GetObjectRequest { Id = fightId }, n.Auth);
+        }
+        await Eventually.TrueAsync(() => Fight(a, fightId).Participants.All(p => !p.StandDownPending), "both acknowledgements");
+        await Eventually.TrueAsync(() => Fight(b, fightId).Equals(Fight(a, fightId)) && Fight(c, fightId).Equals(Fight(a, fightId)), "every copy up to date");
+        await a.StopAsync();
+        await b.StopAsync();
+        await c.StopAsync();
+
+        // The scan can find the name where it is (the initiator's own database)…
+        Assert.True(Contains(Everything(a), Worker));
+        // …and finds it nowhere else, byte by byte, in files or logs.
+        foreach (var n in new[] { b, c })
+        {
+            var bytes = Everything(n);
+            Assert.True(bytes.Length > 10_000, $"{n.Name} wrote almost nothing; the scan would prove little");
+            Assert.False(Contains(bytes, Worker), $"{n.Name} holds the worker's name");
+            Assert.False(Contains(bytes, Phone), $"{n.Name} holds the worker's phone number");
+            Assert.True(Contains(bytes, "Meet at the bus station"), $"{n.Name} should hold the briefing it was sent");
+        }
+        // The initiator's logs carry no bodies either.
+        Assert.DoesNotContain(a.Logs.Lines, l => l.Contains(Worker, StringComparison.Ordinal) || l.Contains("bus station", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BriefingsReachCommittedNetworksOnlyAndLeaveWithThem()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+        var fightId = await FightWithAsync(a, b, c);
+        await CommitAsync(b, fightId);
+
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Safe house is the community centre" }, a.Auth);
+        await Eventually.TrueAsync(() => b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings.Count == 1, "the briefing to reach beta");
+
+        // gamma is invited but has not committed: it has nothing, and is told why.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => c.Delegate.GetBriefingsAsync(new GetObjectRequest { Id = fightId }, c.Auth).ResponseAsync);
+        Status.Is(StatusCode.PermissionDenied, ex);
+        Assert.Null(c.Store.GetObject(Federation.Domain.Briefings.IdOf(fightId)));
+
+        // Once gamma commits, it receives the briefings so far.
+        await CommitAsync(c, fightId);
+        await Eventually.TrueAsync(() => c.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, c.Auth).Briefings.Count == 1, "earlier briefings to reach gamma");
+
+        // beta is released: its copy is deleted, and later briefings do not reach it.
+        await b.Delegate.RequestReleaseAsync(new RequestReleaseRequest { FightId = fightId, Reason = "capacity" }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(a, fightId).Participants.Single(p => p.Network == b.NodeId).ReleaseRequested, "the release request");
+        await a.Delegate.GrantReleaseAsync(new GrantReleaseRequest { FightId = fightId, Network = b.NodeId }, a.Auth);
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "New safe house: the library" }, a.Auth);
+        await Eventually.TrueAsync(() => c.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, c.Auth).Briefings.Count == 2, "the second briefing to reach gamma");
+        await Eventually.TrueAsync(() => b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Purged, "beta to delete its copy");
+        Assert.Empty(b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings);
+        Assert.Empty(b.Store.LoadEvents(Federation.Domain.Briefings.IdOf(fightId), 0, 100));
+        Assert.False(Contains(Directory.GetFiles(b.DataDir).SelectMany(File.ReadAllBytes).ToArray(), "the library"));
+
+        // Invited back and committed again, beta fetches the briefings afresh.
+        await a.Delegate.InviteToFightAsync(new InviteToFightRequest { FightId = fightId, Networks = { b.NodeId } }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Participants.Single(p => p.Network == b.NodeId).State == ParticipantState.Invited, "the new invitation");
+        await CommitAsync(b, fightId);
+        await Eventually.TrueAsync(() => b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings.Count == 2, "both briefings back at beta");
+        Assert.False(b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Purged);
+    }
+
+    [Fact]
+    public async Task ConfidentialDetailsArePurgedOnDemandAndAfterTheEnd()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        b.Configure = o => o.PurgeAfter = TimeSpan.Zero;
+        await b.StopAsync();
+        await b.StartAgainAsync();
+        await TestNode.PeerAsync(a, b);
+        var fightId = await FightWithAsync(a, b);
+        await CommitAsync(b, fightId);
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Contact Ruth on 07700 900123" }, a.Auth);
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Lawsuit, Summary = "Letter from Smith & Partners" }, b.Auth);
+        await Eventually.TrueAsync(() => b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings.Count == 1 &&
+            a.Delegate.ListReports(new GetObjectRequest { Id = fightId }, a.Auth).Reports.Count == 1, "the briefing and the report");
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Settled }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Settled, "the end to reach beta");
+
+        // The operator purges at the initiator on demand…
+        var report = await a.Delegate.PurgeFightAsync(new GetObjectRequest { Id = fightId }, a.Auth);
+        Assert.Equal((true, 1u, 1u), (report.LocalDetails, report.Briefings, report.Reports));
+        Assert.Equal("", a.Delegate.GetLocalDetails(new GetObjectRequest { Id = fightId }, a.Auth).AffectedPerson);
+        // …and beta's sweep purges its own copy once the set time has passed (zero here).
+        Assert.Equal(1, await b.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None));
+        Assert.True(b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Purged);
+
+        // The shared outcome stays; the confidential bytes are gone from disk.
+        Assert.Equal(FightStatus.Settled, Fight(a, fightId).Status);
+        await a.StopAsync();
+        await b.StopAsync();
+        foreach (var secret in new[] { Worker, Phone, "Ruth", "Smith & Partners" })
+        {
+            Assert.False(Contains(Everything(a), secret), $"alpha still holds '{secret}'");
+            Assert.False(Contains(Everything(b), secret), $"beta still holds '{secret}'");
+        }
+    }
+}
