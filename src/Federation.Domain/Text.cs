@@ -11,6 +11,9 @@ public static class Text
     /// they have no business in a demand letter and are a common way to smuggle
     /// terminal escapes into an operator's log or console.
     /// </summary>
+    // Plain text only: these would be live in a careless web page or mail client.
+    private static readonly string[] Active = ["<script", "</script", "<iframe", "<object", "<embed", "<svg", "javascript:", "vbscript:", "data:text/html"];
+
     public static void Check(string field, string? value, int max, bool required = false)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -36,6 +39,13 @@ public static class Text
             if (c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')
             {
                 throw RuleViolation.Invalid($"{field} contains an invisible text-direction character (U+{(int)c:X4}); remove it and try again.");
+            }
+        }
+        foreach (var marker in Active)
+        {
+            if (value.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                throw RuleViolation.Invalid($"{field} contains '{marker}', which looks like web script; write plain text.");
             }
         }
     }

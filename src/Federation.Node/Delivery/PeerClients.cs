@@ -25,7 +25,7 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
     public PeerService.PeerServiceClient For(string address) =>
         new(_channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
         {
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
+            MaxReceiveMessageSize = options.Value.MaxMessageBytes,
         })));
 
     /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>

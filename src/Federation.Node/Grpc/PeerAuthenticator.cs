@@ -4,6 +4,7 @@ using Federation.Domain;
 using Federation.Node.Application;
 using Federation.Node.Delivery;
 using Federation.Node.Identity;
+using Federation.Node.Security;
 using Federation.Node.Storage;
 using Grpc.Core;
 
@@ -14,7 +15,7 @@ namespace Federation.Node.Grpc;
 /// the time and both node ids with its key. A node accepts nothing from a node its
 /// operator has not added.
 /// </summary>
-public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers)
+public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -56,6 +57,7 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
         }
+        limits.ForPeer(caller);
         if (peer.State == PeerDirectory.Pending)
         {
             // A signed call from a node we added proves it has added us too.

@@ -51,7 +51,7 @@ public static class NodeHost
         {
             // gRPC over cleartext HTTP/2 on loopback for development; see README "Security".
             k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
-            k.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            k.Limits.MaxRequestBodySize = options.MaxMessageBytes + 1024;
         });
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -68,6 +68,7 @@ public static class NodeHost
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
+        services.AddSingleton<RateLimits>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();
@@ -89,7 +90,7 @@ public static class NodeHost
 
         services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = 16 * 1024 * 1024;
+            o.MaxReceiveMessageSize = options.MaxMessageBytes;
             o.Interceptors.Add<ErrorInterceptor>();
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });

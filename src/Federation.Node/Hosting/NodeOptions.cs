@@ -45,6 +45,15 @@ public sealed class NodeOptions
     /// <summary>How often the node looks for ended fights whose confidential details are due for purging.</summary>
     public TimeSpan PurgeSweepInterval { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>Sustained calls per second accepted from one peer (bursts of twice that).</summary>
+    public int PeerRequestsPerSecond { get; set; } = 200;
+
+    /// <summary>Sustained calls per second accepted from one delegate token (bursts of twice that).</summary>
+    public int DelegateRequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Largest message accepted, in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');

@@ -12,7 +12,7 @@ namespace Federation.Node.Security;
 /// written to the audit log — who, what, when, which object — before it runs, and its
 /// outcome after; never a message body.
 /// </summary>
-public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, SqliteStore store) : Interceptor
+public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, SqliteStore store, RateLimits limits) : Interceptor
 {
     private const string DelegatePrefix = "/federation.v1.DelegateService/";
 
@@ -89,6 +89,7 @@ public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, Delegat
             : tokens.Authenticate(presented)
               ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "That token is not valid for this node (unknown, mistyped or revoked)."));
         context.UserState["caller"] = caller;
+        limits.ForToken(caller.TokenId);
         var needed = DelegateRoles.For(method);
         if (caller.Role < needed)
         {

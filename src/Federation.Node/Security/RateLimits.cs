@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Federation.Node.Hosting;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Security;
+
+/// <summary>
+/// Token buckets per peer and per delegate token, applied after authentication so a
+/// caller cannot spend someone else's budget. Over the limit: RESOURCE_EXHAUSTED with a
+/// <c>retry-after-ms</c> trailer, which this node's own delivery honours when it gets one.
+/// </summary>
+public sealed class RateLimits : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> _peers;
+    private readonly PartitionedRateLimiter<string> _tokens;
+
+    public RateLimits(IOptions<NodeOptions> options)
+    {
+        var o = options.Value;
+        _peers = Buckets(o.PeerRequestsPerSecond);
+        _tokens = Buckets(o.DelegateRequestsPerSecond);
+    }
+
+    private static PartitionedRateLimiter<string> Buckets(int perSecond) => PartitionedRateLimiter.Create<string, string>(key =>
+        RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = perSecond * 2, // a burst of two seconds' worth
+            TokensPerPeriod = perSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+
+    public void ForPeer(string nodeId) => Take(_peers, nodeId, "this peer");
+
+    public void ForToken(string tokenId) => Take(_tokens, tokenId, "this token");
+
+    private static void Take(PartitionedRateLimiter<string> limiter, string key, string who)
+    {
+        using var lease = limiter.AttemptAcquire(key);
+        if (!lease.IsAcquired)
+        {
+            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+            var ms = Math.Max(1, (long)wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Too many requests from {who}; slow down and retry after {ms} ms."),
+                new Metadata { { "retry-after-ms", ms } });
+        }
+    }
+
+    public void Dispose()
+    {
+        _peers.Dispose();
+        _tokens.Dispose();
+    }
+}
