@@ -38,4 +38,5 @@ public static class Rules
     public const string SharedOutcome = "shared outcome";
     public const string Recipients = "call-out recipients";
     public const string CallOutOpen = "call-out open";
+    public const string Expiry = "call-out expiry";
 }
