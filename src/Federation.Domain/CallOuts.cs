@@ -382,6 +382,7 @@ public static class CallOuts
             case ResponseKind.ReportBack:
                 Text.Check("report", r.Report, Text.LongMax, required: true);
                 Text.Check("target response", r.TargetResponse, Text.LongMax);
+                Text.Check("incidents", r.Incidents, Text.LongMax);
                 break;
             default:
                 throw RuleViolation.Invalid("A response must be a pledge, decline, unable or report back.");

@@ -33,6 +33,7 @@ public sealed class PeerGrpcService(
             Name = options.Value.Name,
             PublicKey = ByteString.CopyFrom(identity.PublicKey),
             Fingerprint = identity.Fingerprint,
+            Region = options.Value.Region,
         });
 
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)

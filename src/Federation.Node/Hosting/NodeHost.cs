@@ -3,6 +3,7 @@ using Federation.Node.Delivery;
 using Federation.Node.Grpc;
 using Federation.Node.Identity;
 using Federation.Node.Log;
+using Federation.Node.Notifications;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -21,6 +22,7 @@ public static class NodeHost
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
+        ["--region"] = "Node:Region",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
@@ -66,6 +68,7 @@ public static class NodeHost
         services.AddSingleton<PeerDelivery>();
         services.AddSingleton<Backfill>();
         services.AddHostedService<Dispatcher>();
+        services.AddCallOutNotifications(builder.Configuration);
 
         services.AddGrpc(o =>
         {
