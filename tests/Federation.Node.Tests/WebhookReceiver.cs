@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Federation.Node.Tests;
 
 /// <summary>A request the receiver got, with the exact body bytes (signatures are over bytes).</summary>
-public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredWith);
+public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredWith, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// A real HTTP server on a loopback port standing in for a chat bot or mailing-list
@@ -42,10 +42,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var receiver = new WebhookReceiver(app, port) { _failuresLeft = failFirst };
         app.MapPost("/hook", async (HttpContext http) =>
         {
+            var receivedAt = DateTimeOffset.UtcNow;
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
             var status = Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? 500 : 200;
-            receiver.Requests.Enqueue(new ReceivedRequest(http.Request.Path, http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), status));
+            receiver.Requests.Enqueue(new ReceivedRequest(http.Request.Path, http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), status, receivedAt));
             http.Response.StatusCode = status;
         });
         await app.StartAsync();

@@ -77,6 +77,13 @@ public sealed partial class SqliteStore
         return (long)cmd.ExecuteScalar()!;
     }
 
+    /// <summary>How far the named feed reader has got.</summary>
+    public long FeedCursor(string name)
+    {
+        using var c = Open();
+        return new StoreTransaction(c, null).FeedCursor(name);
+    }
+
     public IReadOnlyList<ChannelRecord> ListChannels()
     {
         using var c = Open();
