@@ -143,7 +143,7 @@ public sealed class NotificationTests
         var mail = Assert.Single(smtp.Received);
         Assert.Equal("solnet@beta.example", mail.MailFrom);
         Assert.Equal(new[] { "delegate@beta.example" }, mail.RcptTo);
-        Assert.StartsWith("[solnet] New call-out from alpha", mail.Message.Subject);
+        Assert.StartsWith("[solnet] New call-out from alpha", mail.Message.Subject ?? "");
         Assert.Contains("Picket the Leeds branch", mail.Message.Subject);
         var text = mail.Message.TextBody;
         Assert.Contains("Pay the £2,400 in stolen wages", text);
