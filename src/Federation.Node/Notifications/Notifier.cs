@@ -50,7 +50,7 @@ public sealed class Notifier(
 
     private async Task FanOutAsync(CancellationToken ct)
     {
-        var cursor = await store.WriteAsync(tx => tx.FeedCursor(CursorName), ct);
+        var cursor = store.FeedCursor(CursorName);
         var items = feed.Read(cursor, 200);
         if (items.Count == 0)
         {
