@@ -31,9 +31,10 @@ public sealed class EmailSender(IOptions<CallOutOptions> options)
             await client.DisconnectAsync(quit: true, ct);
             return null;
         }
-        catch (Exception ex) when (ex is SmtpCommandException or SmtpProtocolException or AuthenticationException or IOException
-            or System.Net.Sockets.SocketException or SslHandshakeException or ParseException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            // Whatever went wrong (refused, unreachable, TLS, a bad address, a timeout) is a
+            // failed attempt: recorded, shown, and retried with backoff, never a silent loop.
             return $"SMTP: {ex.Message}";
         }
     }

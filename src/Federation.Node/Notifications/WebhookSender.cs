@@ -58,5 +58,10 @@ public sealed class WebhookSender(IHttpClientFactory http, IOptions<CallOutOptio
         {
             return ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : $"{ex.HttpRequestError}: {ex.Message}";
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Any other failure is a failed attempt too: recorded and retried, never a silent loop.
+            return ex.Message;
+        }
     }
 }
