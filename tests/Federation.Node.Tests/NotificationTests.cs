@@ -123,6 +123,46 @@ public sealed class NotificationTests
     }
 
     [Fact]
+    public async Task AReceiversLaterDeliveriesWaitBehindOneThatIsFailingAndArriveInOrder()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirst: 1000);
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        var channel = await AddWebhookAsync(b, receiver.Url);
+        var first = await PublishAsync(a, Samples.CallOut("first"), b);
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).SingleOrDefault() is { Attempts: >= 1 }, "the first delivery to fail");
+
+        var second = await PublishAsync(a, Samples.CallOut("second"), b);
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).Count == 2, "the second delivery to be queued");
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).Single(d => d.CallOutId == first.Id).Attempts >= 3, "more retries of the first");
+        // Never tried while the first is failing.
+        Assert.Equal(0u, Deliveries(b, channel.Id).Single(d => d.CallOutId == second.Id).Attempts);
+        receiver.FailuresLeft = 0;
+
+        await Eventually.TrueAsync(() => receiver.Accepted.Count == 2, "both to be delivered once the receiver recovers");
+        Assert.Equal(new[] { first.Id, second.Id },
+            receiver.Accepted.Select(r => JsonParser.Default.Parse<InboxItem>(Encoding.UTF8.GetString(r.Body)).CallOutId));
+    }
+
+    [Fact]
+    public async Task ARedirectIsNotFollowed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync(failFirst: 1000, failStatus: 307);
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta", "--Node:Notifications:MaxAttempts", "2");
+        await TestNode.PeerAsync(a, b);
+        var channel = await AddWebhookAsync(b, receiver.Url);
+
+        await PublishAsync(a, to: b);
+
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).SingleOrDefault()?.State == "failed", "the delivery to be given up");
+        Assert.Contains("HTTP 307", Deliveries(b, channel.Id).Single().LastError);
+        // One request per attempt: the redirect (to the receiver itself) was not followed.
+        Assert.Equal(2, receiver.Requests.Count);
+    }
+
+    [Fact]
     public async Task AnEmailArrivesAtTheSmtpServer()
     {
         await using var smtp = SmtpTestServer.Start();

@@ -29,10 +29,18 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public string Url { get; }
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
+    /// <summary>How many more requests to fail; a test can change it while the receiver runs.</summary>
+    public int FailuresLeft
+    {
+        get => Volatile.Read(ref _failuresLeft);
+        set => Volatile.Write(ref _failuresLeft, value);
+    }
+
     /// <summary>The requests answered 2xx, in order.</summary>
     public IReadOnlyList<ReceivedRequest> Accepted => Requests.Where(r => r.AnsweredWith == 200).ToList();
 
-    public static async Task<WebhookReceiver> StartAsync(int failFirst = 0)
+    /// <summary>Starts a receiver that answers <paramref name="failStatus"/> to the first <paramref name="failFirst"/> requests (a 3xx redirects to itself).</summary>
+    public static async Task<WebhookReceiver> StartAsync(int failFirst = 0, int failStatus = 500)
     {
         var port = FreePort();
         var builder = WebApplication.CreateSlimBuilder();
@@ -45,9 +53,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var receivedAt = DateTimeOffset.UtcNow;
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
-            var status = Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? 500 : 200;
+            var status = Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? failStatus : 200;
             receiver.Requests.Enqueue(new ReceivedRequest(http.Request.Path, http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body.ToArray(), status, receivedAt));
             http.Response.StatusCode = status;
+            if (status is >= 300 and < 400)
+            {
+                http.Response.Headers.Location = receiver.Url;
+            }
         });
         await app.StartAsync();
         return receiver;

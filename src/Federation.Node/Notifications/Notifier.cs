@@ -109,13 +109,9 @@ public sealed class Notifier(
             await store.WriteAsync(tx =>
             {
                 tx.MarkAttemptFailed(d.Id, error, next);
-                if (next is { } at)
-                {
-                    // The receiver is failing: hold its later deliveries until the retry too.
-                    tx.HoldChannelUntil(channel.Id, at);
-                }
                 return true;
             }, ct);
+            // The receiver is failing: its later deliveries wait behind this one (see DueDeliveries).
             return;
         }
     }

@@ -99,11 +99,17 @@ public sealed partial class SqliteStore
         return list;
     }
 
-    /// <summary>Pending deliveries whose time has come, oldest first, to active channels.</summary>
+    /// <summary>
+    /// Pending deliveries whose time has come, oldest first, to active channels. A channel
+    /// whose older delivery is waiting for a retry gets nothing newer meanwhile, so a
+    /// receiver sees items in order once it recovers.
+    /// </summary>
     public IReadOnlyList<DeliveryRecord> DueDeliveries(DateTimeOffset now, int limit) =>
         QueryDeliveries("""
             WHERE d.state = 'pending' AND d.next_attempt_at <= $now
               AND d.channel_id IN (SELECT id FROM notification_channels WHERE active = 1)
+              AND NOT EXISTS (SELECT 1 FROM notification_deliveries o
+                              WHERE o.channel_id = d.channel_id AND o.state = 'pending' AND o.id < d.id AND o.next_attempt_at > $now)
             ORDER BY d.id LIMIT $l
             """, ("$now", now.ToUnixTimeMilliseconds()), ("$l", limit));
 
@@ -182,11 +188,6 @@ public sealed partial class StoreTransaction
                next_attempt_at = COALESCE($n, next_attempt_at)
         WHERE id = $i
         """, ("$i", id), ("$e", error), ("$n", nextAttemptAt?.ToUnixTimeMilliseconds()));
-
-    /// <summary>Holds a failing channel's pending deliveries until its retry time, so they go out in order after it.</summary>
-    public void HoldChannelUntil(string channelId, DateTimeOffset until) => Execute(
-        "UPDATE notification_deliveries SET next_attempt_at = MAX(next_attempt_at, $u) WHERE channel_id = $c AND state = 'pending'",
-        ("$c", channelId), ("$u", until.ToUnixTimeMilliseconds()));
 
     private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 }

@@ -131,6 +131,7 @@ internal static class Schema
             UNIQUE (channel_id, cursor)
         );
         CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
+        CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
         """,
     ];
 
