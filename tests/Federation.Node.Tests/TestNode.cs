@@ -20,7 +20,6 @@ public sealed class TestNode : IAsyncDisposable
 {
     private WebApplication? _app;
     private GrpcChannel? _channel;
-
     private readonly string[] _extraArgs;
 
     private TestNode(string name, string dataDir, int port, string[] extraArgs)
