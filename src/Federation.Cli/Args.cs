@@ -3,7 +3,7 @@ namespace Federation.Cli;
 /// <summary>Flags and positional words of one command line: "--flag value", repeatable flags, bare switches.</summary>
 public sealed class Args
 {
-    private static readonly HashSet<string> Switches = ["--json", "--cancel", "--help", "--public"];
+    private static readonly HashSet<string> Switches = ["--json", "--cancel", "--help", "--public", "--open", "--closed", "--issued", "--all"];
     private readonly Dictionary<string, List<string>> _flags = new();
 
     public Args(IEnumerable<string> argv)

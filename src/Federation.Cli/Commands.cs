@@ -29,13 +29,29 @@ public sealed class Commands(Args a)
           callout publish --title T --target NAME --demand TEXT [--parent COMPANY]
                           [--place "CITY|ADDRESS"]... [--action picket|blockade|leafleting|noise-demo|call-in|online]...
                           [--start ISO] [--end ISO] [--tz ZONE] [--talking-points T] [--safety T]
-                          [--expires ISO] [--fight ID] [--to FINGERPRINT]...
+                          [--expires ISO] [--fight ID] [--to FINGERPRINT]... [--region REGION]...
+                          (no --to and no --region: every peer)
+          callout update ID [any publish flag: only those given change; --place/--action replace the list]
           callouts
           callout show ID
           callout respond ID pledge --date D [--place P]
           callout respond ID decline|unable [--reason R]
-          callout respond ID report --report TEXT [--turnout N] [--target-response T]
+          callout respond ID report --report TEXT [--turnout N] [--target-response T] [--incidents T]
           callout close ID [--cancel] [--reason R]
+          callout cancel ID [--reason R]
+          callout calendar [--all] [--out FILE]      pledged actions as .ics (--all: every network's)
+
+        Inbox (call-outs sent to this node; soonest window first):
+          inbox [--open | --closed] [--city C] [--region R] [--action A]... [--from ISO] [--until ISO]
+                [--fight ID] [--issued]
+          inbox watch [--after CURSOR]               stream new and changed call-outs until Ctrl-C
+
+        Notifications:
+          notify webhook URL --secret SECRET         POSTs signed JSON (X-Solnet-Signature)
+          notify email ADDRESS                       needs Node:Smtp:Host and Node:Smtp:From
+          notify list
+          notify remove CHANNEL-ID
+          notify deliveries [CHANNEL-ID] [--limit N]
 
         Joint fights:
           fight draft --title T --target NAME [--parent COMPANY] [--demand D]... [--strategy S]
@@ -101,6 +117,37 @@ public sealed class Commands(Args a)
                 break;
             case ("callout", "respond"):
                 Print(await Client.RespondToCallOutAsync(new RespondToCallOutRequest { CallOutId = a.Word(2, "ID"), Response = Response(a.Word(3, "pledge|decline|unable|report")) }, Headers), Format.Receipt);
+                break;
+            case ("callout", "update"):
+                Print(await Client.UpdateCallOutAsync(await UpdateRequestAsync(), Headers), Format.CallOut);
+                break;
+            case ("callout", "cancel"):
+                Print(await Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = a.Word(2, "ID"), Cancelled = true, Reason = a.Get("--reason") ?? "" }, Headers), Format.CallOut);
+                break;
+            case ("callout", "calendar"):
+                await CalendarAsync();
+                break;
+            case ("inbox", "watch"):
+                await WatchAsync();
+                break;
+            case ("inbox", _):
+                PrintList((await Client.QueryInboxAsync(InboxQueryFromFlags(), Headers)).CallOuts, Format.CallOutLine, "Nothing in the inbox matches.");
+                break;
+            case ("notify", "webhook"):
+                Print(await Client.AddWebhookAsync(new AddWebhookRequest { Url = a.Word(2, "URL"), Secret = a.Require("--secret") }, Headers), Format.Channel);
+                break;
+            case ("notify", "email"):
+                Print(await Client.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = a.Word(2, "ADDRESS") }, Headers), Format.Channel);
+                break;
+            case ("notify", "list"):
+                PrintList((await Client.ListNotificationChannelsAsync(new ListNotificationChannelsRequest(), Headers)).Channels, Format.Channel, "No notification channels.");
+                break;
+            case ("notify", "remove"):
+                Print(await Client.RemoveNotificationChannelAsync(new RemoveNotificationChannelRequest { Id = a.Word(2, "CHANNEL-ID") }, Headers), Format.Channel);
+                break;
+            case ("notify", "deliveries"):
+                var deliveries = new ListNotificationDeliveriesRequest { ChannelId = w.Count > 2 ? w[2] : "", Limit = Count("--limit") };
+                PrintList((await Client.ListNotificationDeliveriesAsync(deliveries, Headers)).Deliveries, Format.Delivery, "No deliveries yet.");
                 break;
             case ("callout", "close"):
                 Print(await Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = a.Word(2, "ID"), Cancelled = a.Has("--cancel"), Reason = a.Get("--reason") ?? "" }, Headers), Format.CallOut);
@@ -333,9 +380,129 @@ public sealed class Commands(Args a)
         }
         c.ActionTypes.AddRange(a.All("--action").Select(Action));
         var request = new PublishCallOutRequest { Content = c };
+        if (a.Has("--to") && a.Has("--region"))
+        {
+            throw new UsageException("Send the call-out to chosen peers (--to) or to peers in regions (--region), not both.");
+        }
+        if (a.Has("--region"))
+        {
+            request.Audience = new CallOutAudience { Kind = AudienceKind.Regions, Regions = { a.All("--region") } };
+        }
         request.Recipients.AddRange(a.All("--to").Select(f => new string(f.Where(char.IsAsciiHexDigit).ToArray()).ToLowerInvariant()));
         return request;
     }
+
+    /// <summary>Starts from the call-out as it is and changes only what the flags name.</summary>
+    private async Task<UpdateCallOutRequest> UpdateRequestAsync()
+    {
+        var id = a.Word(2, "ID");
+        var c = (await Client.GetCallOutAsync(new GetObjectRequest { Id = id }, Headers)).Content.Clone();
+        c.Target ??= new Target();
+        void Set(string flag, Action<string> apply)
+        {
+            if (a.Get(flag) is { } value)
+            {
+                apply(value);
+            }
+        }
+        Set("--title", v => c.Title = v);
+        Set("--target", v => c.Target.Name = v);
+        Set("--parent", v => c.Target.ParentCompany = v);
+        Set("--demand", v => c.DemandSummary = v);
+        Set("--talking-points", v => c.TalkingPoints = v);
+        Set("--safety", v => c.SafetyNotes = v);
+        Set("--tz", v => c.TimeZone = v);
+        Set("--fight", v => c.FightId = v);
+        Set("--start", _ => c.WindowStart = Time("--start"));
+        Set("--end", _ => c.WindowEnd = Time("--end"));
+        Set("--expires", _ => c.ExpiresAt = Time("--expires"));
+        if (a.Has("--place"))
+        {
+            c.Places.Clear();
+            foreach (var place in a.All("--place"))
+            {
+                var parts = place.Split('|', 2);
+                c.Places.Add(new Place { City = parts[0].Trim(), Address = parts.Length > 1 ? parts[1].Trim() : "" });
+            }
+        }
+        if (a.Has("--action"))
+        {
+            c.ActionTypes.Clear();
+            c.ActionTypes.AddRange(a.All("--action").Select(Action));
+        }
+        return new UpdateCallOutRequest { CallOutId = id, Content = c };
+    }
+
+    private InboxQuery InboxQueryFromFlags()
+    {
+        if (a.Has("--open") && a.Has("--closed"))
+        {
+            throw new UsageException("Choose --open or --closed, or neither for both.");
+        }
+        var q = new InboxQuery
+        {
+            State = a.Has("--open") ? InboxStateFilter.Open : a.Has("--closed") ? InboxStateFilter.Closed : InboxStateFilter.Any,
+            City = a.Get("--city") ?? "",
+            Region = a.Get("--region") ?? "",
+            WindowFrom = Time("--from"),
+            WindowTo = Time("--until"),
+            FightId = a.Get("--fight") ?? "",
+            IncludeIssued = a.Has("--issued"),
+        };
+        q.ActionTypes.AddRange(a.All("--action").Select(Action));
+        return q;
+    }
+
+    private async Task WatchAsync()
+    {
+        var after = a.Get("--after") is { } v
+            ? ulong.TryParse(v, out var n) ? n : throw new UsageException("--after must be a cursor number, as printed by an earlier watch.")
+            : 0;
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        using var call = Client.SubscribeInbox(new SubscribeInboxRequest { AfterCursor = after }, Headers, cancellationToken: stop.Token);
+        var from = (await call.ResponseHeadersAsync).GetValue("x-feed-cursor");
+        Console.Error.WriteLine($"Watching for new and changed call-outs after cursor {from}. Ctrl-C stops.");
+        try
+        {
+            while (await call.ResponseStream.MoveNext(stop.Token))
+            {
+                var item = call.ResponseStream.Current;
+                Console.WriteLine(a.Has("--json") ? JsonFormatter.Default.Format(item) : Format.Item(item));
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && stop.IsCancellationRequested)
+        {
+            // Ctrl-C.
+        }
+    }
+
+    private async Task CalendarAsync()
+    {
+        var export = await Client.ExportPledgesAsync(new ExportPledgesRequest { AllNetworks = a.Has("--all") }, Headers);
+        foreach (var skipped in export.Skipped)
+        {
+            Console.Error.WriteLine($"solnet: skipped {skipped}");
+        }
+        if (a.Get("--out") is { } path)
+        {
+            // The .ics already has CRLF line ends (RFC 5545); write the text as it is.
+            await File.WriteAllTextAsync(path, export.Ics, new System.Text.UTF8Encoding(false));
+            Console.WriteLine($"Wrote {export.Events} pledged action(s) to {path}.");
+        }
+        else
+        {
+            Console.Write(export.Ics);
+        }
+    }
+
+    private uint Count(string flag) => a.Get(flag) is { } v
+        ? uint.TryParse(v, out var n) ? n : throw new UsageException($"{flag} must be a whole number.")
+        : 0;
 
     private Timestamp? Time(string flag) => a.Get(flag) is { } v
         ? DateTimeOffset.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t)
@@ -354,6 +521,7 @@ public sealed class Commands(Args a)
             Report = a.Require("--report"),
             Turnout = uint.TryParse(a.Get("--turnout") ?? "0", out var n) ? n : throw new UsageException("--turnout must be a whole number."),
             TargetResponse = a.Get("--target-response") ?? "",
+            Incidents = a.Get("--incidents") ?? "",
         },
         _ => throw new UsageException($"'{kind}' is not a response: pledge, decline, unable or report."),
     };

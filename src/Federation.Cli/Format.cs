@@ -6,10 +6,11 @@ namespace Federation.Cli;
 /// <summary>Plain-text renderings for people; --json gives the full messages for scripts.</summary>
 public static class Format
 {
-    public static string Node(NodeInfo n) => $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}";
+    public static string Node(NodeInfo n) =>
+        $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}";
 
     public static string Peer(PeerInfo p) =>
-        $"{p.Name,-16} {p.Fingerprint}  {p.Address}  {p.State}, {p.Pending} pending{(p.LastError.Length > 0 ? $", last error: {p.LastError}" : "")}";
+        $"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, {p.Pending} pending{(p.LastError.Length > 0 ? $", last error: {p.LastError}" : "")}";
 
     public static string Receipt(SubmissionReceipt r) =>
         (r.Recorded ? "Recorded." : $"Sent to the origin ({Short(r.OriginNode)}) as submission {r.SubmissionId}; it records it and shares the result.")
@@ -31,23 +32,50 @@ public static class Format
     }
 
     public static string CallOutLine(CallOutState c) =>
-        $"{c.Id}  {(c.Cancelled ? "cancelled" : c.Closed ? "closed" : "open"),-9} {c.Content.Title} — {c.Content.Target.Name} ({c.Responses.Count} responses)";
+        $"{c.Id}  {State(c),-9} {(c.Content.WindowStart is { } w ? $"{w.ToDateTimeOffset():yyyy-MM-dd HH:mm}Z  " : "")}{c.Content.Title} — {c.Content.Target.Name} ({c.Responses.Count} responses)";
+
+    private static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
     public static string CallOut(CallOutState c)
     {
         var s = new StringBuilder();
         s.AppendLine($"Call-out {c.Id}");
         s.AppendLine($"  {c.Content.Title} — target {c.Content.Target.Name}{(c.Content.Target.ParentCompany.Length > 0 ? $" ({c.Content.Target.ParentCompany})" : "")}");
-        s.AppendLine($"  state:   {(c.Cancelled ? "cancelled" : c.Closed ? "closed" : "open")}");
+        s.AppendLine($"  state:   {State(c)}{(c.CloseReason.Length > 0 ? $" ({c.CloseReason})" : "")}");
         s.AppendLine($"  from:    {Short(c.OriginNode)}");
+        s.AppendLine($"  to:      {Audience(c)}");
         s.AppendLine($"  demand:  {c.Content.DemandSummary}");
         foreach (var p in c.Content.Places)
         {
             s.AppendLine($"  place:   {p.City} {p.Address}");
         }
+        if (c.Content.ActionTypes.Count > 0)
+        {
+            s.AppendLine($"  actions: {string.Join(", ", c.Content.ActionTypes.Select(Action))}");
+        }
         if (c.Content.WindowStart is not null)
         {
             s.AppendLine($"  window:  {c.Content.WindowStart.ToDateTimeOffset():u} – {c.Content.WindowEnd?.ToDateTimeOffset().ToString("u") ?? "?"} {c.Content.TimeZone}");
+        }
+        if (c.Content.ExpiresAt is not null)
+        {
+            s.AppendLine($"  expires: {c.Content.ExpiresAt.ToDateTimeOffset():u}");
+        }
+        if (c.Content.FightId.Length > 0)
+        {
+            s.AppendLine($"  fight:   {c.Content.FightId}");
+        }
+        if (c.Content.TalkingPoints.Length > 0)
+        {
+            s.AppendLine($"  talking points: {c.Content.TalkingPoints}");
+        }
+        if (c.Content.SafetyNotes.Length > 0)
+        {
+            s.AppendLine($"  safety and legal notes: {c.Content.SafetyNotes}");
+        }
+        foreach (var r in c.Revisions)
+        {
+            s.AppendLine($"  updated {r.At.ToDateTimeOffset():u}: {string.Join(", ", r.ChangedFields)}");
         }
         s.AppendLine($"  responses ({c.Responses.Count}):");
         foreach (var r in c.Responses)
@@ -62,9 +90,47 @@ public static class Format
         ResponseKind.Pledge => $"pledged: {r.PlannedDate} {r.Place}".TrimEnd(),
         ResponseKind.Decline => $"declined{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.Unable => $"unable after all{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
-        ResponseKind.ReportBack => $"reported back: {r.Report} (turnout {r.Turnout})",
+        ResponseKind.ReportBack => $"reported back: {r.Report} (turnout {r.Turnout})"
+            + (r.TargetResponse.Length > 0 ? $"; target: {r.TargetResponse}" : "")
+            + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => r.Kind.ToString(),
     };
+
+    private static string Audience(CallOutState c) => c.Audience?.Kind switch
+    {
+        AudienceKind.Regions => $"peers in {string.Join(", ", c.Audience.Regions)} ({Networks(c.Recipients.Count)})",
+        AudienceKind.ChosenPeers => $"chosen peers ({Networks(c.Recipients.Count)})",
+        _ => $"all peers ({Networks(c.Recipients.Count)})",
+    };
+
+    private static string Networks(int n) => n == 1 ? "1 network" : $"{n} networks";
+
+    private static string Action(ActionType a) => a switch
+    {
+        ActionType.Picket => "picket",
+        ActionType.PhoneEmailBlockade => "phone/e-mail blockade",
+        ActionType.Leafleting => "leafleting",
+        ActionType.NoiseDemo => "noise demo",
+        ActionType.CallInDay => "call-in day",
+        ActionType.Online => "online",
+        _ => a.ToString(),
+    };
+
+    public static string Item(InboxItem i) => $"[{i.Cursor}] {i.At.ToDateTimeOffset():u}  {i.Summary}  ({i.CallOutId})";
+
+    public static string Channel(NotificationChannel c) => $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Active ? "" : "  (removed)")}";
+
+    public static string Delivery(NotificationDelivery d)
+    {
+        var when = d.State switch
+        {
+            "delivered" => $"at {d.DeliveredAt?.ToDateTimeOffset():u}",
+            "pending" => d.Attempts > 0 ? $"next try {d.NextAttemptAt?.ToDateTimeOffset():u}" : "",
+            _ => "",
+        };
+        return $"#{d.Id}  {d.State,-9} {d.Kind} {d.Target}  {d.Change.ToString().ToLowerInvariant()} {d.CallOutId}  attempts {d.Attempts} {when}"
+            + (d.LastError.Length > 0 ? $"  last error: {d.LastError}" : "");
+    }
 
     public static string FightLine(FightState f) => $"{f.Id}  {Status(f.Status),-10} {f.Title} — {f.Target.Name}";
 

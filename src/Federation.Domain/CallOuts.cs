@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Federation.Domain;
 
@@ -7,11 +8,137 @@ public static class CallOuts
 {
     public const int MaxPlaces = 200;
 
-    public static EventBody Publish(CallOutContent content, IReadOnlyCollection<string> recipients)
+    public const int MaxRegions = 50;
+
+    public static EventBody Publish(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience = null)
     {
-        var published = new CallOutPublished { Content = content };
+        var published = new CallOutPublished { Content = content, Audience = audience };
         published.Recipients.AddRange(recipients.Distinct());
         return new EventBody { CallOutPublished = published };
+    }
+
+    /// <summary>
+    /// Resolves who a call-out goes to from the issuer's active peers: all of them, the
+    /// chosen ones (each must be a peer), or those whose region is one of the given
+    /// regions (compared without regard to case or surrounding spaces).
+    /// </summary>
+    public static IReadOnlyList<string> ResolveAudience(CallOutAudience audience, IReadOnlyList<(string NodeId, string Region)> peers)
+    {
+        List<string> to;
+        switch (audience.Kind)
+        {
+            case AudienceKind.AllPeers:
+                to = peers.Select(p => p.NodeId).ToList();
+                break;
+            case AudienceKind.ChosenPeers:
+                if (audience.Networks.Count == 0)
+                {
+                    throw RuleViolation.Invalid("Choose at least one peer for the call-out, or send it to all peers.");
+                }
+                var known = peers.Select(p => p.NodeId).ToHashSet();
+                foreach (var n in audience.Networks.Where(n => !known.Contains(n)))
+                {
+                    throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
+                        $"{(Identifiers.IsNodeId(n) ? Identifiers.Fingerprint(n) : Identifiers.Truncate(n))} is not a peer of this node. Add it first (address and fingerprint).");
+                }
+                to = audience.Networks.Distinct().ToList();
+                break;
+            case AudienceKind.Regions:
+                CheckRegions(audience.Regions);
+                var wanted = audience.Regions.Select(NormaliseRegion).ToHashSet();
+                to = peers.Where(p => wanted.Contains(NormaliseRegion(p.Region))).Select(p => p.NodeId).ToList();
+                if (to.Count == 0)
+                {
+                    var regions = peers.Select(p => p.Region.Trim()).Where(r => r.Length > 0).Distinct().ToList();
+                    throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Recipients,
+                        $"No peer of this node is in {string.Join(" or ", audience.Regions.Select(r => $"'{r.Trim()}'"))}. "
+                        + (regions.Count == 0 ? "No peer has told this node its region." : $"Peers' regions: {string.Join(", ", regions)}."));
+                }
+                break;
+            default:
+                throw RuleViolation.Invalid("The audience must be all peers, chosen peers, or peers in given regions.");
+        }
+        if (to.Count == 0)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Recipients, "This node has no peers yet: add one before publishing a call-out.");
+        }
+        return to;
+    }
+
+    public static string NormaliseRegion(string region) => region.Trim().ToLowerInvariant();
+
+    private static void CheckRegions(IReadOnlyCollection<string> regions)
+    {
+        if (regions.Count == 0)
+        {
+            throw RuleViolation.Invalid("Name at least one region for the call-out.");
+        }
+        if (regions.Count > MaxRegions)
+        {
+            throw RuleViolation.Invalid($"A call-out can name at most {MaxRegions} regions.");
+        }
+        foreach (var r in regions)
+        {
+            Text.Check("region", r, Text.ShortMax, required: true);
+        }
+    }
+
+    /// <summary>The issuer changes what it asks; the event carries the readable list of what changed.</summary>
+    public static EventBody Update(CallOutState callOut, CallOutContent content)
+    {
+        CheckContent(content);
+        var changed = ChangedFields(callOut.Content, content);
+        if (changed.Count == 0)
+        {
+            throw RuleViolation.Invalid("Nothing changed: the new content is the same as the current one.");
+        }
+        return new EventBody { CallOutUpdated = new CallOutUpdated { Content = content, ChangedFields = { changed } } };
+    }
+
+    /// <summary>What differs between two versions of a call-out's content, named as a delegate would say it.</summary>
+    public static IReadOnlyList<string> ChangedFields(CallOutContent before, CallOutContent after)
+    {
+        var changed = new List<string>();
+        void Check(string name, bool same)
+        {
+            if (!same)
+            {
+                changed.Add(name);
+            }
+        }
+        Check("title", before.Title == after.Title);
+        Check("target", Equals(before.Target ?? new Target(), after.Target ?? new Target()));
+        Check("places", before.Places.Equals(after.Places));
+        Check("action types", before.ActionTypes.Equals(after.ActionTypes));
+        Check("time window", Equals(before.WindowStart, after.WindowStart) && Equals(before.WindowEnd, after.WindowEnd));
+        Check("time zone", before.TimeZone == after.TimeZone);
+        Check("demand summary", before.DemandSummary == after.DemandSummary);
+        Check("talking points", before.TalkingPoints == after.TalkingPoints);
+        Check("safety and legal notes", before.SafetyNotes == after.SafetyNotes);
+        Check("expiry", Equals(before.ExpiresAt, after.ExpiresAt));
+        Check("fight", before.FightId == after.FightId);
+        return changed;
+    }
+
+    /// <summary>True once the call-out's expiry has come; a call-out without one never expires.</summary>
+    public static bool IsPastExpiry(CallOutState callOut, DateTimeOffset now) =>
+        callOut.Content?.ExpiresAt is { } at && at.ToDateTimeOffset() <= now;
+
+    /// <summary>The close the issuer's expiry sweep appends once the expiry has come.</summary>
+    public static EventBody Expire(CallOutState callOut, DateTimeOffset now)
+    {
+        if (callOut.Closed)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.CallOutOpen, "This call-out is already closed.");
+        }
+        if (!IsPastExpiry(callOut, now))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Expiry, "This call-out has not reached its expiry.");
+        }
+        return new EventBody
+        {
+            CallOutClosed = new CallOutClosed { Expired = true, Reason = $"Expired at {callOut.Content.ExpiresAt.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC." },
+        };
     }
 
     public static EventBody Close(CallOutState callOut, bool cancelled, string reason)
@@ -31,7 +158,7 @@ public static class CallOuts
     };
 
     /// <summary>Checks a response before it is queued for the issuer, so the delegate hears "no" at once.</summary>
-    public static void CheckResponse(CallOutState callOut, string network, CallOutResponse response)
+    public static void CheckResponse(CallOutState callOut, string network, CallOutResponse response, DateTimeOffset? now = null)
     {
         var probe = new EventPayload
         {
@@ -40,6 +167,7 @@ public static class CallOuts
             OriginNode = callOut.OriginNode,
             ActorNode = network,
             Sequence = callOut.LastSequence + 1,
+            OccurredAt = now is { } t ? Timestamp.FromDateTimeOffset(t) : null,
         };
         ApplyResponded(callOut.Clone(), probe, new CallOutResponded { Network = network, Response = response });
     }
@@ -103,6 +231,8 @@ public static class CallOuts
             {
                 throw RuleViolation.Invalid("A network is listed twice among the recipients.");
             }
+            CheckExpiryAhead(published.Content, e);
+            CheckAudience(published.Audience, published.Recipients);
             return new CallOutState
             {
                 Id = e.ObjectId,
@@ -111,6 +241,7 @@ public static class CallOuts
                 Recipients = { published.Recipients },
                 LastSequence = e.Sequence,
                 PublishedAt = e.OccurredAt,
+                Audience = published.Audience,
             };
         }
         var callOut = state ?? throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, $"{e.ObjectId} has not been published.");
@@ -126,15 +257,80 @@ public static class CallOuts
                     throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.CallOutOpen, "This call-out is already closed.");
                 }
                 Text.Check("reason", body.CallOutClosed.Reason, Text.LongMax);
+                if (body.CallOutClosed.Expired)
+                {
+                    // Replicas check the claim too: a call-out cannot be "expired" before its expiry.
+                    if (body.CallOutClosed.Cancelled || !IsPastExpiry(callOut, e.OccurredAt.ToDateTimeOffset()))
+                    {
+                        throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Expiry,
+                            "Expiry: a call-out closes by expiry only once its expiry has come, and expiry is not a cancellation.");
+                    }
+                }
                 callOut.Closed = true;
                 callOut.Cancelled = body.CallOutClosed.Cancelled;
+                callOut.Expired = body.CallOutClosed.Expired;
                 callOut.CloseReason = body.CallOutClosed.Reason;
+                break;
+            case EventBody.KindOneofCase.CallOutUpdated:
+                ApplyUpdated(callOut, e, body.CallOutUpdated);
                 break;
             default:
                 throw RuleViolation.Invalid($"A call-out's log cannot hold a {body.KindCase} event.");
         }
         callOut.LastSequence = e.Sequence;
         return callOut;
+    }
+
+    private static void ApplyUpdated(CallOutState callOut, EventPayload e, CallOutUpdated updated)
+    {
+        EventLog.RequireOrigin(e, Rules.OriginAuthority, "updates its call-out");
+        if (callOut.Closed)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.CallOutOpen,
+                callOut.Cancelled ? "This call-out was cancelled; it cannot be updated." : "This call-out is closed; it cannot be updated.");
+        }
+        CheckContent(updated.Content);
+        CheckExpiryAhead(updated.Content, e);
+        var changed = ChangedFields(callOut.Content, updated.Content);
+        if (changed.Count == 0)
+        {
+            throw RuleViolation.Invalid("Nothing changed: the new content is the same as the current one.");
+        }
+        // Recipients read the list to see what changed, so it must say what really changed.
+        if (!changed.SequenceEqual(updated.ChangedFields))
+        {
+            throw RuleViolation.Invalid($"The update says it changed {string.Join(", ", updated.ChangedFields)}, but it changed {string.Join(", ", changed)}.");
+        }
+        callOut.Content = updated.Content;
+        callOut.Revisions.Add(new CallOutRevision { Revision = (uint)callOut.Revisions.Count + 2, ChangedFields = { changed }, At = e.OccurredAt });
+    }
+
+    private static void CheckExpiryAhead(CallOutContent content, EventPayload e)
+    {
+        if (content.ExpiresAt is { } at && at.ToDateTimeOffset() <= e.OccurredAt.ToDateTimeOffset())
+        {
+            throw new RuleViolation(RefusalKind.InvalidArgument, Rules.Expiry, "The expiry is in the past: a call-out must expire after it is published or updated.");
+        }
+    }
+
+    private static void CheckAudience(CallOutAudience? audience, IReadOnlyCollection<string> recipients)
+    {
+        switch (audience?.Kind)
+        {
+            case null or AudienceKind.AllPeers:
+                break;
+            case AudienceKind.ChosenPeers:
+                if (!audience.Networks.ToHashSet().SetEquals(recipients))
+                {
+                    throw RuleViolation.Invalid("The chosen peers and the recipients of the call-out differ.");
+                }
+                break;
+            case AudienceKind.Regions:
+                CheckRegions(audience.Regions);
+                break;
+            default:
+                throw RuleViolation.Invalid("The audience must be all peers, chosen peers, or peers in given regions.");
+        }
     }
 
     private static void ApplyResponded(CallOutState callOut, EventPayload e, CallOutResponded responded)
@@ -159,6 +355,12 @@ public static class CallOuts
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.CallOutOpen, "This call-out is closed; only report-backs are taken now.");
         }
+        // Between the expiry and the issuer's sweep the call-out is not closed yet, but it
+        // takes no new commitments: the origin's clock (the event's time) decides.
+        if (r.Kind != ResponseKind.ReportBack && e.OccurredAt is not null && IsPastExpiry(callOut, e.OccurredAt.ToDateTimeOffset()))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Expiry, "This call-out has expired; only report-backs are taken now.");
+        }
         var row = callOut.Responses.FirstOrDefault(x => x.Network == responded.Network);
         switch (r.Kind)
         {
@@ -180,6 +382,7 @@ public static class CallOuts
             case ResponseKind.ReportBack:
                 Text.Check("report", r.Report, Text.LongMax, required: true);
                 Text.Check("target response", r.TargetResponse, Text.LongMax);
+                Text.Check("incidents", r.Incidents, Text.LongMax);
                 break;
             default:
                 throw RuleViolation.Invalid("A response must be a pledge, decline, unable or report back.");

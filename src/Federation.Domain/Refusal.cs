@@ -39,4 +39,5 @@ public static class Rules
     public const string Autonomy = "autonomy of action";
     public const string Recipients = "call-out recipients";
     public const string CallOutOpen = "call-out open";
+    public const string Expiry = "call-out expiry";
 }

@@ -21,12 +21,14 @@ public sealed class TestNode : IAsyncDisposable
 {
     private WebApplication? _app;
     private GrpcChannel? _channel;
+    private readonly string[] _extraArgs;
 
-    private TestNode(string name, string dataDir, int port)
+    private TestNode(string name, string dataDir, int port, string[] extraArgs)
     {
         Name = name;
         DataDir = dataDir;
         Port = port;
+        _extraArgs = extraArgs;
     }
 
     public string Name { get; }
@@ -51,16 +53,17 @@ public sealed class TestNode : IAsyncDisposable
     public PeerService.PeerServiceClient Peer { get; private set; } = null!;
     public Metadata Auth { get; private set; } = null!;
 
-    public static async Task<TestNode> StartAsync(string name)
+    /// <summary>Starts a node; <paramref name="extraArgs"/> are more command-line settings, e.g. "--region", "Leeds".</summary>
+    public static async Task<TestNode> StartAsync(string name, params string[] extraArgs)
     {
-        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort());
+        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort(), extraArgs);
         await node.StartAgainAsync();
         return node;
     }
 
     public async Task StartAgainAsync()
     {
-        _app = NodeHost.Build(["--name", Name, "--port", Port.ToString(), "--data", DataDir], o =>
+        _app = NodeHost.Build(["--name", Name, "--port", Port.ToString(), "--data", DataDir, .. FastCallOuts, .. _extraArgs], o =>
         {
             // Quick retries so tests of failure and recovery finish in seconds.
             o.DispatchInterval = TimeSpan.FromMilliseconds(200);
@@ -76,6 +79,16 @@ public sealed class TestNode : IAsyncDisposable
         Peer = new PeerService.PeerServiceClient(_channel);
         Auth = new Metadata { { "authorization", "Bearer " + File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim() } };
     }
+
+    /// <summary>Quick call-out sweeps, notification polls and retries, so tests finish in seconds.</summary>
+    private static readonly string[] FastCallOuts =
+    [
+        "--Node:ExpirySweepInterval", "00:00:00.2",
+        "--Node:Notifications:PollInterval", "00:00:00.1",
+        "--Node:Notifications:RetryBaseDelay", "00:00:00.2",
+        "--Node:Notifications:RetryMaxDelay", "00:00:00.5",
+        "--Node:Notifications:Timeout", "00:00:05",
+    ];
 
     public async Task StopAsync()
     {

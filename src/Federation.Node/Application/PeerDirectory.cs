@@ -61,10 +61,13 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
                 $"The node at {address} has fingerprint {Identifiers.Fingerprint(actual)}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the fingerprint with its operator."));
         }
         Text.Check("peer name", who.Name, Text.ShortMax);
+        Text.Check("peer region", who.Region, Text.ShortMax);
         var record = new PeerRecord(actual, who.Name, address.TrimEnd('/'), who.PublicKey.ToByteArray(), Pending, DateTimeOffset.UtcNow);
         await store.WriteAsync(tx =>
         {
             tx.UpsertPeer(record);
+            // Adding a peer again refreshes its region, as it refreshes its name.
+            tx.SetPeerRegion(actual, who.Region.Trim());
             return true;
         }, ct);
         keys.Pin(actual, record.PublicKey);
@@ -133,6 +136,7 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
     public IReadOnlyList<PeerInfo> List()
     {
         var delivery = store.DeliveryStates().ToDictionary(d => d.PeerId);
+        var regions = store.PeerRegions().ToDictionary(r => r.NodeId, r => r.Region);
         return store.ListPeers().Select(p =>
         {
             delivery.TryGetValue(p.NodeId, out var d);
@@ -145,6 +149,7 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
                 State = p.State,
                 Pending = (ulong)(d?.Pending ?? 0),
                 LastError = d?.LastError ?? "",
+                Region = regions.GetValueOrDefault(p.NodeId, ""),
             };
         }).ToList();
     }

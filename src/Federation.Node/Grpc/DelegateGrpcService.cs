@@ -3,6 +3,7 @@ using Federation.Domain;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
+using Federation.Node.Notifications;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,9 @@ public sealed class DelegateGrpcService(
     CallOutCommands callOuts,
     FightCommands fights,
     BalanceView balance,
-    Confidential confidential) : DelegateService.DelegateServiceBase
+    Confidential confidential,
+    InboxFeed inbox,
+    NotificationChannels notifications) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -25,6 +28,7 @@ public sealed class DelegateGrpcService(
             Name = options.Value.Name,
             Fingerprint = identity.Fingerprint,
             Address = options.Value.ResolvedPublicAddress,
+            Region = options.Value.Region,
         });
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)
@@ -41,7 +45,8 @@ public sealed class DelegateGrpcService(
         Task.FromResult(new ListPeersResponse { Peers = { peers.List() } });
 
     public override Task<CallOutState> PublishCallOut(PublishCallOutRequest request, ServerCallContext context) =>
-        callOuts.PublishAsync(request.Content, request.Recipients, context.CancellationToken);
+        callOuts.PublishAsync(request.Content, request.Recipients.Select(Identifiers.NodeIdFromFingerprint).ToList(),
+            NormaliseAudience(request.Audience), context.CancellationToken);
 
     public override Task<CallOutState> CloseCallOut(CloseCallOutRequest request, ServerCallContext context) =>
         callOuts.CloseAsync(request.CallOutId, request.Cancelled, request.Reason, context.CancellationToken);
@@ -54,6 +59,58 @@ public sealed class DelegateGrpcService(
 
     public override Task<ListCallOutsResponse> ListCallOuts(ListCallOutsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListCallOutsResponse { CallOuts = { callOuts.List() } });
+
+    public override Task<CallOutState> UpdateCallOut(UpdateCallOutRequest request, ServerCallContext context) =>
+        callOuts.UpdateAsync(request.CallOutId, request.Content, context.CancellationToken);
+
+    public override Task<ListCallOutsResponse> QueryInbox(InboxQuery request, ServerCallContext context) =>
+        Task.FromResult(new ListCallOutsResponse { CallOuts = { callOuts.Inbox(request, DateTimeOffset.UtcNow) } });
+
+    public override async Task SubscribeInbox(SubscribeInboxRequest request, IServerStreamWriter<InboxItem> responseStream, ServerCallContext context)
+    {
+        var cursor = request.AfterCursor > 0 ? (long)request.AfterCursor : inbox.End();
+        // Headers go first so a client knows the subscription is in place, and from where.
+        await context.WriteResponseHeadersAsync(new Metadata { { "x-feed-cursor", cursor.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+        try
+        {
+            await inbox.FollowAsync(cursor, item => responseStream.WriteAsync(item, context.CancellationToken), context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The subscriber went away.
+        }
+    }
+
+    public override Task<CalendarExport> ExportPledges(ExportPledgesRequest request, ServerCallContext context) =>
+        Task.FromResult(callOuts.ExportPledges(request.AllNetworks, options.Value.Name, DateTimeOffset.UtcNow));
+
+    public override Task<NotificationChannel> AddWebhook(AddWebhookRequest request, ServerCallContext context) =>
+        notifications.AddWebhookAsync(request.Url, request.Secret, context.CancellationToken);
+
+    public override Task<NotificationChannel> AddEmailRecipient(AddEmailRecipientRequest request, ServerCallContext context) =>
+        notifications.AddEmailAsync(request.Address, context.CancellationToken);
+
+    public override Task<ListNotificationChannelsResponse> ListNotificationChannels(ListNotificationChannelsRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListNotificationChannelsResponse { Channels = { notifications.List() } });
+
+    public override Task<NotificationChannel> RemoveNotificationChannel(RemoveNotificationChannelRequest request, ServerCallContext context) =>
+        notifications.RemoveAsync(request.Id, context.CancellationToken);
+
+    public override Task<ListNotificationDeliveriesResponse> ListNotificationDeliveries(ListNotificationDeliveriesRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListNotificationDeliveriesResponse { Deliveries = { notifications.Deliveries(request.ChannelId, request.Limit) } });
+
+    /// <summary>Chosen peers may be given as fingerprints, as operators read them out.</summary>
+    private static CallOutAudience? NormaliseAudience(CallOutAudience? audience)
+    {
+        if (audience is null || audience.Networks.Count == 0)
+        {
+            return audience;
+        }
+        var normalised = audience.Clone();
+        normalised.Networks.Clear();
+        normalised.Networks.AddRange(audience.Networks.Select(Identifiers.NodeIdFromFingerprint));
+        return normalised;
+    }
 
     public override Task<FightState> DraftFight(DraftFightRequest request, ServerCallContext context) =>
         fights.DraftAsync(request.Title, request.Target, request.Terms, context.CancellationToken);

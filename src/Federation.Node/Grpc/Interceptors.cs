@@ -51,6 +51,16 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
             throw new RpcException(new Status(StatusCode.Internal, "The node failed unexpectedly; its operator can find the cause in the node's log."));
         }
     }
+
+    // Server streaming (the inbox subscription) gets the same mapping as unary calls.
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        // Reuses the unary handler around the stream; the string result is a placeholder.
+        UnaryServerHandler<TRequest, string>(request, context, async (r, c) =>
+        {
+            await continuation(r, responseStream, c);
+            return "";
+        });
 }
 
 /// <summary>The operator's token: kept in the data folder, compared in constant time.</summary>

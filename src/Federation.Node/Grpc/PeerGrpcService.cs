@@ -34,6 +34,7 @@ public sealed class PeerGrpcService(
             Name = options.Value.Name,
             PublicKey = ByteString.CopyFrom(identity.PublicKey),
             Fingerprint = identity.Fingerprint,
+            Region = options.Value.Region,
         });
 
     public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)

@@ -4,6 +4,7 @@ using Federation.Node.Grpc;
 using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Security;
+using Federation.Node.Notifications;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -22,6 +23,7 @@ public static class NodeHost
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
+        ["--region"] = "Node:Region",
     };
 
     /// <summary>The node's settings from the same sources as a running node (for the admin commands).</summary>
@@ -87,6 +89,7 @@ public static class NodeHost
         services.AddHostedService<Dispatcher>();
         services.AddSingleton<StandDownResender>();
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
+        services.AddCallOutNotifications(builder.Configuration);
 
         services.AddGrpc(o =>
         {

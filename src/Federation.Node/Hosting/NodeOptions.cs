@@ -6,6 +6,9 @@ public sealed class NodeOptions
     /// <summary>A human name for the network, shown to peers.</summary>
     public string Name { get; set; } = "node";
 
+    /// <summary>Where the network acts (a city or region), told to peers so call-outs can be sent to "peers in Leeds".</summary>
+    public string Region { get; set; } = "";
+
     /// <summary>Interface to listen on. Loopback by default: exposing a node is a deliberate act.</summary>
     public string Host { get; set; } = "127.0.0.1";
 

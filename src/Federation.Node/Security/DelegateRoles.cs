@@ -33,6 +33,9 @@ public static class DelegateRoles
         ["ExportFightCalendar"] = Role.Delegate,
         ["GetBalance"] = Role.Delegate,
         ["GetBriefings"] = Role.Delegate,
+        ["QueryInbox"] = Role.Delegate,
+        ["SubscribeInbox"] = Role.Delegate,
+        ["ExportPledges"] = Role.Delegate,
         // Starting fights and call-outs, and speaking for the fight.
         ["PublishCallOut"] = Role.Organiser,
         ["CloseCallOut"] = Role.Organiser,
@@ -49,8 +52,15 @@ public static class DelegateRoles
         ["SetLocalDetails"] = Role.Organiser,
         ["GetLocalDetails"] = Role.Organiser,
         ["PostBriefing"] = Role.Organiser,
+        ["UpdateCallOut"] = Role.Organiser,
         // Peers, keys, tokens, dead letters: the operator (the default below).
         ["AddPeer"] = Role.Operator,
+        ["SetPeerState"] = Role.Operator,
+        ["AddWebhook"] = Role.Operator,
+        ["AddEmailRecipient"] = Role.Operator,
+        ["ListNotificationChannels"] = Role.Operator,
+        ["RemoveNotificationChannel"] = Role.Operator,
+        ["ListNotificationDeliveries"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
@@ -58,7 +68,7 @@ public static class DelegateRoles
     /// <summary>Reads change nothing and are not audited.</summary>
     public static bool ChangesState(string method) =>
         !(method.StartsWith("Get", StringComparison.Ordinal) || method.StartsWith("List", StringComparison.Ordinal)
-          || method.StartsWith("Export", StringComparison.Ordinal) || method.StartsWith("Subscribe", StringComparison.Ordinal)
+          || method.StartsWith("Export", StringComparison.Ordinal) || method.StartsWith("Query", StringComparison.Ordinal) || method.StartsWith("Subscribe", StringComparison.Ordinal)
           || method.StartsWith("Watch", StringComparison.Ordinal));
 
     public static string Name(Role role) => role.ToString().ToLowerInvariant();

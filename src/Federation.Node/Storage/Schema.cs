@@ -127,6 +127,53 @@ internal static class Schema
             updated_at  INTEGER NOT NULL
         );
         """,
+        // 5 — call-outs end to end: peers' regions (for region audiences), and outbound
+        // notifications (webhooks, e-mail) with their delivery status and retry timing.
+        """
+        ALTER TABLE peers ADD COLUMN region TEXT NOT NULL DEFAULT '';
+        CREATE TABLE notification_channels (
+            id          TEXT PRIMARY KEY,
+            kind        TEXT NOT NULL,          -- 'webhook' or 'email'
+            target      TEXT NOT NULL,          -- URL or e-mail address
+            secret      TEXT,                   -- webhook HMAC key
+            active      INTEGER NOT NULL DEFAULT 1,
+            created_at  INTEGER NOT NULL
+        );
+        -- Every call-out event this node stores, origin's or replica's, in the order it was
+        -- stored: the inbox subscription, webhooks and e-mail read from here. A trigger
+        -- fills it in the same transaction as the event, whichever write path stored it.
+        CREATE TABLE callout_feed (
+            position    INTEGER PRIMARY KEY AUTOINCREMENT,
+            object_id   TEXT NOT NULL,
+            seq         INTEGER NOT NULL
+        );
+        CREATE TRIGGER callout_feed_on_event AFTER INSERT ON events WHEN NEW.kind = 2
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq) VALUES (NEW.object_id, NEW.seq);
+        END;
+        -- How far each reader of the feed has got.
+        CREATE TABLE feed_cursors (
+            name        TEXT PRIMARY KEY,
+            position    INTEGER NOT NULL
+        );
+        CREATE TABLE notification_deliveries (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel_id      TEXT NOT NULL,
+            cursor          INTEGER NOT NULL,   -- the feed item (callout_feed.position) it carries
+            object_id       TEXT NOT NULL,
+            change          INTEGER NOT NULL,
+            body            BLOB NOT NULL,      -- the InboxItem as it was when the event was seen
+            state           TEXT NOT NULL,      -- pending, delivered, failed
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL,
+            delivered_at    INTEGER,
+            UNIQUE (channel_id, cursor)
+        );
+        CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
+        CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

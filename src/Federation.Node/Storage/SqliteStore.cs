@@ -12,7 +12,7 @@ namespace Federation.Node.Storage;
 /// <see cref="WriteAsync{T}"/>, one transaction at a time, so a state change and the
 /// outbox rows it must send commit together or not at all.
 /// </summary>
-public sealed class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IDisposable
 {
     private readonly string _connectionString;
     // SQLite has one writer; queueing writers here avoids SQLITE_BUSY retries.

@@ -5,7 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace Federation.Node.Storage;
 
 /// <summary>The operations one write transaction may perform.</summary>
-public sealed class StoreTransaction
+public sealed partial class StoreTransaction
 {
     private readonly SqliteConnection _c;
     private readonly SqliteTransaction? _tx;

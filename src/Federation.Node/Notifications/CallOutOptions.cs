@@ -1,0 +1,48 @@
+namespace Federation.Node.Notifications;
+
+/// <summary>Call-out settings, bound from the "Node" section next to <see cref="Hosting.NodeOptions"/>.</summary>
+public sealed class CallOutOptions
+{
+    /// <summary>How often the issuer looks for its call-outs whose expiry has come.</summary>
+    public TimeSpan ExpirySweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    public NotificationOptions Notifications { get; set; } = new();
+
+    public SmtpOptions Smtp { get; set; } = new();
+}
+
+/// <summary>Outbound notifications ("Node:Notifications:*").</summary>
+public sealed class NotificationOptions
+{
+    /// <summary>How often the notifier and open subscriptions look for new call-out events.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First retry delay for a failed webhook or e-mail; doubles (with jitter) up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Attempts before a delivery is given up and shown as failed.</summary>
+    public int MaxAttempts { get; set; } = 20;
+
+    /// <summary>Deadline for one webhook call or one SMTP conversation.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>The SMTP server e-mail notifications go through ("Node:Smtp:*").</summary>
+public sealed class SmtpOptions
+{
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 587;
+
+    /// <summary>auto (STARTTLS when offered; TLS on connect for port 465), starttls, ssl, or none.</summary>
+    public string Security { get; set; } = "auto";
+
+    public string Username { get; set; } = "";
+    public string Password { get; set; } = "";
+
+    /// <summary>The sender address, e.g. "Leeds SolNet &lt;solnet@example.org&gt;".</summary>
+    public string From { get; set; } = "";
+
+    public bool Configured => Host.Length > 0 && From.Length > 0;
+}

@@ -1,0 +1,23 @@
+using Federation.Node.Application;
+
+namespace Federation.Node.Notifications;
+
+public static class CallOutServices
+{
+    /// <summary>Call-outs end to end: expiry sweep, inbox feed, webhooks and e-mail.</summary>
+    public static IServiceCollection AddCallOutNotifications(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<CallOutOptions>(configuration.GetSection("Node"));
+        services.AddSingleton<FeedSignal>();
+        services.AddSingleton<InboxFeed>();
+        services.AddSingleton<NotificationChannels>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<EmailSender>();
+        // Redirects are not followed: a signed delivery goes where the operator said, or fails visibly.
+        services.AddHttpClient(WebhookSender.ClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("solnet-federation/1"))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddHostedService<Notifier>();
+        services.AddHostedService<ExpirySweep>();
+        return services;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Text;
+using Federation.Contracts.V1;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Federation.Node.Notifications;
+
+/// <summary>Sends an inbox item as a plain-text e-mail over SMTP (MailKit).</summary>
+public sealed class EmailSender(IOptions<CallOutOptions> options)
+{
+    /// <summary>Null when the server accepted the message; otherwise what went wrong, for the delivery status.</summary>
+    public async Task<string?> SendAsync(string to, long deliveryId, InboxItem item, CancellationToken ct)
+    {
+        var smtp = options.Value.Smtp;
+        if (!smtp.Configured)
+        {
+            return "SMTP is not configured (Node:Smtp:Host and Node:Smtp:From)";
+        }
+        try
+        {
+            var message = Compose(MailboxAddress.Parse(smtp.From), MailboxAddress.Parse(to), deliveryId, item);
+            using var client = new SmtpClient { Timeout = (int)options.Value.Notifications.Timeout.TotalMilliseconds };
+            await client.ConnectAsync(smtp.Host, smtp.Port, Security(smtp.Security), ct);
+            if (smtp.Username.Length > 0)
+            {
+                await client.AuthenticateAsync(smtp.Username, smtp.Password, ct);
+            }
+            await client.SendAsync(message, ct);
+            await client.DisconnectAsync(quit: true, ct);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Whatever went wrong (refused, unreachable, TLS, a bad address, a timeout) is a
+            // failed attempt: recorded, shown, and retried with backoff, never a silent loop.
+            return $"SMTP: {ex.Message}";
+        }
+    }
+
+    public static MimeMessage Compose(MailboxAddress from, MailboxAddress to, long deliveryId, InboxItem item)
+    {
+        var message = new MimeMessage();
+        message.From.Add(from);
+        message.To.Add(to);
+        var subject = item.Summary.ReplaceLineEndings(" ");
+        message.Subject = "[solnet] " + (subject.Length > 150 ? subject[..150] + "…" : subject);
+        message.MessageId = $"{item.CallOutId}.{item.Sequence}.{deliveryId}@solnet";
+        message.Body = new TextPart("plain") { Text = Text(item) };
+        return message;
+    }
+
+    public static string Text(InboxItem item)
+    {
+        var s = new StringBuilder();
+        s.AppendLine(item.Summary).AppendLine();
+        if (item.ChangedFields.Count > 0)
+        {
+            s.AppendLine($"What changed: {string.Join(", ", item.ChangedFields)}").AppendLine();
+        }
+        if (item.Response is { } r)
+        {
+            if (r.Report.Length > 0)
+            {
+                s.AppendLine($"Report: {r.Report}");
+                s.AppendLine($"Turnout: {r.Turnout}");
+            }
+            if (r.TargetResponse.Length > 0)
+            {
+                s.AppendLine($"How the target responded: {r.TargetResponse}");
+            }
+            if (r.Incidents.Length > 0)
+            {
+                s.AppendLine($"Incidents: {r.Incidents}");
+            }
+            s.AppendLine();
+        }
+        if (item.CallOut?.Content is { } c)
+        {
+            s.AppendLine($"Title:    {c.Title}");
+            s.AppendLine($"Target:   {c.Target?.Name}{(c.Target?.ParentCompany.Length > 0 ? $" ({c.Target.ParentCompany})" : "")}");
+            s.AppendLine($"Demand:   {c.DemandSummary}");
+            foreach (var p in c.Places)
+            {
+                s.AppendLine($"Place:    {p.City}{(p.Address.Length > 0 ? $", {p.Address}" : "")}");
+            }
+            if (c.ActionTypes.Count > 0)
+            {
+                s.AppendLine($"Actions:  {string.Join(", ", c.ActionTypes.Select(Describe))}");
+            }
+            if (c.WindowStart is not null)
+            {
+                s.AppendLine($"When:     {c.WindowStart.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC{(c.WindowEnd is not null ? $" to {c.WindowEnd.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC" : "")}{(c.TimeZone.Length > 0 ? $" (local time zone {c.TimeZone})" : "")}");
+            }
+            if (c.ExpiresAt is not null)
+            {
+                s.AppendLine($"Expires:  {c.ExpiresAt.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC");
+            }
+            if (c.TalkingPoints.Length > 0)
+            {
+                s.AppendLine().AppendLine("Talking points:").AppendLine(c.TalkingPoints);
+            }
+            if (c.SafetyNotes.Length > 0)
+            {
+                s.AppendLine().AppendLine("Safety and legal notes:").AppendLine(c.SafetyNotes);
+            }
+        }
+        s.AppendLine().AppendLine($"Call-out {item.CallOutId}");
+        s.AppendLine($"See it with: solnet callout show {item.CallOutId}");
+        return s.ToString();
+    }
+
+    public static string Describe(ActionType a) => a switch
+    {
+        ActionType.Picket => "picket",
+        ActionType.PhoneEmailBlockade => "phone/e-mail blockade",
+        ActionType.Leafleting => "leafleting customers",
+        ActionType.NoiseDemo => "noise demo",
+        ActionType.CallInDay => "call-in day",
+        ActionType.Online => "online",
+        _ => a.ToString(),
+    };
+
+    private static SecureSocketOptions Security(string value) => value.ToLowerInvariant() switch
+    {
+        "none" => SecureSocketOptions.None,
+        "starttls" => SecureSocketOptions.StartTls,
+        "ssl" or "tls" => SecureSocketOptions.SslOnConnect,
+        _ => SecureSocketOptions.Auto,
+    };
+}

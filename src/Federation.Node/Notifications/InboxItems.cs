@@ -1,0 +1,71 @@
+using Federation.Contracts.V1;
+
+namespace Federation.Node.Notifications;
+
+/// <summary>Turns one stored call-out event into the item a delegate is told about.</summary>
+public static class InboxItems
+{
+    public static InboxItem Build(long cursor, EventPayload e, CallOutState? state, string self, Func<string, string> networkName)
+    {
+        var item = new InboxItem
+        {
+            Cursor = (ulong)cursor,
+            CallOutId = e.ObjectId,
+            Sequence = e.Sequence,
+            At = e.OccurredAt,
+            CallOut = state,
+            OwnAction = e.ActorNode == self,
+        };
+        var title = state?.Content?.Title ?? e.ObjectId;
+        switch (e.Body?.KindCase)
+        {
+            case EventBody.KindOneofCase.CallOutPublished:
+                item.Change = InboxChange.Published;
+                var target = e.Body.CallOutPublished.Content?.Target?.Name;
+                item.Summary = $"New call-out from {networkName(e.OriginNode)}: {e.Body.CallOutPublished.Content?.Title} (target: {target})";
+                break;
+            case EventBody.KindOneofCase.CallOutUpdated:
+                item.Change = InboxChange.Updated;
+                item.ChangedFields.AddRange(e.Body.CallOutUpdated.ChangedFields);
+                item.Summary = $"Call-out updated by {networkName(e.OriginNode)}: {title}. Changed: {string.Join(", ", item.ChangedFields)}";
+                break;
+            case EventBody.KindOneofCase.CallOutResponded:
+                item.Change = InboxChange.Responded;
+                item.Network = e.Body.CallOutResponded.Network;
+                item.Response = e.Body.CallOutResponded.Response;
+                item.Summary = $"{networkName(item.Network)} {Verb(item.Response)}: {title}";
+                break;
+            case EventBody.KindOneofCase.CallOutClosed:
+                var closed = e.Body.CallOutClosed;
+                item.Change = closed.Expired ? InboxChange.Expired : closed.Cancelled ? InboxChange.Cancelled : InboxChange.Closed;
+                var how = closed.Expired ? "expired" : closed.Cancelled ? "was cancelled" : "was closed";
+                item.Summary = $"Call-out {how}: {title}{(closed.Reason.Length > 0 && !closed.Expired ? $" ({closed.Reason})" : "")}";
+                break;
+            default:
+                item.Summary = $"Call-out changed: {title}";
+                break;
+        }
+        return item;
+    }
+
+    /// <summary>The event name webhooks carry, e.g. "callout.published".</summary>
+    public static string EventName(InboxChange change) => change switch
+    {
+        InboxChange.Published => "callout.published",
+        InboxChange.Updated => "callout.updated",
+        InboxChange.Responded => "callout.responded",
+        InboxChange.Closed => "callout.closed",
+        InboxChange.Cancelled => "callout.cancelled",
+        InboxChange.Expired => "callout.expired",
+        _ => "callout.changed",
+    };
+
+    public static string Verb(CallOutResponse? r) => r?.Kind switch
+    {
+        ResponseKind.Pledge => $"pledged ({r.PlannedDate}{(r.Place.Length > 0 ? $", {r.Place}" : "")})",
+        ResponseKind.Decline => "declined" + (r.Reason.Length > 0 ? $" ({r.Reason})" : ""),
+        ResponseKind.Unable => "is unable after all" + (r.Reason.Length > 0 ? $" ({r.Reason})" : ""),
+        ResponseKind.ReportBack => $"reported back (turnout {r.Turnout})",
+        _ => "responded",
+    };
+}

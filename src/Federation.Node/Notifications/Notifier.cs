@@ -1,0 +1,118 @@
+using Federation.Contracts.V1;
+using Federation.Node.Delivery;
+using Federation.Node.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Notifications;
+
+/// <summary>
+/// Tells the operator's channels about new and changed call-outs. It reads the call-out
+/// feed after its stored cursor and, in one transaction, records a pending delivery per
+/// channel and moves the cursor; then it sends what is due. Retry timing lives in the
+/// database, so a restart neither loses nor repeats a decided delivery (a send that
+/// crashes before its result is stored is sent again: at least once, like peer delivery).
+/// Events this node did itself (its own publication, its own pledge) are not notified.
+/// </summary>
+public sealed class Notifier(
+    SqliteStore store,
+    InboxFeed feed,
+    FeedSignal signal,
+    WebhookSender webhooks,
+    EmailSender email,
+    IOptions<CallOutOptions> options,
+    ILogger<Notifier> log) : BackgroundService
+{
+    private const string CursorName = "notifier";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await FanOutAsync(stoppingToken);
+                await SendDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogWarning(ex, "Notification pass failed; retrying at the next pass");
+            }
+            try
+            {
+                await Task.Delay(options.Value.Notifications.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task FanOutAsync(CancellationToken ct)
+    {
+        var cursor = store.FeedCursor(CursorName);
+        var items = feed.Read(cursor, 200);
+        if (items.Count == 0)
+        {
+            return;
+        }
+        var channels = store.ListChannels().Where(c => c.Active).ToList();
+        await store.WriteAsync(tx =>
+        {
+            foreach (var item in items.Where(i => !i.OwnAction))
+            {
+                foreach (var channel in channels)
+                {
+                    tx.InsertDelivery(channel.Id, (long)item.Cursor, item.CallOutId, (int)item.Change, Google.Protobuf.MessageExtensions.ToByteArray(item));
+                }
+            }
+            tx.SetFeedCursor(CursorName, (long)items[^1].Cursor);
+            return true;
+        }, ct);
+        signal.Poke();
+    }
+
+    private async Task SendDueAsync(CancellationToken ct)
+    {
+        var due = store.DueDeliveries(DateTimeOffset.UtcNow, 200);
+        if (due.Count == 0)
+        {
+            return;
+        }
+        var channels = store.ListChannels().ToDictionary(c => c.Id);
+        // One channel's deliveries in order, one at a time; a slow or dead receiver holds up only itself.
+        await Task.WhenAll(due.GroupBy(d => d.ChannelId).Select(g => SendChannelAsync(channels[g.Key], g.ToList(), ct)));
+    }
+
+    private async Task SendChannelAsync(ChannelRecord channel, IReadOnlyList<DeliveryRecord> deliveries, CancellationToken ct)
+    {
+        var o = options.Value.Notifications;
+        foreach (var d in deliveries)
+        {
+            var item = InboxItem.Parser.ParseFrom(d.Body);
+            var error = channel.Kind == NotificationChannels.Webhook
+                ? await webhooks.SendAsync(channel.Target, channel.Secret ?? "", d.Id, item, ct)
+                : await email.SendAsync(channel.Target, d.Id, item, ct);
+            if (error is null)
+            {
+                await store.WriteAsync(tx =>
+                {
+                    tx.MarkDelivered(d.Id);
+                    return true;
+                }, ct);
+                continue;
+            }
+            var attempts = d.Attempts + 1;
+            DateTimeOffset? next = attempts >= o.MaxAttempts ? null : DateTimeOffset.UtcNow + Backoff.Delay(d.Attempts, o.RetryBaseDelay, o.RetryMaxDelay);
+            log.LogInformation("Notification {Delivery} to {Kind} channel {Channel} failed ({Error}); {Next}",
+                d.Id, channel.Kind, channel.Id, error, next is null ? "giving up" : $"retrying at {next:HH:mm:ss}");
+            await store.WriteAsync(tx =>
+            {
+                tx.MarkAttemptFailed(d.Id, error, next);
+                return true;
+            }, ct);
+            // The receiver is failing: its later deliveries wait behind this one (see DueDeliveries).
+            return;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Reflection;
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Hosting;
+using Federation.Node.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Tests;
+
+/// <summary>Schema migration 2 (call-outs end to end) on a database that already holds data.</summary>
+public sealed class CallOutStorageTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fed-storage-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private SqliteStore Open() => new(Options.Create(new NodeOptions { DataDir = _dir }));
+
+    private static StoredEvent Event(string objectId, ObjectKind kind, ulong seq) =>
+        new(objectId, kind, seq, Guid.NewGuid().ToString(), [1, 2, 3], [4, 5, 6]);
+
+    /// <summary>A database as the foundation's schema (migration 1 only) left it, with a peer and a call-out event.</summary>
+    private void CreateVersionOneDatabase(string callOutId, string peerId)
+    {
+        var migrations = (string[])typeof(SqliteStore).Assembly.GetType("Federation.Node.Storage.Schema")!
+            .GetField("Migrations", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+        using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "node.db")}");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = migrations[0] + $"""
+            PRAGMA user_version = 1;
+            INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES ('{peerId}', 'beta', 'http://127.0.0.1:1', x'00', 'active', 0);
+            INSERT INTO events (object_id, kind, seq, event_id, payload, signature, stored_at) VALUES ('{callOutId}', 2, 1, 'e1', x'01', x'02', 0);
+            """;
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void AnExistingDatabaseIsMigratedWithoutReplayingOldEventsAsNews()
+    {
+        var peer = new string('b', 32);
+        var callOut = Identifiers.NewObjectId(peer);
+        CreateVersionOneDatabase(callOut, peer);
+
+        using var store = Open();
+
+        Assert.Equal(new PeerRegion(peer, ""), Assert.Single(store.PeerRegions()));
+        Assert.Equal(0, store.FeedEnd());
+        Assert.Equal(0, store.FeedCursor("notifier"));
+        Assert.Equal(1, store.Count("events"));
+    }
+
+    [Fact]
+    public async Task EveryStoredCallOutEventEntersTheFeedAndNoFightEventDoes()
+    {
+        using var store = Open();
+        var origin = new string('c', 32);
+        var callOut = Identifiers.NewObjectId(origin);
+        var fight = Identifiers.NewObjectId(origin);
+
+        await store.WriteAsync(tx =>
+        {
+            tx.InsertEvent(Event(callOut, ObjectKind.CallOut, 1));
+            tx.InsertEvent(Event(fight, ObjectKind.Fight, 1));
+            tx.InsertEvent(Event(callOut, ObjectKind.CallOut, 2));
+            return true;
+        });
+
+        var feed = store.ReadFeed(0, 10);
+        Assert.Equal(new[] { (callOut, 1UL), (callOut, 2UL) }, feed.Select(f => (f.ObjectId, f.Sequence)));
+        Assert.Equal(new byte[] { 1, 2, 3 }, feed[0].Payload);
+        Assert.Equal(feed[1].Position, store.FeedEnd());
+        Assert.Single(store.ReadFeed(feed[0].Position, 10));
+    }
+
+    [Fact]
+    public async Task AFailedWriteLeavesNothingInTheFeed()
+    {
+        using var store = Open();
+        var callOut = Identifiers.NewObjectId(new string('d', 32));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.WriteAsync<bool>(tx =>
+        {
+            tx.InsertEvent(Event(callOut, ObjectKind.CallOut, 1));
+            throw new InvalidOperationException("a rule said no after the insert");
+        }));
+
+        Assert.Equal(0, store.FeedEnd());
+    }
+}
