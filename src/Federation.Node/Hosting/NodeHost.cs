@@ -1,4 +1,5 @@
 using Federation.Node.Application;
+using Federation.Node.Dashboard;
 using Federation.Node.Delivery;
 using Federation.Node.Grpc;
 using Federation.Node.Identity;
@@ -21,6 +22,7 @@ public static class NodeHost
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
+        ["--dashboard-port"] = "Node:DashboardPort",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null)
@@ -40,6 +42,7 @@ public static class NodeHost
             // gRPC over cleartext HTTP/2 on loopback for development; see README "Security".
             k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
             k.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            DashboardSetup.Listen(k, options);
         });
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -110,7 +113,10 @@ public static class NodeHost
             }
         });
 
+        DashboardSetup.AddDashboard(services, options);
+
         var app = builder.Build();
+        DashboardSetup.MapDashboard(app, options);
         app.MapGrpcService<PeerGrpcService>();
         app.MapGrpcService<DelegateGrpcService>();
         app.MapGrpcHealthChecksService();
@@ -140,6 +146,7 @@ public static class NodeHost
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {Path.GetFullPath(store.Path)}
               operator token: {token.Path}
+              dashboard:      {DashboardSetup.Address(o)}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 

@@ -11,6 +11,13 @@ public sealed class NodeOptions
 
     public int Port { get; set; } = 5000;
 
+    /// <summary>
+    /// The web dashboard's port (HTTP/1.1, because browsers do not speak cleartext HTTP/2).
+    /// Unset: the gRPC port + 3000 (5001 → 8001); 0 turns the dashboard off. Not +1000:
+    /// 5000 + 1000 is port 6000, which browsers refuse to open (X11).
+    /// </summary>
+    public int? DashboardPort { get; set; }
+
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 
@@ -40,6 +47,8 @@ public sealed class NodeOptions
     public TimeSpan StandDownResendInterval { get; set; } = TimeSpan.FromHours(6);
 
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
+
+    public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');
 }
