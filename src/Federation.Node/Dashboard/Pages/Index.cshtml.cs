@@ -1,10 +1,11 @@
 using Federation.Contracts.V1;
 using Federation.Node.Application;
+using Federation.Node.Storage;
 
 namespace Federation.Node.Dashboard.Pages;
 
 /// <summary>What waits for this network's answer. The forms post to the fight and call-out pages, which hold the commands.</summary>
-public sealed class IndexModel(DashboardContext context, CallOutCommands callOuts, FightCommands fights) : DashboardPage(context)
+public sealed class IndexModel(DashboardContext context, CallOutCommands callOuts, FightCommands fights, SqliteStore store) : DashboardPage(context)
 {
     public IReadOnlyList<CallOutState> CallOutsToAnswer { get; private set; } = [];
     public int CallOutsAnswered { get; private set; }
@@ -12,6 +13,9 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
     public IReadOnlyList<FightState> Reaffirmations { get; private set; } = [];
     public IReadOnlyList<FightState> StandDowns { get; private set; } = [];
     public IReadOnlyList<(FightState Fight, Participant Network)> ReleaseRequests { get; private set; } = [];
+
+    /// <summary>Our answer has left for the issuer but its recorded copy has not come back yet.</summary>
+    public bool AnswerOnItsWay(string objectId) => store.PendingSubmissions(objectId) > 0;
 
     public bool Empty => CallOutsToAnswer.Count + Invitations.Count + Reaffirmations.Count + StandDowns.Count + ReleaseRequests.Count == 0;
 
