@@ -121,7 +121,8 @@ public static class DashboardSetup
                 h.XFrameOptions = "DENY";
                 h.XContentTypeOptions = "nosniff";
                 h["Referrer-Policy"] = "no-referrer";
-                h.CacheControl = "no-store";
+                h.CacheControl = "no-cache, no-store"; // what antiforgery wants too, so it need not override it
+                h.Pragma = "no-cache";
             }
             await next(context);
         });
