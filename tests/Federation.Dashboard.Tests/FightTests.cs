@@ -91,4 +91,48 @@ public sealed class FightTests(BrowserFixture browser)
         Assert.Equal(0, await b.GetByRole(AriaRole.Button, new() { Name = "Record the delivery" }).CountAsync());
         Assert.Equal(1, await b.GetByRole(AriaRole.Button, new() { Name = "File with the initiator" }).CountAsync());
     }
+
+    [Fact]
+    public async Task AnAmendmentIsReaffirmedAndTheStandDownAcknowledgedThroughTheDashboard()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var fightId = await Seed.FightWithAsync(alpha, beta);
+        var a = await browser.NewPageAsync();
+        var b = await browser.NewPageAsync();
+        await a.SignInAsync(alpha);
+        await b.SignInAsync(beta);
+
+        // Changing the terms re-opens consent.
+        await a.GotoAsync(alpha.Dashboard + "/fights/" + fightId);
+        await a.GetByText("Change the terms").ClickAsync();
+        var amend = a.Locator("form", new() { Has = a.GetByRole(AriaRole.Button, new() { Name = "Amend the terms" }) });
+        await amend.GetByLabel("Demands").FillAsync("Return the £900 deposit\nFix the damp\nPay £200 compensation");
+        await amend.GetByLabel("Why the terms change").FillAsync("the tenant asked us to add compensation");
+        await amend.GetByRole(AriaRole.Button, new() { Name = "Amend the terms" }).ClickAsync();
+        Assert.Contains("The terms are amended", await a.FlashAsync());
+        Assert.Contains("asked to reaffirm", await a.Locator("#networks").InnerTextAsync());
+        var amended = alpha.Fights.Get(fightId).TermsHash;
+
+        await b.ReloadUntilAsync(beta.Dashboard + "/fights/" + fightId, "main", "added demand: Pay £200 compensation");
+        await b.GetByRole(AriaRole.Button, new() { Name = $"Reaffirm terms version {amended[..12]}" }).ClickAsync();
+        Assert.Contains("Your reaffirmation is on its way", await b.FlashAsync());
+        await a.ReloadUntilAsync(alpha.Dashboard + "/fights/" + fightId, "#networks", "committed");
+
+        // Shared outcome: the initiator ends it, the participant acknowledges, the initiator sees who has.
+        await a.GetByLabel("New status").SelectOptionAsync("Won");
+        await a.GetByLabel("Note").First.FillAsync("deposit and compensation paid");
+        await a.GetByRole(AriaRole.Button, new() { Name = "Change the status" }).ClickAsync();
+        Assert.Contains("The fight is now won", await a.FlashAsync());
+        Assert.Contains("Not yet acknowledged by: beta", await a.Locator("main").InnerTextAsync());
+
+        await b.ReloadUntilAsync(beta.Dashboard + "/", "main", "Stand-downs to acknowledge");
+        await b.Locator("section.card", new() { HasText = "Acme deposit fight" })
+            .GetByRole(AriaRole.Button, new() { Name = "Acknowledge the stand-down" }).ClickAsync();
+        Assert.Contains("You acknowledged the stand-down", await b.FlashAsync());
+
+        await a.ReloadUntilAsync(alpha.Dashboard + "/fights/" + fightId, "main", "Acknowledged by: beta");
+        Assert.Contains("Not yet acknowledged by: nobody", await a.Locator("main").InnerTextAsync());
+    }
 }
