@@ -4,6 +4,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The dashboard's browser tests drive Debian's Chromium (no browser download works here).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the dashboard tests..."
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null \
+    || echo "Could not install chromium; the dashboard tests will fail."
+fi
+
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 

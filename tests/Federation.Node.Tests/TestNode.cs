@@ -70,6 +70,7 @@ public sealed class TestNode : IAsyncDisposable
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
             o.RetryMaxDelay = TimeSpan.FromSeconds(1);
             o.PeerCallTimeout = TimeSpan.FromSeconds(5);
+            o.DashboardPort = 0; // the dashboard has its own tests; gRPC port + 3000 may be taken
             Configure?.Invoke(o);
         }, builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();

@@ -1,4 +1,5 @@
 using Federation.Node.Application;
+using Federation.Node.Dashboard;
 using Federation.Node.Delivery;
 using Federation.Node.Grpc;
 using Federation.Node.Identity;
@@ -24,6 +25,7 @@ public static class NodeHost
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
         ["--region"] = "Node:Region",
+        ["--dashboard-port"] = "Node:DashboardPort",
     };
 
     /// <summary>The node's settings from the same sources as a running node (for the admin commands).</summary>
@@ -54,6 +56,7 @@ public static class NodeHost
             // gRPC over cleartext HTTP/2 on loopback for development; see README "Security".
             k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
             k.Limits.MaxRequestBodySize = options.MaxMessageBytes + 1024;
+            DashboardSetup.Listen(k, options);
         });
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -130,8 +133,11 @@ public static class NodeHost
             }
         });
 
+        DashboardSetup.AddDashboard(services, options);
+
         customize?.Invoke(builder);
         var app = builder.Build();
+        DashboardSetup.MapDashboard(app, options);
         app.MapGrpcService<PeerGrpcService>();
         app.MapGrpcService<DelegateGrpcService>();
         app.MapGrpcHealthChecksService();
@@ -161,6 +167,7 @@ public static class NodeHost
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {Path.GetFullPath(store.Path)}
               operator token: {token.Path}
+              dashboard:      {DashboardSetup.Address(o)}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 

@@ -14,6 +14,13 @@ public sealed class NodeOptions
 
     public int Port { get; set; } = 5000;
 
+    /// <summary>
+    /// The web dashboard's port (HTTP/1.1, because browsers do not speak cleartext HTTP/2).
+    /// Unset: the gRPC port + 3000 (5001 → 8001); 0 turns the dashboard off. Not +1000:
+    /// 5000 + 1000 is port 6000, which browsers refuse to open (X11).
+    /// </summary>
+    public int? DashboardPort { get; set; }
+
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 
@@ -58,6 +65,8 @@ public sealed class NodeOptions
     public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
 
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
+
+    public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
 
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');
 }

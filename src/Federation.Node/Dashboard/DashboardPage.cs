@@ -1,0 +1,175 @@
+using System.Globalization;
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Application;
+using Federation.Node.Hosting;
+using Federation.Node.Identity;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Dashboard;
+
+/// <summary>Who this node is and what its peers are called, so pages show names rather than hashes.</summary>
+public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers, IOptions<NodeOptions> options)
+{
+    private IReadOnlyList<PeerInfo>? _peers;
+
+    public string Me => identity.NodeId;
+    public string MyName => options.Value.Name;
+    public string MyFingerprint => identity.Fingerprint;
+    public IReadOnlyList<PeerInfo> Peers => _peers ??= peers.List();
+
+    /// <summary>A network as people know it: its name and the start of its fingerprint.</summary>
+    public string Who(string nodeId)
+    {
+        if (nodeId == Me)
+        {
+            return $"{MyName} (this network)";
+        }
+        var peer = Peers.FirstOrDefault(p => p.NodeId == nodeId);
+        var shortId = nodeId.Length >= 8 ? $"{nodeId[..4]}-{nodeId[4..8]}" : nodeId;
+        return peer is null ? $"network {shortId}" : $"{peer.Name} ({shortId})";
+    }
+}
+
+/// <summary>
+/// What every dashboard page shares: one way to run a command, show the domain's own
+/// refusal message when it says no, and redirect after a success so a reload does not
+/// repeat it.
+/// </summary>
+public abstract class DashboardPage(DashboardContext context) : PageModel
+{
+    public DashboardContext Node => context;
+
+    /// <summary>Loads what the page shows; called for GET and again after a refused POST.</summary>
+    protected abstract void Load();
+
+    public virtual IActionResult OnGet()
+    {
+        return Show();
+    }
+
+    protected IActionResult Show()
+    {
+        try
+        {
+            Load();
+        }
+        catch (RuleViolation v)
+        {
+            Refuse(v.Message);
+        }
+        return Page();
+    }
+
+    protected async Task<IActionResult> RunAsync(Func<Task> command, string done, object? routeValues = null, string? pageName = null)
+    {
+        try
+        {
+            await command();
+            TempData["Flash"] = done;
+            return RedirectToPage(pageName, routeValues);
+        }
+        catch (RuleViolation v)
+        {
+            Refuse(v.Message);
+        }
+        catch (RpcException ex)
+        {
+            // PeerDirectory reports an unreachable or mismatched peer as a gRPC status.
+            Refuse(ex.Status.Detail);
+        }
+        Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        return Show();
+    }
+
+    protected void Refuse(string message) => ViewData["Refusal"] = message;
+
+    public static string When(Timestamp? at) =>
+        at is null ? "" : at.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>The value a datetime-local field shows for a stored time (UTC).</summary>
+    public static string Local(Timestamp? at) =>
+        at is null ? "" : at.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+
+    /// <summary>Reads a datetime-local field; the dashboard shows and takes times in UTC.</summary>
+    protected static Timestamp? ParseUtc(string? value, string field)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        if (DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
+        {
+            return Timestamp.FromDateTime(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+        }
+        throw RuleViolation.Invalid($"{field}: '{value}' is not a date and time (for example 2026-12-05T10:00).");
+    }
+
+    /// <summary>Text areas hold one item a line (demands, places).</summary>
+    protected static IEnumerable<string> Lines(string? text) =>
+        (text ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0);
+
+    public static string Describe(FightStatus s) => Fights.Describe(s);
+
+    public static string Short(string hash) => Terms.Short(hash);
+
+    public static string Describe(ParticipantState s) => s switch
+    {
+        ParticipantState.AwaitingReaffirmation => "asked to reaffirm the amended terms",
+        _ => s.ToString().ToLowerInvariant(),
+    };
+
+    public static string Describe(ResponseKind k) => k switch
+    {
+        ResponseKind.Pledge => "pledged",
+        ResponseKind.Decline => "declined",
+        ResponseKind.Unable => "unable after all",
+        ResponseKind.ReportBack => "reported back",
+        _ => "unknown",
+    };
+
+    public static string Describe(CallOutResponse r) => r.Kind switch
+    {
+        ResponseKind.Pledge => $"pledged {r.PlannedDate} {r.Place}".TrimEnd(),
+        ResponseKind.Decline or ResponseKind.Unable => $"{Describe(r.Kind)}{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
+        ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}",
+        _ => "unknown",
+    };
+
+    public static string Describe(CallOutState c) => c.Cancelled ? "cancelled" : c.Closed ? "closed" : "open";
+
+    public static string Describe(ActionType a) => a switch
+    {
+        ActionType.PhoneEmailBlockade => "phone/e-mail blockade",
+        ActionType.NoiseDemo => "noise demo",
+        ActionType.CallInDay => "call-in day",
+        _ => a.ToString().ToLowerInvariant(),
+    };
+
+    public static string Describe(CommunicationKind k) => k switch
+    {
+        CommunicationKind.SettlementOffer => "settlement offer",
+        _ => k.ToString().ToLowerInvariant(),
+    };
+
+    public static string Describe(ReportKind k) => k switch
+    {
+        ReportKind.SuspectedInfiltrator => "suspected infiltrator",
+        _ => k.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The domain's diff lines ("+ demand: …") in words.</summary>
+    public static string DiffLine(string line) => line switch
+    {
+        ['+', ' ', ..] => "added " + line[2..],
+        ['-', ' ', ..] => "removed " + line[2..],
+        ['~', ' ', ..] => "changed " + line[2..],
+        _ => line,
+    };
+
+    public static string Describe(ActionStatus s) => s.ToString().ToLowerInvariant();
+}

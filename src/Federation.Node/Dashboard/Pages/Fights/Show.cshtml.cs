@@ -1,0 +1,149 @@
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Application;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Federation.Node.Dashboard.Pages.Fights;
+
+/// <summary>
+/// One fight. The initiator's tools (terms, open, invite, status, one voice, release)
+/// and a participant's (answer, reaffirm, release request, own actions, stand-down)
+/// call the same FightCommands as the gRPC delegate service; a refusal shows the
+/// rule's own message.
+/// </summary>
+public sealed class ShowModel(DashboardContext context, FightCommands fights) : DashboardPage(context)
+{
+    [BindProperty(SupportsGet = true)]
+    public string Id { get; set; } = "";
+
+    [BindProperty]
+    public TermsForm Form { get; set; } = new();
+
+    public FightState? Fight { get; private set; }
+    public IReadOnlyList<FightReport> Reports { get; private set; } = [];
+
+    public bool Ours => Fight?.OriginNode == Node.Me;
+    public bool Ended => Fight is not null && Federation.Domain.Fights.IsEnded(Fight.Status);
+    public Participant? Us => Fight?.Participants.FirstOrDefault(p => p.Network == Node.Me);
+    public IReadOnlyList<string> Missing => Fight is null ? [] : Terms.Missing(Fight.Terms);
+
+    /// <summary>The statuses the initiator can move to from here; the domain decides.</summary>
+    public IEnumerable<FightStatus> NextStatuses => Fight is null ? [] :
+        Enum.GetValues<FightStatus>().Where(s => Federation.Domain.Fights.CanMove(Fight.Status, s));
+
+    /// <summary>Active peers not yet part of the fight, for the invite form.</summary>
+    public IEnumerable<PeerInfo> Invitable => Fight is null ? [] :
+        Node.Peers.Where(p => p.State == PeerDirectory.Active && Fight.Participants.All(x => x.Network != p.NodeId || x.State == ParticipantState.Declined));
+
+    public IEnumerable<FightAction> OurActions => Fight?.Actions.Where(a => a.Network == Node.Me) ?? [];
+
+    protected override void Load()
+    {
+        Fight = fights.Get(Id);
+        if (Ours)
+        {
+            Reports = fights.ListReports(Id);
+            // A refused edit keeps what the person typed; otherwise show the current terms.
+            if (!_keepTypedTerms)
+            {
+                Form = TermsForm.From(Fight.Terms);
+            }
+        }
+    }
+
+    private bool _keepTypedTerms;
+
+    private Task<IActionResult> Run(Func<Task> command, string done, string? back = null) =>
+        RunAsync(command, done, back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
+
+    // ---- The initiator ----
+
+    public Task<IActionResult> OnPostTermsAsync(CancellationToken ct)
+    {
+        _keepTypedTerms = true;
+        return Run(() => fights.UpdateDraftTermsAsync(Id, Form.ToTerms(), ct), "The draft terms are saved.");
+    }
+
+    public Task<IActionResult> OnPostOpenAsync(CancellationToken ct) =>
+        Run(() => fights.OpenAsync(Id, ct), "The fight is open: its terms are frozen and you can invite networks.");
+
+    public Task<IActionResult> OnPostInviteAsync(List<string> networks, CancellationToken ct) =>
+        Run(() => fights.InviteAsync(Id, networks, ct), "The invitations are on their way.");
+
+    public Task<IActionResult> OnPostStatusAsync(FightStatus status, string? note, CancellationToken ct) =>
+        Run(() => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
+
+    public Task<IActionResult> OnPostDemandAsync(string? deadline, string? note, CancellationToken ct) =>
+        Run(() => fights.DeliverDemandAsync(Id, ParseUtc(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
+
+    public Task<IActionResult> OnPostCommunicationAsync(CommunicationKind kind, string? summary, CancellationToken ct) =>
+        Run(() => fights.RecordCommunicationAsync(Id, kind, summary ?? "", ct), "The communication is recorded.");
+
+    public Task<IActionResult> OnPostAmendAsync(string? note, CancellationToken ct)
+    {
+        _keepTypedTerms = true;
+        return Run(() => fights.AmendAsync(Id, Form.ToTerms(), note ?? "", ct), "The terms are amended. Every committed network is asked to reaffirm them.");
+    }
+
+    public Task<IActionResult> OnPostReleaseAsync(string network, string? reason, CancellationToken ct) =>
+        Run(() => fights.GrantReleaseAsync(Id, network, reason ?? "", ct), "The network is released from the fight.");
+
+    // ---- Any network in the fight ----
+
+    public Task<IActionResult> OnPostAcceptAsync(string? hash, string? back, CancellationToken ct) =>
+        Run(() => fights.AcceptAsync(Id, hash ?? "", ct), "Your acceptance is on its way to the initiator, which records it.", back);
+
+    public Task<IActionResult> OnPostDeclineAsync(string? reason, string? offer, string? back, CancellationToken ct) =>
+        Run(() => fights.DeclineAsync(Id, reason ?? "", offer ?? "", ct), "You declined the invitation.", back);
+
+    public Task<IActionResult> OnPostReaffirmAsync(string? hash, CancellationToken ct) =>
+        Run(() => fights.ReaffirmAsync(Id, hash ?? "", ct), "Your reaffirmation is on its way to the initiator.");
+
+    public Task<IActionResult> OnPostDeclineAmendmentAsync(string? reason, CancellationToken ct) =>
+        Run(() => fights.DeclineAmendmentAsync(Id, reason ?? "", ct), "You declined the amended terms; the initiator records your release.");
+
+    public Task<IActionResult> OnPostRequestReleaseAsync(string? reason, CancellationToken ct) =>
+        Run(() => fights.RequestReleaseAsync(Id, reason ?? "", ct), "Your request to be released is on its way. Only the initiator can release you.");
+
+    public Task<IActionResult> OnPostAcknowledgeAsync(string? back, CancellationToken ct) =>
+        Run(() => fights.AcknowledgeStandDownAsync(Id, ct), "You acknowledged the stand-down.", back);
+
+    public Task<IActionResult> OnPostReportAsync(ReportKind kind, string? summary, CancellationToken ct) =>
+        Run(() => fights.FileReportAsync(Id, new FileReport { Kind = kind, Summary = summary ?? "" }, ct),
+            "The report is on its way to the initiator, and to nobody else.");
+
+    public Task<IActionResult> OnPostPlanAsync(string? what, string? place, string? starts, string? ends, ActionVisibility visibility, CancellationToken ct) =>
+        Run(() => fights.PlanActionAsync(Id, Plan(what, place, starts, ends, visibility), ct), "The action is planned.");
+
+    public Task<IActionResult> OnPostUpdateActionAsync(string actionId, string? what, string? place, string? starts, string? ends, ActionVisibility visibility, CancellationToken ct) =>
+        Run(() => fights.UpdateActionAsync(Id, actionId, Plan(what, place, starts, ends, visibility), ct), "The action is updated.");
+
+    public Task<IActionResult> OnPostCancelActionAsync(string actionId, string? reason, CancellationToken ct) =>
+        Run(() => fights.CancelActionAsync(Id, actionId, reason ?? "", ct), "The action is cancelled.");
+
+    public Task<IActionResult> OnPostReportActionAsync(string actionId, string? report, uint turnout, CancellationToken ct) =>
+        Run(() => fights.ReportActionAsync(Id, actionId, report ?? "", turnout, ct), "The action report is on its way.");
+
+    public IActionResult OnGetCalendar()
+    {
+        try
+        {
+            var file = fights.ExportCalendar(Id);
+            return File(System.Text.Encoding.UTF8.GetBytes(file.Content), file.ContentType, file.FileName);
+        }
+        catch (RuleViolation v)
+        {
+            Refuse(v.Message);
+            return Show();
+        }
+    }
+
+    private static ActionPlan Plan(string? what, string? place, string? starts, string? ends, ActionVisibility visibility) => new()
+    {
+        What = what ?? "",
+        Place = place ?? "",
+        StartsAt = ParseUtc(starts, "starts"),
+        EndsAt = ParseUtc(ends, "ends"),
+        Visibility = visibility,
+    };
+}

@@ -1,0 +1,24 @@
+using Federation.Contracts.V1;
+using Federation.Node.Application;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Federation.Node.Dashboard.Pages;
+
+/// <summary>The networks this node trusts, how delivery to each is going, and adding one.</summary>
+public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : DashboardPage(context)
+{
+    public IReadOnlyList<PeerInfo> All { get; private set; } = [];
+
+    protected override void Load() => All = peers.List();
+
+    public static string Health(PeerInfo p) =>
+        p.State == PeerDirectory.Pending ? "pending: waiting for its operator to add this node"
+        : p.State != PeerDirectory.Active ? p.State
+        : p.LastError.Length > 0 ? $"failing: {p.Pending} waiting; last error: {p.LastError}"
+        : p.Pending > 0 ? $"sending: {p.Pending} waiting"
+        : "up to date";
+
+    public Task<IActionResult> OnPostAsync(string? address, string? fingerprint, CancellationToken ct) =>
+        RunAsync(() => peers.AddAsync(address?.Trim() ?? "", fingerprint?.Trim() ?? "", ct),
+            "The peer is added and its key pinned. Its operator must add this node too.");
+}

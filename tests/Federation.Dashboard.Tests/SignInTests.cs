@@ -1,0 +1,69 @@
+using Federation.Contracts.V1;
+using Microsoft.Playwright;
+
+namespace Federation.Dashboard.Tests;
+
+/// <summary>Who gets in, and what a signed-in browser cannot be tricked into doing.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class SignInTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task AWrongTokenIsRefusedAndThePagesStayClosed()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        var page = await browser.NewPageAsync();
+
+        await page.SignInAsync(alpha, token: "not-the-token");
+        Assert.Contains("That token is not valid for this node", await page.RefusalAsync());
+        // Another node's token is a wrong token here too.
+        await page.SignInAsync(alpha, token: beta.Token);
+        Assert.Contains("That token is not valid for this node", await page.RefusalAsync());
+
+        var response = await page.GotoAsync(alpha.Dashboard + "/fights");
+        Assert.EndsWith("/signin?ReturnUrl=%2Ffights", page.Url);
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Fights" }).CountAsync());
+        Assert.Equal(200, response!.Status);
+    }
+
+    [Fact]
+    public async Task SigningInSetsAnHttpOnlyStrictCookieAndSigningOutEndsTheSession()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(alpha.Dashboard + "/fights");
+        await page.GetByLabel("Token").FillAsync(alpha.Token);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        Assert.EndsWith("/fights", page.Url);
+
+        var cookie = (await page.Context.CookiesAsync()).Single(c => c.Name == $"solnet-{alpha.DashboardPort}");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        Assert.Contains("You are signed out", await page.FlashAsync());
+        await page.GotoAsync(alpha.Dashboard + "/");
+        Assert.Contains("/signin", page.Url);
+    }
+
+    [Fact]
+    public async Task AFormPostedWithoutTheAntiforgeryTokenIsRefusedAndChangesNothing()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var page = await browser.NewPageAsync();
+        await page.SignInAsync(alpha);
+
+        // What a forged cross-site form would send: the session cookie, but no antiforgery token.
+        var response = await page.Context.APIRequest.PostAsync(alpha.Dashboard + "/callouts/new", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData()
+                .Set("Form.Title", "Forged").Set("Form.Target", "Nobody").Set("Form.Demand", "Nothing"),
+        });
+
+        Assert.Equal(400, response.Status);
+        Assert.Empty(alpha.CallOuts.List());
+    }
+}
