@@ -21,11 +21,14 @@ public sealed class TestNode : IAsyncDisposable
     private WebApplication? _app;
     private GrpcChannel? _channel;
 
-    private TestNode(string name, string dataDir, int port)
+    private readonly Action<NodeOptions>? _configure;
+
+    private TestNode(string name, string dataDir, int port, Action<NodeOptions>? configure)
     {
         Name = name;
         DataDir = dataDir;
         Port = port;
+        _configure = configure;
     }
 
     public string Name { get; }
@@ -44,9 +47,10 @@ public sealed class TestNode : IAsyncDisposable
     public PeerService.PeerServiceClient Peer { get; private set; } = null!;
     public Metadata Auth { get; private set; } = null!;
 
-    public static async Task<TestNode> StartAsync(string name)
+    /// <summary>Starts a node; <paramref name="configure"/> changes settings after the test defaults.</summary>
+    public static async Task<TestNode> StartAsync(string name, Action<NodeOptions>? configure = null)
     {
-        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort());
+        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort(), configure);
         await node.StartAgainAsync();
         return node;
     }
@@ -60,6 +64,8 @@ public sealed class TestNode : IAsyncDisposable
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
             o.RetryMaxDelay = TimeSpan.FromSeconds(1);
             o.PeerCallTimeout = TimeSpan.FromSeconds(5);
+            o.PeerCircuitBreakDuration = TimeSpan.FromSeconds(1);
+            _configure?.Invoke(o);
         });
         await _app.StartAsync();
         NodeId = Identity.NodeId;
@@ -100,7 +106,7 @@ public sealed class TestNode : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -3,7 +3,10 @@ using Federation.Domain;
 using Federation.Node.Delivery;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
+using Federation.Node.Hosting;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Application;
 
@@ -12,7 +15,14 @@ namespace Federation.Node.Application;
 /// address and the fingerprint the other operator read out; the key fetched from
 /// the address must hash to that fingerprint or nothing is stored.
 /// </summary>
-public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients clients, NodeIdentity identity, OutboxSignal signal)
+public sealed class PeerDirectory(
+    SqliteStore store,
+    PeerKeys keys,
+    PeerClients clients,
+    PeerCalls calls,
+    NodeIdentity identity,
+    OutboxSignal signal,
+    IOptions<NodeOptions> options)
 {
     public const string Active = "active";
 
@@ -64,13 +74,23 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
         return record;
     }
 
+    /// <summary>
+    /// Every peer with how this node's dealings with it stand: healthy, or failing since
+    /// when (delivery to it or catch-up from it), how far behind it is, and unavailable
+    /// once it has been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
+    /// </summary>
     public IReadOnlyList<PeerInfo> List()
     {
+        var now = DateTimeOffset.UtcNow;
         var delivery = store.DeliveryStates().ToDictionary(d => d.PeerId);
+        var catchUp = store.CatchUpStates().ToDictionary(c => c.PeerId);
+        var deadLetters = store.DeadLetterCounts();
         return store.ListPeers().Select(p =>
         {
             delivery.TryGetValue(p.NodeId, out var d);
-            return new PeerInfo
+            catchUp.TryGetValue(p.NodeId, out var c);
+            var failingSince = new[] { d?.FailingSince, c?.FailingSince }.Where(t => t is not null).Min();
+            var info = new PeerInfo
             {
                 NodeId = p.NodeId,
                 Name = p.Name,
@@ -78,10 +98,24 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
                 Fingerprint = Identifiers.Fingerprint(p.NodeId),
                 State = p.State,
                 Pending = (ulong)(d?.Pending ?? 0),
-                LastError = d?.LastError ?? "",
+                LastError = d?.LastError ?? (c?.LastError is { } e ? $"catch-up: {e}" : ""),
+                Health = failingSince is null ? PeerHealth.Healthy
+                    : now - failingSince >= options.Value.UnavailableAfter ? PeerHealth.Unavailable
+                    : PeerHealth.Failing,
+                Attempts = (uint)(d?.Attempts ?? 0),
+                DeadLetters = (ulong)deadLetters.GetValueOrDefault(p.NodeId),
+                CircuitOpen = calls.IsOpen(p.NodeId),
+                FailingSince = Stamp(failingSince),
+                OldestPendingAt = Stamp(d?.OldestPendingAt),
+                NextAttemptAt = d?.FailingSince is not null ? Stamp(d.NextAttemptAt) : null,
+                LastDeliveredAt = Stamp(d?.LastDeliveredAt),
+                CaughtUpAt = Stamp(c?.CaughtUpAt),
             };
+            return info;
         }).ToList();
     }
+
+    private static Timestamp? Stamp(DateTimeOffset? t) => t is { } v ? Timestamp.FromDateTimeOffset(v) : null;
 
     /// <summary>Refuses unless every id names an active peer; says which is not.</summary>
     public void RequirePeers(IEnumerable<string> nodeIds)

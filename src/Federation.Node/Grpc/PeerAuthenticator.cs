@@ -14,7 +14,7 @@ namespace Federation.Node.Grpc;
 /// the time and both node ids with its key. A node accepts nothing from a node its
 /// operator has not added.
 /// </summary>
-public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity)
+public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, CatchUpSignal catchUp)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -55,6 +55,8 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
         }
+        // A peer we could not pull from is calling us: it is back, so catch up from it.
+        catchUp.Heard(caller);
         return peer;
     }
 }
