@@ -24,6 +24,8 @@ public sealed class Dispatcher(
     private static readonly TimeSpan RingTimeout = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
+    public const string BusDownMessage = "The bus does not take delivery work";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var released = await store.WriteAsync(tx =>
@@ -86,7 +88,7 @@ public sealed class Dispatcher(
                 }, ct);
                 if (!busDown)
                 {
-                    log.LogWarning("The bus does not take delivery work ({Error}); the outbox keeps it, and dispatch resumes when the bus is back", ex.Message);
+                    log.LogWarning(BusDownMessage + " ({Error}); the outbox keeps it, and dispatch resumes when the bus is back", ex.Message);
                 }
                 return true;
             }

@@ -34,7 +34,7 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
         Func<PeerService.PeerServiceClient, CallOptions, AsyncUnaryCall<T>> call,
         CancellationToken ct)
     {
-        var pipeline = _pipelines.GetOrAddPipeline(peer.NodeId, (builder, context) => Configure(builder, context.PipelineKey));
+        var pipeline = _pipelines.GetOrAddPipeline(peer.NodeId, (builder, _) => Configure(builder, peer.NodeId, peer.Name));
         return await pipeline.ExecuteAsync(
             async token => await call(clients.For(peer.Address), clients.Options(peer.NodeId, method, token)),
             ct);
@@ -50,7 +50,7 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
     public static bool IsPeerDown(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded
         or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted or StatusCode.DataLoss;
 
-    private void Configure(ResiliencePipelineBuilder builder, string peerId) =>
+    private void Configure(ResiliencePipelineBuilder builder, string peerId, string name) =>
         // See https://www.pollydocs.org/strategies/circuit-breaker.html
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
@@ -64,14 +64,14 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
             OnOpened = args =>
             {
                 _openUntil[peerId] = DateTimeOffset.UtcNow + args.BreakDuration;
-                log.LogWarning("Circuit to peer {Peer} opened for {Duration} after repeated failures", peerId, args.BreakDuration);
+                log.LogWarning("Circuit to peer {Peer} opened for {Duration} after repeated failures", name, args.BreakDuration);
                 return default;
             },
             OnClosed = args =>
             {
                 if (_openUntil.TryRemove(peerId, out _))
                 {
-                    log.LogInformation("Circuit to peer {Peer} closed: it answers again", peerId);
+                    log.LogInformation("Circuit to peer {Peer} closed: it answers again", name);
                 }
                 return default;
             },

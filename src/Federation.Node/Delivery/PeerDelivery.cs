@@ -64,7 +64,7 @@ public sealed class PeerDelivery(
             if (peer is null)
             {
                 // Rows addressed to a node this one has not added yet wait until it is added.
-                await FailAsync(peerId, "not a peer: add it with its address and fingerprint", ct);
+                await FailAsync(peerId, peerId, "not a peer: add it with its address and fingerprint", ct);
                 return;
             }
             var batch = store.LoadBatch(peerId, options.Value.DeliveryBatchSize);
@@ -132,7 +132,7 @@ public sealed class PeerDelivery(
                     }
                     break;
                 case RpcException failed:
-                    await FailAsync(peer.NodeId, $"{failed.StatusCode}: {failed.Status.Detail}", ct, RetryAfter(failed));
+                    await FailAsync(peer.NodeId, peer.Name, $"{failed.StatusCode}: {failed.Status.Detail}", ct, RetryAfter(failed));
                     return false;
                 case BrokenCircuitException open:
                     // No call was made: wait for the breaker, and do not grow the backoff for it.
@@ -180,11 +180,11 @@ public sealed class PeerDelivery(
         or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.AlreadyExists
         or StatusCode.OutOfRange or StatusCode.Unimplemented;
 
-    private async Task FailAsync(string peerId, string error, CancellationToken ct, TimeSpan? hint = null)
+    private async Task FailAsync(string peerId, string name, string error, CancellationToken ct, TimeSpan? hint = null)
     {
         var attempts = await store.WriteAsync(tx => tx.Attempts(peerId), ct);
         var delay = Backoff.Delay(attempts, options.Value.RetryBaseDelay, options.Value.RetryMaxDelay, hint);
-        log.LogInformation("Delivery to {Peer} failed ({Error}); retrying in {Delay}", peerId, error, delay);
+        log.LogInformation("Delivery to {Peer} failed ({Error}); retrying in {Delay}", name, error, delay);
         await store.WriteAsync(tx =>
         {
             tx.RecordFailure(peerId, error, DateTimeOffset.UtcNow + delay);
