@@ -94,6 +94,26 @@ public sealed class TestNode : IAsyncDisposable
     public async Task AddPeerAsync(TestNode other) =>
         await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Identity.Fingerprint }, Auth);
 
+    /// <summary>Points this node's record of <paramref name="peer"/> at a closed port (calls to it fail), or back.</summary>
+    public Task CutAsync(TestNode peer, bool cut = true) => Store.WriteAsync(tx =>
+    {
+        var record = Store.GetPeer(peer.NodeId)!;
+        tx.UpsertPeer(record with { Address = cut ? "http://127.0.0.1:9" : peer.Address });
+        return true;
+    });
+
+    public async Task<CallOutState> PublishAsync(params TestNode[] to)
+    {
+        var request = new PublishCallOutRequest { Content = Samples.CallOut() };
+        request.Recipients.AddRange(to.Select(n => n.NodeId));
+        return await Delegate.PublishCallOutAsync(request, Auth);
+    }
+
+    public async Task CloseAsync(string callOutId) =>
+        await Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOutId, Reason = "done" }, Auth);
+
+    public PeerInfo PeerInfo(string nodeId) => Delegate.ListPeers(new ListPeersRequest(), Auth).Peers.Single(p => p.NodeId == nodeId);
+
     /// <summary>Both operators add each other: peering is mutual.</summary>
     public static async Task PeerAsync(params TestNode[] nodes)
     {
