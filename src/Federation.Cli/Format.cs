@@ -34,7 +34,7 @@ public static class Format
         }
         if (p.DeadLetters > 0)
         {
-            s.Append($", {p.DeadLetters} dead letters");
+            s.Append($", {p.DeadLetters} dead letter{(p.DeadLetters == 1 ? "" : "s")}");
         }
         if (p.LastError.Length > 0)
         {

@@ -139,6 +139,10 @@ public sealed class DurabilityTests
 
         await AssertEveryPeerHasEveryEventOnceAsync(a, peers, events);
         await UntilAsync(() => Ledger.Pending(a.DbPath) == 0, "alpha's outbox to drain", a);
+        // Alpha asked for quorum queues, beta did not; both kinds are durable.
+        var queues = await Broker.QueuesAsync(a.VirtualHost);
+        Assert.Contains("DeliverToPeer\tquorum\ttrue", queues);
+        Assert.Contains("DeliverToPeer\tclassic\ttrue", await Broker.QueuesAsync(b.VirtualHost));
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public int Port { get; }
     public string Address => $"http://127.0.0.1:{Port}";
     public string DbPath => Path.Combine(DataDir, "node.db");
+    public string VirtualHost => _settings["Node__RabbitMq__VirtualHost"];
     public string NodeId { get; private set; } = "";
     public string Fingerprint { get; private set; } = "";
     public DelegateService.DelegateServiceClient Delegate { get; private set; } = null!;
@@ -188,6 +189,15 @@ public sealed class NodeProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Kill();
+        // For diagnosing a run: FED_TEST_LOG_DIR keeps every node process's log.
+        if (Environment.GetEnvironmentVariable("FED_TEST_LOG_DIR") is { Length: > 0 } logs)
+        {
+            Directory.CreateDirectory(logs);
+            lock (_log)
+            {
+                File.WriteAllText(Path.Combine(logs, $"{Name}-{Port}.log"), _log.ToString());
+            }
+        }
         _channel?.Dispose();
         _process?.Dispose();
         await Task.Yield();

@@ -50,7 +50,7 @@ public sealed class DeadLetters(SqliteStore store, OutboxSignal signal, ILogger<
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"There is no dead letter {id}; it may have been replayed already. 'solnet deadletters' lists them."));
         }
-        log.LogInformation("Replaying {Count} dead letters", replayed);
+        log.LogInformation("Replaying {Count} dead letter(s) at the operator's request", replayed);
         signal.Poke();
         return replayed;
     }

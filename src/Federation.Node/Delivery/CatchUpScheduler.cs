@@ -9,8 +9,8 @@ namespace Federation.Node.Delivery;
 /// <summary>
 /// Asks for catch-up from every peer on start and every <see cref="NodeOptions.CatchUpInterval"/>,
 /// and from one peer when it is heard from again; each request becomes one bus message
-/// per peer, so the work spreads over the node's replicas. Also warns, on each periodic
-/// pass, about peers that have been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
+/// per peer, so the work spreads over the node's replicas. Also warns, once, when a peer
+/// has been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
 /// </summary>
 public sealed class CatchUpScheduler(
     CatchUpSignal signal,
@@ -58,21 +58,35 @@ public sealed class CatchUpScheduler(
     private async Task TickAsync(TimeSpan interval, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval);
+        var reported = new HashSet<string>();
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
                 signal.RequestAll();
-                foreach (var p in peers.List().Where(p => p.Health == PeerHealth.Unavailable))
-                {
-                    log.LogWarning("Peer {Peer} ({Fingerprint}) has been failing since {Since:u} and is marked unavailable; delivery to it goes on. Last error: {Error}",
-                        p.Name, p.Fingerprint, p.FailingSince.ToDateTimeOffset(), p.LastError);
-                }
+                ReportUnavailable(reported);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // stopping
+        }
+    }
+
+    /// <summary>Warns once when a peer crosses into unavailable, and notes when it recovers.</summary>
+    private void ReportUnavailable(HashSet<string> reported)
+    {
+        foreach (var p in peers.List())
+        {
+            if (p.Health == PeerHealth.Unavailable && reported.Add(p.NodeId))
+            {
+                log.LogWarning("Peer {Peer} ({Fingerprint}) has been failing since {Since:u} and is now marked unavailable; delivery to it goes on. Last error: {Error}",
+                    p.Name, p.Fingerprint, p.FailingSince.ToDateTimeOffset(), p.LastError);
+            }
+            else if (p.Health == PeerHealth.Healthy && reported.Remove(p.NodeId))
+            {
+                log.LogInformation("Peer {Peer} ({Fingerprint}) is healthy again", p.Name, p.Fingerprint);
+            }
         }
     }
 }

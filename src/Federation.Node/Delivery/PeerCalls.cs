@@ -56,8 +56,8 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
         {
             ShouldHandle = new PredicateBuilder().Handle<RpcException>(ex => IsPeerDown(ex.StatusCode)),
             // Calls to one peer are sparse (the database spaces retries out), so judge
-            // over a minute and open after three failures out of four or more calls.
-            FailureRatio = 0.75,
+            // over a minute: open when at least half of three or more calls failed.
+            FailureRatio = 0.5,
             MinimumThroughput = 3,
             SamplingDuration = TimeSpan.FromMinutes(1),
             BreakDuration = options.Value.PeerCircuitBreakDuration,

@@ -51,6 +51,9 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
         {
             MaxReceiveMessageSize = 16 * 1024 * 1024,
             ServiceConfig = Retry,
+            // The channel's own reconnect backoff (up to two minutes by default) would keep
+            // failing calls to a peer that is back; when to retry is decided in the database.
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
         })));
 
     /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>
