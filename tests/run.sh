@@ -22,7 +22,21 @@ stop_rabbitmq() {
   rabbit=""
 }
 
+# Node processes the tests started and did not get to stop (a crashed test host, say).
+stop_leftover_nodes() {
+  local f pid
+  for f in "$results"/pids/*; do
+    [ -e "$f" ] || continue
+    pid=$(basename "$f")
+    # Only if that pid is still one of our nodes (its command line names its data folder).
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(cat "$f")"; then
+      kill -9 "$pid" 2>/dev/null
+    fi
+  done
+}
+
 cleanup() {
+  stop_leftover_nodes
   stop_rabbitmq
   rm -rf "$results"
 }
@@ -118,6 +132,7 @@ if [ $build -ne 0 ]; then
 fi
 
 wait_rabbitmq
+export FED_TEST_PID_DIR="$results/pids"
 
 status=0
 for project in tests/*/*.Tests.csproj; do

@@ -85,6 +85,12 @@ public sealed class NodeProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
         Append($"---- started {Name} (pid {process.Id})");
+        // tests/run.sh kills what is listed here if the test host dies before disposing us.
+        if (Environment.GetEnvironmentVariable("FED_TEST_PID_DIR") is { Length: > 0 } pids)
+        {
+            Directory.CreateDirectory(pids);
+            await File.WriteAllTextAsync(Path.Combine(pids, process.Id.ToString()), DataDir);
+        }
 
         var until = DateTime.UtcNow.AddSeconds(60);
         while (true)
