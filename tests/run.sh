@@ -29,7 +29,7 @@ stop_leftover_nodes() {
     [ -e "$f" ] || continue
     pid=$(basename "$f")
     # Only if that pid is still one of our nodes (its command line names its data folder).
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(cat "$f")"; then
+    if [ -r "/proc/$pid/cmdline" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$(cat "$f")"; then
       kill -9 "$pid" 2>/dev/null
     fi
   done
