@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command (README: "Run the tests"). Builds everything, runs every
-# test project, and ends with one line: "N passed, N failed".
+# The project's test command (README: "Run the tests"). Builds everything, starts a
+# throwaway RabbitMQ on loopback for the tests that need a real broker, runs every test
+# project, stops the broker, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,122 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 results=$(mktemp -d)
-trap 'rm -rf "$results"' EXIT
+rabbit=""       # the throwaway broker's folder: data, logs, Erlang cookie, rabbitmqctl wrapper
+rabbit_pid=""
+
+stop_rabbitmq() {
+  [ -n "$rabbit" ] || return 0
+  if [ -n "$rabbit_pid" ] && kill -0 "$rabbit_pid" 2>/dev/null; then
+    # `stop PIDFILE` returns once the Erlang VM has exited.
+    timeout 60 "$rabbit/rabbitmqctl" -q stop "$rabbit/rabbit.pid" >/dev/null 2>&1 || kill -9 "$rabbit_pid" 2>/dev/null
+    wait "$rabbit_pid" 2>/dev/null
+  fi
+  # The broker started its own epmd on our port; it outlives the broker unless told to go.
+  (. "$rabbit/env" && epmd -kill) >/dev/null 2>&1
+  rm -rf "$rabbit"
+  rabbit=""
+}
+
+# Node processes the tests started and did not get to stop (a crashed test host, say).
+stop_leftover_nodes() {
+  local f pid
+  for f in "$results"/pids/*; do
+    [ -e "$f" ] || continue
+    pid=$(basename "$f")
+    # Only if that pid is still one of our nodes (its command line names its data folder).
+    if [ -r "/proc/$pid/cmdline" ] && { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$(cat "$f")"; then
+      kill -9 "$pid" 2>/dev/null
+    fi
+  done
+}
+
+cleanup() {
+  stop_leftover_nodes
+  stop_rabbitmq
+  rm -rf "$results"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A TCP port nothing listens on at 127.0.0.1 and not in $taken.
+taken=""
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    case " $taken " in *" $p "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      taken="$taken $p"
+      echo "$p"
+      return
+    fi
+  done
+}
+
+# Starts RabbitMQ in the background with its own data folder, node name, ports, epmd
+# and Erlang cookie (HOME), so it clashes with nothing else on the machine. Installs it
+# from the distribution's packages first if it is missing.
+start_rabbitmq() {
+  local bin=/usr/lib/rabbitmq/bin   # Debian's real scripts; /usr/sbin's wrappers switch user
+  if [ ! -x "$bin/rabbitmq-server" ]; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+      echo "Installing rabbitmq-server (the tests need a real broker)…"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    fi
+    if [ ! -x "$bin/rabbitmq-server" ]; then
+      echo "rabbitmq-server is not installed and could not be installed (apt-get install rabbitmq-server as root); the RabbitMQ tests will fail."
+      return 1
+    fi
+  fi
+  rabbit=$(mktemp -d /tmp/fed-rabbitmq.XXXXXX)
+  local amqp dist epmd
+  amqp=$(free_port); dist=$(free_port); epmd=$(free_port)
+  cat >"$rabbit/env" <<EOF
+export HOME="$rabbit"
+export RABBITMQ_NODENAME="fedtest-$$@localhost"
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT=$amqp
+export RABBITMQ_DIST_PORT=$dist
+export ERL_EPMD_PORT=$epmd
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_MNESIA_BASE="$rabbit/mnesia"
+export RABBITMQ_LOG_BASE="$rabbit/log"
+export RABBITMQ_PID_FILE="$rabbit/rabbit.pid"
+export RABBITMQ_CONF_ENV_FILE="$rabbit/rabbitmq-env.conf"
+export RABBITMQ_CONFIG_FILE="$rabbit/rabbitmq"
+export RABBITMQ_ADVANCED_CONFIG_FILE="$rabbit/advanced.config"
+export RABBITMQ_ENABLED_PLUGINS_FILE="$rabbit/enabled_plugins"
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+EOF
+  touch "$rabbit/rabbitmq-env.conf"
+  echo "[]." >"$rabbit/enabled_plugins"
+  # Tests run rabbitmqctl through this (virtual hosts, stop_app, start_app).
+  cat >"$rabbit/rabbitmqctl" <<EOF
+#!/bin/sh
+. "$rabbit/env"
+exec "$bin/rabbitmqctl" "\$@"
+EOF
+  chmod +x "$rabbit/rabbitmqctl"
+  (. "$rabbit/env" && exec "$bin/rabbitmq-server") >"$rabbit/server.out" 2>&1 &
+  rabbit_pid=$!
+  rabbit_amqp=$amqp
+}
+
+wait_rabbitmq() {
+  [ -n "$rabbit" ] || return 1
+  if ! timeout 90 "$rabbit/rabbitmqctl" -q wait "$rabbit/rabbit.pid" --timeout 80 >/dev/null 2>&1 \
+    || ! (exec 3<>"/dev/tcp/127.0.0.1/$rabbit_amqp") 2>/dev/null; then
+    echo "The test RabbitMQ did not start; its output:"
+    tail -n 30 "$rabbit/server.out"
+    return 1
+  fi
+  export FED_TEST_RABBITMQ_PORT=$rabbit_amqp
+  export FED_TEST_RABBITMQCTL="$rabbit/rabbitmqctl"
+  echo "Test RabbitMQ is up on 127.0.0.1:$rabbit_amqp."
+}
+
+# The broker boots (several seconds) while the build runs.
+start_rabbitmq
 
 dotnet build Federation.sln -c Release -nologo -clp:ErrorsOnly
 build=$?
@@ -22,6 +138,9 @@ if [ $build -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+wait_rabbitmq
+export FED_TEST_PID_DIR="$results/pids"
 
 status=0
 for project in tests/*/*.Tests.csproj; do

@@ -23,7 +23,11 @@ public sealed class Commands(Args a)
           info
           peer add ADDRESS FINGERPRINT
           peer suspend|revoke|resume FINGERPRINT     (operator; takes effect at once)
-          peers
+          peers             health of each peer: healthy or failing since when, how far behind
+          deadletters [--peer FINGERPRINT]
+                            items peers refused for good (not retried)
+          deadletter replay ID | deadletter replay --peer FINGERPRINT
+                            send them again once the cause is fixed
 
         Call-outs:
           callout publish --title T --target NAME --demand TEXT [--parent COMPANY]
@@ -105,6 +109,13 @@ public sealed class Commands(Args a)
                 break;
             case ("peers", _):
                 PrintList((await Client.ListPeersAsync(new ListPeersRequest(), Headers)).Peers, Format.Peer, "No peers yet.");
+                break;
+            case ("deadletters", _):
+                PrintList((await Client.ListDeadLettersAsync(new ListDeadLettersRequest { Peer = a.Get("--peer") ?? "" }, Headers)).DeadLetters,
+                    Format.DeadLetter, "No dead letters.");
+                break;
+            case ("deadletter", "replay"):
+                Print(await Client.ReplayDeadLetterAsync(ReplayRequest(), Headers), r => $"Replayed {r.Replayed}: back in the peer's queue.");
                 break;
             case ("callout", "publish"):
                 Print(await Client.PublishCallOutAsync(PublishRequest(), Headers), Format.CallOut);
@@ -341,6 +352,18 @@ public sealed class Commands(Args a)
             return;
         }
         Console.WriteLine(items.Count == 0 ? empty : string.Join("\n", items.Select(human)));
+    }
+
+    private ReplayDeadLetterRequest ReplayRequest()
+    {
+        if (a.Get("--peer") is { } peer)
+        {
+            return new ReplayDeadLetterRequest { Peer = peer };
+        }
+        var id = a.Word(2, "ID (or --peer FINGERPRINT)");
+        return long.TryParse(id, out var n) && n > 0
+            ? new ReplayDeadLetterRequest { Id = n }
+            : throw new UsageException($"'{id}' is not a dead letter id; 'solnet deadletters' lists them.");
     }
 
     private Target Target() => new() { Name = a.Require("--target"), ParentCompany = a.Get("--parent") ?? "" };

@@ -9,8 +9,53 @@ public static class Format
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}";
 
-    public static string Peer(PeerInfo p) =>
-        $"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, {p.Pending} pending{(p.LastError.Length > 0 ? $", last error: {p.LastError}" : "")}";
+    public static string Peer(PeerInfo p)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var s = new StringBuilder($"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, ");
+        s.Append(p.Health switch
+        {
+            PeerHealth.Failing => $"FAILING since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            PeerHealth.Unavailable => $"UNAVAILABLE: failing since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            _ => "healthy",
+        });
+        s.Append($", {p.Pending} pending");
+        if (p.OldestPendingAt is not null)
+        {
+            s.Append($" (oldest {Age(now - p.OldestPendingAt.ToDateTimeOffset())})");
+        }
+        if (p.NextAttemptAt is not null)
+        {
+            var wait = p.NextAttemptAt.ToDateTimeOffset() - now;
+            s.Append(wait > TimeSpan.Zero ? $", next attempt in {Age(wait)}" : ", retrying now");
+        }
+        if (p.CircuitOpen)
+        {
+            s.Append(", circuit open");
+        }
+        if (p.DeadLetters > 0)
+        {
+            s.Append($", {p.DeadLetters} dead letter{(p.DeadLetters == 1 ? "" : "s")}");
+        }
+        if (p.LastError.Length > 0)
+        {
+            s.Append($"\n{"",-17}last error: {p.LastError}");
+        }
+        return s.ToString();
+    }
+
+    public static string DeadLetter(DeadLetterInfo d) =>
+        $"{d.Id,-6} {d.ParkedAt.ToDateTimeOffset():u}  to {(d.PeerName.Length > 0 ? d.PeerName : Short(d.PeerNodeId))}  {d.Kind} {d.ObjectId}"
+        + (d.Kind == "event" ? $" #{d.Sequence}" : "") + $"\n       refused ({d.Status}): {d.Error}";
+
+    /// <summary>A duration as people say it: 45s, 12m, 3h 5m, 2d 4h.</summary>
+    public static string Age(TimeSpan t) => t switch
+    {
+        { TotalSeconds: < 60 } => $"{Math.Max(0, (int)t.TotalSeconds)}s",
+        { TotalMinutes: < 60 } => $"{(int)t.TotalMinutes}m",
+        { TotalHours: < 24 } => $"{(int)t.TotalHours}h {t.Minutes}m",
+        _ => $"{(int)t.TotalDays}d {t.Hours}h",
+    };
 
     public static string Receipt(SubmissionReceipt r) =>
         (r.Recorded ? "Recorded." : $"Sent to the origin ({Short(r.OriginNode)}) as submission {r.SubmissionId}; it records it and shares the result.")

@@ -23,12 +23,15 @@ public sealed class TestNode : IAsyncDisposable
     private GrpcChannel? _channel;
     private readonly string[] _extraArgs;
 
-    private TestNode(string name, string dataDir, int port, string[] extraArgs)
+    private readonly Action<NodeOptions>? _configure;
+
+    private TestNode(string name, string dataDir, int port, string[] extraArgs, Action<NodeOptions>? configure)
     {
         Name = name;
         DataDir = dataDir;
         Port = port;
         _extraArgs = extraArgs;
+        _configure = configure;
     }
 
     public string Name { get; }
@@ -54,9 +57,12 @@ public sealed class TestNode : IAsyncDisposable
     public Metadata Auth { get; private set; } = null!;
 
     /// <summary>Starts a node; <paramref name="extraArgs"/> are more command-line settings, e.g. "--region", "Leeds".</summary>
-    public static async Task<TestNode> StartAsync(string name, params string[] extraArgs)
+    public static Task<TestNode> StartAsync(string name, params string[] extraArgs) => StartAsync(name, null, extraArgs);
+
+    /// <summary>Starts a node; <paramref name="configure"/> changes settings after the test defaults.</summary>
+    public static async Task<TestNode> StartAsync(string name, Action<NodeOptions>? configure, params string[] extraArgs)
     {
-        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort(), extraArgs);
+        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort(), extraArgs, configure);
         await node.StartAgainAsync();
         return node;
     }
@@ -71,6 +77,8 @@ public sealed class TestNode : IAsyncDisposable
             o.RetryMaxDelay = TimeSpan.FromSeconds(1);
             o.PeerCallTimeout = TimeSpan.FromSeconds(5);
             o.DashboardPort = 0; // the dashboard has its own tests; gRPC port + 3000 may be taken
+            o.PeerCircuitBreakDuration = TimeSpan.FromSeconds(1);
+            _configure?.Invoke(o);
             Configure?.Invoke(o);
         }, builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();
@@ -110,6 +118,26 @@ public sealed class TestNode : IAsyncDisposable
     public async Task AddPeerAsync(TestNode other) =>
         await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Identity.Fingerprint }, Auth);
 
+    /// <summary>Points this node's record of <paramref name="peer"/> at a closed port (calls to it fail), or back.</summary>
+    public Task CutAsync(TestNode peer, bool cut = true) => Store.WriteAsync(tx =>
+    {
+        var record = Store.GetPeer(peer.NodeId)!;
+        tx.UpsertPeer(record with { Address = cut ? "http://127.0.0.1:9" : peer.Address });
+        return true;
+    });
+
+    public async Task<CallOutState> PublishAsync(params TestNode[] to)
+    {
+        var request = new PublishCallOutRequest { Content = Samples.CallOut() };
+        request.Recipients.AddRange(to.Select(n => n.NodeId));
+        return await Delegate.PublishCallOutAsync(request, Auth);
+    }
+
+    public async Task CloseAsync(string callOutId) =>
+        await Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOutId, Reason = "done" }, Auth);
+
+    public PeerInfo PeerInfo(string nodeId) => Delegate.ListPeers(new ListPeersRequest(), Auth).Peers.Single(p => p.NodeId == nodeId);
+
     /// <summary>Both operators add each other: peering is mutual.</summary>
     public static async Task PeerAsync(params TestNode[] nodes)
     {
@@ -122,7 +150,7 @@ public sealed class TestNode : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -3,7 +3,10 @@ using Federation.Domain;
 using Federation.Node.Delivery;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
+using Federation.Node.Hosting;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Application;
 
@@ -14,7 +17,15 @@ namespace Federation.Node.Application;
 /// A peer is <c>pending</c> until the other side has added this node too, then
 /// <c>active</c>; an operator can <c>suspend</c> or <c>revoke</c> it at any time.
 /// </summary>
-public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients clients, NodeIdentity identity, OutboxSignal signal, ILogger<PeerDirectory> log)
+public sealed class PeerDirectory(
+    SqliteStore store,
+    PeerKeys keys,
+    PeerClients clients,
+    PeerCalls calls,
+    NodeIdentity identity,
+    OutboxSignal signal,
+    IOptions<NodeOptions> options,
+    ILogger<PeerDirectory> log)
 {
     public const string Pending = "pending";
     public const string Active = "active";
@@ -78,9 +89,11 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
             await MarkActiveAsync(actual, ct);
             record = record with { State = Active };
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.PermissionDenied)
+        catch (RpcException ex)
         {
-            log.LogInformation("Peer {Peer} added; pending until its operator adds this node", who.Name);
+            // Not added us yet (PermissionDenied), or unreachable for now: pending until a
+            // call in either direction succeeds.
+            log.LogInformation("Peer {Peer} added; pending until its operator adds this node ({Status})", who.Name, ex.StatusCode);
         }
         signal.Poke(); // anything already queued for this node can go now
         return record;
@@ -133,14 +146,24 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
         return List().Single(p => p.NodeId == nodeId);
     }
 
+    /// <summary>
+    /// Every peer with how this node's dealings with it stand: healthy, or failing since
+    /// when (delivery to it or catch-up from it), how far behind it is, and unavailable
+    /// once it has been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
+    /// </summary>
     public IReadOnlyList<PeerInfo> List()
     {
+        var now = DateTimeOffset.UtcNow;
         var delivery = store.DeliveryStates().ToDictionary(d => d.PeerId);
         var regions = store.PeerRegions().ToDictionary(r => r.NodeId, r => r.Region);
+        var catchUp = store.CatchUpStates().ToDictionary(c => c.PeerId);
+        var deadLetters = store.DeadLetterCounts();
         return store.ListPeers().Select(p =>
         {
             delivery.TryGetValue(p.NodeId, out var d);
-            return new PeerInfo
+            catchUp.TryGetValue(p.NodeId, out var c);
+            var failingSince = new[] { d?.FailingSince, c?.FailingSince }.Where(t => t is not null).Min();
+            var info = new PeerInfo
             {
                 NodeId = p.NodeId,
                 Name = p.Name,
@@ -148,11 +171,25 @@ public sealed class PeerDirectory(SqliteStore store, PeerKeys keys, PeerClients 
                 Fingerprint = Identifiers.Fingerprint(p.NodeId),
                 State = p.State,
                 Pending = (ulong)(d?.Pending ?? 0),
-                LastError = d?.LastError ?? "",
                 Region = regions.GetValueOrDefault(p.NodeId, ""),
+                LastError = d?.LastError ?? (c?.LastError is { } e ? $"catch-up: {e}" : ""),
+                Health = failingSince is null ? PeerHealth.Healthy
+                    : now - failingSince >= options.Value.UnavailableAfter ? PeerHealth.Unavailable
+                    : PeerHealth.Failing,
+                Attempts = (uint)(d?.Attempts ?? 0),
+                DeadLetters = (ulong)deadLetters.GetValueOrDefault(p.NodeId),
+                CircuitOpen = calls.IsOpen(p.NodeId),
+                FailingSince = Stamp(failingSince),
+                OldestPendingAt = Stamp(d?.OldestPendingAt),
+                NextAttemptAt = d?.FailingSince is not null ? Stamp(d.NextAttemptAt) : null,
+                LastDeliveredAt = Stamp(d?.LastDeliveredAt),
+                CaughtUpAt = Stamp(c?.CaughtUpAt),
             };
+            return info;
         }).ToList();
     }
+
+    private static Timestamp? Stamp(DateTimeOffset? t) => t is { } v ? Timestamp.FromDateTimeOffset(v) : null;
 
     /// <summary>Refuses unless every id names a peer this node talks to; says which is not.</summary>
     public void RequirePeers(IEnumerable<string> nodeIds)

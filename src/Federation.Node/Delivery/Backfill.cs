@@ -4,6 +4,7 @@ using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Storage;
 using Grpc.Core;
+using Polly.CircuitBreaker;
 
 namespace Federation.Node.Delivery;
 
@@ -11,45 +12,65 @@ namespace Federation.Node.Delivery;
 /// Pulls an object's missing events from its origin and applies them through the
 /// replica path. Nothing relies on a push having arrived.
 /// </summary>
-public sealed class Backfill(SqliteStore store, PeerClients clients, PeerKeys keys, ReplicaLog replica, ILogger<Backfill> log)
+public sealed class Backfill(SqliteStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, ILogger<Backfill> log)
 {
+    public const uint PageSize = 500;
+
+    /// <summary>Fills a gap noticed on delivery. A failure waits for the next catch-up pass from the origin.</summary>
     public async Task RunAsync(string objectId, CancellationToken ct)
     {
-        var origin = Identifiers.OriginOf(objectId);
-        var peer = store.GetPeer(origin);
+        var peer = Identifiers.TryOriginOf(objectId, out var origin) ? store.GetPeer(origin) : null;
         if (peer is null)
         {
             log.LogWarning("Cannot backfill {Object}: its origin is not a peer", objectId);
             return;
         }
-        var client = clients.For(peer.Address);
+        try
+        {
+            await FetchAsync(peer, objectId, ct);
+        }
+        catch (Exception ex) when (ex is RpcException or BrokenCircuitException or RuleViolation)
+        {
+            // Held events stay held; the next catch-up pass from the origin tries again.
+            log.LogInformation("Backfill of {Object} from {Peer} failed: {Error}", objectId, peer.Name, Describe(ex));
+        }
+    }
+
+    /// <summary>
+    /// Fetches and applies, page by page, every event of <paramref name="objectId"/> after
+    /// the last one this node holds. Returns how many were applied. Throws what the origin
+    /// or the checks on its envelopes throw.
+    /// </summary>
+    public async Task<int> FetchAsync(PeerRecord origin, string objectId, CancellationToken ct)
+    {
+        var applied = 0;
         while (!ct.IsCancellationRequested)
         {
             var after = store.GetObject(objectId)?.LastSequence ?? 0;
-            FetchEventsResponse page;
-            try
-            {
-                page = await client.FetchEventsAsync(new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = 500 },
-                    clients.Options(peer.NodeId, Methods.FetchEvents, ct));
-            }
-            catch (RpcException ex)
-            {
-                // Held events stay held; the next start-up or periodic pass tries again.
-                log.LogInformation("Backfill of {Object} from {Peer} failed: {Status}", objectId, peer.Name, ex.Status.Detail);
-                return;
-            }
+            var page = await calls.CallAsync(origin, Methods.FetchEvents,
+                (c, o) => c.FetchEventsAsync(new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = PageSize }, o), ct);
             if (page.Envelopes.Count == 0)
             {
-                return;
+                break;
             }
             var verified = page.Envelopes.Select(e => Envelopes.Verify(e, keys)).ToList();
             var result = await replica.ReceiveAsync(verified, ct);
-            log.LogInformation("Backfilled {Applied} events of {Object} from {Peer} (now at {Seq} of {Last})",
-                result.Applied, objectId, peer.Name, store.GetObject(objectId)?.LastSequence, page.LastSequence);
-            if (result.Applied == 0)
+            applied += result.Applied;
+            var now = store.GetObject(objectId)?.LastSequence ?? 0;
+            log.LogInformation("Fetched {Applied} events of {Object} from {Peer} (now at {Seq} of {Last})",
+                result.Applied, objectId, origin.Name, now, page.LastSequence);
+            if (result.Applied == 0 || now >= page.LastSequence)
             {
-                return;
+                break;
             }
         }
+        return applied;
     }
+
+    public static string Describe(Exception ex) => ex switch
+    {
+        RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+        BrokenCircuitException => "circuit open: the last calls to this peer failed",
+        _ => ex.Message,
+    };
 }

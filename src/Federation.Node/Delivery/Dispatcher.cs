@@ -6,9 +6,11 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Delivery;
 
 /// <summary>
-/// Turns due outbox rows into bus work: one <see cref="DeliverToPeer"/> per peer with
-/// something pending. It may crash at any point: the rows stay in the database until a
-/// peer acknowledges them, so on restart it simply finds them again.
+/// Turns due outbox rows into bus work: one <see cref="DeliverToPeer"/> doorbell per peer
+/// with something pending, rung once and noted in the database. It may crash at any
+/// point, and the bus may lose or hold its messages: the rows stay in the database until
+/// a peer acknowledges them, so on restart, or once a lost doorbell times out, it simply
+/// finds them again.
 /// </summary>
 public sealed class Dispatcher(
     SqliteStore store,
@@ -17,21 +19,33 @@ public sealed class Dispatcher(
     IOptions<NodeOptions> options,
     ILogger<Dispatcher> log) : BackgroundService
 {
+    // A doorbell not answered in this time is taken as lost and rung again; a duplicate
+    // costs one look at an empty queue.
+    private static readonly TimeSpan RingTimeout = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    public const string BusDownMessage = "The bus does not take delivery work";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        foreach (var objectId in store.ObjectsWithHeldEvents())
+        var released = await store.WriteAsync(tx =>
         {
-            // Events held behind a gap when the node stopped: fill the gaps now.
-            await bus.Publish(new BackfillObject(objectId), stoppingToken);
+            // Doorbells rung before a restart may have gone with the in-memory bus: ring again.
+            tx.UnringAll();
+            // A process of this machine that died (SIGKILL, power cut) cannot release its
+            // leases; release them now rather than wait them out.
+            return tx.ReleaseLeasesOf(PeerDelivery.OwnerIsGone);
+        }, stoppingToken);
+        if (released > 0)
+        {
+            log.LogInformation("Released {Count} delivery leases held by a process that is gone", released);
         }
+        var busDown = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var peer in store.DuePeers(DateTimeOffset.UtcNow))
-                {
-                    await bus.Publish(new DeliverToPeer(peer), stoppingToken);
-                }
+                busDown = await DispatchAsync(busDown, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -46,5 +60,44 @@ public sealed class Dispatcher(
                 return;
             }
         }
+    }
+
+    /// <summary>One pass; returns whether the bus is refusing work.</summary>
+    private async Task<bool> DispatchAsync(bool busDown, CancellationToken ct)
+    {
+        foreach (var peer in store.DuePeers(DateTimeOffset.UtcNow))
+        {
+            await store.WriteAsync(tx =>
+            {
+                tx.Ring(peer, DateTimeOffset.UtcNow + RingTimeout);
+                return true;
+            }, ct);
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(PublishTimeout);
+                // With RabbitMQ this returns once the broker has confirmed the message.
+                await bus.Publish(new DeliverToPeer(peer), timeout.Token);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                await store.WriteAsync(tx =>
+                {
+                    tx.Unring(peer);
+                    return true;
+                }, ct);
+                if (!busDown)
+                {
+                    log.LogWarning(BusDownMessage + " ({Error}); the outbox keeps it, and dispatch resumes when the bus is back", ex.Message);
+                }
+                return true;
+            }
+            if (busDown)
+            {
+                log.LogInformation("The bus takes delivery work again");
+                busDown = false;
+            }
+        }
+        return busDown;
     }
 }

@@ -5,3 +5,6 @@ public sealed record DeliverToPeer(string PeerId);
 
 /// <summary>Bus message: fetch an object's missing events from its origin.</summary>
 public sealed record BackfillObject(string ObjectId);
+
+/// <summary>Bus message: pull from one peer what it shares with this node and this node lacks.</summary>
+public sealed record CatchUpFromPeer(string PeerId);

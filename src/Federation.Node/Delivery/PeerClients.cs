@@ -6,6 +6,7 @@ using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Delivery;
@@ -22,10 +23,37 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
 
+    // gRPC's own retry, for a call that could not reach the peer at all; every peer call
+    // is safe to repeat (deliveries and submissions are deduplicated, the rest only read).
+    // The deadline still bounds the call with all its attempts.
+    // See https://learn.microsoft.com/aspnet/core/grpc/retries
+    private static readonly ServiceConfig Retry = new()
+    {
+        MethodConfigs =
+        {
+            new MethodConfig
+            {
+                Names = { MethodName.Default },
+                RetryPolicy = new RetryPolicy
+                {
+                    MaxAttempts = 3,
+                    InitialBackoff = TimeSpan.FromMilliseconds(200),
+                    MaxBackoff = TimeSpan.FromSeconds(2),
+                    BackoffMultiplier = 2,
+                    RetryableStatusCodes = { StatusCode.Unavailable },
+                },
+            },
+        },
+    };
+
     public PeerService.PeerServiceClient For(string address) =>
         new(_channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = options.Value.MaxMessageBytes,
+            ServiceConfig = Retry,
+            // The channel's own reconnect backoff (up to two minutes by default) would keep
+            // failing calls to a peer that is back; when to retry is decided in the database.
+            MaxReconnectBackoff = TimeSpan.FromSeconds(5),
         })));
 
     /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>

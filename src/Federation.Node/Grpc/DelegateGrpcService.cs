@@ -19,7 +19,8 @@ public sealed class DelegateGrpcService(
     BalanceView balance,
     Confidential confidential,
     InboxFeed inbox,
-    NotificationChannels notifications) : DelegateService.DelegateServiceBase
+    NotificationChannels notifications,
+    DeadLetters deadLetters) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -43,6 +44,12 @@ public sealed class DelegateGrpcService(
 
     public override Task<ListPeersResponse> ListPeers(ListPeersRequest request, ServerCallContext context) =>
         Task.FromResult(new ListPeersResponse { Peers = { peers.List() } });
+
+    public override Task<ListDeadLettersResponse> ListDeadLetters(ListDeadLettersRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListDeadLettersResponse { DeadLetters = { deadLetters.List(request.Peer) } });
+
+    public override async Task<ReplayDeadLetterResponse> ReplayDeadLetter(ReplayDeadLetterRequest request, ServerCallContext context) =>
+        new() { Replayed = (uint)await deadLetters.ReplayAsync(request.Id, request.Peer, context.CancellationToken) };
 
     public override Task<CallOutState> PublishCallOut(PublishCallOutRequest request, ServerCallContext context) =>
         callOuts.PublishAsync(request.Content, request.Recipients.Select(Identifiers.NodeIdFromFingerprint).ToList(),

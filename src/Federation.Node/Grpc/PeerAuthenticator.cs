@@ -15,7 +15,7 @@ namespace Federation.Node.Grpc;
 /// the time and both node ids with its key. A node accepts nothing from a node its
 /// operator has not added.
 /// </summary>
-public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits)
+public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -64,6 +64,8 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
             await peers.MarkActiveAsync(caller, context.CancellationToken);
             peer = peer with { State = PeerDirectory.Active };
         }
+        // A peer we could not pull from is calling us: it is back, so catch up from it.
+        catchUp.Heard(caller);
         return peer;
     }
 }

@@ -22,10 +22,13 @@ public sealed class PeerGrpcService(
     SqliteStore store,
     ReplicaLog replica,
     Submissions submissions,
-    IBus bus) : PeerService.PeerServiceBase
+    IBus bus,
+    ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
     public const int MaxFetch = 500;
+    public const int MaxShared = 500;
+    private static readonly TimeSpan BackfillPublishTimeout = TimeSpan.FromSeconds(2);
 
     public override Task<IdentifyResponse> Identify(IdentifyRequest request, ServerCallContext context) =>
         Task.FromResult(new IdentifyResponse
@@ -55,7 +58,17 @@ public sealed class PeerGrpcService(
         var result = await replica.ReceiveAsync(verified, context.CancellationToken);
         foreach (var objectId in result.Gaps)
         {
-            await bus.Publish(new BackfillObject(objectId), context.CancellationToken);
+            try
+            {
+                // The events are stored; asking for the gap to be filled must not fail the delivery.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                timeout.CancelAfter(BackfillPublishTimeout);
+                await bus.Publish(new BackfillObject(objectId), timeout.Token);
+            }
+            catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested)
+            {
+                log.LogInformation("Could not queue a backfill of {Object} ({Error}); the next catch-up pass fills the gap", objectId, ex.Message);
+            }
         }
         return new DeliverResponse { Applied = (uint)result.Applied, Duplicates = (uint)result.Duplicates, Held = (uint)result.Held };
     }
@@ -112,6 +125,23 @@ public sealed class PeerGrpcService(
         var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
         var response = new FetchEventsResponse { LastSequence = stored.LastSequence };
         response.Envelopes.AddRange(store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build));
+        return response;
+    }
+
+    public override async Task<ListSharedResponse> ListShared(ListSharedRequest request, ServerCallContext context)
+    {
+        var caller = await auth.AuthenticateAsync(context);
+        if (request.AfterCursor.Length > 0 && !Identifiers.TryOriginOf(request.AfterCursor, out _))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "after_cursor must be empty or the next_cursor of the previous page."));
+        }
+        var limit = request.Limit is 0 or > MaxShared ? MaxShared : (int)request.Limit;
+        var page = store.OriginObjectsAfter(identity.NodeId, request.AfterCursor, limit);
+        var response = new ListSharedResponse { NextCursor = page.Count == limit ? page[^1].ObjectId : "" };
+        // Only what the caller is in the audience of: the same rule as FetchEvents.
+        response.Objects.AddRange(page
+            .Where(o => Audience.Of(StateCodec.Parse(o.Kind, o.State)).Contains(caller.NodeId))
+            .Select(o => new SharedObject { ObjectId = o.ObjectId, ObjectKind = o.Kind, LastSequence = o.LastSequence }));
         return response;
     }
 }

@@ -87,12 +87,17 @@ public static class NodeHost
         services.AddSingleton<PurgeSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<PurgeSweeper>());
         services.AddSingleton<BalanceView>();
+        services.AddSingleton<PeerCalls>();
         services.AddSingleton<PeerDelivery>();
         services.AddSingleton<Backfill>();
+        services.AddSingleton<CatchUp>();
+        services.AddSingleton<CatchUpSignal>();
+        services.AddSingleton<DeadLetters>();
         services.AddHostedService<Dispatcher>();
         services.AddSingleton<StandDownResender>();
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
         services.AddCallOutNotifications(builder.Configuration);
+        services.AddHostedService<CatchUpScheduler>();
 
         services.AddGrpc(o =>
         {
@@ -108,16 +113,36 @@ public static class NodeHost
         {
             x.AddConsumer<DeliverToPeerConsumer>();
             x.AddConsumer<BackfillObjectConsumer>();
+            x.AddConsumer<CatchUpFromPeerConsumer>();
             if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
             {
+                var r = options.RabbitMq;
+                if (r.QuorumQueues)
+                {
+                    // Replicated queues for a RabbitMQ cluster; see https://www.rabbitmq.com/docs/quorum-queues
+                    x.AddConfigureEndpointsCallback((_, _, e) =>
+                    {
+                        if (e is IRabbitMqReceiveEndpointConfigurator q)
+                        {
+                            q.SetQuorumQueue();
+                        }
+                    });
+                }
                 x.UsingRabbitMq((ctx, cfg) =>
                 {
-                    var r = options.RabbitMq;
                     cfg.Host(r.Host, r.Port, r.VirtualHost, h =>
                     {
                         h.Username(r.Username);
                         h.Password(r.Password);
+                        // A publish completes only once the broker has taken the message.
+                        h.PublisherConfirmation = true;
                     });
+                    // Durable queues and exchanges, persistent messages: a broker restart keeps
+                    // queued work. MassTransit acknowledges a message only after its consumer
+                    // returns (manual acks), so work a crashed node was doing is redelivered.
+                    cfg.Durable = true;
+                    cfg.AutoDelete = false;
+                    cfg.PrefetchCount = r.PrefetchCount;
                     cfg.ConfigureEndpoints(ctx);
                 });
             }

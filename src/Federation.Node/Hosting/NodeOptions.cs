@@ -41,6 +41,21 @@ public sealed class NodeOptions
     /// <summary>How often the dispatcher looks for due work even when nothing has signalled it.</summary>
     public TimeSpan DispatchInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a peer's circuit breaker stays open after repeated failures: calls to that
+    /// peer fail at once instead of waiting out a deadline each.
+    /// </summary>
+    public TimeSpan PeerCircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often this node pulls, from every peer, what that peer shares with it (besides
+    /// on start and when a failing peer answers again). Zero turns the periodic pass off.
+    /// </summary>
+    public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A peer failing for longer than this is shown as unavailable. Delivery to it still goes on.</summary>
+    public TimeSpan UnavailableAfter { get; set; } = TimeSpan.FromDays(3);
+
     /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
     public string Bus { get; set; } = "inmemory";
 
@@ -79,4 +94,14 @@ public sealed class RabbitMqOptions
     public string VirtualHost { get; set; } = "/";
     public string Username { get; set; } = "guest";
     public string Password { get; set; } = "guest";
+
+    /// <summary>
+    /// Declare the node's queues as quorum queues (replicated, for a RabbitMQ cluster)
+    /// instead of classic durable ones. A queue's type is fixed when it is created: to
+    /// switch, delete the node's queues or use a new virtual host.
+    /// </summary>
+    public bool QuorumQueues { get; set; }
+
+    /// <summary>Messages the broker hands this node before it acknowledges any.</summary>
+    public ushort PrefetchCount { get; set; } = 16;
 }

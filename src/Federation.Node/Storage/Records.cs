@@ -17,7 +17,20 @@ public enum OutboxKind
 
 public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body);
 
-public sealed record PeerDeliveryState(string PeerId, long DeliveredId, long Pending, int Attempts, DateTimeOffset? FailingSince, string? LastError, DateTimeOffset NextAttemptAt);
+/// <summary>How delivery to one peer stands: its cursor, how far behind it is, and its failure streak.</summary>
+public sealed record PeerDeliveryState(
+    string PeerId,
+    long DeliveredId,
+    long Pending,
+    DateTimeOffset? OldestPendingAt,
+    int Attempts,
+    DateTimeOffset? FailingSince,
+    string? LastError,
+    DateTimeOffset NextAttemptAt,
+    DateTimeOffset? LastDeliveredAt);
+
+/// <summary>How pulling from one peer (catch-up) stands.</summary>
+public sealed record PeerCatchUpState(string PeerId, DateTimeOffset? CaughtUpAt, DateTimeOffset? FailingSince, string? LastError);
 
 public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt);
 

@@ -174,6 +174,21 @@ internal static class Schema
         CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
         CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
         """,
+        // 6 — durable delivery: one doorbell per peer at a time, catch-up state.
+        """
+        -- A doorbell (bus message) is out for this peer until rung_until: the dispatcher
+        -- rings once, not every pass, and rings again if that one was lost.
+        ALTER TABLE peer_delivery ADD COLUMN rung_until INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE peer_delivery ADD COLUMN last_delivered_at INTEGER;
+        -- Catch-up: pulling from each peer what it shares with this node.
+        CREATE TABLE peer_catchup (
+            peer_id         TEXT PRIMARY KEY,
+            caught_up_at    INTEGER,
+            failing_since   INTEGER,
+            last_error      TEXT
+        );
+        CREATE INDEX dead_letters_by_peer ON dead_letters (peer_id, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -130,7 +130,10 @@ public sealed partial class SqliteStore : IDisposable
         return list;
     }
 
-    /// <summary>Peers with undelivered outbox rows whose retry time has come and that no one holds a lease on.</summary>
+    /// <summary>
+    /// Peers with undelivered outbox rows whose retry time has come, that no one holds a
+    /// lease on, and that have no doorbell out already.
+    /// </summary>
     public IReadOnlyList<string> DuePeers(DateTimeOffset now)
     {
         using var c = Open();
@@ -143,6 +146,7 @@ public sealed partial class SqliteStore : IDisposable
               AND COALESCE(p.state, 'pending') IN ('pending', 'active')
               AND COALESCE(d.next_attempt_at, 0) <= $now
               AND COALESCE(d.lease_until, 0) <= $now
+              AND COALESCE(d.rung_until, 0) <= $now
             GROUP BY o.peer_id
             """;
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
@@ -187,28 +191,44 @@ public sealed partial class SqliteStore : IDisposable
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT p.node_id, COALESCE(d.delivered_id, 0),
-                   (SELECT COUNT(*) FROM outbox o WHERE o.peer_id = p.node_id AND o.id > COALESCE(d.delivered_id, 0)),
-                   COALESCE(d.attempts, 0), d.failing_since, d.last_error, COALESCE(d.next_attempt_at, 0)
-            FROM peers p LEFT JOIN peer_delivery d ON d.peer_id = p.node_id
+            SELECT p.node_id, COALESCE(d.delivered_id, 0), COUNT(o.id), MIN(o.created_at),
+                   COALESCE(d.attempts, 0), d.failing_since, d.last_error, COALESCE(d.next_attempt_at, 0), d.last_delivered_at
+            FROM peers p
+            LEFT JOIN peer_delivery d ON d.peer_id = p.node_id
+            LEFT JOIN outbox o ON o.peer_id = p.node_id AND o.id > COALESCE(d.delivered_id, 0)
+            GROUP BY p.node_id
             """;
         using var r = cmd.ExecuteReader();
         var list = new List<PeerDeliveryState>();
         while (r.Read())
         {
-            list.Add(new PeerDeliveryState(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt32(3),
-                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-                r.IsDBNull(5) ? null : r.GetString(5),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6))));
+            list.Add(new PeerDeliveryState(r.GetString(0), r.GetInt64(1), r.GetInt64(2), Time(r, 3), r.GetInt32(4), Time(r, 5),
+                r.IsDBNull(6) ? null : r.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)), Time(r, 8)));
         }
         return list;
     }
 
-    public IReadOnlyList<DeadLetter> ListDeadLetters()
+    public IReadOnlyList<PeerCatchUpState> CatchUpStates()
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, peer_id, kind, object_id, seq, status, error, parked_at FROM dead_letters ORDER BY id";
+        cmd.CommandText = "SELECT peer_id, caught_up_at, failing_since, last_error FROM peer_catchup";
+        using var r = cmd.ExecuteReader();
+        var list = new List<PeerCatchUpState>();
+        while (r.Read())
+        {
+            list.Add(new PeerCatchUpState(r.GetString(0), Time(r, 1), Time(r, 2), r.IsDBNull(3) ? null : r.GetString(3)));
+        }
+        return list;
+    }
+
+    /// <summary>Dead letters, oldest first; only <paramref name="peerId"/>'s when given.</summary>
+    public IReadOnlyList<DeadLetter> ListDeadLetters(string? peerId = null)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, peer_id, kind, object_id, seq, status, error, parked_at FROM dead_letters WHERE $p IS NULL OR peer_id = $p ORDER BY id";
+        cmd.Parameters.AddWithValue("$p", (object?)peerId ?? DBNull.Value);
         using var r = cmd.ExecuteReader();
         var list = new List<DeadLetter>();
         while (r.Read())
@@ -319,6 +339,47 @@ public sealed partial class SqliteStore : IDisposable
             _writeLock.Release();
         }
     }
+
+    public IReadOnlyDictionary<string, long> DeadLetterCounts()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT peer_id, COUNT(*) FROM dead_letters GROUP BY peer_id";
+        using var r = cmd.ExecuteReader();
+        var counts = new Dictionary<string, long>();
+        while (r.Read())
+        {
+            counts[r.GetString(0)] = r.GetInt64(1);
+        }
+        return counts;
+    }
+
+    /// <summary>
+    /// Objects <paramref name="origin"/> originates and has opened (drafts have no log),
+    /// in object-id order after <paramref name="afterObjectId"/>: the pages of ListShared.
+    /// </summary>
+    public IReadOnlyList<StoredObject> OriginObjectsAfter(string origin, string afterObjectId, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT object_id, kind, origin, last_seq, state FROM objects
+            WHERE origin = $g AND last_seq > 0 AND object_id > $a ORDER BY object_id LIMIT $l
+            """;
+        cmd.Parameters.AddWithValue("$g", origin);
+        cmd.Parameters.AddWithValue("$a", afterObjectId);
+        cmd.Parameters.AddWithValue("$l", limit);
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredObject>();
+        while (r.Read())
+        {
+            list.Add(StoreTransaction.ReadObject(r));
+        }
+        return list;
+    }
+
+    private static DateTimeOffset? Time(SqliteDataReader r, int i) =>
+        r.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
 
     /// <summary>Counts rows in a table; for tests and diagnostics.</summary>
     public long Count(string table)

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Application;
+using Federation.Node.Storage;
+using Grpc.Core;
+using Polly.CircuitBreaker;
+
+namespace Federation.Node.Delivery;
+
+/// <summary>
+/// Pulls from one peer everything it shares with this node that this node lacks: the
+/// peer lists the objects it originates whose audience includes us (ListShared), with
+/// their newest sequence, and every object we are behind on, or have never seen, is
+/// fetched (FetchEvents). So a node that was away, or missed pushes, catches up by
+/// itself; nothing relies on a push having arrived.
+/// </summary>
+public sealed class CatchUp(SqliteStore store, PeerCalls calls, Backfill backfill, CatchUpSignal signal, ILogger<CatchUp> log)
+{
+    public const uint PageSize = 200;
+    private const int ProgressEvery = 50;
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new();
+
+    public async Task RunAsync(string peerId, CancellationToken ct)
+    {
+        var peer = store.GetPeer(peerId);
+        if (peer is null || peer.State != PeerDirectory.Active)
+        {
+            return;
+        }
+        var gate = _running.GetOrAdd(peerId, _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0, ct))
+        {
+            return; // a pass from this peer is already running in this process
+        }
+        try
+        {
+            await PassAsync(peer, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task PassAsync(PeerRecord peer, CancellationToken ct)
+    {
+        int listed = 0, behind = 0, applied = 0, skipped = 0;
+        string? error = null;
+        try
+        {
+            var cursor = "";
+            do
+            {
+                var request = new ListSharedRequest { AfterCursor = cursor, Limit = PageSize };
+                var page = await calls.CallAsync(peer, Methods.ListShared, (c, o) => c.ListSharedAsync(request, o), ct);
+                foreach (var shared in page.Objects)
+                {
+                    listed++;
+                    // A peer speaks only for the objects it originates.
+                    if (!Identifiers.TryOriginOf(shared.ObjectId, out var origin) || origin != peer.NodeId
+                        || (store.GetObject(shared.ObjectId)?.LastSequence ?? 0) >= shared.LastSequence)
+                    {
+                        continue;
+                    }
+                    if (++behind == 1)
+                    {
+                        log.LogInformation("Catching up from {Peer}: fetching what this node missed", peer.Name);
+                    }
+                    var (count, ok) = await FetchOneAsync(peer, shared.ObjectId, ct);
+                    applied += count;
+                    skipped += ok ? 0 : 1;
+                    if (behind % ProgressEvery == 0)
+                    {
+                        log.LogInformation("Catching up from {Peer}: {Behind} objects fetched so far, {Applied} events applied", peer.Name, behind, applied);
+                    }
+                }
+                if (page.NextCursor.Length > 0 && string.CompareOrdinal(page.NextCursor, cursor) <= 0)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "the peer's ListShared cursor did not advance"));
+                }
+                cursor = page.NextCursor;
+            }
+            while (cursor.Length > 0);
+
+            // Events held behind a gap whose origin is this peer: fill those gaps too.
+            foreach (var objectId in store.ObjectsWithHeldEvents().Where(id => id.StartsWith(peer.NodeId + ".", StringComparison.Ordinal)))
+            {
+                var (count, ok) = await FetchOneAsync(peer, objectId, ct);
+                applied += count;
+                skipped += ok ? 0 : 1;
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or BrokenCircuitException)
+        {
+            error = Backfill.Describe(ex);
+        }
+        await store.WriteAsync(tx =>
+        {
+            tx.RecordCatchUp(peer.NodeId, error);
+            return true;
+        }, CancellationToken.None);
+        signal.SetUnreachable(peer.NodeId, error is not null);
+
+        if (error is not null)
+        {
+            log.LogInformation("Catch-up from {Peer} stopped after {Behind} objects and {Applied} events: {Error}; it resumes on the next pass",
+                peer.Name, behind, applied, error);
+        }
+        else if (behind > 0)
+        {
+            log.LogInformation("Caught up from {Peer}: {Listed} objects shared with this node, {Behind} were behind, {Applied} events applied{Skipped}",
+                peer.Name, listed, behind, applied, skipped > 0 ? $", {skipped} could not be applied (see above)" : "");
+        }
+        else
+        {
+            log.LogDebug("Catch-up from {Peer}: nothing missing among {Listed} shared objects", peer.Name, listed);
+        }
+    }
+
+    /// <summary>Fetches one object. A refusal of that one object is logged and skipped; a peer that is down ends the pass.</summary>
+    private async Task<(int Applied, bool Ok)> FetchOneAsync(PeerRecord peer, string objectId, CancellationToken ct)
+    {
+        try
+        {
+            return (await backfill.FetchAsync(peer, objectId, ct), true);
+        }
+        catch (RpcException ex) when (PeerDelivery.IsPermanent(ex.StatusCode))
+        {
+            log.LogWarning("Catch-up of {Object} from {Peer} refused: {Error}", objectId, peer.Name, Backfill.Describe(ex));
+            return (0, false);
+        }
+        catch (RuleViolation ex)
+        {
+            log.LogWarning("Catch-up of {Object} from {Peer}: an event breaks a rule and was not applied: {Error}", objectId, peer.Name, ex.Message);
+            return (0, false);
+        }
+    }
+}

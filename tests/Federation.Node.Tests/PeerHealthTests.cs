@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Federation.Contracts.V1;
+using Federation.Node.Delivery;
+using Grpc.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Federation.Node.Tests;
+
+/// <summary>What an operator sees of failing peers, and how the node treats a peer that is down or overloaded.</summary>
+public sealed class PeerHealthTests
+{
+    [Fact]
+    public async Task AFailingPeerShowsSinceWhenAndHowFarBehindAndIsMarkedUnavailableAfterTheSetTime()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var c = await TestNode.StartAsync("gamma", o => o.UnavailableAfter = TimeSpan.FromMilliseconds(1));
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b, c);
+        Assert.Equal(PeerHealth.Healthy, a.PeerInfo(b.NodeId).Health);
+        await b.StopAsync();
+        var before = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 3; i++)
+        {
+            await a.PublishAsync(b);
+            await c.PublishAsync(b);
+        }
+
+        await Eventually.TrueAsync(() => a.PeerInfo(b.NodeId).Health == PeerHealth.Failing, "alpha to see beta failing");
+        await Eventually.TrueAsync(() => c.PeerInfo(b.NodeId).Health == PeerHealth.Unavailable, "gamma to mark beta unavailable");
+        var seen = a.PeerInfo(b.NodeId);
+        Assert.Equal(3ul, seen.Pending);
+        Assert.InRange(seen.OldestPendingAt.ToDateTimeOffset(), before.AddSeconds(-1), DateTimeOffset.UtcNow);
+        Assert.InRange(seen.FailingSince.ToDateTimeOffset(), before.AddSeconds(-1), DateTimeOffset.UtcNow);
+        Assert.NotNull(seen.NextAttemptAt);
+        Assert.True(seen.Attempts >= 1);
+        Assert.StartsWith("Unavailable", seen.LastError);
+        var shown = await Solnet.RunAsync(c.DataDir, "peers");
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Matches(@"beta .*UNAVAILABLE: failing since .*, 3 pending \(oldest \d+s\)", shown.Out);
+
+        await b.StartAgainAsync();
+
+        await Eventually.TrueAsync(() => a.PeerInfo(b.NodeId) is { Health: PeerHealth.Healthy, Pending: 0 }, "alpha to see beta healthy again");
+        await Eventually.TrueAsync(() => c.PeerInfo(b.NodeId) is { Health: PeerHealth.Healthy, Pending: 0 }, "gamma to see beta healthy again");
+        var healthy = a.PeerInfo(b.NodeId);
+        Assert.Null(healthy.FailingSince);
+        Assert.Null(healthy.OldestPendingAt);
+        Assert.NotNull(healthy.LastDeliveredAt);
+        Assert.Equal("", healthy.LastError);
+    }
+
+    [Fact]
+    public async Task APeersRequestToSlowDownIsHonouredAndNotTreatedAsARefusal()
+    {
+        var hint = TimeSpan.FromMinutes(10);
+        await using var fake = await FakePeer.StartAsync(new RpcException(new global::Grpc.Core.Status(StatusCode.ResourceExhausted, "too busy"),
+            new Metadata { { "retry-after-ms", ((long)hint.TotalMilliseconds).ToString() } }));
+        await using var a = await TestNode.StartAsync("alpha");
+        await a.Delegate.AddPeerAsync(new AddPeerRequest { Address = fake.Address, Fingerprint = fake.Fingerprint }, a.Auth);
+        var sent = DateTimeOffset.UtcNow;
+
+        await a.Delegate.PublishCallOutAsync(new PublishCallOutRequest { Content = Samples.CallOut(), Recipients = { fake.NodeId } }, a.Auth);
+
+        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).Attempts == 1, "alpha's first delivery to be turned away");
+        var info = a.PeerInfo(fake.NodeId);
+        // Alpha's own backoff would retry within a second; the peer asked for ten minutes.
+        Assert.True(info.NextAttemptAt.ToDateTimeOffset() >= sent + hint - TimeSpan.FromSeconds(1),
+            $"next attempt at {info.NextAttemptAt.ToDateTimeOffset():O}, sent at {sent:O}");
+        Assert.Equal(PeerHealth.Failing, info.Health);
+        Assert.StartsWith("ResourceExhausted", info.LastError);
+        Assert.Equal((1ul, 0ul), (info.Pending, info.DeadLetters)); // transient: kept, not parked
+        Assert.Equal(1, fake.Deliveries);
+    }
+
+    [Fact]
+    public async Task ThePeersCircuitOpensAfterRepeatedFailuresAndCallsStopReachingIt()
+    {
+        await using var fake = await FakePeer.StartAsync(new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable, "down for maintenance")));
+        await using var a = await TestNode.StartAsync("alpha", o => o.PeerCircuitBreakDuration = TimeSpan.FromMinutes(5));
+        await a.Delegate.AddPeerAsync(new AddPeerRequest { Address = fake.Address, Fingerprint = fake.Fingerprint }, a.Auth);
+
+        await a.Delegate.PublishCallOutAsync(new PublishCallOutRequest { Content = Samples.CallOut(), Recipients = { fake.NodeId } }, a.Auth);
+
+        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).CircuitOpen, "alpha's circuit to the failing peer to open");
+        var reached = fake.Deliveries;
+        // The next attempt finds the circuit open and makes no call.
+        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).LastError.StartsWith("circuit open", StringComparison.Ordinal), "a delivery attempt against the open circuit");
+        Assert.Equal(reached, fake.Deliveries);
+        var info = a.PeerInfo(fake.NodeId);
+        Assert.Equal((PeerHealth.Failing, 1ul, 0ul), (info.Health, info.Pending, info.DeadLetters));
+        Assert.True(info.NextAttemptAt.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(4), "the retry waits for the circuit");
+    }
+
+    [Fact]
+    public async Task ALeaseHeldByADeadProcessIsReleasedWhenTheNodeStartsAgain()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        await a.StopAsync();
+        // As if a node process had been killed mid-batch, holding the lease on beta for an hour.
+        using var gone = Process.Start(new ProcessStartInfo("true"))!;
+        await gone.WaitForExitAsync();
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(a.DataDir, "node.db")};Pooling=False"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = """
+                INSERT INTO peer_delivery (peer_id, lease_owner, lease_until) VALUES ($p, $w, $u)
+                ON CONFLICT (peer_id) DO UPDATE SET lease_owner = $w, lease_until = $u
+                """;
+            cmd.Parameters.AddWithValue("$p", b.NodeId);
+            cmd.Parameters.AddWithValue("$w", $"{Environment.MachineName}/{gone.Id}/0");
+            cmd.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds());
+            cmd.ExecuteNonQuery();
+        }
+        await a.StartAgainAsync();
+
+        var callOut = await a.PublishAsync(b);
+
+        await Eventually.TrueAsync(() => b.Store.GetObject(callOut.Id) is not null, "delivery to beta despite the dead process's lease");
+    }
+
+    [Fact]
+    public void OnlyLeasesOfProcessesThatAreGoneFromThisMachineCountAsGone()
+    {
+        using var alive = Process.GetCurrentProcess();
+        Assert.False(PeerDelivery.OwnerIsGone(PeerDelivery.Owner));
+        Assert.True(PeerDelivery.OwnerIsGone($"{Environment.MachineName}/{Environment.ProcessId}/an-earlier-run"));
+        Assert.False(PeerDelivery.OwnerIsGone($"another-machine/{alive.Id}/x"));
+        Assert.False(PeerDelivery.OwnerIsGone("not an owner"));
+        Assert.False(PeerDelivery.OwnerIsGone($"{Environment.MachineName}/1/x")); // init is always running
+    }
+
+    [Fact]
+    public async Task ReplayingADeadLetterThatIsNotThereIsRefusedClearly()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+
+        var neither = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.ReplayDeadLetterAsync(new ReplayDeadLetterRequest(), a.Auth).ResponseAsync);
+        var both = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.ReplayDeadLetterAsync(new ReplayDeadLetterRequest { Id = 1, Peer = b.Identity.Fingerprint }, a.Auth).ResponseAsync);
+        var unknownId = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.ReplayDeadLetterAsync(new ReplayDeadLetterRequest { Id = 42 }, a.Auth).ResponseAsync);
+        var nonePending = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.ReplayDeadLetterAsync(new ReplayDeadLetterRequest { Peer = b.Identity.Fingerprint }, a.Auth).ResponseAsync);
+        var notAPeer = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.ListDeadLettersAsync(new ListDeadLettersRequest { Peer = new string('7', 32) }, a.Auth).ResponseAsync);
+
+        Status.Is(StatusCode.InvalidArgument, neither);
+        Status.Is(StatusCode.InvalidArgument, both);
+        Status.Is(StatusCode.NotFound, unknownId);
+        Assert.Contains("no dead letter 42", unknownId.Status.Detail);
+        Status.Is(StatusCode.NotFound, nonePending);
+        Status.Is(StatusCode.NotFound, notAPeer);
+        Assert.Contains("not a peer", notAPeer.Status.Detail);
+        Assert.Equal(0, a.Store.Count("outbox"));
+    }
+}

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+
+namespace Federation.Node.Tests;
+
+/// <summary>Runs the built solnet command line, as an operator would.</summary>
+public static class Solnet
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static async Task<Result> RunAsync(string dataDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.ArgumentList.Add(Built.CliDll);
+        psi.ArgumentList.Add("--data");
+        psi.ArgumentList.Add(dataDir);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = p.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = p.StandardError.ReadToEndAsync(timeout.Token);
+        await p.WaitForExitAsync(timeout.Token);
+        return new Result(p.ExitCode, await stdout, await stderr);
+    }
+}
