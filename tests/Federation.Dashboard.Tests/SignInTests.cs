@@ -1,4 +1,7 @@
 using Federation.Contracts.V1;
+using Federation.Node.Security;
+using Federation.Node.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Federation.Dashboard.Tests;
@@ -65,5 +68,37 @@ public sealed class SignInTests(BrowserFixture browser)
 
         Assert.Equal(400, response.Status);
         Assert.Empty(alpha.CallOuts.List());
+    }
+
+    [Fact]
+    public async Task ADelegateSignsInWithItsOwnTokenAndTheDashboardEnforcesItsRole()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var tokens = alpha.Services.GetRequiredService<DelegateTokens>();
+        var (token, record) = await tokens.CreateAsync("Sam", Role.Delegate);
+        var page = await browser.NewPageAsync();
+        await page.SignInAsync(alpha, token);
+
+        await page.GotoAsync(alpha.Dashboard + "/callouts/new");
+        await page.GetByLabel("Title").FillAsync("Picket Bistro Co, Leeds");
+        await page.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
+        await page.GetByLabel("What the fight demands").FillAsync("Pay the wages");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
+
+        // Same rule as the gRPC delegate service, same message, same audit trail.
+        Assert.Contains("PublishCallOut needs the organiser role", await page.RefusalAsync());
+        Assert.Empty(alpha.CallOuts.List());
+        var audit = alpha.Services.GetRequiredService<SqliteStore>().ListAudit(10);
+        Assert.Contains(audit, e => e is { Who: "Sam", Action: "PublishCallOut", Outcome: "PermissionDenied" });
+
+        // A revoked token's session stops working at the next action.
+        await tokens.RevokeAsync(record.Id);
+        await page.GotoAsync(alpha.Dashboard + "/peers");
+        await page.GetByLabel("Address").FillAsync(beta.Address);
+        await page.GetByLabel("Fingerprint").FillAsync(beta.Identity.Fingerprint);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add the peer" }).ClickAsync();
+        Assert.Contains("revoked", await page.RefusalAsync());
     }
 }

@@ -4,6 +4,11 @@ using Federation.Domain;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
+using Federation.Node.Security;
+using Federation.Node.Storage;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Mvc;
@@ -13,8 +18,11 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Dashboard;
 
 /// <summary>Who this node is and what its peers are called, so pages show names rather than hashes.</summary>
-public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers, IOptions<NodeOptions> options)
+public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers, IOptions<NodeOptions> options, DelegateGate gate, DelegateTokens tokens)
 {
+    public DelegateGate Gate => gate;
+    public DelegateTokens Tokens => tokens;
+
     private IReadOnlyList<PeerInfo>? _peers;
 
     public string Me => identity.NodeId;
@@ -65,11 +73,35 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         return Page();
     }
 
-    protected async Task<IActionResult> RunAsync(Func<Task> command, string done, object? routeValues = null, string? pageName = null)
+    /// <summary>The signed-in delegate, as the cookie names them.</summary>
+    protected Caller Caller => new(
+        User.FindFirstValue(TokenIdClaim) ?? "",
+        User.Identity?.Name ?? "",
+        System.Enum.TryParse<Role>(User.FindFirstValue(ClaimTypes.Role), ignoreCase: true, out var role) ? role : 0);
+
+    public const string TokenIdClaim = "token_id";
+
+    /// <summary>
+    /// Runs a command as the delegate-service operation <paramref name="method"/> would:
+    /// the same role check and audit entry, through the same gate.
+    /// </summary>
+    protected async Task<IActionResult> RunAsync(string method, Func<Task> command, string done, object? routeValues = null, string? pageName = null)
     {
         try
         {
-            await command();
+            var caller = Caller;
+            if (!Node.Tokens.IsValid(caller.TokenId))
+            {
+                await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+                Refuse("Your token has been revoked or no longer exists. Sign in again with a valid token.");
+                Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return Page();
+            }
+            await Node.Gate.RunAsync(caller, method, RouteData.Values["id"] as string, async () =>
+            {
+                await command();
+                return true;
+            });
             TempData["Flash"] = done;
             return RedirectToPage(pageName, routeValues);
         }

@@ -74,6 +74,7 @@ public static class NodeHost
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<DelegateGate>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();

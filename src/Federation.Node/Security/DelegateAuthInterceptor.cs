@@ -8,11 +8,10 @@ namespace Federation.Node.Security;
 
 /// <summary>
 /// Every delegate-service call is authenticated (the operator token from the data
-/// folder, or a delegate token) and authorised by role. Every state-changing call is
-/// written to the audit log — who, what, when, which object — before it runs, and its
-/// outcome after; never a message body.
+/// folder, or a delegate token) and then goes through the <see cref="DelegateGate"/>:
+/// role check and audit.
 /// </summary>
-public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, SqliteStore store, RateLimits limits) : Interceptor
+public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, DelegateGate gate, RateLimits limits) : Interceptor
 {
     private const string DelegatePrefix = "/federation.v1.DelegateService/";
 
@@ -27,42 +26,15 @@ public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, Delegat
         Caller caller;
         try
         {
-            caller = Authorise(context, method);
+            caller = Authenticate(context);
         }
         catch (RpcException refused) when (DelegateRoles.ChangesState(method))
         {
-            // Refused attempts to change state are worth an operator's attention too.
-            var who = context.UserState.TryGetValue("caller", out var c) ? (Caller)c : new Caller("", "unauthenticated", 0);
-            await store.WriteAsync(tx => tx.InsertAudit(who.Name, who.Role == 0 ? "none" : DelegateRoles.Name(who.Role), method, ObjectIdOf(request), refused.StatusCode.ToString()));
+            // Attempts with no valid token to change state are worth an operator's attention.
+            await gate.RefusedAsync(null, method, ObjectIdOf(request), refused.StatusCode);
             throw;
         }
-        if (!DelegateRoles.ChangesState(method))
-        {
-            return await continuation(request, context);
-        }
-        var entry = await store.WriteAsync(tx => tx.InsertAudit(caller.Name, DelegateRoles.Name(caller.Role), method, ObjectIdOf(request), "attempted"));
-        var outcome = "error";
-        string? created = null;
-        try
-        {
-            var response = await continuation(request, context);
-            outcome = "ok";
-            created = ObjectIdOf(request) is null ? ObjectIdOf(response) : null;
-            return response;
-        }
-        catch (RpcException ex)
-        {
-            outcome = ex.StatusCode.ToString();
-            throw;
-        }
-        finally
-        {
-            await store.WriteAsync(tx =>
-            {
-                tx.SetAuditOutcome(entry, outcome, created);
-                return true;
-            });
-        }
+        return await gate.RunAsync(caller, method, ObjectIdOf(request), () => continuation(request, context), r => ObjectIdOf(r!));
     }
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(
@@ -70,12 +42,12 @@ public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, Delegat
     {
         if (context.Method.StartsWith(DelegatePrefix, StringComparison.Ordinal))
         {
-            Authorise(context, context.Method[DelegatePrefix.Length..]);
+            DelegateGate.RequireRole(Authenticate(context), context.Method[DelegatePrefix.Length..]);
         }
         return continuation(request, responseStream, context);
     }
 
-    private Caller Authorise(ServerCallContext context, string method)
+    private Caller Authenticate(ServerCallContext context)
     {
         var header = context.RequestHeaders.GetValue("authorization");
         if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal))
@@ -83,26 +55,20 @@ public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, Delegat
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "Delegate calls need 'authorization: Bearer <token>'. Ask your node's operator for a token; the operator's own is in the node's data folder (operator.token)."));
         }
-        var presented = header["Bearer ".Length..].Trim();
-        var caller = operatorToken.Matches(presented)
-            ? new Caller("operator", "operator", Role.Operator)
-            : tokens.Authenticate(presented)
-              ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "That token is not valid for this node (unknown, mistyped or revoked)."));
-        context.UserState["caller"] = caller;
+        var caller = Identify(header["Bearer ".Length..].Trim(), operatorToken, tokens)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "That token is not valid for this node (unknown, mistyped or revoked)."));
         limits.ForToken(caller.TokenId);
-        var needed = DelegateRoles.For(method);
-        if (caller.Role < needed)
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"{method} needs the {DelegateRoles.Name(needed)} role; the token '{caller.Name}' has the {DelegateRoles.Name(caller.Role)} role."));
-        }
         return caller;
     }
 
-    /// <summary>The object a request is about, if it names one: its fight_id, call_out_id or id field.</summary>
-    private static string? ObjectIdOf(object request)
+    /// <summary>The caller a presented token stands for: the operator's, a delegate token, or nobody.</summary>
+    public static Caller? Identify(string presented, OperatorToken operatorToken, DelegateTokens tokens) =>
+        operatorToken.Matches(presented) ? Caller.Operator : tokens.Authenticate(presented);
+
+    /// <summary>The object a request or response is about, if it names one: its fight_id, call_out_id or id field.</summary>
+    public static string? ObjectIdOf(object? message)
     {
-        if (request is not IMessage m)
+        if (message is not IMessage m)
         {
             return null;
         }

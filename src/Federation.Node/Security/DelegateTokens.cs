@@ -6,7 +6,11 @@ using Federation.Node.Storage;
 namespace Federation.Node.Security;
 
 /// <summary>Who is calling the delegate service, and with what role.</summary>
-public sealed record Caller(string TokenId, string Name, Role Role);
+public sealed record Caller(string TokenId, string Name, Role Role)
+{
+    /// <summary>Whoever holds the operator token in the data folder.</summary>
+    public static readonly Caller Operator = new("operator", "operator", Role.Operator);
+}
 
 /// <summary>
 /// Delegate tokens: "sn_&lt;id&gt;_&lt;secret&gt;". The node keeps only a hash of the
@@ -51,6 +55,10 @@ public sealed class DelegateTokens(SqliteStore store)
         }
         return new Caller(f.Token.Id, f.Token.Name, f.Token.Role);
     }
+
+    /// <summary>Still valid: the operator, or a delegate token that exists and is not revoked.</summary>
+    public bool IsValid(string tokenId) =>
+        tokenId == Caller.Operator.TokenId || store.FindToken(tokenId) is { Token.RevokedAt: null };
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }

@@ -19,6 +19,6 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : 
         : "up to date";
 
     public Task<IActionResult> OnPostAsync(string? address, string? fingerprint, CancellationToken ct) =>
-        RunAsync(() => peers.AddAsync(address?.Trim() ?? "", fingerprint?.Trim() ?? "", ct),
+        RunAsync("AddPeer", () => peers.AddAsync(address?.Trim() ?? "", fingerprint?.Trim() ?? "", ct),
             "The peer is added and its key pinned. Its operator must add this node too.");
 }

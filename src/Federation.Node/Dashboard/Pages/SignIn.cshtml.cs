@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Federation.Node.Grpc;
+using Federation.Node.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,7 @@ namespace Federation.Node.Dashboard.Pages;
 /// Exchanges the delegate's token for an HttpOnly, SameSite=Strict session cookie, so
 /// the token itself is typed once and never kept by the browser.
 /// </summary>
-public sealed class SignInModel(DashboardContext context, OperatorToken token) : DashboardPage(context)
+public sealed class SignInModel(DashboardContext context, OperatorToken operatorToken) : DashboardPage(context)
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -21,14 +22,19 @@ public sealed class SignInModel(DashboardContext context, OperatorToken token) :
 
     public async Task<IActionResult> OnPostAsync(string? token)
     {
-        if (string.IsNullOrWhiteSpace(token) || !TokenMatches(token.Trim()))
+        var caller = string.IsNullOrWhiteSpace(token) ? null : DelegateAuthInterceptor.Identify(token.Trim(), operatorToken, Node.Tokens);
+        if (caller is null)
         {
-            Refuse("That token is not valid for this node. The operator token is in the node's data folder (operator.token).");
+            Refuse("That token is not valid for this node (unknown, mistyped or revoked). Ask your node's operator for a token; the operator's own is in the node's data folder (operator.token).");
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, "operator"), new Claim(ClaimTypes.Role, "operator")],
+            [
+                new Claim(ClaimTypes.Name, caller.Name),
+                new Claim(ClaimTypes.Role, DelegateRoles.Name(caller.Role)),
+                new Claim(TokenIdClaim, caller.TokenId),
+            ],
             CookieAuthenticationDefaults.AuthenticationScheme);
         await HttpContext.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl! : "/");
@@ -40,8 +46,4 @@ public sealed class SignInModel(DashboardContext context, OperatorToken token) :
         TempData["Flash"] = "You are signed out.";
         return RedirectToPage();
     }
-
-    // Today every dashboard user holds the operator token; per-delegate tokens with
-    // roles are planned (README "Security"), and would be checked here.
-    private bool TokenMatches(string presented) => token.Matches(presented);
 }

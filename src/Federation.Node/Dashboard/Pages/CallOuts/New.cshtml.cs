@@ -41,7 +41,7 @@ public sealed class NewModel(DashboardContext context, CallOutCommands callOuts,
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         CallOutState? published = null;
-        var result = await RunAsync(async () =>
+        var result = await RunAsync("PublishCallOut", async () =>
         {
             var content = new CallOutContent
             {

@@ -18,7 +18,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
 
     public Task<IActionResult> OnPostRespondAsync(ResponseKind kind, string? date, string? place, string? reason, string? report,
         uint turnout, string? targetResponse, string? back, CancellationToken ct) =>
-        RunAsync(() => callOuts.RespondAsync(Id, new CallOutResponse
+        RunAsync("RespondToCallOut", () => callOuts.RespondAsync(Id, new CallOutResponse
         {
             Kind = kind,
             PlannedDate = date ?? "",
@@ -32,6 +32,6 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
         back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
 
     public Task<IActionResult> OnPostCloseAsync(bool cancelled, string? reason, CancellationToken ct) =>
-        RunAsync(() => callOuts.CloseAsync(Id, cancelled, reason ?? "", ct),
+        RunAsync("CloseCallOut", () => callOuts.CloseAsync(Id, cancelled, reason ?? "", ct),
             cancelled ? "The call-out is cancelled." : "The call-out is closed.", new { id = Id });
 }

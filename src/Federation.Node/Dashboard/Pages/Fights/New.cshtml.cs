@@ -26,7 +26,7 @@ public sealed class NewModel(DashboardContext context, FightCommands fights) : D
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         FightState? draft = null;
-        var result = await RunAsync(async () =>
+        var result = await RunAsync("DraftFight", async () =>
             draft = await fights.DraftAsync(Title ?? "", new Target { Name = Target ?? "", ParentCompany = ParentCompany ?? "" }, Form.ToTerms(), ct),
             "The draft is saved. It stays on this node until you open it.");
         return draft is null ? result : RedirectToPage("/Fights/Show", new { id = draft.Id });

@@ -53,76 +53,76 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights) : 
 
     private bool _keepTypedTerms;
 
-    private Task<IActionResult> Run(Func<Task> command, string done, string? back = null) =>
-        RunAsync(command, done, back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
+    private Task<IActionResult> Run(string method, Func<Task> command, string done, string? back = null) =>
+        RunAsync(method, command, done, back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
 
     // ---- The initiator ----
 
     public Task<IActionResult> OnPostTermsAsync(CancellationToken ct)
     {
         _keepTypedTerms = true;
-        return Run(() => fights.UpdateDraftTermsAsync(Id, Form.ToTerms(), ct), "The draft terms are saved.");
+        return Run("UpdateDraftTerms", () => fights.UpdateDraftTermsAsync(Id, Form.ToTerms(), ct), "The draft terms are saved.");
     }
 
     public Task<IActionResult> OnPostOpenAsync(CancellationToken ct) =>
-        Run(() => fights.OpenAsync(Id, ct), "The fight is open: its terms are frozen and you can invite networks.");
+        Run("OpenFight", () => fights.OpenAsync(Id, ct), "The fight is open: its terms are frozen and you can invite networks.");
 
     public Task<IActionResult> OnPostInviteAsync(List<string> networks, CancellationToken ct) =>
-        Run(() => fights.InviteAsync(Id, networks, ct), "The invitations are on their way.");
+        Run("InviteToFight", () => fights.InviteAsync(Id, networks, ct), "The invitations are on their way.");
 
     public Task<IActionResult> OnPostStatusAsync(FightStatus status, string? note, CancellationToken ct) =>
-        Run(() => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
+        Run("ChangeFightStatus", () => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
 
     public Task<IActionResult> OnPostDemandAsync(string? deadline, string? note, CancellationToken ct) =>
-        Run(() => fights.DeliverDemandAsync(Id, ParseUtc(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
+        Run("DeliverDemand", () => fights.DeliverDemandAsync(Id, ParseUtc(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
 
     public Task<IActionResult> OnPostCommunicationAsync(CommunicationKind kind, string? summary, CancellationToken ct) =>
-        Run(() => fights.RecordCommunicationAsync(Id, kind, summary ?? "", ct), "The communication is recorded.");
+        Run("RecordCommunication", () => fights.RecordCommunicationAsync(Id, kind, summary ?? "", ct), "The communication is recorded.");
 
     public Task<IActionResult> OnPostAmendAsync(string? note, CancellationToken ct)
     {
         _keepTypedTerms = true;
-        return Run(() => fights.AmendAsync(Id, Form.ToTerms(), note ?? "", ct), "The terms are amended. Every committed network is asked to reaffirm them.");
+        return Run("AmendTerms", () => fights.AmendAsync(Id, Form.ToTerms(), note ?? "", ct), "The terms are amended. Every committed network is asked to reaffirm them.");
     }
 
     public Task<IActionResult> OnPostReleaseAsync(string network, string? reason, CancellationToken ct) =>
-        Run(() => fights.GrantReleaseAsync(Id, network, reason ?? "", ct), "The network is released from the fight.");
+        Run("GrantRelease", () => fights.GrantReleaseAsync(Id, network, reason ?? "", ct), "The network is released from the fight.");
 
     // ---- Any network in the fight ----
 
     public Task<IActionResult> OnPostAcceptAsync(string? hash, string? back, CancellationToken ct) =>
-        Run(() => fights.AcceptAsync(Id, hash ?? "", ct), "Your acceptance is on its way to the initiator, which records it.", back);
+        Run("AcceptInvitation", () => fights.AcceptAsync(Id, hash ?? "", ct), "Your acceptance is on its way to the initiator, which records it.", back);
 
     public Task<IActionResult> OnPostDeclineAsync(string? reason, string? offer, string? back, CancellationToken ct) =>
-        Run(() => fights.DeclineAsync(Id, reason ?? "", offer ?? "", ct), "You declined the invitation.", back);
+        Run("DeclineInvitation", () => fights.DeclineAsync(Id, reason ?? "", offer ?? "", ct), "You declined the invitation.", back);
 
     public Task<IActionResult> OnPostReaffirmAsync(string? hash, CancellationToken ct) =>
-        Run(() => fights.ReaffirmAsync(Id, hash ?? "", ct), "Your reaffirmation is on its way to the initiator.");
+        Run("ReaffirmTerms", () => fights.ReaffirmAsync(Id, hash ?? "", ct), "Your reaffirmation is on its way to the initiator.");
 
     public Task<IActionResult> OnPostDeclineAmendmentAsync(string? reason, CancellationToken ct) =>
-        Run(() => fights.DeclineAmendmentAsync(Id, reason ?? "", ct), "You declined the amended terms; the initiator records your release.");
+        Run("DeclineAmendment", () => fights.DeclineAmendmentAsync(Id, reason ?? "", ct), "You declined the amended terms; the initiator records your release.");
 
     public Task<IActionResult> OnPostRequestReleaseAsync(string? reason, CancellationToken ct) =>
-        Run(() => fights.RequestReleaseAsync(Id, reason ?? "", ct), "Your request to be released is on its way. Only the initiator can release you.");
+        Run("RequestRelease", () => fights.RequestReleaseAsync(Id, reason ?? "", ct), "Your request to be released is on its way. Only the initiator can release you.");
 
     public Task<IActionResult> OnPostAcknowledgeAsync(string? back, CancellationToken ct) =>
-        Run(() => fights.AcknowledgeStandDownAsync(Id, ct), "You acknowledged the stand-down.", back);
+        Run("AcknowledgeStandDown", () => fights.AcknowledgeStandDownAsync(Id, ct), "You acknowledged the stand-down.", back);
 
     public Task<IActionResult> OnPostReportAsync(ReportKind kind, string? summary, CancellationToken ct) =>
-        Run(() => fights.FileReportAsync(Id, new FileReport { Kind = kind, Summary = summary ?? "" }, ct),
+        Run("FileReport", () => fights.FileReportAsync(Id, new FileReport { Kind = kind, Summary = summary ?? "" }, ct),
             "The report is on its way to the initiator, and to nobody else.");
 
     public Task<IActionResult> OnPostPlanAsync(string? what, string? place, string? starts, string? ends, ActionVisibility visibility, CancellationToken ct) =>
-        Run(() => fights.PlanActionAsync(Id, Plan(what, place, starts, ends, visibility), ct), "The action is planned.");
+        Run("PlanAction", () => fights.PlanActionAsync(Id, Plan(what, place, starts, ends, visibility), ct), "The action is planned.");
 
     public Task<IActionResult> OnPostUpdateActionAsync(string actionId, string? what, string? place, string? starts, string? ends, ActionVisibility visibility, CancellationToken ct) =>
-        Run(() => fights.UpdateActionAsync(Id, actionId, Plan(what, place, starts, ends, visibility), ct), "The action is updated.");
+        Run("UpdateAction", () => fights.UpdateActionAsync(Id, actionId, Plan(what, place, starts, ends, visibility), ct), "The action is updated.");
 
     public Task<IActionResult> OnPostCancelActionAsync(string actionId, string? reason, CancellationToken ct) =>
-        Run(() => fights.CancelActionAsync(Id, actionId, reason ?? "", ct), "The action is cancelled.");
+        Run("CancelAction", () => fights.CancelActionAsync(Id, actionId, reason ?? "", ct), "The action is cancelled.");
 
     public Task<IActionResult> OnPostReportActionAsync(string actionId, string? report, uint turnout, CancellationToken ct) =>
-        Run(() => fights.ReportActionAsync(Id, actionId, report ?? "", turnout, ct), "The action report is on its way.");
+        Run("ReportAction", () => fights.ReportActionAsync(Id, actionId, report ?? "", turnout, ct), "The action report is on its way.");
 
     public IActionResult OnGetCalendar()
     {
