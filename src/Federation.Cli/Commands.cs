@@ -84,6 +84,11 @@ public sealed class Commands(Args a)
           fight action report ID ACTION-ID --report TEXT [--turnout N]
           fight ack ID                                     acknowledge the stand-down
           fight calendar ID [--out FILE]                   the shared action calendar (.ics)
+          fight brief ID --text T                          (initiator) a participants-only briefing
+          fight briefings ID                               briefings, where this network may see them
+          fight local ID [--person P] [--contact C] [--notes N]   (initiator) details that never leave this node
+          fight local-show ID                              (initiator)
+          fight purge ID                                   (operator) delete this node's confidential details of the fight
           balance                                          your network's own picture
 
         Exit codes: 0 done, 2 usage, 3 refused by the node, 4 node unreachable or failed.
@@ -237,6 +242,26 @@ public sealed class Commands(Args a)
                 {
                     Console.Write(ics.Content);
                 }
+                break;
+            case ("fight", "brief"):
+                Print(await Client.PostBriefingAsync(new PostBriefingRequest { FightId = a.Word(2, "ID"), Text = a.Require("--text") }, Headers), Format.Briefings);
+                break;
+            case ("fight", "briefings"):
+                Print(await Client.GetBriefingsAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers), Format.Briefings);
+                break;
+            case ("fight", "local"):
+                Print(await Client.SetLocalDetailsAsync(new SetLocalDetailsRequest
+                {
+                    FightId = a.Word(2, "ID"),
+                    Details = new LocalDetails { AffectedPerson = a.Get("--person") ?? "", Contact = a.Get("--contact") ?? "", Notes = a.Get("--notes") ?? "" },
+                }, Headers), Format.Local);
+                break;
+            case ("fight", "local-show"):
+                Print(await Client.GetLocalDetailsAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers), Format.Local);
+                break;
+            case ("fight", "purge"):
+                Print(await Client.PurgeFightAsync(new GetObjectRequest { Id = a.Word(2, "ID") }, Headers),
+                    r => $"Purged here: local details {(r.LocalDetails ? "deleted" : "none")}, {r.Briefings} briefing(s), {r.Reports} referral(s)/incident(s).");
                 break;
             case ("balance", _):
                 Print(await Client.GetBalanceAsync(new GetBalanceRequest(), Headers), Format.Balance);

@@ -61,6 +61,14 @@ public static class Format
         (r.Recorded ? "Recorded." : $"Sent to the origin ({Short(r.OriginNode)}) as submission {r.SubmissionId}; it records it and shares the result.")
         + (r.ActionId.Length > 0 ? $"\nAction id: {r.ActionId}" : "");
 
+    public static string Briefings(BriefingsState b) =>
+        b.Purged ? "Purged: this node no longer holds these briefings."
+        : b.Briefings.Count == 0 ? "No briefings."
+        : string.Join("\n", b.Briefings.Select(x => $"{x.At.ToDateTimeOffset():u}  {x.Text}"));
+
+    public static string Local(LocalDetails d) =>
+        $"Affected person: {d.AffectedPerson}\nContact: {d.Contact}\nNotes: {d.Notes}\n(Local: kept on this node only, never sent to any other.)";
+
     public static string Report(FightReport r) =>
         $"{r.At.ToDateTimeOffset():u}  {Short(r.Network)}  {r.Kind.ToString().ToLowerInvariant()}: {r.Summary}";
 
