@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Federation.Contracts.V1;
 
 namespace Federation.Domain;
@@ -24,66 +23,37 @@ public static class Calendar
 
     public static string Write(string productId, IEnumerable<Entry> entries, DateTimeOffset now)
     {
-        var s = new StringBuilder();
-        void Line(string text) => Fold(s, text);
-        Line("BEGIN:VCALENDAR");
-        Line("VERSION:2.0");
-        Line($"PRODID:{Escape(productId)}");
-        Line("CALSCALE:GREGORIAN");
+        var ics = new IcsWriter()
+            .Raw("BEGIN", "VCALENDAR")
+            .Raw("VERSION", "2.0")
+            .Text("PRODID", productId)
+            .Raw("CALSCALE", "GREGORIAN");
         foreach (var e in entries)
         {
-            Line("BEGIN:VEVENT");
-            Line($"UID:{Escape(e.Uid)}");
-            Line($"DTSTAMP:{Utc(now)}");
-            Line($"DTSTART:{Utc(e.Start)}");
+            ics.Raw("BEGIN", "VEVENT")
+                .Text("UID", e.Uid)
+                .Raw("DTSTAMP", Utc(now))
+                .Raw("DTSTART", Utc(e.Start));
             if (e.End is { } end)
             {
-                Line($"DTEND:{Utc(end)}");
+                ics.Raw("DTEND", Utc(end));
             }
-            Line($"SUMMARY:{Escape(e.Summary)}");
+            ics.Text("SUMMARY", e.Summary);
             if (e.Location.Length > 0)
             {
-                Line($"LOCATION:{Escape(e.Location)}");
+                ics.Text("LOCATION", e.Location);
             }
             if (e.Description.Length > 0)
             {
-                Line($"DESCRIPTION:{Escape(e.Description)}");
+                ics.Text("DESCRIPTION", e.Description);
             }
-            Line(e.Cancelled ? "STATUS:CANCELLED" : "STATUS:CONFIRMED");
-            Line("END:VEVENT");
+            ics.Raw("STATUS", e.Cancelled ? "CANCELLED" : "CONFIRMED").Raw("END", "VEVENT");
         }
-        Line("END:VCALENDAR");
-        return s.ToString();
+        return ics.Raw("END", "VCALENDAR").ToString();
     }
 
-    private static string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    public static string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>TEXT escaping (RFC 5545 §3.3.11): backslash, semicolon, comma and line breaks.</summary>
-    public static string Escape(string text) => text
-        .Replace("\\", "\\\\", StringComparison.Ordinal)
-        .Replace(";", "\\;", StringComparison.Ordinal)
-        .Replace(",", "\\,", StringComparison.Ordinal)
-        .Replace("\r\n", "\\n", StringComparison.Ordinal)
-        .Replace("\n", "\\n", StringComparison.Ordinal)
-        .Replace("\r", "\\n", StringComparison.Ordinal);
-
-    /// <summary>Lines longer than 75 octets are folded (RFC 5545 §3.1), never inside a UTF-8 sequence; lines end in CRLF.</summary>
-    private static void Fold(StringBuilder s, string line)
-    {
-        var octets = 0;
-        var limit = 75;
-        foreach (var rune in line.EnumerateRunes())
-        {
-            var size = rune.Utf8SequenceLength;
-            if (octets + size > limit)
-            {
-                s.Append("\r\n ");
-                octets = 0;
-                limit = 74; // the leading space of a continuation counts
-            }
-            s.Append(rune.ToString());
-            octets += size;
-        }
-        s.Append("\r\n");
-    }
+    public static string Escape(string text) => IcsWriter.Escape(text);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Federation.Contracts.V1;
+using Federation.Domain;
 
 namespace Federation.Node.Application;
 
@@ -112,5 +113,5 @@ public static class PledgeCalendar
         return string.Join("\n", lines);
     }
 
-    private static string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    private static string Utc(DateTimeOffset t) => Federation.Domain.Calendar.Utc(t);
 }

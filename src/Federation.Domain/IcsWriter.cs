@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Federation.Node.Application;
+namespace Federation.Domain;
 
 /// <summary>
 /// Writes iCalendar (RFC 5545) content lines: CRLF line ends, TEXT values escaped
