@@ -12,12 +12,20 @@ public sealed class Commands(Args a)
     public const string Usage = """
         solnet — talk to your network's federation node
 
-        Connection (or set SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN):
+        Connection (flags, or SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN, or the config file):
           --data DIR        the node's data folder (reads its address and operator.token)
           --node URL        the node's address, e.g. http://127.0.0.1:5001
           --token TOKEN     a delegate token
+          --config FILE     settings file (default ~/.config/solnet/config; see `solnet config`)
           --json            print results as JSON
           --field NAME      print one field of the result (e.g. id, fingerprint, terms_hash)
+
+        Settings and tokens:
+          config set node|token|data VALUE      remember a setting in the config file
+          config show
+          token create --holder NAME --role delegate|organiser|operator   (operator; shown once)
+          token list
+          token revoke ID
 
         Node and peers:
           info
@@ -102,6 +110,24 @@ public sealed class Commands(Args a)
         var w = a.Words;
         switch (w[0], w.Count > 1 ? w[1] : "")
         {
+            case ("config", "set"):
+                Settings.Set(a.Word(2, "node|token|data"), a.Word(3, "VALUE"));
+                Console.WriteLine($"Saved in {Settings.Path}.");
+                break;
+            case ("config", "show"):
+                Console.WriteLine($"{Settings.Path}:\n" + string.Join("\n", Settings.Describe()));
+                break;
+            case ("token", "create"):
+                var created = await Client.CreateTokenAsync(new CreateTokenRequest { Holder = a.Require("--holder"), Role = a.Require("--role") }, Headers);
+                Print(created, t => $"Token for '{t.Info.Holder}' ({t.Info.Role}), id {t.Info.Id}:\n{t.Token}\nIt is shown only now: the node keeps only its hash. Give it to them over a safe channel.");
+                break;
+            case ("token", "list"):
+                PrintList((await Client.ListTokensAsync(new ListTokensRequest(), Headers)).Tokens,
+                    t => $"{t.Id}  {t.Role,-9}  {t.Holder}  created {t.CreatedAt.ToDateTimeOffset():u}{(t.RevokedAt is not null ? $", revoked {t.RevokedAt.ToDateTimeOffset():u}" : "")}", "No delegate tokens yet.");
+                break;
+            case ("token", "revoke"):
+                Print(await Client.RevokeTokenAsync(new RevokeTokenRequest { Id = a.Word(2, "ID") }, Headers), t => $"Token {t.Id} ({t.Holder}) is revoked; it stops working at once.");
+                break;
             case ("info", _):
                 Print(await Client.GetNodeInfoAsync(new GetNodeInfoRequest(), Headers), Format.Node);
                 break;
@@ -332,23 +358,27 @@ public sealed class Commands(Args a)
         _ => throw new UsageException($"'{name}' is not a kind of report: referral, police, lawsuit, retaliation, infiltrator, other."),
     };
 
+    private Config? _config;
+
+    private Config Settings => _config ??= Config.Load(a.Get("--config"));
+
     private DelegateService.DelegateServiceClient Client => _client ??= Connect();
 
     private Metadata Headers => _headers ??= new Metadata { { "authorization", $"Bearer {Token()}" } };
 
     private DelegateService.DelegateServiceClient Connect()
     {
-        var address = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE") ?? ReadDataFile("address")
+        var address = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE") ?? ReadDataFile("address") ?? Settings.Get("node")
             ?? throw new UsageException("Which node? Pass --data DIR (the node's data folder) or --node URL.");
         return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
     }
 
-    private string Token() => a.Get("--token") ?? Environment.GetEnvironmentVariable("SOLNET_TOKEN") ?? ReadDataFile("operator.token")
+    private string Token() => a.Get("--token") ?? Environment.GetEnvironmentVariable("SOLNET_TOKEN") ?? ReadDataFile("operator.token") ?? Settings.Get("token")
         ?? throw new UsageException("No token: pass --data DIR (the node's data folder) or --token TOKEN.");
 
     private string? ReadDataFile(string name)
     {
-        var dir = a.Get("--data") ?? Environment.GetEnvironmentVariable("SOLNET_DATA");
+        var dir = a.Get("--data") ?? Environment.GetEnvironmentVariable("SOLNET_DATA") ?? Settings.Get("data");
         if (dir is null)
         {
             return null;

@@ -7,7 +7,9 @@ public static class Solnet
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static async Task<Result> RunAsync(string dataDir, params string[] args)
+    public static Task<Result> RunAsync(string dataDir, params string[] args) => RunWithoutDataAsync(["--data", dataDir, .. args]);
+
+    public static async Task<Result> RunWithoutDataAsync(string[] args)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -15,8 +17,11 @@ public static class Solnet
             RedirectStandardError = true,
         };
         psi.ArgumentList.Add(Built.CliDll);
-        psi.ArgumentList.Add("--data");
-        psi.ArgumentList.Add(dataDir);
+        // No stray settings from the machine's own environment or config file.
+        psi.Environment["SOLNET_CONFIG"] = Path.Combine(Path.GetTempPath(), "solnet-tests-no-config");
+        psi.Environment.Remove("SOLNET_NODE");
+        psi.Environment.Remove("SOLNET_TOKEN");
+        psi.Environment.Remove("SOLNET_DATA");
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

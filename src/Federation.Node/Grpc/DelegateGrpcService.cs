@@ -3,6 +3,7 @@ using Federation.Domain;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
+using Federation.Node.Security;
 using Federation.Node.Notifications;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -20,7 +21,8 @@ public sealed class DelegateGrpcService(
     Confidential confidential,
     InboxFeed inbox,
     NotificationChannels notifications,
-    DeadLetters deadLetters) : DelegateService.DelegateServiceBase
+    DeadLetters deadLetters,
+    DelegateTokens tokens) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -208,4 +210,22 @@ public sealed class DelegateGrpcService(
 
     public override Task<PurgeReport> PurgeFight(GetObjectRequest request, ServerCallContext context) =>
         confidential.PurgeAsync(request.Id, context.CancellationToken);
+
+    public override async Task<CreatedToken> CreateToken(CreateTokenRequest request, ServerCallContext context)
+    {
+        var (token, record) = await tokens.CreateAsync(request.Holder, DelegateTokens.ParseRole(request.Role), context.CancellationToken);
+        return new CreatedToken { Info = DelegateTokens.Info(record), Token = token };
+    }
+
+    public override Task<ListTokensResponse> ListTokens(ListTokensRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListTokensResponse { Tokens = { tokens.List().Select(DelegateTokens.Info) } });
+
+    public override async Task<TokenInfo> RevokeToken(RevokeTokenRequest request, ServerCallContext context)
+    {
+        if (!await tokens.RevokeAsync(request.Id, context.CancellationToken))
+        {
+            throw RuleViolation.NotFound($"No active token {Identifiers.Truncate(request.Id)}; `solnet token list` shows them.");
+        }
+        return DelegateTokens.Info(tokens.List().Single(t => t.Id == request.Id));
+    }
 }

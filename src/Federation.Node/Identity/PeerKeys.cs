@@ -6,11 +6,15 @@ namespace Federation.Node.Identity;
 
 /// <summary>
 /// Imported public keys of pinned peers, cached: importing a key per message costs
-/// more than verifying with it.
+/// more than verifying with it. An ECDsa instance is not documented as safe to use from
+/// several threads at once, and calls are verified in parallel, so each peer has a small
+/// pool of imported instances: a verify rents one, and returns it after.
 /// </summary>
 public sealed class PeerKeys
 {
-    private readonly ConcurrentDictionary<string, ECDsa> _keys = new();
+    private sealed record Pinned(byte[] PublicKey, ConcurrentBag<ECDsa> Pool);
+
+    private readonly ConcurrentDictionary<string, Pinned> _keys = new();
 
     public static ECDsa Import(byte[] subjectPublicKeyInfo)
     {
@@ -26,13 +30,29 @@ public sealed class PeerKeys
         {
             throw new InvalidOperationException("The public key does not match the node id.");
         }
-        _keys[nodeId] = Import(publicKey);
+        var pinned = new Pinned(publicKey, new ConcurrentBag<ECDsa>());
+        pinned.Pool.Add(Import(publicKey));
+        _keys[nodeId] = pinned;
     }
 
     public void Forget(string nodeId) => _keys.TryRemove(nodeId, out _);
 
-    public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
-        _keys.TryGetValue(nodeId, out var key) && key.VerifyData(data, signature, HashAlgorithmName.SHA256);
+    public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (!_keys.TryGetValue(nodeId, out var pinned))
+        {
+            return false;
+        }
+        var key = pinned.Pool.TryTake(out var pooled) ? pooled : Import(pinned.PublicKey);
+        try
+        {
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
+        }
+        finally
+        {
+            pinned.Pool.Add(key);
+        }
+    }
 
     public bool Knows(string nodeId) => _keys.ContainsKey(nodeId);
 }

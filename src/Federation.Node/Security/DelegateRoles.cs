@@ -56,6 +56,9 @@ public static class DelegateRoles
         // Peers, keys, tokens, dead letters: the operator (the default below).
         ["AddPeer"] = Role.Operator,
         ["SetPeerState"] = Role.Operator,
+        ["CreateToken"] = Role.Operator,
+        ["ListTokens"] = Role.Operator,
+        ["RevokeToken"] = Role.Operator,
         ["AddWebhook"] = Role.Operator,
         ["AddEmailRecipient"] = Role.Operator,
         ["ListNotificationChannels"] = Role.Operator,

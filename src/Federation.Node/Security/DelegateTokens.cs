@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Federation.Contracts.V1;
 using Federation.Domain;
+using Google.Protobuf.WellKnownTypes;
 using Federation.Node.Storage;
 
 namespace Federation.Node.Security;
@@ -23,7 +25,7 @@ public sealed class DelegateTokens(SqliteStore store)
     public async Task<(string Token, TokenRecord Record)> CreateAsync(string name, Role role, CancellationToken ct = default)
     {
         Text.Check("token name", name, Text.ShortMax, required: true);
-        if (!Enum.IsDefined(role))
+        if (!System.Enum.IsDefined(role))
         {
             throw RuleViolation.Invalid("A role is delegate, organiser or operator.");
         }
@@ -59,6 +61,25 @@ public sealed class DelegateTokens(SqliteStore store)
     /// <summary>Still valid: the operator, or a delegate token that exists and is not revoked.</summary>
     public bool IsValid(string tokenId) =>
         tokenId == Caller.Operator.TokenId || store.FindToken(tokenId) is { Token.RevokedAt: null };
+
+    public static Role ParseRole(string role) => role.Trim().ToLowerInvariant() switch
+    {
+        "delegate" => Role.Delegate,
+        "organiser" or "organizer" => Role.Organiser,
+        "operator" => Role.Operator,
+        _ => throw RuleViolation.Invalid($"'{role}' is not a role: delegate, organiser or operator."),
+    };
+
+    public static TokenInfo Info(TokenRecord t) => new()
+    {
+        Id = t.Id,
+        Holder = t.Name,
+        Role = DelegateRoles.Name(t.Role),
+        CreatedAt = Timestamp.FromDateTimeOffset(t.CreatedAt),
+        RevokedAt = t.RevokedAt is { } r ? Timestamp.FromDateTimeOffset(r) : null,
+    };
+
+    public IReadOnlyList<TokenRecord> List() => store.ListTokens();
 
     private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }
