@@ -3,6 +3,7 @@ using Federation.Domain;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
 using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
 namespace Federation.Node.Log;
@@ -77,6 +78,12 @@ public static class Envelopes
         {
             throw Refuse(StatusCode.InvalidArgument, env, "its header does not match its signed payload");
         }
+        // A date outside the calendar (seconds or nanos out of range) makes ToDateTimeOffset
+        // throw: found by fuzzing, it escaped as INTERNAL. Refuse it as the bad input it is.
+        if (payload.OccurredAt is { } when && !IsValid(when))
+        {
+            throw Refuse(StatusCode.InvalidArgument, env, "its date is not a valid timestamp");
+        }
         // Old events are normal (a node catching up after a week); events from the future
         // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
         if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > DateTimeOffset.UtcNow + ClockSkew)
@@ -86,6 +93,10 @@ public static class Envelopes
         }
         return new VerifiedEvent(env, payload);
     }
+
+    /// <summary>Within 0001-01-01 and 9999-12-31, with nanos in 0–999,999,999: what protobuf's Timestamp allows.</summary>
+    public static bool IsValid(Timestamp t) =>
+        t.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && t.Nanos is >= 0 and <= 999_999_999;
 
     private static RpcException Refuse(StatusCode code, Envelope env, string why) =>
         new(new Status(code, $"Envelope {Describe(env)} refused: {why}."));
