@@ -695,7 +695,48 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         await RefusedAsync(StatusCode.InvalidArgument, () => Deliver(f.Alpha, f.Gamma, envelope), "control character (U+0007)");
     }
 
-    // ---- 16. rate limits ----------------------------------------------------------------
+    // ---- 16. impossible dates -----------------------------------------------------------
+
+    [Fact]
+    public async Task ACallOutWindowWithAnImpossibleDateIsRefusedAsInvalid()
+    {
+        var content = Samples.CallOut();
+        content.WindowStart = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2));
+        content.WindowEnd = new Timestamp { Seconds = content.WindowStart.Seconds, Nanos = -1 };
+
+        await RefusedAsync(StatusCode.InvalidArgument, () => f.Alpha.Delegate.PublishCallOutAsync(new PublishCallOutRequest { Content = content }, f.Alpha.Auth).ResponseAsync,
+            "window end", "not a valid date");
+    }
+
+    [Fact]
+    public async Task AnActionPlanWithAnImpossibleDateIsRefusedAsInvalid()
+    {
+        var plan = Plan;
+        plan.StartsAt = new Timestamp { Seconds = long.MaxValue };
+
+        await RefusedAsync(StatusCode.InvalidArgument, () => f.Beta.Delegate.PlanActionAsync(new PlanActionRequest { FightId = f.FightId, Plan = plan }, f.Beta.Auth).ResponseAsync,
+            "start", "not a valid date");
+    }
+
+    [Fact]
+    public async Task AnInboxQueryWithAnImpossibleDateIsRefusedAsInvalid()
+    {
+        await RefusedAsync(StatusCode.InvalidArgument, () => f.Beta.Delegate.QueryInboxAsync(
+            new InboxQuery { WindowFrom = new Timestamp { Seconds = 1, Nanos = 1_000_000_000 } }, f.Beta.Auth).ResponseAsync, "from", "not a valid date");
+    }
+
+    [Fact]
+    public async Task AReplicaRefusesAnImpossibleExpiryEvenWhenTheOriginSignedIt()
+    {
+        var content = Samples.CallOut();
+        content.ExpiresAt = new Timestamp { Seconds = -70_000_000_000 };
+        var envelope = SignedEvent(f.Alpha, Identifiers.NewObjectId(f.Alpha.NodeId), ObjectKind.CallOut, 1,
+            new EventBody { CallOutPublished = new CallOutPublished { Content = content, Recipients = { f.Gamma.NodeId } } });
+
+        await RefusedAsync(StatusCode.InvalidArgument, () => Deliver(f.Alpha, f.Gamma, envelope), "expiry", "not a valid date");
+    }
+
+    // ---- 17. rate limits ----------------------------------------------------------------
 
     [Fact]
     public async Task APeerOverItsRateLimitIsToldWhenToRetry()

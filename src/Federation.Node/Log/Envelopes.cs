@@ -3,7 +3,6 @@ using Federation.Domain;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
 namespace Federation.Node.Log;
@@ -80,7 +79,7 @@ public static class Envelopes
         }
         // A date outside the calendar (seconds or nanos out of range) makes ToDateTimeOffset
         // throw: found by fuzzing, it escaped as INTERNAL. Refuse it as the bad input it is.
-        if (payload.OccurredAt is { } when && !IsValid(when))
+        if (payload.OccurredAt is { } when && !Dates.IsValid(when))
         {
             throw Refuse(StatusCode.InvalidArgument, env, "its date is not a valid timestamp");
         }
@@ -93,10 +92,6 @@ public static class Envelopes
         }
         return new VerifiedEvent(env, payload);
     }
-
-    /// <summary>Within 0001-01-01 and 9999-12-31, with nanos in 0–999,999,999: what protobuf's Timestamp allows.</summary>
-    public static bool IsValid(Timestamp t) =>
-        t.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && t.Nanos is >= 0 and <= 999_999_999;
 
     private static RpcException Refuse(StatusCode code, Envelope env, string why) =>
         new(new Status(code, $"Envelope {Describe(env)} refused: {why}."));
