@@ -194,6 +194,9 @@ public static class CallOuts
         {
             throw RuleViolation.Invalid("Every action type must be one of: picket, phone/e-mail blockade, leafleting, noise demo, call-in day, online.");
         }
+        Dates.Check("window start", content.WindowStart);
+        Dates.Check("window end", content.WindowEnd);
+        Dates.Check("expiry", content.ExpiresAt);
         if (content.WindowStart is not null && content.WindowEnd is not null && content.WindowEnd.ToDateTimeOffset() < content.WindowStart.ToDateTimeOffset())
         {
             throw RuleViolation.Invalid("The time window ends before it starts.");

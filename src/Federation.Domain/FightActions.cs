@@ -93,6 +93,8 @@ public static class FightActions
         {
             throw RuleViolation.Invalid("Say when the action starts.");
         }
+        Dates.Check("start", plan.StartsAt);
+        Dates.Check("end", plan.EndsAt);
         if (plan.EndsAt is not null && plan.EndsAt.ToDateTimeOffset() < plan.StartsAt.ToDateTimeOffset())
         {
             throw RuleViolation.Invalid("The action ends before it starts.");

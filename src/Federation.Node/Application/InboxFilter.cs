@@ -71,6 +71,9 @@ public static class InboxFilter
         {
             throw RuleViolation.Invalid("Every action type must be one of: picket, phone/e-mail blockade, leafleting, noise demo, call-in day, online.");
         }
+        // An impossible date would make ToDateTimeOffset throw and come back as INTERNAL.
+        Dates.Check("from", q.WindowFrom);
+        Dates.Check("until", q.WindowTo);
         if (q.WindowFrom is not null && q.WindowTo is not null && q.WindowTo.ToDateTimeOffset() < q.WindowFrom.ToDateTimeOffset())
         {
             throw RuleViolation.Invalid("The date filter ends before it starts.");

@@ -53,6 +53,14 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds at most {MaxBatch} envelopes; this one has {request.Envelopes.Count}."));
         }
+        // Before verifying: this node's own key is not among its pinned peer keys, so Verify
+        // would refuse a copy of this node's own log with "its origin is not a peer of this
+        // node; its operator must add that node first", telling the operator to add itself.
+        if (request.Envelopes.FirstOrDefault(e => Identifiers.TryOriginOf(e.ObjectId, out var o) && o == identity.NodeId) is { } own)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"Envelope for {Identifiers.Truncate(own.ObjectId)} refused: this node originates that object and accepts no copies of its own log."));
+        }
         // Verify everything before touching the database: a bad envelope refuses the whole batch.
         var verified = request.Envelopes.Select(e => Envelopes.Verify(e, keys)).ToList();
         var result = await replica.ReceiveAsync(verified, context.CancellationToken);

@@ -160,6 +160,9 @@ public static class NodeHost
         });
 
         DashboardSetup.AddDashboard(services, options);
+        // Last, after everything that registers gRPC services: malformed request bytes get
+        // INVALID_ARGUMENT with a clear message instead of UNKNOWN (see ReadableRequests).
+        services.AddReadableRequests();
 
         customize?.Invoke(builder);
         var app = builder.Build();

@@ -77,6 +77,12 @@ public static class Envelopes
         {
             throw Refuse(StatusCode.InvalidArgument, env, "its header does not match its signed payload");
         }
+        // A date outside the calendar (seconds or nanos out of range) makes ToDateTimeOffset
+        // throw: found by fuzzing, it escaped as INTERNAL. Refuse it as the bad input it is.
+        if (payload.OccurredAt is { } when && !Dates.IsValid(when))
+        {
+            throw Refuse(StatusCode.InvalidArgument, env, "its date is not a valid timestamp");
+        }
         // Old events are normal (a node catching up after a week); events from the future
         // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
         if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > DateTimeOffset.UtcNow + ClockSkew)
