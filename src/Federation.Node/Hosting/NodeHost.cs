@@ -24,6 +24,7 @@ public static class NodeHost
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
+        ["--database"] = "Node:Database",
         ["--region"] = "Node:Region",
         ["--dashboard-port"] = "Node:DashboardPort",
     };
@@ -69,7 +70,7 @@ public static class NodeHost
 
         var services = builder.Services;
         services.AddSingleton(sp => NodeIdentity.LoadOrCreate(Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
-        services.AddSingleton<SqliteStore>();
+        services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
@@ -169,7 +170,7 @@ public static class NodeHost
         app.MapGrpcReflectionService();
 
         // Open the store and pin keys before serving, so the first call sees a ready node.
-        app.Services.GetRequiredService<SqliteStore>();
+        app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
         // Lets `solnet --data <folder>` find the node without being told its address.
@@ -183,14 +184,14 @@ public static class NodeHost
         var o = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var id = app.Services.GetRequiredService<NodeIdentity>();
         var token = app.Services.GetRequiredService<OperatorToken>();
-        var store = app.Services.GetRequiredService<SqliteStore>();
+        var store = app.Services.GetRequiredService<IFederationStore>();
         return $"""
 
             Node '{o.Name}' is running.
               gRPC address:   {o.ResolvedPublicAddress}
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
-              database:       {Path.GetFullPath(store.Path)}
+              database:       {store.Description}
               operator token: {token.Path}
               dashboard:      {DashboardSetup.Address(o)}
             Another node's operator adds this one with:

@@ -12,7 +12,7 @@ namespace Federation.Node.Security;
 /// written to the audit log — who, what, when, which object — before it runs, and its
 /// outcome after; never a message body.
 /// </summary>
-public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, SqliteStore store, RateLimits limits) : Interceptor
+public sealed class DelegateAuthInterceptor(OperatorToken operatorToken, DelegateTokens tokens, IFederationStore store, RateLimits limits) : Interceptor
 {
     private const string DelegatePrefix = "/federation.v1.DelegateService/";
 
