@@ -107,8 +107,7 @@ public static class NodeHost
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck("database", () =>
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
 
         services.AddMassTransit(x =>
         {
@@ -198,5 +197,27 @@ public static class NodeHost
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 
             """;
+    }
+}
+
+/// <summary>
+/// Reports whether the database answers: a replica that cannot reach the shared
+/// PostgreSQL says NOT_SERVING, so a load balancer stops sending it work.
+/// </summary>
+public sealed class DatabaseHealthCheck(IFederationStore store) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            store.Count("peers");
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        }
+        catch (Exception ex)
+        {
+            // The reason only: a health probe's answer must not carry data.
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"database unreachable ({ex.GetType().Name})"));
+        }
     }
 }
