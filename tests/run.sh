@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README: "Run the tests"). Builds everything, starts a
-# throwaway RabbitMQ on loopback for the tests that need a real broker, runs every test
-# project, stops the broker, and ends with one line: "N passed, N failed".
+# throwaway RabbitMQ and a throwaway PostgreSQL on loopback for the tests that need them,
+# runs every test project, stops both, and ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ fi
 results=$(mktemp -d)
 rabbit=""       # the throwaway broker's folder: data, logs, Erlang cookie, rabbitmqctl wrapper
 rabbit_pid=""
+pg=""           # the throwaway PostgreSQL cluster's folder (data, socket, log)
+pg_bin=""
 
 stop_rabbitmq() {
   [ -n "$rabbit" ] || return 0
@@ -43,9 +45,19 @@ stop_leftover_nodes() {
   done
 }
 
+stop_postgres() {
+  [ -n "$pg" ] || return 0
+  if [ -f "$pg/data/postmaster.pid" ]; then
+    as_pg_user "$pg_bin/pg_ctl" -D "$pg/data" -m immediate -w -t 60 stop >/dev/null 2>&1
+  fi
+  rm -rf "$pg"
+  pg=""
+}
+
 cleanup() {
   stop_leftover_nodes
   stop_rabbitmq
+  stop_postgres
   rm -rf "$results"
 }
 trap cleanup EXIT
@@ -128,8 +140,59 @@ wait_rabbitmq() {
   echo "Test RabbitMQ is up on 127.0.0.1:$rabbit_amqp."
 }
 
+# initdb and the server refuse to run as root: as root, run them as the distribution's
+# postgres user (or a throwaway one).
+as_pg_user() {
+  if [ "$(id -u)" -ne 0 ]; then
+    "$@"
+  else
+    runuser -u "$pg_user" -- "$@"
+  fi
+}
+
+# Initialises a throwaway PostgreSQL cluster in a temporary folder and starts it on a
+# free loopback port (no Unix socket in a shared folder, trust auth for its own user
+# only on loopback). Exports FED_TEST_POSTGRES, a connection string to its maintenance
+# database; the storage tests create a database of their own in it.
+start_postgres() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    pg_bin=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/initdb)")
+  fi
+  if [ ! -x "$pg_bin/initdb" ]; then
+    echo "PostgreSQL's initdb was not found (apt-get install postgresql); the PostgreSQL tests will fail."
+    return 1
+  fi
+  pg_user=$(id -un)
+  if [ "$(id -u)" -eq 0 ]; then
+    pg_user=postgres
+    if ! id "$pg_user" >/dev/null 2>&1; then
+      pg_user=fedtestpg
+      id "$pg_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
+    fi
+  fi
+  pg=$(mktemp -d /tmp/fed-postgres.XXXXXX)
+  chmod 755 "$pg"
+  [ "$(id -u)" -eq 0 ] && chown "$pg_user" "$pg"
+  local port
+  port=$(free_port)
+  if ! as_pg_user "$pg_bin/initdb" -D "$pg/data" -U fed --auth=trust --no-locale -E UTF8 >"$pg/initdb.log" 2>&1; then
+    echo "initdb failed; its output:"; tail -n 20 "$pg/initdb.log"
+    return 1
+  fi
+  # fsync=off: the cluster is thrown away at the end, so durability buys nothing here.
+  if ! as_pg_user "$pg_bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
+      -o "-p $port -k $pg -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off" start >/dev/null; then
+    echo "The test PostgreSQL did not start; its log:"; tail -n 20 "$pg/server.log"
+    return 1
+  fi
+  export FED_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=fed;Database=postgres"
+  echo "Test PostgreSQL is up on 127.0.0.1:$port."
+}
+
 # The broker boots (several seconds) while the build runs.
 start_rabbitmq
+start_postgres
 
 dotnet build Federation.sln -c Release -nologo -clp:ErrorsOnly
 build=$?

@@ -150,7 +150,7 @@ public sealed class DemoFederation(string root, int basePort) : IAsyncDisposable
     private static NodeOptions Options(WebApplication app) => Get<IOptions<NodeOptions>>(app).Value;
 
     private static Task ArrivedAsync(WebApplication app, string objectId) =>
-        Eventually(() => Get<Federation.Node.Storage.SqliteStore>(app).GetObject(objectId) is not null, $"{objectId} to reach {Options(app).Name}");
+        Eventually(() => Get<Federation.Node.Storage.IFederationStore>(app).GetObject(objectId) is not null, $"{objectId} to reach {Options(app).Name}");
 
     private static async Task Eventually(Func<bool> condition, string what)
     {

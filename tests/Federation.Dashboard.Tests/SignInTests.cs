@@ -90,7 +90,7 @@ public sealed class SignInTests(BrowserFixture browser)
         // Same rule as the gRPC delegate service, same message, same audit trail.
         Assert.Contains("PublishCallOut needs the organiser role", await page.RefusalAsync());
         Assert.Empty(alpha.CallOuts.List());
-        var audit = alpha.Services.GetRequiredService<SqliteStore>().ListAudit(10);
+        var audit = alpha.Services.GetRequiredService<IFederationStore>().ListAudit(10);
         Assert.Contains(audit, e => e is { Who: "Sam", Action: "PublishCallOut", Outcome: "PermissionDenied" });
 
         // A revoked token's session stops working at the next action.

@@ -18,10 +18,10 @@ public sealed class NodeProcess : IAsyncDisposable
     private Process? _process;
     private GrpcChannel? _channel;
 
-    private NodeProcess(string name, Dictionary<string, string> settings)
+    private NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null)
     {
         Name = name;
-        DataDir = Directory.CreateTempSubdirectory($"fedp-{name}-").FullName;
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory($"fedp-{name}-").FullName;
         Port = TestNode.FreePort();
         _settings = settings;
     }
@@ -60,6 +60,21 @@ public sealed class NodeProcess : IAsyncDisposable
         await node.StartAgainAsync();
         return node;
     }
+
+    /// <summary>
+    /// Another replica of <paramref name="node"/>: the same node (its data folder, so the
+    /// same identity key and operator token; its settings, so the same database and
+    /// broker virtual host) in a process of its own on a port of its own.
+    /// </summary>
+    public static async Task<NodeProcess> StartReplicaAsync(NodeProcess node, string name)
+    {
+        var replica = new NodeProcess(node.Name, new Dictionary<string, string>(node._settings), node.DataDir) { ReplicaName = name };
+        await replica.StartAgainAsync();
+        return replica;
+    }
+
+    /// <summary>Tells replicas of one node apart in logs.</summary>
+    public string? ReplicaName { get; private init; }
 
     public async Task StartAgainAsync()
     {
@@ -201,7 +216,7 @@ public sealed class NodeProcess : IAsyncDisposable
             Directory.CreateDirectory(logs);
             lock (_log)
             {
-                File.WriteAllText(Path.Combine(logs, $"{Name}-{Port}.log"), _log.ToString());
+                File.WriteAllText(Path.Combine(logs, $"{ReplicaName ?? Name}-{Port}.log"), _log.ToString());
             }
         }
         _channel?.Dispose();

@@ -50,7 +50,8 @@ public sealed class TestNode : IAsyncDisposable
     public NodeIdentity Identity => Services.GetRequiredService<NodeIdentity>();
     /// <summary>Known while stopped too: the key lives in the data folder.</summary>
     public string NodeId { get; private set; } = "";
-    public SqliteStore Store => Services.GetRequiredService<SqliteStore>();
+    // The in-process test nodes are embedded ones: SQLite, whose file the tests also read.
+    public SqliteStore Store => (SqliteStore)Services.GetRequiredService<IFederationStore>();
 
     public DelegateService.DelegateServiceClient Delegate { get; private set; } = null!;
     public PeerService.PeerServiceClient Peer { get; private set; } = null!;

@@ -7,7 +7,7 @@ using Federation.Node.Storage;
 namespace Federation.Node.Application;
 
 /// <summary>What a delegate can do with call-outs; each write goes through the origin log or a submission.</summary>
-public sealed class CallOutCommands(SqliteStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity)
+public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity)
 {
     public async Task<CallOutState> PublishAsync(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience, CancellationToken ct)
     {

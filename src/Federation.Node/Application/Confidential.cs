@@ -12,7 +12,7 @@ namespace Federation.Node.Application;
 /// or tenant; never leave this node), participants-only briefings (committed networks
 /// only), and purging both — with referrals and incidents — after a fight ends.
 /// </summary>
-public sealed class Confidential(SqliteStore store, OriginLog origin, FightCommands fights, NodeIdentity identity)
+public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity)
 {
     public const int MaxDetail = 2_000;
 

@@ -11,7 +11,7 @@ namespace Federation.Node.Application;
 /// What peers refused for good, for an operator to see and, once the cause is fixed
 /// (the peer has added this node, a clock is corrected…), replay.
 /// </summary>
-public sealed class DeadLetters(SqliteStore store, OutboxSignal signal, ILogger<DeadLetters> log)
+public sealed class DeadLetters(IFederationStore store, OutboxSignal signal, ILogger<DeadLetters> log)
 {
     public IReadOnlyList<DeadLetterInfo> List(string peer)
     {

@@ -13,7 +13,7 @@ namespace Federation.Node.Application;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(SqliteStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity)
 {
     // ---- The initiator -----------------------------------------------------------
 

@@ -18,7 +18,7 @@ namespace Federation.Node.Application;
 /// <c>active</c>; an operator can <c>suspend</c> or <c>revoke</c> it at any time.
 /// </summary>
 public sealed class PeerDirectory(
-    SqliteStore store,
+    IFederationStore store,
     PeerKeys keys,
     PeerClients clients,
     PeerCalls calls,

@@ -12,7 +12,7 @@ namespace Federation.Node.Application;
 /// network that has not acknowledged it, until it does.
 /// </summary>
 public sealed class StandDownResender(
-    SqliteStore store,
+    IFederationStore store,
     OriginLog origin,
     NodeIdentity identity,
     IOptions<NodeOptions> options,

@@ -11,7 +11,7 @@ namespace Federation.Node.Application;
 /// once (a re-sent submission id changes nothing) through the origin log — or, for a
 /// referral or incident, in the initiator's private reports.
 /// </summary>
-public sealed class Submissions(SqliteStore store, OriginLog origin, FightCommands fights)
+public sealed class Submissions(IFederationStore store, OriginLog origin, FightCommands fights)
 {
     public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, StoredObject stored, CancellationToken ct)
     {

@@ -12,7 +12,7 @@ namespace Federation.Node.Delivery;
 /// Pulls an object's missing events from its origin and applies them through the
 /// replica path. Nothing relies on a push having arrived.
 /// </summary>
-public sealed class Backfill(SqliteStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, ILogger<Backfill> log)
+public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, ILogger<Backfill> log)
 {
     public const uint PageSize = 500;
 

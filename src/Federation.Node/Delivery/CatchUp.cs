@@ -15,7 +15,7 @@ namespace Federation.Node.Delivery;
 /// fetched (FetchEvents). So a node that was away, or missed pushes, catches up by
 /// itself; nothing relies on a push having arrived.
 /// </summary>
-public sealed class CatchUp(SqliteStore store, PeerCalls calls, Backfill backfill, CatchUpSignal signal, ILogger<CatchUp> log)
+public sealed class CatchUp(IFederationStore store, PeerCalls calls, Backfill backfill, CatchUpSignal signal, ILogger<CatchUp> log)
 {
     public const uint PageSize = 200;
     private const int ProgressEvery = 50;

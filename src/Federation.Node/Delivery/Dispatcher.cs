@@ -13,7 +13,7 @@ namespace Federation.Node.Delivery;
 /// finds them again.
 /// </summary>
 public sealed class Dispatcher(
-    SqliteStore store,
+    IFederationStore store,
     OutboxSignal signal,
     IBus bus,
     IOptions<NodeOptions> options,

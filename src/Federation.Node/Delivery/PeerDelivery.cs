@@ -14,7 +14,7 @@ namespace Federation.Node.Delivery;
 /// A crash after sending and before advancing re-sends; the receiver dedupes.
 /// </summary>
 public sealed class PeerDelivery(
-    SqliteStore store,
+    IFederationStore store,
     PeerCalls calls,
     OutboxSignal outbox,
     CatchUpSignal catchUp,

@@ -15,7 +15,7 @@ namespace Federation.Node.Grpc;
 /// the time and both node ids with its key. A node accepts nothing from a node its
 /// operator has not added.
 /// </summary>
-public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp)
+public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -30,6 +30,19 @@ public sealed class PeerAuthenticator(SqliteStore store, PeerKeys keys, NodeIden
                 "Peer calls must name the calling node and sign the call (x-fed-node, x-fed-ts, x-fed-sig)."));
         }
         var peer = store.GetPeer(caller);
+        if (peer is not null)
+        {
+            // Another replica of this node may have added, suspended or revoked the caller
+            // since this process pinned its keys: the database decides, not this cache.
+            if (!PeerDirectory.Reachable(peer.State))
+            {
+                keys.Forget(caller);
+            }
+            else if (!keys.Knows(caller))
+            {
+                keys.Pin(caller, peer.PublicKey);
+            }
+        }
         if (peer is null || !keys.Knows(caller))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, peer is { State: PeerDirectory.Suspended or PeerDirectory.Revoked }

@@ -19,7 +19,7 @@ public sealed class PeerGrpcService(
     IOptions<NodeOptions> options,
     PeerAuthenticator auth,
     PeerKeys keys,
-    SqliteStore store,
+    IFederationStore store,
     ReplicaLog replica,
     Submissions submissions,
     IBus bus,

@@ -1,6 +1,5 @@
 using Federation.Node.Security;
 using Federation.Node.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Hosting;
 
@@ -30,12 +29,12 @@ public static class AdminCommands
             Console.Error.WriteLine("Which node? Pass --data DIR (the node's data folder).\n" + Usage);
             return 2;
         }
-        if (!File.Exists(Path.Combine(options.ResolvedDataDir, "node.db")))
+        if (options.Database.Equals(Stores.Sqlite, StringComparison.OrdinalIgnoreCase) && !File.Exists(Path.Combine(options.ResolvedDataDir, "node.db")))
         {
             Console.Error.WriteLine($"No node database in {options.ResolvedDataDir}. Start the node once first.");
             return 2;
         }
-        using var store = new SqliteStore(Options.Create(options));
+        using var store = Stores.Open(options);
         var tokens = new DelegateTokens(store);
         switch (words)
         {

@@ -24,6 +24,7 @@ public static class NodeHost
         ["--data"] = "Node:DataDir",
         ["--public-address"] = "Node:PublicAddress",
         ["--bus"] = "Node:Bus",
+        ["--database"] = "Node:Database",
         ["--region"] = "Node:Region",
         ["--dashboard-port"] = "Node:DashboardPort",
     };
@@ -69,7 +70,7 @@ public static class NodeHost
 
         var services = builder.Services;
         services.AddSingleton(sp => NodeIdentity.LoadOrCreate(Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
-        services.AddSingleton<SqliteStore>();
+        services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
@@ -107,8 +108,7 @@ public static class NodeHost
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck("database", () =>
-            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
 
         services.AddMassTransit(x =>
         {
@@ -173,7 +173,7 @@ public static class NodeHost
         app.MapGrpcReflectionService();
 
         // Open the store and pin keys before serving, so the first call sees a ready node.
-        app.Services.GetRequiredService<SqliteStore>();
+        app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
         // Lets `solnet --data <folder>` find the node without being told its address.
@@ -187,19 +187,41 @@ public static class NodeHost
         var o = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var id = app.Services.GetRequiredService<NodeIdentity>();
         var token = app.Services.GetRequiredService<OperatorToken>();
-        var store = app.Services.GetRequiredService<SqliteStore>();
+        var store = app.Services.GetRequiredService<IFederationStore>();
         return $"""
 
             Node '{o.Name}' is running.
               gRPC address:   {o.ResolvedPublicAddress}
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
-              database:       {Path.GetFullPath(store.Path)}
+              database:       {store.Description}
               operator token: {token.Path}
               dashboard:      {DashboardSetup.Address(o)}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 
             """;
+    }
+}
+
+/// <summary>
+/// Reports whether the database answers: a replica that cannot reach the shared
+/// PostgreSQL says NOT_SERVING, so a load balancer stops sending it work.
+/// </summary>
+public sealed class DatabaseHealthCheck(IFederationStore store) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            store.Count("peers");
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        }
+        catch (Exception ex)
+        {
+            // The reason only: a health probe's answer must not carry data.
+            return Task.FromResult(Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy($"database unreachable ({ex.GetType().Name})"));
+        }
     }
 }

@@ -56,6 +56,14 @@ public sealed class NodeOptions
     /// <summary>A peer failing for longer than this is shown as unavailable. Delivery to it still goes on.</summary>
     public TimeSpan UnavailableAfter { get; set; } = TimeSpan.FromDays(3);
 
+    /// <summary>
+    /// "sqlite" (the default: node.db in the data folder, one process) or "postgres"
+    /// (<see cref="Postgres"/>: several replicas of this node may share the database).
+    /// </summary>
+    public string Database { get; set; } = "sqlite";
+
+    public PostgresOptions Postgres { get; set; } = new();
+
     /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
     public string Bus { get; set; } = "inmemory";
 
@@ -104,4 +112,11 @@ public sealed class RabbitMqOptions
 
     /// <summary>Messages the broker hands this node before it acknowledges any.</summary>
     public ushort PrefetchCount { get; set; } = 16;
+}
+
+/// <summary>This node's own PostgreSQL database. Never share a database with another network.</summary>
+public sealed class PostgresOptions
+{
+    /// <summary>An Npgsql connection string, e.g. "Host=127.0.0.1;Port=5432;Database=alpha;Username=alpha;Password=…".</summary>
+    public string ConnectionString { get; set; } = "";
 }

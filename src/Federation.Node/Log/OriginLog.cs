@@ -16,7 +16,7 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// domain decide, then — in one transaction — store the signed events, the new state
 /// and an outbox row for every network that must receive them.
 /// </summary>
-public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSignal signal)
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal)
 {
     public async Task<AppendResult> AppendAsync(
         string objectId,
@@ -32,7 +32,7 @@ public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSi
     }
 
     /// <summary>The append itself, inside the caller's transaction.</summary>
-    private AppendResult Append(StoreTransaction tx, string objectId, ObjectKind kind, string actor,
+    private AppendResult Append(IStoreTransaction tx, string objectId, ObjectKind kind, string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
     {
         if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
@@ -102,7 +102,7 @@ public sealed class OriginLog(SqliteStore store, NodeIdentity identity, OutboxSi
     /// same transaction: a network that commits receives the briefings so far, and one
     /// that leaves is told so and receives nothing more.
     /// </summary>
-    private void KeepBriefingMembersInStep(StoreTransaction tx, FightState? before, FightState after)
+    private void KeepBriefingMembersInStep(IStoreTransaction tx, FightState? before, FightState after)
     {
         var members = Briefings.MembersOf(after);
         if (before is not null && Briefings.MembersOf(before).SequenceEqual(members))

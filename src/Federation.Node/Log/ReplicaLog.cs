@@ -14,7 +14,7 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKeys keys)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys)
 {
     /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
     public Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default) =>
@@ -73,7 +73,7 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
     /// keep nothing but the position. Back in after having emptied its copy: drop the
     /// copy and fetch the log afresh (true).
     /// </summary>
-    private bool FollowMembership(StoreTransaction tx, string objectId)
+    private bool FollowMembership(IStoreTransaction tx, string objectId)
     {
         if (tx.GetObject(objectId) is not { } stored)
         {
@@ -95,7 +95,7 @@ public sealed class ReplicaLog(SqliteStore store, NodeIdentity identity, PeerKey
         return false;
     }
 
-    private static int ApplyWithHeld(StoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, ISet<string> membershipChanged)
+    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, ISet<string> membershipChanged)
     {
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;

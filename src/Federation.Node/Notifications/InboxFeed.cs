@@ -13,7 +13,7 @@ namespace Federation.Node.Notifications;
 /// stored them. The subscription, webhooks and e-mail all read from here, so they tell
 /// the same story; each item's cursor lets a reader resume where it stopped.
 /// </summary>
-public sealed class InboxFeed(SqliteStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal)
+public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal)
 {
     public IReadOnlyList<InboxItem> Read(long afterCursor, int limit)
     {

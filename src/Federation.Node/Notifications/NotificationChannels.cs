@@ -9,7 +9,7 @@ using MimeKit;
 namespace Federation.Node.Notifications;
 
 /// <summary>The operator's notification channels: webhooks and e-mail recipients, and what was sent to them.</summary>
-public sealed class NotificationChannels(SqliteStore store, IOptions<CallOutOptions> options)
+public sealed class NotificationChannels(IFederationStore store, IOptions<CallOutOptions> options)
 {
     public const string Webhook = "webhook";
     public const string Email = "email";

@@ -14,7 +14,7 @@ namespace Federation.Node.Notifications;
 /// Events this node did itself (its own publication, its own pledge) are not notified.
 /// </summary>
 public sealed class Notifier(
-    SqliteStore store,
+    IFederationStore store,
     InboxFeed feed,
     FeedSignal signal,
     WebhookSender webhooks,

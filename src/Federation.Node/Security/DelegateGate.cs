@@ -8,7 +8,7 @@ namespace Federation.Node.Security;
 /// that writes it to the audit log. The gRPC delegate service and the dashboard both go
 /// through here, so neither path can skip a role check or the audit.
 /// </summary>
-public sealed class DelegateGate(SqliteStore store)
+public sealed class DelegateGate(IFederationStore store)
 {
     public static void RequireRole(Caller caller, string method)
     {

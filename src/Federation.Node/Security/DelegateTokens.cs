@@ -18,7 +18,7 @@ public sealed record Caller(string TokenId, string Name, Role Role)
 /// Delegate tokens: "sn_&lt;id&gt;_&lt;secret&gt;". The node keeps only a hash of the
 /// secret, so a copy of its database does not hand out working tokens.
 /// </summary>
-public sealed class DelegateTokens(SqliteStore store)
+public sealed class DelegateTokens(IFederationStore store)
 {
     public const string Prefix = "sn_";
 

@@ -81,7 +81,7 @@ public sealed partial class SqliteStore
     public long FeedCursor(string name)
     {
         using var c = Open();
-        return new StoreTransaction(c, null).FeedCursor(name);
+        return new SqliteStoreTransaction(c, null).FeedCursor(name);
     }
 
     public IReadOnlyList<ChannelRecord> ListChannels()
@@ -144,7 +144,7 @@ public sealed partial class SqliteStore
 }
 
 /// <summary>Writes for call-out regions, the feed cursor and notifications (schema migration 2).</summary>
-public sealed partial class StoreTransaction
+public sealed partial class SqliteStoreTransaction
 {
     public void SetPeerRegion(string nodeId, string region) => Execute(
         "UPDATE peers SET region = $r WHERE node_id = $n", ("$n", nodeId), ("$r", region));

@@ -8,19 +8,23 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Storage;
 
 /// <summary>
-/// The node's database: the source of truth. Every write goes through
-/// <see cref="WriteAsync{T}"/>, one transaction at a time, so a state change and the
-/// outbox rows it must send commit together or not at all.
+/// The embedded store: one SQLite file in the data folder, for a node that runs as one
+/// process. Writes take turns in this process (SQLite has one writer).
 /// </summary>
-public sealed partial class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IFederationStore
 {
     private readonly string _connectionString;
     // SQLite has one writer; queueing writers here avoids SQLITE_BUSY retries.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
     public SqliteStore(IOptions<NodeOptions> options)
+        : this(options.Value)
     {
-        var dir = options.Value.ResolvedDataDir;
+    }
+
+    public SqliteStore(NodeOptions options)
+    {
+        var dir = options.ResolvedDataDir;
         Directory.CreateDirectory(dir);
         Path = System.IO.Path.Combine(dir, "node.db");
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
@@ -29,6 +33,8 @@ public sealed partial class SqliteStore : IDisposable
     }
 
     public string Path { get; }
+
+    public string Description => System.IO.Path.GetFullPath(Path);
 
     internal SqliteConnection Open()
     {
@@ -42,14 +48,14 @@ public sealed partial class SqliteStore : IDisposable
         return c;
     }
 
-    public async Task<T> WriteAsync<T>(Func<StoreTransaction, T> work, CancellationToken ct = default)
+    public async Task<T> WriteAsync<T>(Func<IStoreTransaction, T> work, CancellationToken ct = default)
     {
         await _writeLock.WaitAsync(ct);
         try
         {
             using var c = Open();
             using var tx = c.BeginTransaction();
-            var result = work(new StoreTransaction(c, tx));
+            var result = work(new SqliteStoreTransaction(c, tx));
             tx.Commit();
             return result;
         }
@@ -64,7 +70,7 @@ public sealed partial class SqliteStore : IDisposable
     public StoredObject? GetObject(string objectId)
     {
         using var c = Open();
-        return new StoreTransaction(c, null).GetObject(objectId);
+        return new SqliteStoreTransaction(c, null).GetObject(objectId);
     }
 
     public IReadOnlyList<StoredObject> ListObjects(ObjectKind kind)
@@ -77,7 +83,7 @@ public sealed partial class SqliteStore : IDisposable
         var list = new List<StoredObject>();
         while (r.Read())
         {
-            list.Add(StoreTransaction.ReadObject(r));
+            list.Add(SqliteStoreTransaction.ReadObject(r));
         }
         return list;
     }
@@ -373,7 +379,7 @@ public sealed partial class SqliteStore : IDisposable
         var list = new List<StoredObject>();
         while (r.Read())
         {
-            list.Add(StoreTransaction.ReadObject(r));
+            list.Add(SqliteStoreTransaction.ReadObject(r));
         }
         return list;
     }

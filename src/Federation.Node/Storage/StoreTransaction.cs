@@ -4,13 +4,13 @@ using Microsoft.Data.Sqlite;
 
 namespace Federation.Node.Storage;
 
-/// <summary>The operations one write transaction may perform.</summary>
-public sealed partial class StoreTransaction
+/// <summary>One SQLite write transaction (or, with no transaction, reads on one connection).</summary>
+public sealed partial class SqliteStoreTransaction : IStoreTransaction
 {
     private readonly SqliteConnection _c;
     private readonly SqliteTransaction? _tx;
 
-    internal StoreTransaction(SqliteConnection c, SqliteTransaction? tx)
+    internal SqliteStoreTransaction(SqliteConnection c, SqliteTransaction? tx)
     {
         _c = c;
         _tx = tx;

@@ -1,0 +1,602 @@
+using System.Collections.Concurrent;
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Storage;
+
+namespace Federation.Storage.Tests;
+
+public sealed class SqliteStoreContract() : StoreContract(new SqliteDatabase());
+
+public sealed class PostgresStoreContract() : StoreContract(new PostgresDatabase());
+
+/// <summary>
+/// What every store must do, run against each engine. The concurrency tests open the
+/// database twice, as two replicas of one node would, and write from both at once.
+/// </summary>
+public abstract class StoreContract : IDisposable
+{
+    private readonly ITestDatabase _db;
+    private readonly List<IFederationStore> _opened = [];
+
+    protected StoreContract(ITestDatabase db)
+    {
+        _db = db;
+        Store = Open();
+    }
+
+    protected IFederationStore Store { get; }
+
+    /// <summary>Another handle on the same database: another replica.</summary>
+    protected IFederationStore Open()
+    {
+        var s = _db.Open();
+        _opened.Add(s);
+        return s;
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _opened)
+        {
+            s.Dispose();
+        }
+        _db.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static readonly string Origin = new('a', 32);
+    private static readonly string PeerB = new('b', 32);
+    private static readonly string PeerC = new('c', 32);
+
+    private static string NewId() => Identifiers.NewObjectId(Origin);
+
+    private static StoredEvent Event(string objectId, ulong seq, ObjectKind kind = ObjectKind.Fight) =>
+        new(objectId, kind, seq, Guid.NewGuid().ToString(), [1, 2, (byte)seq], [9, 9]);
+
+    /// <summary>The origin's append, as OriginLog does it: read the object, add the next event, store the state.</summary>
+    private static ulong Append(IStoreTransaction tx, string objectId, ObjectKind kind = ObjectKind.Fight)
+    {
+        var last = tx.GetObject(objectId)?.LastSequence ?? 0;
+        var seq = last + 1;
+        tx.InsertEvent(Event(objectId, seq, kind));
+        tx.PutObject(new StoredObject(objectId, kind, Origin, seq, [(byte)seq]));
+        return seq;
+    }
+
+    private static PeerRecord Peer(string id, string state = "active") =>
+        new(id, "peer-" + id[..1], "http://127.0.0.1:1", [1, 2, 3], state, DateTimeOffset.UtcNow);
+
+    // ---- Objects and events ------------------------------------------------------------
+
+    [Fact]
+    public async Task ObjectsAndEventsRoundTrip()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx => Append(tx, id) + Append(tx, id));
+
+        var o = Store.GetObject(id)!;
+        Assert.Equal((ObjectKind.Fight, Origin, 2ul), (o.Kind, o.Origin, o.LastSequence));
+        Assert.Equal([2], o.State);
+        var events = Store.LoadEvents(id, 0, 10);
+        Assert.Equal([1ul, 2ul], events.Select(e => e.Sequence));
+        Assert.Equal([1, 2, 2], events[1].Payload);
+        Assert.Equal([2ul], Store.LoadEvents(id, 1, 10).Select(e => e.Sequence));
+        Assert.Single(Store.LoadEvents(id, 0, 1));
+        Assert.Equal(events[0].EventId, await Store.WriteAsync(tx => tx.GetEventId(id, 1)));
+        Assert.Contains(Store.ListObjects(ObjectKind.Fight), x => x.ObjectId == id);
+        Assert.DoesNotContain(Store.ListObjects(ObjectKind.CallOut), x => x.ObjectId == id);
+
+        Assert.Equal(2, await Store.WriteAsync(tx => tx.DeleteEvents(id)));
+        await Store.WriteAsync(tx => { tx.DeleteObject(id); return true; });
+        Assert.Null(Store.GetObject(id));
+    }
+
+    [Fact]
+    public async Task AFailedWriteLeavesNothingBehind()
+    {
+        var id = NewId();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync<bool>(tx =>
+        {
+            Append(tx, id);
+            tx.Enqueue(PeerB, OutboxKind.Event, id, 1, null);
+            throw new InvalidOperationException("the domain refused");
+        }));
+        Assert.Null(Store.GetObject(id));
+        Assert.Equal(0, Store.Count("events"));
+        Assert.Equal(0, Store.Count("outbox"));
+    }
+
+    [Fact]
+    public async Task ASequenceNumberIsTakenOnce()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx => Append(tx, id));
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteAsync(tx => { tx.InsertEvent(Event(id, 1)); return true; }));
+        Assert.Single(Store.LoadEvents(id, 0, 10));
+    }
+
+    [Fact]
+    public async Task OriginObjectsArePagedInIdOrderWithoutDrafts()
+    {
+        var ids = Enumerable.Range(0, 5).Select(_ => NewId()).Order(StringComparer.Ordinal).ToList();
+        foreach (var id in ids)
+        {
+            await Store.WriteAsync(tx => Append(tx, id));
+        }
+        var draft = NewId();
+        await Store.WriteAsync(tx => { tx.PutObject(new StoredObject(draft, ObjectKind.Fight, Origin, 0, [0])); return true; });
+        await Store.WriteAsync(tx => { tx.PutObject(new StoredObject(Identifiers.NewObjectId(PeerB), ObjectKind.Fight, PeerB, 1, [0])); return true; });
+
+        var first = Store.OriginObjectsAfter(Origin, "", 3);
+        var second = Store.OriginObjectsAfter(Origin, first[^1].ObjectId, 3);
+        Assert.Equal(ids, first.Concat(second).Select(o => o.ObjectId));
+    }
+
+    [Fact]
+    public async Task HeldEventsWaitForTheirGap()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Hold(id, 3, [3]);
+            tx.Hold(id, 3, [3]); // the same early event twice: kept once
+            tx.Hold(id, 4, [4]);
+            tx.Hold(id, 5, [5]);
+            return true;
+        });
+        Assert.Equal([id], Store.ObjectsWithHeldEvents());
+        Assert.Equal([3], await Store.WriteAsync(tx => tx.TakeHeld(id, 3)));
+        Assert.Null(await Store.WriteAsync(tx => tx.TakeHeld(id, 3)));
+        await Store.WriteAsync(tx => { tx.DropHeldUpTo(id, 4); return true; });
+        Assert.Null(await Store.WriteAsync(tx => tx.TakeHeld(id, 4)));
+        Assert.Equal([5], await Store.WriteAsync(tx => tx.TakeHeld(id, 5)));
+        Assert.Empty(Store.ObjectsWithHeldEvents());
+    }
+
+    [Fact]
+    public async Task LocalDetailsAndReportsStayLocalAndArePurged()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.PutLocalDetails(id, [1]);
+            tx.PutLocalDetails(id, [2]);
+            tx.InsertReport(new FightReport { FightId = id, Network = PeerB, Summary = "first" });
+            tx.InsertReport(new FightReport { FightId = id, Network = PeerC, Summary = "second" });
+            return true;
+        });
+        Assert.Equal([2], Store.GetLocalDetails(id));
+        Assert.Equal(["first", "second"], Store.ListReports(id).Select(r => r.Summary));
+        Assert.True(await Store.WriteAsync(tx => tx.DeleteLocalDetails(id)));
+        Assert.Equal(2, await Store.WriteAsync(tx => tx.DeleteReports(id)));
+        await Store.CheckpointAsync();
+        Assert.Null(Store.GetLocalDetails(id));
+        Assert.Empty(Store.ListReports(id));
+    }
+
+    // ---- Peers, tokens, audit, submissions ----------------------------------------------
+
+    [Fact]
+    public async Task PeersTheirStatesAndRegions()
+    {
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB, "pending")); tx.UpsertPeer(Peer(PeerC)); return true; });
+        Assert.Equal([PeerB, PeerC], Store.ListPeers().Select(p => p.NodeId));
+        Assert.False(await Store.WriteAsync(tx => tx.SetPeerState(PeerC, "active", onlyFrom: "pending")));
+        Assert.True(await Store.WriteAsync(tx => tx.SetPeerState(PeerB, "active", onlyFrom: "pending")));
+        Assert.True(await Store.WriteAsync(tx => tx.SetPeerState(PeerC, "suspended", onlyFrom: null)));
+        await Store.WriteAsync(tx => { tx.SetPeerRegion(PeerB, "Leeds"); return true; });
+        Assert.Equal(("active", "suspended"), (Store.GetPeer(PeerB)!.State, Store.GetPeer(PeerC)!.State));
+        Assert.Equal([1, 2, 3], Store.GetPeer(PeerB)!.PublicKey);
+        Assert.Contains(new PeerRegion(PeerB, "Leeds"), Store.PeerRegions());
+        Assert.Null(Store.GetPeer(new string('d', 32)));
+    }
+
+    [Fact]
+    public async Task TokensAndAudit()
+    {
+        var t = new TokenRecord("tok1", "Sam", Role.Organiser, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), null);
+        await Store.WriteAsync(tx => { tx.InsertToken(t, [7, 7]); return true; });
+        var (found, hash) = Store.FindToken("tok1")!.Value;
+        Assert.Equal(t, found);
+        Assert.Equal([7, 7], hash);
+        Assert.True(await Store.WriteAsync(tx => tx.RevokeToken("tok1")));
+        Assert.False(await Store.WriteAsync(tx => tx.RevokeToken("tok1")));
+        Assert.NotNull(Assert.Single(Store.ListTokens()).RevokedAt);
+        Assert.Null(Store.FindToken("nope"));
+
+        var a = await Store.WriteAsync(tx => tx.InsertAudit("Sam", "organiser", "fight.draft", null, "started"));
+        var b = await Store.WriteAsync(tx => tx.InsertAudit("Sam", "organiser", "fight.open", "f1", "started"));
+        Assert.True(b > a);
+        await Store.WriteAsync(tx => { tx.SetAuditOutcome(a, "ok", "f0"); tx.SetAuditOutcome(b, "ok", "other"); return true; });
+        var audit = Store.ListAudit(10);
+        Assert.Equal([("fight.open", "f1", "ok"), ("fight.draft", "f0", "ok")], audit.Select(e => (e.Action, e.ObjectId, e.Outcome)));
+    }
+
+    [Fact]
+    public async Task CatchUpStateRecordsFailuresAndSuccess()
+    {
+        await Store.WriteAsync(tx => { tx.RecordCatchUp(PeerB, "Unavailable: down"); tx.RecordCatchUp(PeerB, "Unavailable: still down"); return true; });
+        var failing = Assert.Single(Store.CatchUpStates());
+        Assert.Equal(("Unavailable: still down", true, false), (failing.LastError, failing.FailingSince is not null, failing.CaughtUpAt is not null));
+        await Store.WriteAsync(tx => { tx.RecordCatchUp(PeerB, null); return true; });
+        var ok = Assert.Single(Store.CatchUpStates());
+        Assert.Equal((null, false, true), (ok.LastError, ok.FailingSince is not null, ok.CaughtUpAt is not null));
+    }
+
+    // ---- Outbox, cursor, lease, dead letters ---------------------------------------------
+
+    [Fact]
+    public async Task TheCursorMovesPastDeliveredItemsAndForgetsThem()
+    {
+        var id = NewId();
+        // Delivery holds the lease before it advances; the lease row carries the cursor.
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return tx.TryLease(PeerB, "me", DateTimeOffset.UtcNow.AddMinutes(1)); });
+        await Store.WriteAsync(tx =>
+        {
+            Append(tx, id);
+            Append(tx, id);
+            tx.Enqueue(PeerB, OutboxKind.Event, id, 1, null);
+            tx.Enqueue(PeerB, OutboxKind.Event, id, 2, null);
+            tx.Enqueue(PeerB, OutboxKind.Submission, id, 0, [5, 5]);
+            return true;
+        });
+        var batch = Store.LoadBatch(PeerB, 10);
+        Assert.Equal([OutboxKind.Event, OutboxKind.Event, OutboxKind.Submission], batch.Select(i => i.Kind));
+        Assert.Equal(id, Envelope.Parser.ParseFrom(batch[1].Body).ObjectId);
+        Assert.Equal([5, 5], batch[2].Body);
+        Assert.Equal(1, Store.PendingSubmissions(id));
+        Assert.Empty(Store.DuePeers(DateTimeOffset.UtcNow)); // leased
+        await Store.WriteAsync(tx => { tx.ReleaseLease(PeerB, "me"); return true; });
+        Assert.Equal([PeerB], Store.DuePeers(DateTimeOffset.UtcNow));
+        Assert.Equal(3, Assert.Single(Store.DeliveryStates()).Pending);
+
+        await Store.WriteAsync(tx => { tx.Advance(PeerB, batch[1].Id); return true; });
+        Assert.Equal([batch[2].Id], Store.LoadBatch(PeerB, 10).Select(i => i.Id));
+        await Store.WriteAsync(tx => { tx.Advance(PeerB, batch[0].Id); return true; }); // a late, older ack: the cursor never goes back
+        Assert.Equal([batch[2].Id], Store.LoadBatch(PeerB, 10).Select(i => i.Id));
+        await Store.WriteAsync(tx => { tx.Advance(PeerB, batch[2].Id); return true; });
+        Assert.Empty(Store.LoadBatch(PeerB, 10));
+        Assert.Equal(0, Store.PendingSubmissions(id));
+        Assert.Equal(0, Store.Count("outbox"));
+        var state = Assert.Single(Store.DeliveryStates());
+        Assert.Equal((batch[2].Id, 0L), (state.DeliveredId, state.Pending));
+        Assert.NotNull(state.LastDeliveredAt);
+        Assert.Empty(Store.DuePeers(DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
+    public async Task FailuresBackOffAndDoorbellsAndLeasesHoldAPeerBack()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); tx.Enqueue(PeerB, OutboxKind.Submission, NewId(), 0, [1]); return true; });
+
+        await Store.WriteAsync(tx => { tx.RecordFailure(PeerB, "Unavailable", now.AddMinutes(1)); return true; });
+        await Store.WriteAsync(tx => { tx.RecordFailure(PeerB, "circuit open", now.AddMinutes(1), countAttempt: false); return true; });
+        Assert.Equal(1, await Store.WriteAsync(tx => tx.Attempts(PeerB)));
+        Assert.True(await Store.WriteAsync(tx => tx.IsFailing(PeerB)));
+        Assert.Empty(Store.DuePeers(now));
+        Assert.Equal([PeerB], Store.DuePeers(now.AddMinutes(2)));
+        Assert.Equal("circuit open", Assert.Single(Store.DeliveryStates()).LastError);
+
+        await Store.WriteAsync(tx => { tx.Ring(PeerB, now.AddMinutes(5)); return true; });
+        Assert.Empty(Store.DuePeers(now.AddMinutes(2)));
+        await Store.WriteAsync(tx => { tx.UnringAll(); return true; });
+        Assert.Equal([PeerB], Store.DuePeers(now.AddMinutes(2)));
+
+        Assert.True(await Store.WriteAsync(tx => tx.TryLease(PeerB, "me", DateTimeOffset.UtcNow.AddMinutes(10))));
+        Assert.Empty(Store.DuePeers(now.AddMinutes(2)));
+        Assert.Equal(1, await Store.WriteAsync(tx => tx.ReleaseLeasesOf(owner => owner == "me")));
+        Assert.Equal([PeerB], Store.DuePeers(now.AddMinutes(2)));
+
+        await Store.WriteAsync(tx => { tx.Advance(PeerB, long.MaxValue); return true; });
+        Assert.False(await Store.WriteAsync(tx => tx.IsFailing(PeerB)));
+        Assert.Equal(0, await Store.WriteAsync(tx => tx.Attempts(PeerB)));
+    }
+
+    [Fact]
+    public async Task ALeaseHasOneHolderUntilItIsReleasedOrRunsOut()
+    {
+        var other = Open();
+        var until = DateTimeOffset.UtcNow.AddMinutes(1);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            (i % 2 == 0 ? Store : other).WriteAsync(tx => tx.TryLease(PeerB, $"replica-{i}", until))));
+        var holder = $"replica-{Array.IndexOf(results, true)}";
+        Assert.Single(results, r => r);
+
+        Assert.True(await Store.WriteAsync(tx => tx.TryLease(PeerB, holder, until.AddMinutes(1))), "the holder renews");
+        await other.WriteAsync(tx => { tx.ReleaseLease(PeerB, "not-the-holder"); return true; });
+        Assert.False(await other.WriteAsync(tx => tx.TryLease(PeerB, "replica-x", until)));
+        await other.WriteAsync(tx => { tx.ReleaseLease(PeerB, holder); return true; });
+        Assert.True(await other.WriteAsync(tx => tx.TryLease(PeerB, "replica-x", DateTimeOffset.UtcNow.AddMilliseconds(-1))));
+        Assert.True(await Store.WriteAsync(tx => tx.TryLease(PeerB, "replica-y", until)), "an expired lease is free");
+    }
+
+    [Fact]
+    public async Task DeadLettersAreParkedListedAndReplayed()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(PeerB, OutboxKind.Submission, id, 0, [1]);
+            tx.Enqueue(PeerB, OutboxKind.Submission, id, 0, [2]);
+            tx.Enqueue(PeerC, OutboxKind.Submission, id, 0, [3]);
+            return true;
+        });
+        var b = Store.LoadBatch(PeerB, 10);
+        await Store.WriteAsync(tx => { tx.DeadLetter(b[0], "PermissionDenied", "no"); return true; });
+        await Store.WriteAsync(tx => { tx.DeadLetter(Store.LoadBatch(PeerC, 1)[0], "InvalidArgument", "bad"); return true; });
+
+        Assert.Equal([b[1].Id], Store.LoadBatch(PeerB, 10).Select(i => i.Id));
+        Assert.Equal(2, Store.ListDeadLetters().Count);
+        var parked = Assert.Single(Store.ListDeadLetters(PeerB));
+        Assert.Equal(("PermissionDenied", "no", id), (parked.Status, parked.Error, parked.ObjectId));
+        Assert.Equal(1, Store.DeadLetterCounts()[PeerC]);
+
+        Assert.Equal(1, await Store.WriteAsync(tx => tx.ReplayDeadLetters([parked.Id, 999_999])));
+        var again = Store.LoadBatch(PeerB, 10);
+        Assert.Equal([[2], [1]], again.Select(i => i.Body));
+        Assert.Single(Store.ListDeadLetters());
+
+        await Store.WriteAsync(tx => { tx.DropOutbox(PeerB); return true; });
+        Assert.Empty(Store.LoadBatch(PeerB, 10));
+    }
+
+    // ---- Submissions ---------------------------------------------------------------------
+
+    [Fact]
+    public async Task ASubmissionIsRecordedOnce()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx => { tx.RecordSubmission("s1", id, 4); return true; });
+        Assert.Equal(4ul, await Store.WriteAsync(tx => tx.SubmissionSequence("s1")));
+        Assert.Null(await Store.WriteAsync(tx => tx.SubmissionSequence("s2")));
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.WriteAsync(tx => { tx.RecordSubmission("s1", id, 5); return true; }));
+    }
+
+    // ---- The call-out feed and notifications ----------------------------------------------
+
+    [Fact]
+    public async Task EveryStoredCallOutEventEntersTheFeedInOrder()
+    {
+        var callOut = NewId();
+        var fight = NewId();
+        await Store.WriteAsync(tx => Append(tx, callOut, ObjectKind.CallOut) + Append(tx, fight) + Append(tx, callOut, ObjectKind.CallOut));
+        var feed = Store.ReadFeed(0, 10);
+        Assert.Equal([(callOut, 1ul), (callOut, 2ul)], feed.Select(f => (f.ObjectId, f.Sequence)));
+        Assert.Equal([1, 2, 2], feed[1].Payload);
+        Assert.Equal(feed[1].Position, Store.FeedEnd());
+        Assert.Equal([feed[1].Position], Store.ReadFeed(feed[0].Position, 10).Select(f => f.Position));
+
+        Assert.Equal(0, Store.FeedCursor("notifier"));
+        await Store.WriteAsync(tx => { tx.SetFeedCursor("notifier", feed[0].Position); tx.SetFeedCursor("notifier", feed[1].Position); return true; });
+        Assert.Equal(feed[1].Position, Store.FeedCursor("notifier"));
+        Assert.Equal(feed[1].Position, await Store.WriteAsync(tx => tx.FeedCursor("notifier")));
+    }
+
+    [Fact]
+    public async Task NotificationsAreQueuedOnceRetriedAndGivenUp()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Store.WriteAsync(tx =>
+        {
+            tx.AddChannel(new ChannelRecord("wh1", "webhook", "http://x", "secret", true, now));
+            tx.AddChannel(new ChannelRecord("em1", "email", "a@b", null, true, now));
+            tx.InsertDelivery("wh1", 1, "o", 1, [1]);
+            tx.InsertDelivery("wh1", 1, "o", 1, [1]); // the notifier saw the same feed item twice
+            tx.InsertDelivery("wh1", 2, "o", 2, [2]);
+            tx.InsertDelivery("em1", 1, "o", 1, [1]);
+            return true;
+        });
+        Assert.Equal(["wh1", "em1"], Store.ListChannels().Select(c => c.Id));
+        Assert.Equal(3, Store.ListDeliveries(null, 10).Count);
+        var due = Store.DueDeliveries(DateTimeOffset.UtcNow.AddSeconds(1), 10);
+        Assert.Equal([("wh1", 1L), ("wh1", 2L), ("em1", 1L)], due.Select(d => (d.ChannelId, d.Cursor)));
+
+        await Store.WriteAsync(tx => { tx.MarkAttemptFailed(due[0].Id, "HTTP 500", DateTimeOffset.UtcNow.AddHours(1)); return true; });
+        // The webhook's older delivery waits for its retry, so its newer one waits behind it.
+        Assert.Equal([("em1", 1L)], Store.DueDeliveries(DateTimeOffset.UtcNow.AddSeconds(1), 10).Select(d => (d.ChannelId, d.Cursor)));
+        await Store.WriteAsync(tx => { tx.MarkDelivered(due[2].Id); tx.MarkAttemptFailed(due[0].Id, "HTTP 500 again", null); return true; });
+        var wh = Store.ListDeliveries("wh1", 10);
+        var first = wh.Single(d => d.Id == due[0].Id);
+        Assert.Equal((DeliveryStates.Failed, 2, "HTTP 500 again"), (first.State, first.Attempts, first.LastError));
+        var email = Assert.Single(Store.ListDeliveries("em1", 10));
+        Assert.Equal((DeliveryStates.Delivered, 1), (email.State, email.Attempts));
+        Assert.NotNull(email.DeliveredAt);
+
+        Assert.True(await Store.WriteAsync(tx => tx.DeactivateChannel("wh1")));
+        Assert.False(await Store.WriteAsync(tx => tx.DeactivateChannel("wh1")));
+        Assert.False(Store.ListChannels().Single(c => c.Id == "wh1").Active);
+        Assert.All(Store.ListDeliveries("wh1", 10), d => Assert.Equal(DeliveryStates.Failed, d.State));
+    }
+
+    [Fact]
+    public async Task OpeningTheDatabaseAgainKeepsItsData()
+    {
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return true; });
+        var again = Open();
+        Assert.Equal([PeerB], again.ListPeers().Select(p => p.NodeId));
+        Assert.Throws<ArgumentException>(() => again.Count("peers; DROP TABLE peers"));
+    }
+
+    // ---- Several replicas writing at once ---------------------------------------------------
+
+    [Fact]
+    public async Task ConcurrentAppendsFromTwoReplicasKeepSequencesGapFreeAndUnique()
+    {
+        var replicas = new[] { Store, Open() };
+        var id = NewId();
+        const int writers = 8, each = 15;
+        var taken = await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var mine = new List<ulong>();
+            for (var i = 0; i < each; i++)
+            {
+                mine.Add(await replicas[w % 2].WriteAsync(tx => Append(tx, id)));
+            }
+            return mine;
+        })));
+
+        var all = taken.SelectMany(x => x).Order().ToList();
+        Assert.Equal(Enumerable.Range(1, writers * each).Select(i => (ulong)i), all);
+        Assert.Equal(all, Store.LoadEvents(id, 0, 1000).Select(e => e.Sequence));
+        Assert.Equal((ulong)(writers * each), Store.GetObject(id)!.LastSequence);
+    }
+
+    [Fact]
+    public async Task TheSameEventArrivingAtTwoReplicasAtOnceIsAppliedOnce()
+    {
+        var replicas = new[] { Store, Open() };
+        for (var round = 0; round < 10; round++)
+        {
+            var id = NewId();
+            var e = Event(id, 1);
+            // ReplicaLog's check: apply the next event, count anything at or below last_seq as a duplicate.
+            var applied = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() => replicas[i % 2].WriteAsync(tx =>
+            {
+                if ((tx.GetObject(id)?.LastSequence ?? 0) >= e.Sequence)
+                {
+                    return false;
+                }
+                tx.InsertEvent(e);
+                tx.PutObject(new StoredObject(id, ObjectKind.Fight, Origin, 1, [1]));
+                return true;
+            }))));
+            Assert.Single(applied, a => a);
+            Assert.Single(Store.LoadEvents(id, 0, 10));
+        }
+    }
+
+    [Fact]
+    public async Task ARetriedSubmissionRacingOnTwoReplicasIsAppendedOnce()
+    {
+        var replicas = new[] { Store, Open() };
+        var id = NewId();
+        await Store.WriteAsync(tx => Append(tx, id));
+        for (var round = 0; round < 10; round++)
+        {
+            var submission = $"sub-{round}";
+            // OriginLog's dedupe: a recorded submission returns its sequence and appends nothing.
+            var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => replicas[i % 2].WriteAsync(tx =>
+            {
+                if (tx.SubmissionSequence(submission) is { } seen)
+                {
+                    return (seen, duplicate: true);
+                }
+                var seq = Append(tx, id);
+                tx.RecordSubmission(submission, id, seq);
+                return (seq, duplicate: false);
+            }))));
+            Assert.Single(results, r => !r.duplicate);
+            Assert.Single(results.Select(r => r.Item1).Distinct());
+        }
+        Assert.Equal(11ul, Store.GetObject(id)!.LastSequence);
+        Assert.Equal(11, Store.LoadEvents(id, 0, 100).Count);
+    }
+
+    [Fact]
+    public async Task TwoReplicasDeliveringUnderTheLeaseSendEveryItemOnceWhileOthersWrite()
+    {
+        var replicas = new[] { Store, Open(), Open() };
+        var id = NewId();
+        const int writers = 6, each = 20;
+        var delivered = new ConcurrentBag<long>();
+        var sentBodies = new ConcurrentBag<string>();
+        var writing = true;
+
+        var writes = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < each; i++)
+            {
+                await replicas[w % 3].WriteAsync(tx =>
+                {
+                    tx.Enqueue(PeerB, OutboxKind.Submission, id, 0, System.Text.Encoding.UTF8.GetBytes($"{w}/{i}"));
+                    // Hold the transaction open a moment, so commits land out of id order.
+                    Thread.Sleep(Random.Shared.Next(0, 12));
+                    return true;
+                });
+            }
+        })));
+
+        // Each replica delivers as PeerDelivery does: take the lease, read a batch after the
+        // cursor, "send" it, advance, release.
+        var deliverers = Enumerable.Range(0, 2).Select(r => Task.Run(async () =>
+        {
+            var owner = $"replica-{r}";
+            var store = replicas[r + 1];
+            while (Volatile.Read(ref writing) || store.LoadBatch(PeerB, 1).Count > 0)
+            {
+                if (await store.WriteAsync(tx => tx.TryLease(PeerB, owner, DateTimeOffset.UtcNow.AddMinutes(1))))
+                {
+                    var batch = store.LoadBatch(PeerB, 7);
+                    foreach (var item in batch)
+                    {
+                        delivered.Add(item.Id);
+                        sentBodies.Add(System.Text.Encoding.UTF8.GetString(item.Body));
+                    }
+                    await store.WriteAsync(tx =>
+                    {
+                        if (batch.Count > 0)
+                        {
+                            tx.Advance(PeerB, batch[^1].Id);
+                        }
+                        tx.ReleaseLease(PeerB, owner);
+                        return true;
+                    });
+                }
+                await Task.Yield();
+            }
+        })).ToArray();
+
+        await writes;
+        Volatile.Write(ref writing, false);
+        await Task.WhenAll(deliverers).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var expected = Enumerable.Range(0, writers).SelectMany(w => Enumerable.Range(0, each).Select(i => $"{w}/{i}")).Order().ToList();
+        Assert.Equal(expected, sentBodies.Order().ToList()); // every item, none twice
+        Assert.Equal(delivered.Count, delivered.Distinct().Count());
+        Assert.Equal(0, Store.Count("outbox"));
+    }
+
+    [Fact]
+    public async Task AFeedReaderFollowingByPositionMissesNothingWhileReplicasWrite()
+    {
+        var replicas = new[] { Store, Open() };
+        const int writers = 6, each = 15;
+        var seen = new List<(string, ulong)>();
+        var writing = true;
+        var writes = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            var id = NewId();
+            for (var i = 0; i < each; i++)
+            {
+                await replicas[w % 2].WriteAsync(tx =>
+                {
+                    var seq = Append(tx, id, ObjectKind.CallOut);
+                    Thread.Sleep(Random.Shared.Next(0, 12));
+                    return seq;
+                });
+            }
+        })));
+        var reader = Task.Run(async () =>
+        {
+            long position = 0;
+            while (true)
+            {
+                var done = !Volatile.Read(ref writing);
+                var page = replicas[1].ReadFeed(position, 10);
+                seen.AddRange(page.Select(f => (f.ObjectId, f.Sequence)));
+                position = page.Count > 0 ? page[^1].Position : position;
+                if (done && page.Count == 0)
+                {
+                    return;
+                }
+                await Task.Yield();
+            }
+        });
+        await writes;
+        Volatile.Write(ref writing, false);
+        await reader.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(writers * each, seen.Count);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+    }
+}
