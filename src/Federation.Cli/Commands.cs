@@ -12,9 +12,11 @@ public sealed class Commands(Args a)
     public const string Usage = """
         solnet — talk to your network's federation node
 
-        Connection (or set SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN):
-          --data DIR        the node's data folder (reads its address and operator.token)
+        Connection (or set SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN / SOLNET_FINGERPRINT):
+          --data DIR        the node's data folder (reads its address, fingerprint and operator.token)
           --node URL        the node's address, e.g. http://127.0.0.1:5001
+          --fingerprint FP  with --node https://…: the node's fingerprint; its TLS certificate
+                            must carry that key (--data reads it from the data folder)
           --token TOKEN     a delegate token
           --json            print results as JSON
           --field NAME      print one field of the result (e.g. id, fingerprint, terms_hash)
@@ -313,9 +315,20 @@ public sealed class Commands(Args a)
 
     private DelegateService.DelegateServiceClient Connect()
     {
-        var address = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE") ?? ReadDataFile("address")
+        var named = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE");
+        var address = named ?? ReadDataFile("address")
             ?? throw new UsageException("Which node? Pass --data DIR (the node's data folder) or --node URL.");
-        return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
+        if (!address.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
+        }
+        // The node's certificate is self-signed over its key; no CA vouches for it, so the
+        // node is recognised by its fingerprint. The data folder's fingerprint file names the
+        // node that wrote it, so it is used only with the address from the same folder.
+        var fingerprint = a.Get("--fingerprint") ?? Environment.GetEnvironmentVariable("SOLNET_FINGERPRINT")
+            ?? (named is null ? ReadDataFile("fingerprint") : null)
+            ?? throw new UsageException($"{address} uses TLS: pass --fingerprint FINGERPRINT (shown when the node starts) so solnet can check it is talking to that node.");
+        return new DelegateService.DelegateServiceClient(ServerPin.Channel(address, fingerprint));
     }
 
     private string Token() => a.Get("--token") ?? Environment.GetEnvironmentVariable("SOLNET_TOKEN") ?? ReadDataFile("operator.token")
