@@ -136,6 +136,32 @@ public sealed class TlsTests
     }
 
     [Fact]
+    public async Task NodesThatTurnTlsOnCallNoPeerOverCleartextUntilReAddedByHttpsAddress()
+    {
+        await using var alpha = await TestNode.StartAsync("alpha");
+        await using var beta = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(alpha, beta);
+        foreach (var node in new[] { alpha, beta })
+        {
+            await node.StopAsync();
+            node.Configure = o => o.Tls = true;
+            await node.StartAgainAsync();
+        }
+        Assert.StartsWith("https://", beta.Address);
+
+        // alpha still has beta's http:// address: it sends nothing over cleartext.
+        var x = await PublishAsync(alpha, null, beta);
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).LastError.Contains("is not an https:// address"),
+            "delivery to beta's cleartext address to be refused");
+        Assert.Null(beta.Store.GetObject(x.Id));
+
+        // Added again by their https:// addresses, the same pinned keys; what was queued goes.
+        await TestNode.PeerAsync(alpha, beta);
+        await ReachedAsync(beta, x.Id, 1);
+        Assert.Equal(("active", beta.Address), (alpha.PeerInfo(beta.NodeId).State, alpha.PeerInfo(beta.NodeId).Address));
+    }
+
+    [Fact]
     public async Task SolnetTalksToATlsNodeOnlyWhenItsCertificateIsTheFingerprintedKey()
     {
         await using var alpha = await TestNode.StartAsync("alpha", "--tls");
