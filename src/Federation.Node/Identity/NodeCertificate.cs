@@ -57,7 +57,8 @@ public static class NodeCertificate
         {
             return null;
         }
-        using var copy = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
+        // TLS callbacks hand over the base type; reading the key needs an X509Certificate2.
+        using var copy = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
         using var key = (copy ?? (X509Certificate2)certificate).GetECDsaPublicKey();
         // Export through ECDsa, as NodeIdentity does, so the same key gives the same bytes.
         return key is null ? null : Identifiers.NodeIdFromPublicKey(key.ExportSubjectPublicKeyInfo());
