@@ -12,16 +12,18 @@ public sealed class Commands(Args a)
     public const string Usage = """
         solnet — talk to your network's federation node
 
-        Connection (flags, or SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN, or the config file):
-          --data DIR        the node's data folder (reads its address and operator.token)
+        Connection (flags, or SOLNET_DATA / SOLNET_NODE / SOLNET_TOKEN / SOLNET_FINGERPRINT, or the config file):
+          --data DIR        the node's data folder (reads its address, fingerprint and operator.token)
           --node URL        the node's address, e.g. http://127.0.0.1:5001
+          --fingerprint FP  with --node https://…: the node's fingerprint; its TLS certificate
+                            must carry that key (--data reads it from the data folder)
           --token TOKEN     a delegate token
           --config FILE     settings file (default ~/.config/solnet/config; see `solnet config`)
           --json            print results as JSON
           --field NAME      print one field of the result (e.g. id, fingerprint, terms_hash)
 
         Settings and tokens:
-          config set node|token|data VALUE      remember a setting in the config file
+          config set node|token|data|fingerprint VALUE   remember a setting in the config file
           config show
           token create --holder NAME --role delegate|organiser|operator   (operator; shown once)
           token list
@@ -368,9 +370,22 @@ public sealed class Commands(Args a)
 
     private DelegateService.DelegateServiceClient Connect()
     {
-        var address = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE") ?? ReadDataFile("address") ?? Settings.Get("node")
+        var named = a.Get("--node") ?? Environment.GetEnvironmentVariable("SOLNET_NODE");
+        var fromData = named is null ? ReadDataFile("address") : null;
+        var address = named ?? fromData ?? Settings.Get("node")
             ?? throw new UsageException("Which node? Pass --data DIR (the node's data folder) or --node URL.");
-        return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
+        if (!address.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
+        }
+        // The node's certificate is self-signed over its key; no CA vouches for it, so the
+        // node is recognised by its fingerprint. The data folder's fingerprint file names the
+        // node that wrote it, so it is used only with the address from the same folder.
+        var fingerprint = a.Get("--fingerprint") ?? Environment.GetEnvironmentVariable("SOLNET_FINGERPRINT")
+            ?? (fromData is not null ? ReadDataFile("fingerprint") : null)
+            ?? (named is null && fromData is null ? Settings.Get("fingerprint") : null)
+            ?? throw new UsageException($"{address} uses TLS: pass --fingerprint FINGERPRINT (shown when the node starts) so solnet can check it is talking to that node.");
+        return new DelegateService.DelegateServiceClient(ServerPin.Channel(address, fingerprint));
     }
 
     private string Token() => a.Get("--token") ?? Environment.GetEnvironmentVariable("SOLNET_TOKEN") ?? ReadDataFile("operator.token") ?? Settings.Get("token")

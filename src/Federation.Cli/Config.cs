@@ -1,7 +1,7 @@
 namespace Federation.Cli;
 
 /// <summary>
-/// solnet's config file: "key = value" lines (node, token, data), by default
+/// solnet's config file: "key = value" lines (node, token, data, fingerprint), by default
 /// ~/.config/solnet/config, readable only by its owner because it holds a token.
 /// Flags beat environment variables, which beat the file.
 /// </summary>
@@ -49,9 +49,9 @@ public sealed class Config
 
     public void Set(string key, string value)
     {
-        if (key is not ("node" or "token" or "data"))
+        if (key is not ("node" or "token" or "data" or "fingerprint"))
         {
-            throw new UsageException($"'{key}' is not a setting: node, token or data.");
+            throw new UsageException($"'{key}' is not a setting: node, token, data or fingerprint.");
         }
         _values[key] = value;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);

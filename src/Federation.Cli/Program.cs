@@ -16,6 +16,11 @@ catch (UsageException ex)
     Console.Error.WriteLine($"solnet: {ex.Message}\nRun 'solnet --help' for usage.");
     return 2;
 }
+catch (RpcException ex) when (ServerPin.In(ex) is { } mismatch)
+{
+    Console.Error.WriteLine($"solnet: {mismatch.Message}");
+    return 4;
+}
 catch (RpcException ex)
 {
     Console.Error.WriteLine($"solnet: {ex.Status.Detail} ({ex.StatusCode})");

@@ -22,6 +22,7 @@ public static class Solnet
         psi.Environment.Remove("SOLNET_NODE");
         psi.Environment.Remove("SOLNET_TOKEN");
         psi.Environment.Remove("SOLNET_DATA");
+        psi.Environment.Remove("SOLNET_FINGERPRINT");
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

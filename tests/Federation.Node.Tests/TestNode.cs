@@ -10,6 +10,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Tests;
 
@@ -43,7 +44,9 @@ public sealed class TestNode : IAsyncDisposable
     public Action<NodeOptions>? Configure { get; set; }
     public string DataDir { get; }
     public int Port { get; }
-    public string Address => $"http://127.0.0.1:{Port}";
+    /// <summary>True when the node serves TLS ("--tls"): its address is https and its channel pins its key.</summary>
+    public bool Tls { get; private set; }
+    public string Address => $"{(Tls ? "https" : "http")}://127.0.0.1:{Port}";
     public bool Running => _app is not null;
 
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException($"{Name} is stopped.");
@@ -84,7 +87,9 @@ public sealed class TestNode : IAsyncDisposable
         }, builder => builder.Logging.AddProvider(Logs));
         await _app.StartAsync();
         NodeId = Identity.NodeId;
-        _channel = GrpcChannel.ForAddress(Address);
+        Tls = Services.GetRequiredService<IOptions<NodeOptions>>().Value.Tls;
+        // A delegate's channel, as solnet's: over TLS it pins the node's key and presents no certificate.
+        _channel = Tls ? TlsChannels.Pinned(Address, NodeId) : GrpcChannel.ForAddress(Address);
         Delegate = new DelegateService.DelegateServiceClient(_channel);
         Peer = new PeerService.PeerServiceClient(_channel);
         Auth = new Metadata { { "authorization", "Bearer " + File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim() } };
@@ -123,7 +128,7 @@ public sealed class TestNode : IAsyncDisposable
     public Task CutAsync(TestNode peer, bool cut = true) => Store.WriteAsync(tx =>
     {
         var record = Store.GetPeer(peer.NodeId)!;
-        tx.UpsertPeer(record with { Address = cut ? "http://127.0.0.1:9" : peer.Address });
+        tx.UpsertPeer(record with { Address = cut ? $"{(peer.Tls ? "https" : "http")}://127.0.0.1:9" : peer.Address });
         return true;
     });
 

@@ -55,10 +55,21 @@ public sealed class PeerDirectory(
         {
             throw RuleViolation.Invalid($"'{address}' is not a node address; expected something like http://127.0.0.1:5002.");
         }
+        if (options.Value.Tls && uri.Scheme != "https")
+        {
+            throw RuleViolation.Invalid($"This node runs with TLS, so its peers must too: expected an https:// address, not '{address}'.");
+        }
         IdentifyResponse who;
         try
         {
-            who = await clients.For(address).IdentifyAsync(new IdentifyRequest(), clients.Options(expected, Methods.Identify, ct));
+            who = await clients.For(address, expected).IdentifyAsync(new IdentifyRequest(), clients.Options(expected, Methods.Identify, ct));
+        }
+        catch (RpcException ex) when (PeerCertificateMismatchException.In(ex) is { } mismatch)
+        {
+            // The TLS handshake showed another key than the fingerprint names: the same
+            // refusal as a mismatching Identify, before anything was asked of that node.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"The node at {address} presented a TLS certificate for {(mismatch.Presented is { } p ? Identifiers.Fingerprint(p) : "no node key")}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the address and the fingerprint with its operator."));
         }
         catch (RpcException ex)
         {
@@ -85,7 +96,7 @@ public sealed class PeerDirectory(
         // If the other operator has already added us, peering is mutual now.
         try
         {
-            await clients.For(record.Address).HelloAsync(new HelloRequest(), clients.Options(actual, Methods.Hello, ct));
+            await clients.For(record.Address, actual).HelloAsync(new HelloRequest(), clients.Options(actual, Methods.Hello, ct));
             await MarkActiveAsync(actual, ct);
             record = record with { State = Active };
         }

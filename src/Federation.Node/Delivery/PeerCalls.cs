@@ -36,7 +36,7 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
     {
         var pipeline = _pipelines.GetOrAddPipeline(peer.NodeId, (builder, _) => Configure(builder, peer.NodeId, peer.Name));
         return await pipeline.ExecuteAsync(
-            async token => await call(clients.For(peer.Address), clients.Options(peer.NodeId, method, token)),
+            async token => await call(clients.For(peer.Address, peer.NodeId), clients.Options(peer.NodeId, method, token)),
             ct);
     }
 

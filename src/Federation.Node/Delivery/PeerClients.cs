@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Net.Security;
+using System.Security.Authentication;
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Domain;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Grpc.Core;
@@ -12,8 +15,8 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Delivery;
 
 /// <summary>
-/// gRPC clients for peers: one channel per address, reused. Every call names this
-/// node in signed metadata and carries a deadline.
+/// gRPC clients for peers: one channel per address (over TLS, per address and expected
+/// peer), reused. Every call names this node in signed metadata and carries a deadline.
 /// </summary>
 public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options) : IDisposable
 {
@@ -46,15 +49,57 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
         },
     };
 
-    public PeerService.PeerServiceClient For(string address) =>
-        new(_channels.GetOrAdd(address, a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
+    /// <summary>
+    /// A client for the peer <paramref name="peerNodeId"/> at <paramref name="address"/>.
+    /// Over https the peer's certificate must carry the key that hashes to
+    /// <paramref name="peerNodeId"/>, and this node presents its own: mutual TLS bound to
+    /// the pinned keys. A node running TLS itself calls no peer over cleartext.
+    /// </summary>
+    public PeerService.PeerServiceClient For(string address, string peerNodeId)
+    {
+        var https = address.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (!https && options.Value.Tls)
         {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"This node runs with TLS, so it calls no peer over cleartext, and {address} is not an https:// address. Peers of a TLS node run TLS too."));
+        }
+        // Over TLS a channel is bound to the node it expects, so one address checked
+        // against two ids (a re-added peer) never shares a validated connection.
+        var channel = https
+            ? _channels.GetOrAdd($"{address}#{peerNodeId}", _ => NewChannel(address, TlsHandler(address, peerNodeId)))
+            : _channels.GetOrAdd(address, _ => NewChannel(address, null));
+        return new PeerService.PeerServiceClient(channel);
+    }
+
+    private GrpcChannel NewChannel(string address, HttpMessageHandler? handler) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = handler is not null,
             MaxReceiveMessageSize = options.Value.MaxMessageBytes,
             ServiceConfig = Retry,
             // The channel's own reconnect backoff (up to two minutes by default) would keep
             // failing calls to a peer that is back; when to retry is decided in the database.
             MaxReconnectBackoff = TimeSpan.FromSeconds(5),
-        })));
+        });
+
+    private SocketsHttpHandler TlsHandler(string address, string peerNodeId) => new()
+    {
+        // What GrpcChannel sets on the handler it makes for itself.
+        EnableMultipleHttp2Connections = true,
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            // Presented whether or not this node serves TLS: the key is the node's identity either way.
+            ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, additionalCertificates: null),
+            // Not the CA chain, the name or the dates: peers' certificates are self-signed,
+            // and the pinned key is the whole of the trust.
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                var presented = NodeCertificate.NodeIdOf(certificate);
+                return presented == peerNodeId ? true : throw new PeerCertificateMismatchException(address, peerNodeId, presented);
+            },
+        },
+    };
 
     /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>
     public CallOptions Options(string calleeNodeId, string method, CancellationToken ct, TimeSpan? timeout = null)
@@ -80,5 +125,34 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
         {
             c.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// A peer's TLS certificate carries another key than the one expected at its address:
+/// the node there is not the node that was pinned. Thrown from the certificate check so
+/// its message reaches the caller's error (and the peer's last error) instead of a
+/// generic handshake failure.
+/// </summary>
+public sealed class PeerCertificateMismatchException(string address, string expected, string? presented)
+    : AuthenticationException(presented is null
+        ? $"The node at {address} presented no certificate with a node key; expected {Identifiers.Fingerprint(expected)}."
+        : $"The node at {address} presented a TLS certificate for {Identifiers.Fingerprint(presented)}, not {Identifiers.Fingerprint(expected)}: it is not the node pinned for that address.")
+{
+    public string Address { get; } = address;
+    public string Expected { get; } = expected;
+    public string? Presented { get; } = presented;
+
+    /// <summary>The mismatch behind a failed call, if that is why it failed.</summary>
+    public static PeerCertificateMismatchException? In(RpcException ex)
+    {
+        for (Exception? e = ex.Status.DebugException; e is not null; e = e.InnerException)
+        {
+            if (e is PeerCertificateMismatchException m)
+            {
+                return m;
+            }
+        }
+        return null;
     }
 }

@@ -13,7 +13,8 @@ namespace Federation.Node.Grpc;
 /// <summary>
 /// Establishes which peer is calling: the caller names itself and signs the method,
 /// the time and both node ids with its key. A node accepts nothing from a node its
-/// operator has not added.
+/// operator has not added. Over TLS the caller must also present, as its client
+/// certificate, the key it names: the connection itself is bound to the pinned key.
 /// </summary>
 public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp)
 {
@@ -29,6 +30,7 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "Peer calls must name the calling node and sign the call (x-fed-node, x-fed-ts, x-fed-sig)."));
         }
+        RequireCertificateOf(caller, context);
         var peer = store.GetPeer(caller);
         if (peer is not null)
         {
@@ -80,5 +82,32 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
         // A peer we could not pull from is calling us: it is back, so catch up from it.
         catchUp.Heard(caller);
         return peer;
+    }
+
+    /// <summary>
+    /// Over TLS, the calling node proves itself twice: the signed headers, and a client
+    /// certificate over the same key. Signed headers alone could be reused, within the
+    /// clock window, by whoever saw them; the certificate binds the connection itself to
+    /// the pinned key. Cleartext calls get past this only on a node without TLS (with TLS
+    /// the gRPC port speaks nothing else).
+    /// </summary>
+    private static void RequireCertificateOf(string caller, ServerCallContext context)
+    {
+        var http = context.GetHttpContext();
+        if (!http.Request.IsHttps)
+        {
+            return;
+        }
+        var presented = NodeCertificate.NodeIdOf(http.Connection.ClientCertificate);
+        if (presented is null)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"Peer calls over TLS must present the calling node's certificate (made from its node key); this call names {Identifiers.Fingerprint(caller)} but presented none."));
+        }
+        if (presented != caller)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"The client certificate is for {Identifiers.Fingerprint(presented)}, but the call names {Identifiers.Fingerprint(caller)}: a node must present the certificate made from its own key."));
+        }
     }
 }

@@ -9,6 +9,7 @@ using Federation.Node.Notifications;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Hosting;
@@ -27,11 +28,31 @@ public static class NodeHost
         ["--database"] = "Node:Database",
         ["--region"] = "Node:Region",
         ["--dashboard-port"] = "Node:DashboardPort",
+        ["--tls"] = "Node:Tls",
     };
+
+    /// <summary>
+    /// Lets on/off settings be given bare (<c>--tls</c>): configuration's command-line
+    /// reader would otherwise take the next argument as the value.
+    /// </summary>
+    private static string[] BareSwitches(string[] args)
+    {
+        var result = new List<string>(args.Length + 1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            result.Add(args[i]);
+            if (args[i] == "--tls" && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
+            {
+                result.Add("true");
+            }
+        }
+        return [.. result];
+    }
 
     /// <summary>The node's settings from the same sources as a running node (for the admin commands).</summary>
     public static NodeOptions ReadOptions(string[] args)
     {
+        args = BareSwitches(args);
         var config = new ConfigurationBuilder()
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
@@ -42,6 +63,7 @@ public static class NodeHost
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, Action<WebApplicationBuilder>? customize = null)
     {
+        args = BareSwitches(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddCommandLine(args, Switches);
         builder.Services.Configure<NodeOptions>(builder.Configuration.GetSection("Node"));
@@ -54,8 +76,26 @@ public static class NodeHost
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            // gRPC over cleartext HTTP/2 on loopback for development; see README "Security".
-            k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l => l.Protocols = HttpProtocols.Http2);
+            // gRPC over HTTP/2: cleartext on loopback for development, or TLS (Node:Tls);
+            // see README "Security".
+            k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (options.Tls)
+                {
+                    l.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = k.ApplicationServices.GetRequiredService<NodeIdentity>().Certificate,
+                        // Asked for, not required: delegate clients (solnet, grpcurl) have no
+                        // certificate. Peer calls without one are refused by PeerAuthenticator.
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        // Peers' certificates are self-signed, so no chain would validate: whether
+                        // one belongs to the node it claims to be is checked against the pinned
+                        // keys in PeerAuthenticator, per call.
+                        ClientCertificateValidation = (_, _, _) => true,
+                    });
+                }
+            });
             k.Limits.MaxRequestBodySize = options.MaxMessageBytes + 1024;
             DashboardSetup.Listen(k, options);
         });
@@ -69,7 +109,12 @@ public static class NodeHost
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
 
         var services = builder.Services;
-        services.AddSingleton(sp => NodeIdentity.LoadOrCreate(Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
+                [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
+        });
         services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
@@ -176,8 +221,11 @@ public static class NodeHost
         app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
-        // Lets `solnet --data <folder>` find the node without being told its address.
+        // Lets `solnet --data <folder>` find the node without being told its address, and
+        // check (over TLS) that the node answering there is this one.
         File.WriteAllText(Path.Combine(options.ResolvedDataDir, "address"), options.ResolvedPublicAddress + "\n");
+        File.WriteAllText(Path.Combine(options.ResolvedDataDir, "fingerprint"),
+            app.Services.GetRequiredService<NodeIdentity>().Fingerprint + "\n");
         return app;
     }
 
@@ -192,6 +240,7 @@ public static class NodeHost
 
             Node '{o.Name}' is running.
               gRPC address:   {o.ResolvedPublicAddress}
+              transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : "cleartext (loopback development; --tls for TLS)")}
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {store.Description}

@@ -24,8 +24,15 @@ public sealed class NodeOptions
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 
-    /// <summary>The address peers use to reach this node; defaults to http://Host:Port.</summary>
+    /// <summary>The address peers use to reach this node; defaults to http://Host:Port (https:// with <see cref="Tls"/>).</summary>
     public string PublicAddress { get; set; } = "";
+
+    /// <summary>
+    /// Serve gRPC over TLS with a self-signed certificate made from the node's identity key,
+    /// and require peers calling over TLS to present theirs (mutual TLS). Off by default:
+    /// cleartext is for loopback development, where there is no path to listen on.
+    /// </summary>
+    public bool Tls { get; set; }
 
     /// <summary>Most envelopes sent to one peer in one call.</summary>
     public int DeliveryBatchSize { get; set; } = 200;
@@ -91,7 +98,7 @@ public sealed class NodeOptions
 
     public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
 
-    public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"http://{Host}:{Port}" : PublicAddress.TrimEnd('/');
+    public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"{(Tls ? "https" : "http")}://{Host}:{Port}" : PublicAddress.TrimEnd('/');
 }
 
 /// <summary>Where this node's own broker is. Never share a broker with another network.</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Federation.Domain;
 
 namespace Federation.Node.Identity;
@@ -10,19 +11,25 @@ namespace Federation.Node.Identity;
 public sealed class NodeIdentity : IDisposable
 {
     private readonly ECDsa _key;
+    private readonly Lazy<X509Certificate2> _certificate;
 
-    private NodeIdentity(ECDsa key)
+    private NodeIdentity(ECDsa key, IReadOnlyList<string> hostNames)
     {
         _key = key;
         PublicKey = key.ExportSubjectPublicKeyInfo();
         NodeId = Identifiers.NodeIdFromPublicKey(PublicKey);
+        _certificate = new(() => NodeCertificate.Create(_key, NodeId, hostNames));
     }
 
     public string NodeId { get; }
     public string Fingerprint => Identifiers.Fingerprint(NodeId);
     public byte[] PublicKey { get; }
 
-    public static NodeIdentity LoadOrCreate(string dataDir)
+    /// <summary>The TLS certificate over this key, served and presented to peers; made on first use.</summary>
+    public X509Certificate2 Certificate => _certificate.Value;
+
+    /// <param name="hostNames">Names the TLS certificate lists as its hosts (informational: peers check the key).</param>
+    public static NodeIdentity LoadOrCreate(string dataDir, IReadOnlyList<string>? hostNames = null)
     {
         var path = Path.Combine(dataDir, "node.key");
         var key = ECDsa.Create();
@@ -42,10 +49,17 @@ public sealed class NodeIdentity : IDisposable
             // Rename so a crash mid-write never leaves a half key that would change the node's identity.
             File.Move(tmp, path);
         }
-        return new NodeIdentity(key);
+        return new NodeIdentity(key, hostNames ?? []);
     }
 
     public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256);
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        if (_certificate.IsValueCreated)
+        {
+            _certificate.Value.Dispose();
+        }
+        _key.Dispose();
+    }
 }
