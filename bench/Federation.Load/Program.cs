@@ -15,11 +15,25 @@ var payloadBytes = Swarm.Pledge(new Swarm.Member(0, sizer), Federation.Domain.Id
 
 try
 {
+    // `--only submissions,fanout` runs some measurements (the baseline always runs: the others are read against it).
+    var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["submissions", "fanout", "catchup", "footprint"];
     var (unary, _) = await Baseline.RunAsync(profile, payloadBytes, rows);
-    await Measurements.RunSubmissionsAsync(profile, unary, rows);
-    await Measurements.RunFanOutAsync(profile, rows);
-    await Measurements.RunCatchUpAsync(profile, rows);
-    await Footprint.RunAsync(profile, rows);
+    if (only.Contains("submissions"))
+    {
+        await Measurements.RunSubmissionsAsync(profile, unary, rows);
+    }
+    if (only.Contains("fanout"))
+    {
+        await Measurements.RunFanOutAsync(profile, rows);
+    }
+    if (only.Contains("catchup"))
+    {
+        await Measurements.RunCatchUpAsync(profile, rows);
+    }
+    if (only.Contains("footprint"))
+    {
+        await Footprint.RunAsync(profile, rows);
+    }
 }
 catch (Exception ex)
 {
@@ -49,10 +63,10 @@ namespace Federation.Load
         int FootprintStarts,
         TimeSpan Idle)
     {
-        public static readonly Profile Full = new(false, 64, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
+        public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
             [10, 100, 1000], [30, 20, 15], 100, 10_000, 4, TimeSpan.FromSeconds(5));
 
-        public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), 400, 4,
+        public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
             [10], [2], 4, 40, 2, TimeSpan.FromMilliseconds(200));
     }
 }

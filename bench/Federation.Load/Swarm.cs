@@ -192,6 +192,13 @@ public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
         return Task.FromResult(new HelloResponse());
     }
 
+    /// <summary>Members originate nothing, so they share nothing; the origin's catch-up from them ends at once.</summary>
+    public override Task<ListSharedResponse> ListShared(ListSharedRequest request, ServerCallContext context)
+    {
+        Authenticate(context);
+        return Task.FromResult(new ListSharedResponse());
+    }
+
     public override Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
     {
         var me = Authenticate(context);
