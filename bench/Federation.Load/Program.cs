@@ -64,7 +64,7 @@ namespace Federation.Load
         TimeSpan Idle)
     {
         public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
-            [10, 100, 1000], [30, 20, 15], 100, 10_000, 4, TimeSpan.FromSeconds(5));
+            [10, 100, 1000], [30, 20, 10], 100, 10_000, 4, TimeSpan.FromSeconds(5));
 
         public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
             [10], [2], 4, 40, 2, TimeSpan.FromMilliseconds(200));
