@@ -18,6 +18,9 @@ public sealed partial class SqliteStore : IDisposable
     private readonly string _connectionString;
     // SQLite has one writer; queueing writers here avoids SQLITE_BUSY retries.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // Underlying connections that already have this node's settings (see Open); weak, so a
+    // connection the pool closes is forgotten with it.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
     // Writes waiting for the next group commit (see WriteAsync).
     private readonly ConcurrentQueue<PendingWrite> _pending = new();
 
@@ -40,11 +43,17 @@ public sealed partial class SqliteStore : IDisposable
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        using var cmd = c.CreateCommand();
-        // FULL: a commit is on disk before we acknowledge it to anyone. secure_delete:
-        // deleted (purged) content is overwritten, not left in free pages for a subpoena.
-        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;";
-        cmd.ExecuteNonQuery();
+        // These settings belong to the underlying SQLite connection, which the pool keeps
+        // open and hands out again: set them once per real connection, not on every Open
+        // (every read opens one, so that was three statements per read).
+        if (_configured.TryAdd(c.Handle!, true))
+        {
+            using var cmd = c.CreateCommand();
+            // FULL: a commit is on disk before we acknowledge it to anyone. secure_delete:
+            // deleted (purged) content is overwritten, not left in free pages for a subpoena.
+            cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;";
+            cmd.ExecuteNonQuery();
+        }
         return c;
     }
 
