@@ -214,6 +214,19 @@ done
 
 passed=0
 failed=0
+
+# The load tool's smoke profile: every measurement at a tiny size, in seconds, so the
+# benchmarks cannot rot. It counts as one check.
+echo "Running the load tool's smoke profile (bench/Federation.Load --smoke)..."
+if timeout 300 dotnet run -c Release --no-build --project bench/Federation.Load -- --smoke >"$results/load-smoke.txt" 2>&1; then
+  passed=$((passed + 1))
+  echo "Load tool smoke run: passed."
+else
+  failed=$((failed + 1))
+  echo "Load tool smoke run: FAILED. Its output:"
+  tail -n 40 "$results/load-smoke.txt"
+fi
+
 for f in "$results"/*/*.trx; do
   [ -e "$f" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$f")

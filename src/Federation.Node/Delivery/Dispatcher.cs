@@ -65,25 +65,42 @@ public sealed class Dispatcher(
     /// <summary>One pass; returns whether the bus is refusing work.</summary>
     private async Task<bool> DispatchAsync(bool busDown, CancellationToken ct)
     {
-        foreach (var peer in store.DuePeers(DateTimeOffset.UtcNow))
+        var due = store.DuePeers(DateTimeOffset.UtcNow);
+        if (due.Count == 0)
         {
-            await store.WriteAsync(tx =>
+            return busDown;
+        }
+        // Every due peer's doorbell is noted in one commit, not one commit each: a call-out
+        // to a thousand networks must not wait for a thousand disk flushes before the last
+        // doorbell rings.
+        await store.WriteAsync(tx =>
+        {
+            var until = DateTimeOffset.UtcNow + RingTimeout;
+            foreach (var peer in due)
             {
-                tx.Ring(peer, DateTimeOffset.UtcNow + RingTimeout);
-                return true;
-            }, ct);
+                tx.Ring(peer, until);
+            }
+            return true;
+        }, ct);
+        for (var i = 0; i < due.Count; i++)
+        {
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(PublishTimeout);
                 // With RabbitMQ this returns once the broker has confirmed the message.
-                await bus.Publish(new DeliverToPeer(peer), timeout.Token);
+                await bus.Publish(new DeliverToPeer(due[i]), timeout.Token);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                // This doorbell and those after it did not go out: the next pass rings them.
+                var unrung = due.Skip(i).ToList();
                 await store.WriteAsync(tx =>
                 {
-                    tx.Unring(peer);
+                    foreach (var peer in unrung)
+                    {
+                        tx.Unring(peer);
+                    }
                     return true;
                 }, ct);
                 if (!busDown)

@@ -157,7 +157,13 @@ public static class NodeHost
 
         services.AddMassTransit(x =>
         {
-            x.AddConsumer<DeliverToPeerConsumer>();
+            x.AddConsumer<DeliverToPeerConsumer>().Endpoint(e =>
+            {
+                // Deliveries mostly wait on the network; the bus's default (a few per core)
+                // would serve a thousand peers a handful at a time.
+                e.ConcurrentMessageLimit = options.DeliveryConcurrency;
+                e.PrefetchCount = options.DeliveryConcurrency;
+            });
             x.AddConsumer<BackfillObjectConsumer>();
             x.AddConsumer<CatchUpFromPeerConsumer>();
             if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))

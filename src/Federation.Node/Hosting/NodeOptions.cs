@@ -37,6 +37,13 @@ public sealed class NodeOptions
     /// <summary>Most envelopes sent to one peer in one call.</summary>
     public int DeliveryBatchSize { get; set; } = 200;
 
+    /// <summary>
+    /// Peers delivered to at once by this process. Each peer still has at most one batch in
+    /// flight; this is how many different peers do. Their database writes share group commits,
+    /// so a call-out to many networks is not delivered a couple of peers at a time.
+    /// </summary>
+    public int DeliveryConcurrency { get; set; } = 64;
+
     /// <summary>Deadline for each call to a peer.</summary>
     public TimeSpan PeerCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Federation.Contracts.V1;
 using Federation.Node.Hosting;
 using Federation.Node.Log;
@@ -16,6 +17,14 @@ public sealed partial class SqliteStore : IFederationStore
     private readonly string _connectionString;
     // SQLite has one writer; queueing writers here avoids SQLITE_BUSY retries.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // Underlying connections that already have this node's settings (see Open); weak, so a
+    // connection the pool closes is forgotten with it.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
+    // Writes waiting for the next group commit (see WriteAsync).
+    private readonly ConcurrentQueue<PendingWrite> _pending = new();
+
+    /// <summary>Most writes committed together: bounds how long the first of them waits for the last.</summary>
+    public const int MaxGroup = 512;
 
     public SqliteStore(IOptions<NodeOptions> options)
         : this(options.Value)
@@ -40,29 +49,183 @@ public sealed partial class SqliteStore : IFederationStore
     {
         var c = new SqliteConnection(_connectionString);
         c.Open();
-        using var cmd = c.CreateCommand();
-        // FULL: a commit is on disk before we acknowledge it to anyone. secure_delete:
-        // deleted (purged) content is overwritten, not left in free pages for a subpoena.
-        cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;";
-        cmd.ExecuteNonQuery();
+        // These settings belong to the underlying SQLite connection, which the pool keeps
+        // open and hands out again: set them once per real connection, not on every Open
+        // (every read opens one, so that was three statements per read).
+        if (_configured.TryAdd(c.Handle!, true))
+        {
+            using var cmd = c.CreateCommand();
+            // FULL: a commit is on disk before we acknowledge it to anyone. secure_delete:
+            // deleted (purged) content is overwritten, not left in free pages for a subpoena.
+            cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;";
+            cmd.ExecuteNonQuery();
+        }
         return c;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and returns once that transaction
+    /// has committed (synchronous=FULL: it is on disk).
+    /// <para>
+    /// Group commit: with synchronous=FULL every commit waits for the disk, so one commit per
+    /// write caps a node at a few hundred writes a second however many callers wait. Writes
+    /// that queue up while a commit is under way are therefore run one after another in the
+    /// next transaction, each inside its own savepoint, and committed together: one disk
+    /// wait for the whole group. Each write still sees the writes before it, in order, as if
+    /// it ran alone; a write that throws is rolled back to its savepoint, alone, and its
+    /// caller gets the exception while the others commit. No caller hears of success before
+    /// its write is committed; if the commit fails, every write in the group fails.
+    /// </para>
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<IStoreTransaction, T> work, CancellationToken ct = default)
     {
-        await _writeLock.WaitAsync(ct);
+        ct.ThrowIfCancellationRequested();
+        var write = new PendingWrite<T>(work);
+        _pending.Enqueue(write);
+        while (!write.Task.IsCompleted)
+        {
+            try
+            {
+                await _writeLock.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                if (write.TryCancel())
+                {
+                    throw; // never ran, never will
+                }
+                break; // a group has taken it: its outcome is decided, so wait for it
+            }
+            try
+            {
+                // Whoever holds the lock commits for everyone queued, its own write included.
+                while (!write.Task.IsCompleted && CommitGroup())
+                {
+                }
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        return await write.Task;
+    }
+
+    /// <summary>Commits the writes queued now (up to <see cref="MaxGroup"/>) in one transaction; false if none was queued.</summary>
+    private bool CommitGroup()
+    {
+        var group = new List<PendingWrite>();
+        while (group.Count < MaxGroup && _pending.TryDequeue(out var next))
+        {
+            if (next.TryTake())
+            {
+                group.Add(next);
+            }
+        }
+        if (group.Count == 0)
+        {
+            return false;
+        }
+        var ran = new List<PendingWrite>(group.Count);
         try
         {
             using var c = Open();
             using var tx = c.BeginTransaction();
-            var result = work(new SqliteStoreTransaction(c, tx));
+            var store = new SqliteStoreTransaction(c, tx);
+            using var statements = new Finally(store.ReleaseStatements);
+            foreach (var write in group)
+            {
+                if (group.Count == 1)
+                {
+                    // Alone: the transaction itself is the savepoint.
+                    if (write.Run(store))
+                    {
+                        ran.Add(write);
+                    }
+                    else
+                    {
+                        return true; // its exception is set; the transaction rolls back on dispose
+                    }
+                    continue;
+                }
+                tx.Save("w");
+                if (write.Run(store))
+                {
+                    tx.Release("w");
+                    ran.Add(write);
+                }
+                else
+                {
+                    tx.Rollback("w");
+                    tx.Release("w");
+                }
+            }
             tx.Commit();
-            return result;
         }
-        finally
+        catch (Exception ex)
         {
-            _writeLock.Release();
+            // The transaction itself failed (disk full, I/O error): nothing in it committed.
+            foreach (var write in group)
+            {
+                write.Fail(ex);
+            }
+            return true;
         }
+        foreach (var write in ran)
+        {
+            write.Succeed();
+        }
+        return true;
+    }
+
+    private readonly struct Finally(Action action) : IDisposable
+    {
+        public void Dispose() => action();
+    }
+
+    /// <summary>A write waiting for a group commit.</summary>
+    private abstract class PendingWrite
+    {
+        private int _state; // 0 queued, 1 taken by a group, 2 cancelled by its caller
+
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+        public bool TryCancel() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+
+        /// <summary>Runs the work; false (with the caller's exception set) if it threw.</summary>
+        public abstract bool Run(SqliteStoreTransaction tx);
+
+        /// <summary>Its group committed.</summary>
+        public abstract void Succeed();
+
+        /// <summary>Its group did not commit: a write that ran is failed too.</summary>
+        public abstract void Fail(Exception ex);
+    }
+
+    private sealed class PendingWrite<T>(Func<IStoreTransaction, T> work) : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _done.Task;
+
+        public override bool Run(SqliteStoreTransaction tx)
+        {
+            try
+            {
+                _result = work(tx);
+                return true;
+            }
+            catch (Exception ex)
+            {
+                _done.TrySetException(ex);
+                return false;
+            }
+        }
+
+        public override void Succeed() => _done.TrySetResult(_result);
+
+        public override void Fail(Exception ex) => _done.TrySetException(ex);
     }
 
     // ---- Reads ---------------------------------------------------------------------
@@ -105,7 +268,16 @@ public sealed partial class SqliteStore : IFederationStore
         return list;
     }
 
-    public PeerRecord? GetPeer(string nodeId) => ListPeers().FirstOrDefault(p => p.NodeId == nodeId);
+    /// <summary>One peer by its key: every peer call and every delivery asks, so it reads one row, not the table.</summary>
+    public PeerRecord? GetPeer(string nodeId)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT node_id, name, address, public_key, state, added_at FROM peers WHERE node_id = $n";
+        cmd.Parameters.AddWithValue("$n", nodeId);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? new PeerRecord(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r[3], r.GetString(4), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5))) : null;
+    }
 
     public IReadOnlyList<PeerRecord> ListPeers()
     {

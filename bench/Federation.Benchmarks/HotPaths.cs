@@ -1,0 +1,118 @@
+using BenchmarkDotNet.Attributes;
+using Federation.Contracts.V1;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Federation.Node.Hosting;
+using Federation.Node.Identity;
+using Federation.Node.Log;
+using Federation.Node.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Benchmarks;
+
+/// <summary>
+/// The per-event work on the write and receive paths, one piece at a time, so a change
+/// in the load tool's figures can be traced to the piece that moved.
+/// </summary>
+[MemoryDiagnoser]
+public class HotPaths
+{
+    private string _dir = "";
+    private NodeIdentity _identity = null!;
+    private PeerKeys _keys = null!;
+    private byte[] _payload = [];
+    private byte[] _signature = [];
+    private StoredEvent _event = null!;
+    private byte[] _envelope = [];
+    private CallOutState _callOut = null!;
+    private EventPayload _response = null!;
+    private SqliteStore _store = null!;
+    private OriginLog _log = null!;
+    private string _callOutId = "";
+    private string _responder = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = Directory.CreateTempSubdirectory("fed-bench-").FullName;
+        _identity = NodeIdentity.LoadOrCreate(_dir);
+        _keys = new PeerKeys();
+        _keys.Pin(_identity.NodeId, _identity.PublicKey);
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        _responder = Identifiers.NodeIdFromPublicKey(other.ExportSubjectPublicKeyInfo());
+
+        _callOutId = Identifiers.NewObjectId(_identity.NodeId);
+        var published = new EventPayload
+        {
+            EventId = Guid.NewGuid().ToString(),
+            ObjectId = _callOutId,
+            ObjectKind = ObjectKind.CallOut,
+            Sequence = 1,
+            OriginNode = _identity.NodeId,
+            ActorNode = _identity.NodeId,
+            OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            Body = CallOuts.Publish(Content(), [_responder], new CallOutAudience { Kind = AudienceKind.ChosenPeers, Networks = { _responder } }),
+        };
+        _callOut = (CallOutState)EventLog.Apply(null, published);
+        _response = new EventPayload
+        {
+            EventId = Guid.NewGuid().ToString(),
+            ObjectId = _callOutId,
+            ObjectKind = ObjectKind.CallOut,
+            Sequence = 2,
+            OriginNode = _identity.NodeId,
+            ActorNode = _responder,
+            OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            Body = new EventBody { CallOutResponded = new CallOutResponded { Network = _responder, Response = Pledge() } },
+        };
+        _payload = _response.ToByteArray();
+        _signature = _identity.Sign(_payload);
+        _event = new StoredEvent(_callOutId, ObjectKind.CallOut, 2, _response.EventId, _payload, _signature);
+        _envelope = Envelopes.Build(_event).ToByteArray();
+
+        _store = new SqliteStore(Options.Create(new NodeOptions { DataDir = _dir }));
+        _log = new OriginLog(_store, _identity, new OutboxSignal());
+        _log.AppendAsync(_callOutId, ObjectKind.CallOut, _identity.NodeId, _ => [published.Body]).GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.Dispose();
+        _identity.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static CallOutContent Content() => new()
+    {
+        Title = "Picket the Leeds branch",
+        Target = new Target { Name = "Bistro Co", ParentCompany = "Bistro Holdings" },
+        DemandSummary = "Pay the £2,400 in stolen wages",
+        Places = { new Place { City = "Leeds", Address = "1 High St" } },
+        ActionTypes = { ActionType.Picket },
+    };
+
+    private static CallOutResponse Pledge() => new() { Kind = ResponseKind.Pledge, PlannedDate = "2026-12-05", Place = "Leeds, 1 High St" };
+
+    [Benchmark(Description = "sign an event (ECDSA P-256)")]
+    public byte[] Sign() => _identity.Sign(_payload);
+
+    [Benchmark(Description = "verify an event signature")]
+    public bool Verify() => _keys.Verify(_identity.NodeId, _payload, _signature);
+
+    [Benchmark(Description = "envelope encode")]
+    public byte[] EnvelopeEncode() => Envelopes.Build(_event).ToByteArray();
+
+    [Benchmark(Description = "envelope decode")]
+    public Envelope EnvelopeDecode() => Envelope.Parser.ParseFrom(_envelope);
+
+    [Benchmark(Description = "domain apply (a pledge)")]
+    public IMessage DomainApply() => EventLog.Apply(_callOut.Clone(), _response);
+
+    [Benchmark(Description = "outbox write (one durable append)")]
+    public Task<AppendResult> OutboxWrite() =>
+        _log.AppendAsync(_callOutId, ObjectKind.CallOut, _responder,
+            _ => [new EventBody { CallOutResponded = new CallOutResponded { Network = _responder, Response = Pledge() } }]);
+}

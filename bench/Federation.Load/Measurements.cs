@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using Federation.Contracts.V1;
+using Federation.Node.Application;
+using Federation.Node.Delivery;
+using Federation.Node.Storage;
+using Grpc.Core;
+
+namespace Federation.Load;
+
+public static class Measurements
+{
+    public static CallOutContent Content(string title) => new()
+    {
+        Title = title,
+        Target = new Target { Name = "Bistro Co", ParentCompany = "Bistro Holdings" },
+        DemandSummary = "Pay the £2,400 in stolen wages",
+        Places = { new Place { City = "Leeds", Address = "1 High St" } },
+        ActionTypes = { ActionType.Picket },
+    };
+
+    /// <summary>
+    /// Signed, durable submissions accepted by one origin: pledges from a few peers to many
+    /// call-outs, through PeerService.Submit over gRPC, as a peer's delivery sends them.
+    /// Each is authenticated, verified, sequenced, signed, stored with synchronous=FULL and
+    /// queued for its call-out's recipients, which the origin then delivers to in the background.
+    /// </summary>
+    public static async Task RunSubmissionsAsync(Profile p, double unaryBaseline, List<Row> rows)
+    {
+        const int submitters = 4;
+        await using var swarm = await Swarm.StartAsync(submitters);
+        await using var origin = await InProcNode.StartAsync("origin");
+        swarm.Trust(origin.Identity);
+        foreach (var m in swarm.Members)
+        {
+            await origin.AddPeerAsync(m.Address, m.Fingerprint);
+        }
+        // Many call-outs, each with one submitter as its recipient: a busy origin's mix.
+        var callOuts = await Task.WhenAll(Enumerable.Range(0, p.SubmitCallOuts).Select(i =>
+            origin.Get<CallOutCommands>().PublishAsync(Content($"Call-out {i}"), [swarm.Members[i % submitters].NodeId], null, CancellationToken.None)));
+
+        Report.Progress($"Submissions: signing {Report.F(p.SubmissionPool)} pledges up front (the submitters' cost, not the origin's)…");
+        var pool = new SubmitRequest[p.SubmissionPool];
+        Parallel.For(0, pool.Length, i => pool[i] = Swarm.Pledge(swarm.Members[i % p.SubmitCallOuts % submitters], callOuts[i % p.SubmitCallOuts].Id));
+        var eventsBefore = origin.Store.Count("events");
+
+        var channels = Drive.Channels(origin.Address, p.Callers);
+        var clients = channels.Select(c => new PeerService.PeerServiceClient(c)).ToArray();
+        // Call metadata is signed per member every second and reused meanwhile: signing
+        // it is the caller's cost; the origin still verifies every call's signature.
+        var headers = new Metadata[submitters];
+        var signedAt = new long[submitters];
+        Metadata Headers(int member)
+        {
+            var now = Environment.TickCount64;
+            if (now - Volatile.Read(ref signedAt[member]) > 1000)
+            {
+                headers[member] = Swarm.Headers(swarm.Members[member], Methods.Submit, origin.Identity.NodeId);
+                Volatile.Write(ref signedAt[member], now);
+            }
+            return headers[member];
+        }
+        for (var m = 0; m < submitters; m++)
+        {
+            Headers(m);
+        }
+        var next = -1;
+        long duplicates = 0;
+        Report.Progress($"Submissions: {p.Callers} concurrent callers for up to {p.Window.TotalSeconds}s…");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var run = await Drive.RunAsync(p.Callers, p.Warmup, p.Window, async i =>
+        {
+            var n = Interlocked.Increment(ref next);
+            if (n >= pool.Length)
+            {
+                return false;
+            }
+            var member = n % p.SubmitCallOuts % submitters;
+            var reply = await clients[i % clients.Length].SubmitAsync(pool[n], new CallOptions(Headers(member), DateTime.UtcNow.AddSeconds(30)));
+            if (reply.Duplicate)
+            {
+                Interlocked.Increment(ref duplicates);
+            }
+            return n + 1 < pool.Length;
+        });
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        var accepted = Math.Min(next + 1, pool.Length) - run.Errors;
+        var stored = origin.Store.Count("events") - eventsBefore;
+        foreach (var c in channels)
+        {
+            c.Dispose();
+        }
+        if (run.Errors > 0 || duplicates > 0 || stored < accepted)
+        {
+            throw new InvalidOperationException($"Submissions: {run.Errors} calls failed, {duplicates} duplicates, {stored} events stored for {accepted} accepted.");
+        }
+        if (p.Smoke && run.Count == 0)
+        {
+            throw new InvalidOperationException("Submissions: none completed in the window.");
+        }
+        var rate = run.Count / run.Seconds;
+        var ratio = rate / unaryBaseline;
+        Report.Progress($"  {Report.F(rate)} submissions/s ({Report.F(ratio * 100, "F1")} % of unary baseline); {Report.F(stored)} events stored");
+        rows.Add(new Row($"Submissions: signed, durable, via PeerService.Submit ({p.Callers} callers)", $"{Report.F(rate)}/s", "≥ 10,000/s on 2 cores", rate >= 10_000));
+        rows.Add(new Row("Submissions as a share of the unary baseline", $"{Report.F(ratio * 100, "F1")} %", "≥ 25 %", ratio >= 0.25));
+    }
+
+    /// <summary>
+    /// One call-out delivered to 10, 100 and 1,000 peers (a swarm of peer endpoints that
+    /// verify every signature and acknowledge): time from publishing until every peer has
+    /// acknowledged, over repeated runs, and the process's CPU time per delivered event.
+    /// </summary>
+    public static async Task RunFanOutAsync(Profile p, List<Row> rows)
+    {
+        var largest = p.FanOutSizes.Max();
+        Report.Progress($"Fan-out: starting a swarm of {largest} peers and adding each to the origin…");
+        await using var swarm = await Swarm.StartAsync(largest);
+        await using var origin = await InProcNode.StartAsync("fanout");
+        swarm.Trust(origin.Identity);
+        // Added as an operator adds them (Identify, pin, Hello), several at a time.
+        await Parallel.ForEachAsync(swarm.Members, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (m, _) => await origin.AddPeerAsync(m.Address, m.Fingerprint));
+        var commands = origin.Get<CallOutCommands>();
+
+        for (var s = 0; s < p.FanOutSizes.Length; s++)
+        {
+            var size = p.FanOutSizes[s];
+            var runs = p.FanOutRuns[s];
+            var recipients = swarm.Members.Take(size).Select(m => m.NodeId).ToArray();
+            Report.Progress($"Fan-out to {size} peers: {runs} runs (plus one warm-up)…");
+            var times = new List<double>();
+            var cpu = TimeSpan.Zero;
+            for (var r = -1; r < runs; r++)
+            {
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                var callOut = await commands.PublishAsync(Content($"Fan-out {size} #{r}"), recipients, null, CancellationToken.None);
+                var all = swarm.WhenAcknowledged(callOut.Id, size);
+                if (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))) != all)
+                {
+                    throw new TimeoutException($"Fan-out to {size}: not every peer acknowledged within 60 s.");
+                }
+                clock.Stop();
+                if (r >= 0)
+                {
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                    cpu += Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+                }
+                // Let the origin finish its bookkeeping for this run (cursors, leases).
+                await Task.Delay(p.Smoke ? 50 : 200);
+            }
+            times.Sort();
+            var p50 = Report.Quantile(times, 0.5);
+            var p99 = Report.Quantile(times, 0.99);
+            var perEvent = cpu.TotalMicroseconds / (size * (double)runs);
+            Report.Progress($"  p50 {Report.F(p50, "F0")} ms, p99 {Report.F(p99, "F0")} ms, {Report.F(perEvent, "F0")} µs CPU per delivered event");
+            rows.Add(new Row($"Fan-out to {size:N0} peers: all acknowledged, p50 / p99 ({runs} runs)", $"{Report.F(p50, "F0")} ms / {Report.F(p99, "F0")} ms",
+                size == 1000 ? "p99 < 1 s" : "", size == 1000 ? p99 < 1000 : null));
+            rows.Add(new Row($"Fan-out to {size:N0} peers: CPU per delivered event (origin + swarm)", $"{Report.F(perEvent, "F0")} µs", "flat as peers grow"));
+        }
+    }
+
+    /// <summary>
+    /// A real replica misses events while it is stopped; time from its start until it
+    /// holds every one of them (it pulls with ListShared/FetchEvents, and the origin's
+    /// delivery resumes too: whichever is first).
+    /// </summary>
+    public static async Task RunCatchUpAsync(Profile p, List<Row> rows)
+    {
+        await using var origin = await InProcNode.StartAsync("catchup-origin");
+        await using var replica = await InProcNode.StartAsync("catchup-replica");
+        await origin.AddPeerAsync(replica.Address, replica.Identity.Fingerprint);
+        await replica.AddPeerAsync(origin.Address, origin.Identity.Fingerprint);
+        var replicaId = replica.Identity.NodeId;
+        await replica.StopAsync();
+
+        var objects = p.CatchUpObjects;
+        var perObject = p.CatchUpEvents / objects;
+        Report.Progress($"Catch-up: the replica is stopped; the origin writes {objects} call-outs × {perObject} events…");
+        var commands = origin.Get<CallOutCommands>();
+        await Task.WhenAll(Enumerable.Range(0, objects).Select(async i =>
+        {
+            var c = await commands.PublishAsync(Content($"Catch-up {i}"), [replicaId], null, CancellationToken.None);
+            for (var e = 1; e < perObject; e++)
+            {
+                await commands.UpdateAsync(c.Id, Content($"Catch-up {i}, update {e}"), CancellationToken.None);
+            }
+        }));
+        var total = objects * perObject;
+
+        Report.Progress($"Catch-up: starting the replica, which missed {Report.F(total)} events…");
+        var clock = Stopwatch.StartNew();
+        await replica.StartAgainAsync();
+        var store = replica.Store;
+        while (store.Count("events") < total)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new TimeoutException($"Catch-up: the replica holds {store.Count("events")} of {total} events after 120 s.");
+            }
+            await Task.Delay(5);
+        }
+        clock.Stop();
+        var seconds = clock.Elapsed.TotalSeconds;
+        Report.Progress($"  caught up in {Report.F(seconds, "F2")} s");
+        rows.Add(new Row($"Catch-up: a replica that missed {total:N0} events, start to caught up", $"{Report.F(seconds, "F2")} s",
+            p.Smoke ? "" : "< 3 s", p.Smoke ? null : seconds < 3));
+    }
+}

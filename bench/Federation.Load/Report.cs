@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Federation.Load;
+
+/// <summary>One row of the results table.</summary>
+public sealed record Row(string Measurement, string Result, string Target = "", bool? Met = null);
+
+/// <summary>Progress lines while the run goes on, and the Markdown table at the end.</summary>
+public static class Report
+{
+    private static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+    public static void Progress(string line) =>
+        Console.WriteLine($"[{Clock.Elapsed.TotalSeconds,6:F1}s] {line}");
+
+    public static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Table(IEnumerable<Row> rows, bool smoke)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; profile: {(smoke ? "smoke (tiny sizes: the figures mean nothing)" : "full")}; {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z");
+        sb.AppendLine();
+        sb.AppendLine("| Measurement | Result | Target | Met |");
+        sb.AppendLine("| --- | --- | --- | --- |");
+        foreach (var r in rows)
+        {
+            var met = r.Met switch { true => "yes", false => "**no**", null => "" };
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Measurement} | {r.Result} | {r.Target} | {(smoke ? "" : met)} |");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The value at quantile <paramref name="q"/> of <paramref name="sorted"/> (nearest rank).</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
