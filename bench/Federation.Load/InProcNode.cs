@@ -28,7 +28,7 @@ public sealed class InProcNode : IAsyncDisposable
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException($"{Name} is stopped.");
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
     public NodeIdentity Identity => Get<NodeIdentity>();
-    public SqliteStore Store => Get<SqliteStore>();
+    public IFederationStore Store => Get<IFederationStore>();
 
     public static async Task<InProcNode> StartAsync(string name, Action<NodeOptions>? configure = null)
     {

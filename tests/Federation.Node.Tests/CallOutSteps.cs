@@ -18,7 +18,8 @@ public static class CallOutSteps
     /// <summary>Waits until <paramref name="at"/>'s copy holds the call-out up to <paramref name="sequence"/>.</summary>
     public static async Task<CallOutState> ReachedAsync(TestNode at, string id, ulong sequence)
     {
-        await Eventually.TrueAsync(() => at.Store.GetObject(id)?.LastSequence >= sequence, $"{id} to reach event {sequence} at {at.Name}");
+        // Generous: on a loaded 2-core machine a retry after backoff can take a while.
+        await Eventually.TrueAsync(() => at.Store.GetObject(id)?.LastSequence >= sequence, $"{id} to reach event {sequence} at {at.Name}", seconds: 60);
         return Get(at, id);
     }
 
