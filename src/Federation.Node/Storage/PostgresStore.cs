@@ -254,68 +254,31 @@ public sealed class PostgresStore : IFederationStore
     public IReadOnlyList<FightReport> ListReports(string fightId)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT report FROM fight_reports WHERE fight_id = @f ORDER BY id";
-        cmd.Parameters.AddWithValue("@f", fightId);
-        using var r = cmd.ExecuteReader();
-        var list = new List<FightReport>();
-        while (r.Read())
-        {
-            list.Add(FightReport.Parser.ParseFrom((byte[])r[0]));
-        }
-        return list;
+        return SharedQueries.ListReports(c, fightId);
     }
 
     public (TokenRecord Token, byte[] Hash)? FindToken(string id)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, role, created_at, revoked_at, hash FROM delegate_tokens WHERE id = @i";
-        cmd.Parameters.AddWithValue("@i", id);
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? (ReadToken(r), (byte[])r[5]) : null;
+        return SharedQueries.FindToken(c, id);
     }
 
     public IReadOnlyList<TokenRecord> ListTokens()
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, name, role, created_at, revoked_at FROM delegate_tokens ORDER BY created_at";
-        using var r = cmd.ExecuteReader();
-        var list = new List<TokenRecord>();
-        while (r.Read())
-        {
-            list.Add(ReadToken(r));
-        }
-        return list;
+        return SharedQueries.ListTokens(c);
     }
-
-    private static TokenRecord ReadToken(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), (Role)r.GetInt32(2),
-        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)));
 
     public IReadOnlyList<AuditEntry> ListAudit(int limit)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, at, who, role, action, object_id, outcome FROM audit_log ORDER BY id DESC LIMIT @l";
-        cmd.Parameters.AddWithValue("@l", limit);
-        using var r = cmd.ExecuteReader();
-        var list = new List<AuditEntry>();
-        while (r.Read())
-        {
-            list.Add(new AuditEntry(r.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(1)), r.GetString(2), r.GetString(3),
-                r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(6)));
-        }
-        return list;
+        return SharedQueries.ListAudit(c, limit);
     }
 
     public byte[]? GetLocalDetails(string objectId)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT details FROM local_details WHERE object_id = @o";
-        cmd.Parameters.AddWithValue("@o", objectId);
-        return cmd.ExecuteScalar() as byte[];
+        return SharedQueries.GetLocalDetails(c, objectId);
     }
 
     /// <summary>
