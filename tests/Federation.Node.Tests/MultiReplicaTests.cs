@@ -23,13 +23,12 @@ public sealed class MultiReplicaTests
         {
             s["Node__Database"] = "postgres";
             s["Node__Postgres__ConnectionString"] = db.ConnectionString;
-            s["Node__DelegateRequestsPerSecond"] = "1000";
         };
         await using var a1 = await NodeProcess.StartAsync("alpha", settings);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
         await using var a3 = await NodeProcess.StartReplicaAsync(a1, "alpha-3");
-        await using var b = await NodeProcess.StartAsync("beta", s => s["Node__DelegateRequestsPerSecond"] = "1000");
-        await using var c = await NodeProcess.StartAsync("gamma", s => s["Node__DelegateRequestsPerSecond"] = "1000");
+        await using var b = await NodeProcess.StartAsync("beta");
+        await using var c = await NodeProcess.StartAsync("gamma");
         var replicas = new[] { a1, a2, a3 };
         try
         {

@@ -49,6 +49,9 @@ public sealed class NodeProcess : IAsyncDisposable
         ["Node__RetryMaxDelay"] = "00:00:01",
         ["Node__PeerCallTimeout"] = "00:00:05",
         ["Node__PeerCircuitBreakDuration"] = "00:00:01",
+        // These tests publish as fast as they can to put work in flight before a fault;
+        // the per-token limit is tested on its own (HostileInputCatalogueTests), not here.
+        ["Node__DelegateRequestsPerSecond"] = "10000",
     };
 
     /// <summary>Starts a node on the test RabbitMQ, in a virtual host of its own.</summary>

@@ -82,6 +82,8 @@ public sealed class TestNode : IAsyncDisposable
             o.PeerCallTimeout = TimeSpan.FromSeconds(5);
             o.DashboardPort = 0; // the dashboard has its own tests; gRPC port + 3000 may be taken
             o.PeerCircuitBreakDuration = TimeSpan.FromSeconds(1);
+            // Tests call as fast as they can; the per-token limit has its own tests, which set it low.
+            o.DelegateRequestsPerSecond = 10_000;
             _configure?.Invoke(o);
             Configure?.Invoke(o);
         }, builder => builder.Logging.AddProvider(Logs));
