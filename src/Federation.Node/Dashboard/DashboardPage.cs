@@ -70,8 +70,34 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         {
             Refuse(v.Message);
         }
+        catch (RpcException ex)
+        {
+            // A role the page's reads need (DelegateGate.RequireRole), or a peer's status.
+            Refuse(ex.Status.Detail);
+        }
         return Page();
     }
+
+    /// <summary>
+    /// Whether the signed-in token's role may call <paramref name="method"/>: the same
+    /// table the gRPC delegate service and the gate use, so a page offers only what will
+    /// be allowed. The gate still checks again when the form is posted.
+    /// </summary>
+    public bool Can(string method) => Caller.Role >= DelegateRoles.For(method);
+
+    public bool IsOperator => Caller.Role >= Role.Operator;
+
+    /// <summary>
+    /// A read the delegate service guards by role (dead letters, reports, local details):
+    /// the gate's own check, so the dashboard cannot show what gRPC would refuse.
+    /// </summary>
+    protected static T Read<T>(Caller caller, string method, Func<T> read)
+    {
+        DelegateGate.RequireRole(caller, method);
+        return read();
+    }
+
+    protected T Read<T>(string method, Func<T> read) => Read(Caller, method, read);
 
     /// <summary>The signed-in delegate, as the cookie names them.</summary>
     protected Caller Caller => new(
@@ -123,9 +149,13 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     public static string When(Timestamp? at) =>
         at is null ? "" : at.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
 
-    /// <summary>The value a datetime-local field shows for a stored time (UTC).</summary>
+    /// <summary>
+    /// The value a datetime-local field shows for a stored time (UTC). Seconds are kept
+    /// when there are any (a time set with solnet), so saving an edit form unchanged does
+    /// not move the time by a few seconds.
+    /// </summary>
     public static string Local(Timestamp? at) =>
-        at is null ? "" : at.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+        at is null ? "" : at.ToDateTimeOffset().ToString(at.Seconds % 60 == 0 && at.Nanos == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>Reads a datetime-local field; the dashboard shows and takes times in UTC.</summary>
     protected static Timestamp? ParseUtc(string? value, string field)
@@ -168,11 +198,13 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     {
         ResponseKind.Pledge => $"pledged {r.PlannedDate} {r.Place}".TrimEnd(),
         ResponseKind.Decline or ResponseKind.Unable => $"{Describe(r.Kind)}{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
-        ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}",
+        ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}"
+            + (r.TargetResponse.Length > 0 ? $"; the target: {r.TargetResponse}" : "")
+            + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => "unknown",
     };
 
-    public static string Describe(CallOutState c) => c.Cancelled ? "cancelled" : c.Closed ? "closed" : "open";
+    public static string Describe(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
     public static string Describe(ActionType a) => a switch
     {

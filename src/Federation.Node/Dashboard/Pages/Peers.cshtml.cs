@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Node.Dashboard.Pages;
 
-/// <summary>The networks this node trusts, how delivery to each is going, and adding one.</summary>
+/// <summary>The networks this node trusts, how delivery to each is going, and (operator) adding, suspending, resuming and revoking one.</summary>
 public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : DashboardPage(context)
 {
     public IReadOnlyList<PeerInfo> All { get; private set; } = [];
@@ -13,6 +13,8 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : 
 
     public static string Health(PeerInfo p) =>
         p.State == PeerDirectory.Pending ? "pending: waiting for its operator to add this node"
+        : p.State == PeerDirectory.Suspended ? "suspended: nothing is taken from it or sent to it until it is resumed"
+        : p.State == PeerDirectory.Revoked ? "revoked: nothing is taken from it or sent to it"
         : p.State != PeerDirectory.Active ? p.State
         : p.LastError.Length > 0 ? $"failing: {p.Pending} waiting; last error: {p.LastError}"
         : p.Pending > 0 ? $"sending: {p.Pending} waiting"
@@ -21,4 +23,12 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : 
     public Task<IActionResult> OnPostAsync(string? address, string? fingerprint, CancellationToken ct) =>
         RunAsync("AddPeer", () => peers.AddAsync(address?.Trim() ?? "", fingerprint?.Trim() ?? "", ct),
             "The peer is added and its key pinned. Its operator must add this node too.");
+
+    public Task<IActionResult> OnPostStateAsync(string? peer, string? state, CancellationToken ct) =>
+        RunAsync("SetPeerState", () => peers.SetStateAsync(peer ?? "", state ?? "", ct), state switch
+        {
+            PeerDirectory.Suspended => "The peer is suspended: its calls are refused and nothing is sent to it until you resume it.",
+            PeerDirectory.Revoked => "The peer is revoked: its calls are refused and what was queued for it is dropped.",
+            _ => "The peer is active again; what was held back is sent.",
+        });
 }

@@ -10,14 +10,40 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
     [BindProperty(SupportsGet = true)]
     public string Id { get; set; } = "";
 
+    /// <summary>The issuer's update form: the current content, or what was typed if the update was refused.</summary>
+    [BindProperty]
+    public CallOutForm Form { get; set; } = new();
+
+    private bool _keepTyped;
+
     public CallOutState? CallOut { get; private set; }
     public bool Ours => CallOut?.OriginNode == Node.Me;
     public ResponseRow? OurAnswer => CallOut?.Responses.FirstOrDefault(r => r.Network == Node.Me);
 
-    protected override void Load() => CallOut = callOuts.Get(Id);
+    protected override void Load()
+    {
+        CallOut = callOuts.Get(Id);
+        if (!_keepTyped)
+        {
+            Form = CallOutForm.From(CallOut.Content);
+        }
+    }
+
+    /// <summary>The issuer changes what it asks; every recipient sees the new content and what changed.</summary>
+    public Task<IActionResult> OnPostUpdateAsync(CancellationToken ct)
+    {
+        _keepTyped = true;
+        return RunAsync("UpdateCallOut", async () =>
+        {
+            var content = Form.ToContent(ParseUtc);
+            // The form does not offer the fight link; keep it as it is.
+            content.FightId = callOuts.Get(Id).Content.FightId;
+            await callOuts.UpdateAsync(Id, content, ct);
+        }, "The call-out is updated. Every network it was sent to sees the new version and what changed.", new { id = Id });
+    }
 
     public Task<IActionResult> OnPostRespondAsync(ResponseKind kind, string? date, string? place, string? reason, string? report,
-        uint turnout, string? targetResponse, string? back, CancellationToken ct) =>
+        uint turnout, string? targetResponse, string? incidents, string? back, CancellationToken ct) =>
         RunAsync("RespondToCallOut", () => callOuts.RespondAsync(Id, new CallOutResponse
         {
             Kind = kind,
@@ -27,6 +53,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
             Report = report ?? "",
             Turnout = turnout,
             TargetResponse = targetResponse ?? "",
+            Incidents = incidents ?? "",
         }, ct),
         $"Your answer ({Describe(kind)}) is on its way to the issuing network, which records it and shares it.",
         back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
