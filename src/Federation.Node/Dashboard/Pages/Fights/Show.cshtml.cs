@@ -11,7 +11,7 @@ namespace Federation.Node.Dashboard.Pages.Fights;
 /// call the same FightCommands as the gRPC delegate service; a refusal shows the
 /// rule's own message.
 /// </summary>
-public sealed class ShowModel(DashboardContext context, FightCommands fights) : DashboardPage(context)
+public sealed class ShowModel(DashboardContext context, FightCommands fights, Confidential confidential) : DashboardPage(context)
 {
     [BindProperty(SupportsGet = true)]
     public string Id { get; set; } = "";
@@ -21,6 +21,12 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights) : 
 
     public FightState? Fight { get; private set; }
     public IReadOnlyList<FightReport> Reports { get; private set; } = [];
+
+    /// <summary>The participants-only briefings as this node holds them; null where this network is not in the fight.</summary>
+    public BriefingsState? Briefings { get; private set; }
+
+    /// <summary>The initiator's own notes on the affected person, never sent anywhere; null unless this node initiated the fight.</summary>
+    public LocalDetails? LocalNotes { get; private set; }
 
     public bool Ours => Fight?.OriginNode == Node.Me;
     public bool Ended => Fight is not null && Federation.Domain.Fights.IsEnded(Fight.Status);
@@ -40,9 +46,25 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights) : 
     protected override void Load()
     {
         Fight = fights.Get(Id);
+        if (Ours || (Us is { } us && Federation.Domain.Fights.IsIn(us)))
+        {
+            Briefings = Read("GetBriefings", () => confidential.GetBriefings(Id));
+        }
+        if (Ours && Fight.Status != FightStatus.Draft)
+        {
+            // Referrals, incidents and local details are the organisers' (as over gRPC):
+            // a delegate's token sees the fight without them.
+            if (Can("ListReports"))
+            {
+                Reports = Read("ListReports", () => fights.ListReports(Id));
+            }
+            if (Can("GetLocalDetails"))
+            {
+                LocalNotes = Read("GetLocalDetails", () => confidential.GetLocalDetails(Id));
+            }
+        }
         if (Ours)
         {
-            Reports = fights.ListReports(Id);
             // A refused edit keeps what the person typed; otherwise show the current terms.
             if (!_keepTypedTerms)
             {
@@ -87,6 +109,23 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights) : 
 
     public Task<IActionResult> OnPostReleaseAsync(string network, string? reason, CancellationToken ct) =>
         Run("GrantRelease", () => fights.GrantReleaseAsync(Id, network, reason ?? "", ct), "The network is released from the fight.");
+
+    public Task<IActionResult> OnPostBriefingAsync(string? text, CancellationToken ct) =>
+        Run("PostBriefing", () => confidential.PostBriefingAsync(Id, text ?? "", ct),
+            "The briefing is posted. It goes to the networks committed to this fight, and to nobody else.");
+
+    public Task<IActionResult> OnPostLocalDetailsAsync(string? affected, string? contact, string? notes, CancellationToken ct) =>
+        Run("SetLocalDetails", () => confidential.SetLocalDetailsAsync(Id, new LocalDetails
+        {
+            AffectedPerson = affected?.Trim() ?? "",
+            Contact = contact?.Trim() ?? "",
+            Notes = notes?.Trim() ?? "",
+        }, ct), "The local details are saved on this node. They are never sent to any other network.");
+
+    /// <summary>Deletes this node's confidential details of the fight now, rather than Node:PurgeAfter after its end.</summary>
+    public Task<IActionResult> OnPostPurgeAsync(CancellationToken ct) =>
+        Run("PurgeFight", () => confidential.PurgeAsync(Id, ct),
+            "This node's confidential details of the fight are deleted: local details, briefing texts, referrals and incidents.");
 
     // ---- Any network in the fight ----
 
