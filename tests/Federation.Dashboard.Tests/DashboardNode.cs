@@ -35,12 +35,22 @@ public sealed class DashboardNode : IAsyncDisposable
     public CallOutCommands CallOuts => Services.GetRequiredService<CallOutCommands>();
     public FightCommands Fights => Services.GetRequiredService<FightCommands>();
 
-    public static async Task<DashboardNode> StartAsync(string name)
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Starts a node; <paramref name="region"/> is its Node:Region, told to peers for region audiences and inbox filters.</summary>
+    public static async Task<DashboardNode> StartAsync(string name, string? region = null)
     {
         var dataDir = Directory.CreateTempSubdirectory($"fed-dash-{name}-").FullName;
         var port = FreePort();
         var dashboardPort = FreePort();
-        var app = NodeHost.Build(["--name", name, "--port", port.ToString(), "--dashboard-port", dashboardPort.ToString(), "--data", dataDir], o =>
+        string[] args =
+        [
+            "--name", name, "--port", port.ToString(), "--dashboard-port", dashboardPort.ToString(), "--data", dataDir,
+            // Webhook deliveries show up on the notifications page within a test's patience.
+            "--Node:Notifications:PollInterval", "00:00:00.2",
+            .. region is null ? Array.Empty<string>() : ["--region", region],
+        ];
+        var app = NodeHost.Build(args, o =>
         {
             o.DispatchInterval = TimeSpan.FromMilliseconds(200);
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);

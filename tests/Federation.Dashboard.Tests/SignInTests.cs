@@ -95,10 +95,11 @@ public sealed class SignInTests(BrowserFixture browser)
 
         // A revoked token's session stops working at the next action.
         await tokens.RevokeAsync(record.Id);
-        await page.GotoAsync(alpha.Dashboard + "/peers");
-        await page.GetByLabel("Address").FillAsync(beta.Address);
-        await page.GetByLabel("Fingerprint").FillAsync(beta.Identity.Fingerprint);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add the peer" }).ClickAsync();
+        await page.GotoAsync(alpha.Dashboard + "/callouts/new");
+        await page.GetByLabel("Title").FillAsync("Picket Bistro Co, Leeds");
+        await page.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
+        await page.GetByLabel("What the fight demands").FillAsync("Pay the wages");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
         Assert.Contains("revoked", await page.RefusalAsync());
     }
 }
