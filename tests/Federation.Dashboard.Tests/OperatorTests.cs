@@ -41,6 +41,11 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         var row = a.Locator("#deadletters tbody tr", new() { HasText = callOut.Id });
         await Assertions.Expect(row).ToContainTextAsync("beta");
         await Assertions.Expect(row).ToContainTextAsync("has been suspended by this node's operator");
+        // On a phone, the long object id wraps rather than widening the page.
+        await a.SetViewportSizeAsync(360, 740);
+        var widths = await a.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
+        Assert.True(widths[0] <= widths[1], $"/deadletters is {widths[0]}px wide on a {widths[1]}px screen.");
+        await a.SetViewportSizeAsync(1100, 900);
         await a.GotoAsync(Alpha.Dashboard + "/peers");
         Assert.Contains("1 dead letter", await a.Locator("#peers").InnerTextAsync());
 

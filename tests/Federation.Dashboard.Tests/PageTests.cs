@@ -1,4 +1,8 @@
 using Federation.Contracts.V1;
+using Federation.Node.Application;
+using Federation.Node.Notifications;
+using Federation.Node.Security;
+using Federation.Node.Storage;
 using Microsoft.Playwright;
 
 namespace Federation.Dashboard.Tests;
@@ -29,7 +33,15 @@ public sealed class PageTests(BrowserFixture browser)
         }, [], audience: null, CancellationToken.None);
         await Eventually.TrueAsync(() => beta.CallOuts.List().Any(c => c.Id == callOut.Id), "the call-out to reach beta");
         await Eventually.TrueAsync(() => beta.Fights.Get(fightId).Actions.Count == 1, "beta's action to be recorded");
-        string[] common = ["/", "/callouts", "/callouts/new", "/callouts/" + callOut.Id, "/fights", "/fights/new", "/fights/" + fightId, "/peers", "/balance"];
+        await alpha.Get<Confidential>().PostBriefingAsync(fightId, "Meet at the letting office at 9", CancellationToken.None);
+        // The operator pages with something on them: a webhook (and its deliveries) and a token.
+        await alpha.Get<NotificationChannels>().AddWebhookAsync("http://127.0.0.1:9/hook", "a-secret-of-thirty-two-characters", CancellationToken.None);
+        await alpha.Get<DelegateTokens>().CreateAsync("Sam", Role.Delegate);
+        string[] common =
+        [
+            "/", "/callouts", "/callouts?f.State=open&f.Actions=Picket", "/callouts/new", "/callouts/" + callOut.Id, "/fights", "/fights/new",
+            "/fights/" + fightId, "/peers", "/balance", "/deadletters", "/notifications", "/tokens",
+        ];
         return (alpha, beta, [.. common, "/fights/" + draft.Id], common);
     }
 
