@@ -121,11 +121,27 @@ public sealed class DemoFederation(string root, int basePort) : IAsyncDisposable
             Visibility = ActionVisibility.ParticipantsUntilStart,
         }, ct);
 
+        // Leeds briefs the networks in the fight (participants only) and keeps the tenant's
+        // details to itself (never federated): both show on the fight's page.
+        var confidential = Get<Confidential>(Leeds);
+        await confidential.PostBriefingAsync(fight.Id, "The letting agent's staff have been told not to talk to us. Leaflet customers, not staff.", ct);
+        await confidential.SetLocalDetailsAsync(fight.Id, new LocalDetails
+        {
+            AffectedPerson = "(the tenant's name: kept on leeds's node only)",
+            Notes = "Prefers contact by text after 6pm.",
+        }, ct);
+
+        // Leeds changes its picket call-out: recipients see what changed.
+        var updated = Get<CallOutCommands>(Leeds).Get(picket.Id).Content.Clone();
+        updated.TalkingPoints = "Bistro Co kept the last two months' pay of workers it let go. Ask customers to phone head office.";
+        await Get<CallOutCommands>(Leeds).UpdateAsync(picket.Id, updated, ct);
+
         // And a draft Leeds has not finished: its page shows what the terms still lack.
         await fights.DraftAsync("Bistro Co wage theft", new Target { Name = "Bistro Co" }, new FightTerms { Demands = { "Pay the £2,400 in stolen wages" } }, ct);
 
         await Eventually(() => Get<CallOutCommands>(Leeds).Get(picket.Id).Responses.Count == 1, "Bristol's pledge to reach Leeds");
         await Eventually(() => fights.Get(fight.Id).Actions.Count == 1, "Bristol's action to reach Leeds");
+        await Eventually(() => Get<CallOutCommands>(Glasgow).Get(picket.Id).Revisions.Count == 1, "the call-out's update to reach Glasgow");
     }
 
     public string Describe()

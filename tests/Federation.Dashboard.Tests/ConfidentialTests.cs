@@ -52,6 +52,7 @@ public sealed class ConfidentialTests(BrowserFixture browser, TwoNodes nodes) : 
         await a.GetByRole(AriaRole.Button, new() { Name = "Save the local details" }).ClickAsync();
         Assert.Contains("never sent to any other network", await a.FlashAsync());
         Assert.Equal("Jo Bloggs", await a.GetByLabel("Affected worker or tenant").InputValueAsync());
+        await a.ScreenshotAsync("fight-confidential");
 
         // Another network's page of the same fight has no such section, and nothing of the details.
         var b = await browser.NewPageAsync();

@@ -35,7 +35,8 @@ public sealed class DemoTests(BrowserFixture browser)
         Assert.Equal(["leeds", "bristol", "glasgow"], dashboards.Select(m => m.Groups[1].Value));
 
         var glasgow = dashboards.Single(m => m.Groups[1].Value == "glasgow");
-        var page = await browser.NewPageAsync();
+        // 1000 px wide: the README's screenshot (docs/dashboard-inbox.png) is taken here.
+        var page = await browser.NewPageAsync(new ViewportSize { Width = 1000, Height = 900 });
         await page.GotoAsync(glasgow.Groups[2].Value + "signin");
         await page.GetByLabel("Token").FillAsync(glasgow.Groups[3].Value);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -43,6 +44,8 @@ public sealed class DemoTests(BrowserFixture browser)
         Assert.Contains("Acme deposit fight", inbox);
         Assert.Contains("Phone blockade of Harbour Estates", inbox);
         Assert.Contains("Picket Bistro Co's Leeds branch", inbox);
+        Assert.Contains("Changed since it was published: talking points", inbox);
+        await page.ScreenshotAsync("dashboard-inbox");
     }
 
     /// <summary>A base port whose three gRPC ports and three dashboard ports (+3000) are all free just now.</summary>

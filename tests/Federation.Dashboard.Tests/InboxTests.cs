@@ -59,6 +59,7 @@ public sealed class InboxTests(BrowserFixture browser, ThreeRegions nodes) : ICl
         await form.GetByRole(AriaRole.Button, new() { Name = "Save the changes" }).ClickAsync();
         Assert.Contains("The call-out is updated", await l.FlashAsync());
         Assert.Contains("time window, talking points", await l.Locator("#revisions").InnerTextAsync());
+        await l.ScreenshotAsync("callout-updated");
 
         // The recipient sees the new version and what changed, on the call-out and in its inbox.
         await y.ReloadUntilAsync(York.Dashboard + "/callouts/" + callOut.Id, "main", "time window, talking points");
@@ -115,6 +116,7 @@ public sealed class InboxTests(BrowserFixture browser, ThreeRegions nodes) : ICl
         await y.GetByRole(AriaRole.Button, new() { Name = "Filter", Exact = true }).ClickAsync();
         Assert.Equal(ours[1..], (await y.Locator("#inbox tbody td[data-label='Call-out']").AllInnerTextsAsync()).Where(ours.Contains));
         Assert.Equal("open", await y.GetByLabel("State").InputValueAsync()); // the form keeps the filter
+        await y.ScreenshotAsync("inbox-filter");
 
         Assert.Equal(["Noise demo at Kelvin Lets"], await ShownAsync("?f.State=closed"));
         Assert.Equal(["Picket Bistro Co, York"], await ShownAsync("?f.City=york"));

@@ -45,6 +45,7 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         await a.SetViewportSizeAsync(360, 740);
         var widths = await a.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
         Assert.True(widths[0] <= widths[1], $"/deadletters is {widths[0]}px wide on a {widths[1]}px screen.");
+        await a.ScreenshotAsync("deadletters-phone");
         await a.SetViewportSizeAsync(1100, 900);
         await a.GotoAsync(Alpha.Dashboard + "/peers");
         Assert.Contains("1 dead letter", await a.Locator("#peers").InnerTextAsync());
@@ -151,6 +152,7 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         await Assertions.Expect(down).ToContainTextAsync("published");
         Assert.NotEmpty(await down.Locator("td[data-label='Last error']").InnerTextAsync());
         Assert.StartsWith("sha256=", Assert.Single(hook.Signatures));
+        await a.ScreenshotAsync("notifications");
 
         var removeDown = a.Locator("#channels tbody tr", new() { HasText = "127.0.0.1:9" });
         await removeDown.GetByRole(AriaRole.Button).ClickAsync();
