@@ -28,6 +28,8 @@ public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers,
     public string Me => identity.NodeId;
     public string MyName => options.Value.Name;
     public string MyFingerprint => identity.Fingerprint;
+    public string MyAddress => options.Value.ResolvedPublicAddress;
+    public string MyRegion => options.Value.Region ?? "";
     public IReadOnlyList<PeerInfo> Peers => _peers ??= peers.List();
 
     /// <summary>A network as people know it: its name and the start of its fingerprint.</summary>
