@@ -73,7 +73,7 @@ public sealed class ConfidentialTests(BrowserFixture browser, TwoNodes nodes) : 
         await a.GetByRole(AriaRole.Button, new() { Name = "Purge now" }).ClickAsync();
         Assert.Contains("confidential details of the fight are deleted", await a.FlashAsync());
         Assert.Equal("", await a.GetByLabel("Affected worker or tenant").InputValueAsync());
-        Assert.Contains("purged", await a.Locator("main").InnerTextAsync());
+        Assert.Contains("no longer holds the briefings' texts", await a.Locator("#briefings-purged").InnerTextAsync());
         Assert.DoesNotContain("Leaflets are in the van", await a.Locator("main").InnerTextAsync());
         Assert.DoesNotContain("Their manager called us", await a.Locator("main").InnerTextAsync());
         Assert.Empty(Alpha.Fights.ListReports(fightId));
