@@ -6,10 +6,10 @@ using Microsoft.AspNetCore.Mvc;
 namespace Federation.Node.Dashboard.Pages.Fights;
 
 /// <summary>
-/// One fight. The initiator's tools (terms, open, invite, status, one voice, release)
-/// and a participant's (answer, reaffirm, release request, own actions, stand-down)
-/// call the same FightCommands as the gRPC delegate service; a refusal shows the
-/// rule's own message.
+/// One fight. The initiator's tools (terms, open, invite, status, one voice, release,
+/// briefings, local details) and a participant's (answer, reaffirm, release request,
+/// own actions, stand-down) call the same FightCommands and Confidential services as
+/// the gRPC delegate service; a refusal shows the rule's own message.
 /// </summary>
 public sealed class ShowModel(DashboardContext context, FightCommands fights, Confidential confidential) : DashboardPage(context)
 {
