@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Log;
 using Federation.Node.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -115,7 +116,7 @@ public sealed class PeerDelivery(
                         catchUp.Request(peer.NodeId);
                     }
                     break;
-                case RpcException refused when IsPermanent(refused.StatusCode):
+                case RpcException refused when IsPermanent(refused.StatusCode) && !Envelopes.IsClockRefusal(refused):
                     if (run.Count > 1)
                     {
                         // Which item was refused? Send them one at a time; the refused one is parked.

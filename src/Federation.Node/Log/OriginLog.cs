@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Delivery;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
 using Google.Protobuf;
@@ -16,7 +17,7 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// domain decide, then — in one transaction — store the signed events, the new state
 /// and an outbox row for every network that must receive them.
 /// </summary>
-public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal)
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
 {
     public async Task<AppendResult> AppendAsync(
         string objectId,
@@ -64,7 +65,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
                 Sequence = ++sequence,
                 OriginNode = identity.NodeId,
                 ActorNode = actor,
-                OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
                 Body = body,
             };
             logState = EventLog.Apply(logState, payload);
@@ -158,7 +159,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmissionId = Guid.NewGuid().ToString();
         submission.ObjectId = objectId;
         submission.SubmitterNode = identity.NodeId;
-        submission.SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
         var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId };
         await store.WriteAsync(tx =>
