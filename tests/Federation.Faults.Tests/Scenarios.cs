@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Federation.Faults.Tests.Harness;
 using Federation.Node.Delivery;
+using Grpc.Core;
 using Xunit.Abstractions;
 
 namespace Federation.Faults.Tests;
@@ -205,23 +206,26 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         {
             foreach (var receiver in c.Nodes.Where(n => n != sender))
             {
-                var pending = Sql.Scalar(sender, """
-                    SELECT COUNT(*) FROM outbox o
-                    WHERE o.peer_id = $p AND o.kind = 1
-                      AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = $p), 0)
-                    """, ("$p", receiver.NodeId));
-                if (pending == 0)
+                // What the sender still has queued for the receiver (past its acknowledged cursor)…
+                var pending = new List<(string ObjectId, long Sequence)>();
+                using (var conn = sender.OpenDatabase())
+                using (var cmd = Sql.Command(conn, null, """
+                    SELECT o.object_id, o.seq FROM outbox o
+                    WHERE o.peer_id = @p AND o.kind = 1
+                      AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = @p), 0)
+                    """, ("@p", receiver.NodeId)))
+                using (var r = cmd.ExecuteReader())
                 {
-                    continue;
+                    while (r.Read())
+                    {
+                        pending.Add((r.GetString(0), Convert.ToInt64(r.GetValue(1))));
+                    }
                 }
-                using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sender.DbPath};Mode=ReadOnly;Pooling=False");
-                conn.Open();
-                using var cmd = conn.CreateCommand();
-                cmd.CommandText = "ATTACH DATABASE $r AS r; SELECT COUNT(*) FROM outbox o JOIN r.events e ON e.object_id = o.object_id AND e.seq = o.seq "
-                    + "WHERE o.peer_id = $p AND o.kind = 1 AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = $p), 0)";
-                cmd.Parameters.AddWithValue("$r", receiver.DbPath);
-                cmd.Parameters.AddWithValue("$p", receiver.NodeId);
-                count += Convert.ToInt64(cmd.ExecuteScalar());
+                // …that the receiver holds already.
+                foreach (var (objectId, sequence) in pending)
+                {
+                    count += Sql.Scalar(receiver, "SELECT COUNT(*) FROM events WHERE object_id = @o AND seq = @s", ("@o", objectId), ("@s", sequence));
+                }
             }
         }
         return count;
@@ -287,6 +291,78 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         var healed = Stopwatch.StartNew();
         await Cluster.RestartAsync(delta, s => s.Remove("Node__ClockOffset"));
         await ConvergeAsync(nameof(ANodeWithASkewedClockIsRefusedThenRecovers), c, w, healed);
+    }
+
+    [Fact]
+    public async Task PostgreSqlKilledMidTransaction()
+    {
+        var (c, w) = await BeginAsync();
+        var delta = c.Nodes[FederationFixture.PostgresNode];
+        Assert.True(delta.OnPostgres);
+
+        var failedBefore = w.Failed;
+        int writing;
+        await WhileWorkingAsync(w, async () =>
+        {
+            // Delta publishes without pause on top of the workload, so its database is
+            // nearly always inside a transaction that has written something.
+            using var stop = new CancellationTokenSource();
+            var publishing = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await w.PublishFromAsync(delta, 1);
+                }
+            });
+            try
+            {
+                writing = await KillInsideAWriteAsync(Database, "delta", TimeSpan.FromSeconds(90));
+                // Delta keeps being asked to write while its database is gone: those calls fail
+                // (not acknowledged), with a status that says to try again, not "internal error".
+                var refused = await w.TryPublishOnceAsync(delta);
+                Assert.True(refused is { StatusCode: StatusCode.Unavailable }, $"a write while the database is down: {refused?.Status.ToString() ?? "acknowledged"}");
+                Assert.Contains("database", refused!.Status.Detail, StringComparison.Ordinal);
+                await HoldAsync();
+                Assert.True(w.Failed > failedBefore, "delta's writes fail while PostgreSQL is down");
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await publishing;
+            }
+            Assert.True(writing > 0, "the kill must land while a transaction at delta's database has written and not yet finished");
+            Assert.True(delta.Running, $"delta must outlive its database going away\n{delta.LogTail()}");
+            await Database.StartAgainAsync();
+        });
+
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(PostgreSqlKilledMidTransaction), c, w, healed);
+    }
+
+    /// <summary>
+    /// Watches <paramref name="database"/>'s backends and SIGKILLs the cluster the moment
+    /// one holds a transaction id (it has written, and not committed or rolled back yet).
+    /// Returns how many such transactions were seen just before the kill.
+    /// </summary>
+    private static async Task<int> KillInsideAWriteAsync(Postgres pg, string database, TimeSpan timeout)
+    {
+        await using var watch = new Npgsql.NpgsqlConnection(pg.AdminConnectionString);
+        await watch.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = @db AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()", watch);
+        cmd.Parameters.AddWithValue("db", database);
+        await cmd.PrepareAsync();
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            var open = Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            if (open > 0)
+            {
+                pg.Kill();
+                return open;
+            }
+        }
+        throw new TimeoutException($"No write transaction seen at {database} within {timeout.TotalSeconds:0}s.\n{pg.Tail()}");
     }
 
     [Fact]

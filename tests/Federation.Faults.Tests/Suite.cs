@@ -11,21 +11,37 @@ namespace Federation.Faults.Tests;
 /// declare quorum queues and half classic ones, so every scenario runs on both kinds.
 /// The workload is shared too: it keeps creating on top of what earlier scenarios made
 /// (accepting their fights, responding to their call-outs), and the checker holds every
-/// scenario to everything acknowledged since the start.
+/// scenario to everything acknowledged since the start. The fourth node (delta) keeps
+/// its data in PostgreSQL, on a cluster of the suite's own, and the others in SQLite, so
+/// every scenario runs on both storage engines.
 /// </summary>
 public sealed class FederationFixture : IAsyncLifetime
 {
+    /// <summary>Index of the node on PostgreSQL.</summary>
+    public const int PostgresNode = 3;
+
     public Rabbit Broker { get; private set; } = null!;
+    public Postgres Database { get; private set; } = null!;
     public Cluster Cluster { get; private set; } = null!;
     public Workload Workload { get; private set; } = null!;
     private readonly Dictionary<FaultNode, Dictionary<string, string>> _baseline = [];
 
     public async Task InitializeAsync()
     {
-        Broker = await Rabbit.StartAsync();
+        // Both boot in parallel: each takes seconds.
+        var broker = Rabbit.StartAsync();
+        var database = Postgres.StartAsync();
+        Broker = await broker;
+        Database = await database;
+        await Database.CreateDatabaseAsync("delta");
         Cluster = await Cluster.StartAsync(Broker, Profile.Current.Nodes, (i, s) =>
         {
             s["Node__RabbitMq__QuorumQueues"] = i % 2 == 0 ? "true" : "false";
+            if (i == PostgresNode)
+            {
+                s["Node__Database"] = "postgres";
+                s["Node__Postgres__ConnectionString"] = Database.ConnectionString("delta");
+            }
             // Small batches: a fan-out takes several calls per peer, so a kill can land inside it.
             s["Node__DeliveryBatchSize"] = "4";
         });
@@ -46,6 +62,10 @@ public sealed class FederationFixture : IAsyncLifetime
         if (!File.Exists(Path.Combine(Broker.Dir, "rabbit.pid")) || !Unix.Alive(Broker.Pid))
         {
             await Broker.StartAgainAsync();
+        }
+        if (!Database.Running)
+        {
+            await Database.StartAgainAsync();
         }
         Cluster.HealNetwork();
         await Task.WhenAll(Cluster.Nodes.Select(async n =>
@@ -93,6 +113,10 @@ public sealed class FederationFixture : IAsyncLifetime
         {
             await Broker.DisposeAsync();
         }
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
     }
 }
 
@@ -108,6 +132,8 @@ public abstract class Suite(FederationFixture fixture, ITestOutputHelper output)
     protected static readonly Profile P = Profile.Current;
 
     protected Rabbit Broker => fixture.Broker;
+
+    protected Postgres Database => fixture.Database;
 
     /// <summary>The shared federation, healed and converged, with some fresh work done on it.</summary>
     protected async Task<(Cluster, Workload)> BeginAsync()

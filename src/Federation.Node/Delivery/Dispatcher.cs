@@ -65,6 +65,31 @@ public sealed class Dispatcher(
     /// <summary>One pass; returns whether the bus is refusing work.</summary>
     private async Task<bool> DispatchAsync(bool busDown, CancellationToken ct)
     {
+        var unfinished = signal.TakeUnfinished();
+        if (unfinished.Count > 0)
+        {
+            try
+            {
+                await store.WriteAsync(tx =>
+                {
+                    foreach (var peer in unfinished)
+                    {
+                        tx.ReleaseLease(peer, PeerDelivery.Owner);
+                        tx.Unring(peer);
+                    }
+                    return true;
+                }, ct);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                foreach (var peer in unfinished)
+                {
+                    signal.Unfinished(peer, wake: false); // the next pass, not at once: the database is still away
+                }
+                throw;
+            }
+            log.LogInformation("The database answers again: ringing again for {Count} peers whose delivery it cut short", unfinished.Count);
+        }
         var due = store.DuePeers(DateTimeOffset.UtcNow);
         if (due.Count == 0)
         {

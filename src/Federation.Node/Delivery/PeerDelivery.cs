@@ -42,12 +42,21 @@ public sealed class PeerDelivery(
         }
         finally
         {
-            await store.WriteAsync(tx =>
+            try
             {
-                tx.ReleaseLease(peerId, Owner);
-                tx.Unring(peerId);
-                return true;
-            }, CancellationToken.None);
+                await store.WriteAsync(tx =>
+                {
+                    tx.ReleaseLease(peerId, Owner);
+                    tx.Unring(peerId);
+                    return true;
+                }, CancellationToken.None);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // The database is unreachable: the dispatcher finishes this once it answers again.
+                outbox.Unfinished(peerId);
+                throw;
+            }
             // Rows committed while this run was finishing would otherwise wait for the next poll.
             outbox.Poke();
         }

@@ -1,15 +1,15 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Identity;
 using Federation.Node.Log;
-using Microsoft.Data.Sqlite;
 
 namespace Federation.Faults.Tests.Harness;
 
 /// <summary>
 /// Counts, per event id, across every node of a federation, reading each node's database
-/// (the nodes are other processes; WAL lets a reader in beside the writer):
+/// (the nodes are other processes; SQLite or PostgreSQL, see <see cref="FaultNode.OpenDatabase"/>):
 /// <list type="bullet">
 /// <item><b>lost</b>: an event its origin committed (so acknowledged to its author) that a
 /// node in the object's audience lacks; a change a node acknowledged that its own log
@@ -189,17 +189,15 @@ public static class Checker
 
     private static Db Read(FaultNode node)
     {
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = node.DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        c.Open();
-        Exec(c, "PRAGMA busy_timeout=10000;");
-        // One read transaction: a consistent snapshot of this node's database.
-        using var tx = c.BeginTransaction();
+        using var c = node.OpenDatabase();
+        // One snapshot: a consistent view of this node's database.
+        using var tx = node.BeginSnapshot(c);
         var events = new List<Event>();
         using (var r = Query(c, tx, "SELECT object_id, seq, event_id, payload, signature FROM events"))
         {
             while (r.Read())
             {
-                events.Add(new Event(r.GetString(0), r.GetInt64(1), r.GetString(2), (byte[])r[3], (byte[])r[4]));
+                events.Add(new Event(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.GetString(2), (byte[])r[3], (byte[])r[4]));
             }
         }
         var objects = new Dictionary<string, Obj>();
@@ -207,7 +205,7 @@ public static class Checker
         {
             while (r.Read())
             {
-                objects[r.GetString(0)] = new Obj((ObjectKind)r.GetInt32(1), r.GetString(2), r.GetInt64(3), (byte[])r[4]);
+                objects[r.GetString(0)] = new Obj((ObjectKind)Convert.ToInt32(r.GetValue(1)), r.GetString(2), Convert.ToInt64(r.GetValue(3)), (byte[])r[4]);
             }
         }
         var keys = new Dictionary<string, byte[]>();
@@ -239,26 +237,13 @@ public static class Checker
         };
     }
 
-    private static void Exec(SqliteConnection c, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    private static DbDataReader Query(DbConnection c, DbTransaction tx, string sql) =>
+        // Not disposed here: disposing a SqliteCommand finalises its statement under the open reader.
+        Sql.Command(c, tx, sql).ExecuteReader();
 
-    private static SqliteDataReader Query(SqliteConnection c, SqliteTransaction tx, string sql)
+    private static long Scalar(DbConnection c, DbTransaction tx, string sql)
     {
-        var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        return cmd.ExecuteReader();
-    }
-
-    private static long Scalar(SqliteConnection c, SqliteTransaction tx, string sql)
-    {
-        using var cmd = c.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        return (long)cmd.ExecuteScalar()!;
+        using var cmd = Sql.Command(c, tx, sql);
+        return Convert.ToInt64(cmd.ExecuteScalar());
     }
 }

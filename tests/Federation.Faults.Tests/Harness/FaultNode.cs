@@ -1,8 +1,12 @@
+using System.Data;
+using System.Data.Common;
 using System.Diagnostics;
 using System.Text;
 using Federation.Contracts.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Federation.Faults.Tests.Harness;
 
@@ -30,6 +34,35 @@ public sealed class FaultNode : IAsyncDisposable
     public int Port { get; }
     public Dictionary<string, string> Settings { get; }
     public string DbPath => Path.Combine(DataDir, "node.db");
+
+    /// <summary>True when this node keeps its data in PostgreSQL (<c>Node__Database=postgres</c>) rather than SQLite.</summary>
+    public bool OnPostgres => Settings.TryGetValue("Node__Database", out var db) && db == "postgres";
+
+    /// <summary>
+    /// A read connection to this node's database, whichever engine it uses: the checker
+    /// and the scenarios read the same tables on both (SQL written for both: <c>@name</c>
+    /// parameters). SQLite's WAL lets a reader in beside the node's writer.
+    /// </summary>
+    public DbConnection OpenDatabase()
+    {
+        if (OnPostgres)
+        {
+            // Unpooled: a pooled connection would outlive a killed server and fail its next use.
+            var pg = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(Settings["Node__Postgres__ConnectionString"]) { Pooling = false }.ToString());
+            pg.Open();
+            return pg;
+        }
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA busy_timeout=10000;";
+        cmd.ExecuteNonQuery();
+        return c;
+    }
+
+    /// <summary>A consistent snapshot for several reads (SQLite: one read transaction; PostgreSQL: repeatable read).</summary>
+    public DbTransaction BeginSnapshot(DbConnection c) =>
+        c.BeginTransaction(OnPostgres ? IsolationLevel.RepeatableRead : IsolationLevel.Serializable);
     public string NodeId { get; private set; } = "";
     public string Fingerprint { get; private set; } = "";
     public DelegateService.DelegateServiceClient Delegate { get; private set; } = null!;

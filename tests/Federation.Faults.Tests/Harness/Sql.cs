@@ -1,36 +1,40 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Federation.Faults.Tests.Harness;
 
-/// <summary>Read-only questions to a node's database, for a scenario's evidence that its fault took effect.</summary>
+/// <summary>
+/// Read-only questions to a node's database, for a scenario's evidence that its fault
+/// took effect. The SQL runs on SQLite and on PostgreSQL alike (the schema is the same).
+/// </summary>
 public static class Sql
 {
-    public static long Scalar(FaultNode node, string sql, params (string Name, object Value)[] args)
+    public static long Scalar(FaultNode node, string sql, params (string Name, object Value)[] args) =>
+        Convert.ToInt64(Query(node, sql, args) ?? 0L);
+
+    public static string Text(FaultNode node, string sql, params (string Name, object Value)[] args) =>
+        Query(node, sql, args) as string ?? "";
+
+    private static object? Query(FaultNode node, string sql, (string Name, object Value)[] args)
     {
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = node.DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA busy_timeout=10000;";
-        cmd.ExecuteNonQuery();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value);
-        }
-        return Convert.ToInt64(cmd.ExecuteScalar() ?? 0L);
+        using var c = node.OpenDatabase();
+        using var cmd = Command(c, null, sql, args);
+        var value = cmd.ExecuteScalar();
+        return value is DBNull ? null : value;
     }
 
-    public static string Text(FaultNode node, string sql, params (string Name, object Value)[] args)
+    public static DbCommand Command(DbConnection c, DbTransaction? tx, string sql, params (string Name, object Value)[] args)
     {
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = node.DbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
+        var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = sql;
         foreach (var (name, value) in args)
         {
-            cmd.Parameters.AddWithValue(name, value);
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            cmd.Parameters.Add(p);
         }
-        return cmd.ExecuteScalar() as string ?? "";
+        return cmd;
     }
 
     /// <summary>Outbox rows at <paramref name="node"/> not yet acknowledged.</summary>
@@ -38,12 +42,12 @@ public static class Sql
 
     /// <summary>Events of objects <paramref name="origin"/> originates, held at <paramref name="node"/>.</summary>
     public static long EventsOf(FaultNode node, FaultNode origin) =>
-        Scalar(node, "SELECT COUNT(*) FROM events WHERE object_id LIKE $p", ("$p", origin.NodeId + ".%"));
+        Scalar(node, "SELECT COUNT(*) FROM events WHERE object_id LIKE @p", ("@p", origin.NodeId + ".%"));
 
     /// <summary>True while <paramref name="from"/> records delivery to <paramref name="to"/> as failing.</summary>
     public static bool Failing(FaultNode from, FaultNode to) =>
-        Scalar(from, "SELECT COUNT(*) FROM peer_delivery WHERE peer_id = $p AND failing_since IS NOT NULL", ("$p", to.NodeId)) > 0;
+        Scalar(from, "SELECT COUNT(*) FROM peer_delivery WHERE peer_id = @p AND failing_since IS NOT NULL", ("@p", to.NodeId)) > 0;
 
     public static string LastError(FaultNode from, FaultNode to) =>
-        Text(from, "SELECT last_error FROM peer_delivery WHERE peer_id = $p", ("$p", to.NodeId));
+        Text(from, "SELECT last_error FROM peer_delivery WHERE peer_id = @p", ("@p", to.NodeId));
 }

@@ -35,8 +35,12 @@ public sealed class Workload(IReadOnlyList<FaultNode> nodes, int seed = 0)
     private readonly HashSet<string> _escalated = [];
     private readonly HashSet<(int Node, string Id)> _accepts = [];
 
-    public int Attempted { get; private set; }
-    public int Failed { get; private set; }
+    private int _attempted;
+    private int _failed;
+
+    // Counted with Interlocked: a scenario may publish from one node beside the running workload.
+    public int Attempted => Volatile.Read(ref _attempted);
+    public int Failed => Volatile.Read(ref _failed);
 
     public IReadOnlyList<Acked> AckedChanges
     {
@@ -109,6 +113,22 @@ public sealed class Workload(IReadOnlyList<FaultNode> nodes, int seed = 0)
         }
     }
 
+    /// <summary>One call-out publication from <paramref name="origin"/>; returns its refusal, or null if it was acknowledged.</summary>
+    public async Task<RpcException?> TryPublishOnceAsync(FaultNode origin)
+    {
+        Interlocked.Increment(ref _attempted);
+        try
+        {
+            await PublishAsync(nodes.ToList().IndexOf(origin));
+            return null;
+        }
+        catch (RpcException ex)
+        {
+            Interlocked.Increment(ref _failed);
+            return ex;
+        }
+    }
+
     private async Task StepAsync()
     {
         var up = Enumerable.Range(0, nodes.Count).Where(i => nodes[i].Up).ToList();
@@ -132,14 +152,14 @@ public sealed class Workload(IReadOnlyList<FaultNode> nodes, int seed = 0)
 
     private async Task TryAsync(Func<Task> operation)
     {
-        Attempted++;
+        Interlocked.Increment(ref _attempted);
         try
         {
             await operation();
         }
         catch (RpcException)
         {
-            Failed++;
+            Interlocked.Increment(ref _failed);
         }
     }
 
