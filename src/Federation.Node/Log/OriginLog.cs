@@ -36,12 +36,17 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
     private AppendResult Append(IStoreTransaction tx, string objectId, ObjectKind kind, string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
     {
+        // The object first: on PostgreSQL this read locks its row until commit. Only then is
+        // the submission looked up, so a copy of the same submission arriving at the same
+        // moment (a sender retrying a call whose answer it lost) waits here and then finds it
+        // recorded. Looked up before the lock, both copies would miss it, and the second would
+        // be judged against the state the first produced ("already accepted") and refused for
+        // good, though it was recorded. SQLite has one writer, so the order is the same there.
+        var stored = tx.GetObject(objectId);
         if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
         {
-            var current = tx.GetObject(objectId)!;
-            return new AppendResult(StateCodec.Parse(current.Kind, current.State), seen, Duplicate: true);
+            return new AppendResult(StateCodec.Parse(stored!.Kind, stored.State), seen, Duplicate: true);
         }
-        var stored = tx.GetObject(objectId);
         if (stored is not null && stored.Kind != kind)
         {
             throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");

@@ -53,6 +53,7 @@ public static class Checker
         public long Outbox { get; init; }
         public long Held { get; init; }
         public long DeadLetters { get; init; }
+        public required List<string> DeadLetterErrors { get; init; }
     }
 
     public static Result Check(IReadOnlyList<FaultNode> nodes, Workload? workload = null)
@@ -182,6 +183,10 @@ public static class Checker
             }
         }
 
+        foreach (var e in dbs.SelectMany(d => d.DeadLetterErrors))
+        {
+            Note(e);
+        }
         return new Result(total, lost, twice, unexpected, gaps,
             dbs.Sum(d => d.Outbox), dbs.Sum(d => d.Held), dbs.Sum(d => d.DeadLetters),
             notes.Count == 0 ? "" : "\n  " + string.Join("\n  ", notes));
@@ -216,6 +221,15 @@ public static class Checker
                 keys[r.GetString(0)] = (byte[])r[1];
             }
         }
+        // Why items were parked: a fault must never be the reason, so the refusal says what was.
+        var parked = new List<string>();
+        using (var r = Query(c, tx, "SELECT object_id, error FROM dead_letters ORDER BY id LIMIT 4"))
+        {
+            while (r.Read())
+            {
+                parked.Add($"{node.Name} parked an item of {r.GetString(0)}: {r.GetString(1)}");
+            }
+        }
         var submissions = new HashSet<string>();
         using (var r = Query(c, tx, "SELECT submission_id FROM submissions"))
         {
@@ -234,6 +248,7 @@ public static class Checker
             Outbox = Scalar(c, tx, "SELECT COUNT(*) FROM outbox"),
             Held = Scalar(c, tx, "SELECT COUNT(*) FROM held_events"),
             DeadLetters = Scalar(c, tx, "SELECT COUNT(*) FROM dead_letters"),
+            DeadLetterErrors = parked,
         };
     }
 
