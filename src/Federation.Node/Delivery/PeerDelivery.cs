@@ -36,6 +36,10 @@ public sealed class PeerDelivery(
 
     public async Task RunAsync(string peerId, CancellationToken ct)
     {
+        if (!outbox.TryBeginRun(peerId))
+        {
+            return; // this process is delivering to that peer already; that run ends by unringing
+        }
         try
         {
             await DeliverAsync(peerId, ct);
@@ -50,15 +54,19 @@ public sealed class PeerDelivery(
                     tx.Unring(peerId);
                     return true;
                 }, CancellationToken.None);
+                // Rows committed while this run was finishing would otherwise wait for the next poll.
+                outbox.Poke();
             }
             catch (Exception) when (!ct.IsCancellationRequested)
             {
-                // The database is unreachable: the dispatcher finishes this once it answers again.
-                outbox.Unfinished(peerId);
+                // The database is unreachable: the dispatcher rings again once it answers.
+                outbox.DatabaseTrouble();
                 throw;
             }
-            // Rows committed while this run was finishing would otherwise wait for the next poll.
-            outbox.Poke();
+            finally
+            {
+                outbox.EndRun(peerId);
+            }
         }
     }
 
