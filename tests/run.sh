@@ -2,6 +2,8 @@
 # The project's test command (README: "Run the tests"). Builds everything, starts a
 # throwaway RabbitMQ and a throwaway PostgreSQL on loopback for the tests that need them,
 # runs every test project, stops both, and ends with one line: "N passed, N failed".
+# FED_FAULTS_PROFILE=long bash tests/run.sh runs the fault suite's long profile instead
+# of its short one (six nodes, faults held for minutes; about an hour).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -204,6 +206,10 @@ fi
 
 wait_rabbitmq
 export FED_TEST_PID_DIR="$results/pids"
+# The fault-injection suite (tests/Federation.Faults.Tests) runs with the other projects:
+# its short profile by default, the long one with FED_FAULTS_PROFILE=long. It starts its
+# own RabbitMQ and PostgreSQL (it kills them), and writes each scenario's time to converge here.
+export FED_FAULTS_RESULTS="$results/faults.tsv"
 
 status=0
 for project in tests/*/*.Tests.csproj; do
@@ -214,6 +220,11 @@ done
 
 passed=0
 failed=0
+
+if [ -s "$FED_FAULTS_RESULTS" ]; then
+  echo "Fault suite ($(cut -f2 "$FED_FAULTS_RESULTS" | head -n 1) profile): seconds to converge after healing, per scenario:"
+  cut -f3,4 "$FED_FAULTS_RESULTS" | sort | sed 's/^/  /'
+fi
 
 # The load tool's smoke profile: every measurement at a tiny size, in seconds, so the
 # benchmarks cannot rot. It counts as one check.

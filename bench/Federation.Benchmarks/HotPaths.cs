@@ -73,7 +73,7 @@ public class HotPaths
         _envelope = Envelopes.Build(_event).ToByteArray();
 
         _store = new SqliteStore(Options.Create(new NodeOptions { DataDir = _dir }));
-        _log = new OriginLog(_store, _identity, new OutboxSignal());
+        _log = new OriginLog(_store, _identity, new OutboxSignal(), new NodeClock(Options.Create(new NodeOptions())));
         _log.AppendAsync(_callOutId, ObjectKind.CallOut, _identity.NodeId, _ => [published.Body]).GetAwaiter().GetResult();
     }
 

@@ -79,7 +79,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
     {
         try
         {
-            return Envelopes.Verify(envelope, BetaKeys);
+            return Envelopes.Verify(envelope, BetaKeys, DateTimeOffset.UtcNow);
         }
         catch (RpcException ex)
         {
@@ -238,7 +238,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
         {
             var envelope = Forge.SignBytes(f.Alpha.Identity, payload.ToByteString(), payload);
 
-            var verified = Envelopes.Verify(envelope, BetaKeys);
+            var verified = Envelopes.Verify(envelope, BetaKeys, DateTimeOffset.UtcNow);
 
             Assert.Equal(payload, verified.Payload);
         }, iter: 500, threads: 1);

@@ -72,7 +72,7 @@ public sealed class GroupCommitTests : IDisposable
     public async Task The_same_submission_arriving_many_times_at_once_is_recorded_once()
     {
         var identity = NodeIdentity.LoadOrCreate(_dir);
-        var log = new OriginLog(_store, identity, new OutboxSignal());
+        var log = new OriginLog(_store, identity, new OutboxSignal(), new NodeClock(Options.Create(new NodeOptions())));
         var responder = new string('a', 32);
         var callOut = Identifiers.NewObjectId(identity.NodeId);
         await log.AppendAsync(callOut, ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(Samples.CallOut(), [responder])]);

@@ -106,6 +106,33 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEventDatedAheadOfThisClockIsRefusedAsAClockProblemThatTheSenderRetries()
+    {
+        // Validly signed by the origin, but dated ten minutes ahead (its clock ran fast when it signed).
+        var payload = new EventPayload
+        {
+            EventId = Guid.NewGuid().ToString(),
+            ObjectId = _fightId,
+            ObjectKind = ObjectKind.Fight,
+            Sequence = 6,
+            OriginNode = _a.NodeId,
+            ActorNode = _a.NodeId,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(10)),
+            Body = new EventBody { FightStatusChanged = new FightStatusChanged { From = FightStatus.Open, To = FightStatus.Escalating } },
+        };
+        var early = Forge.SignBytes(_a.Identity, payload.ToByteString(), payload);
+
+        var ex = await DeliverToCExpectingRefusal(_a, early);
+
+        Status.Is(StatusCode.InvalidArgument, ex);
+        Assert.Contains("ahead of this node's clock", ex.Status.Detail);
+        // Marked as a clock refusal, so the sender keeps it queued and retries instead of parking it for good.
+        Assert.True(Federation.Node.Log.Envelopes.IsClockRefusal(ex));
+        var forged = await DeliverToCExpectingRefusal(_b, Forge.Sign(_b.Identity, _fightId, ObjectKind.Fight, 6, Forge.Won(FightStatus.Open)));
+        Assert.False(Federation.Node.Log.Envelopes.IsClockRefusal(forged));
+    }
+
+    [Fact]
     public async Task AMalformedPayloadIsRefusedAsInvalid()
     {
         var header = new EventPayload { EventId = Guid.NewGuid().ToString(), ObjectId = _fightId, ObjectKind = ObjectKind.Fight, Sequence = 6, OriginNode = _a.NodeId };

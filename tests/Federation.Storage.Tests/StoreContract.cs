@@ -1,7 +1,12 @@
 using System.Collections.Concurrent;
 using Federation.Contracts.V1;
 using Federation.Domain;
+using Federation.Node.Delivery;
+using Federation.Node.Hosting;
+using Federation.Node.Identity;
+using Federation.Node.Log;
 using Federation.Node.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Storage.Tests;
 
@@ -492,6 +497,52 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(11ul, Store.GetObject(id)!.LastSequence);
         Assert.Equal(11, Store.LoadEvents(id, 0, 100).Count);
     }
+
+    [Fact]
+    public async Task ASubmissionArrivingManyTimesAtOnceIsJudgedOnceByTheOriginLog()
+    {
+        // Through the real OriginLog, where the rules see the state: a second copy judged
+        // against the state the first produced would be refused ("has not pledged") instead
+        // of being answered as a duplicate, and its sender would park it for good.
+        var dir = Directory.CreateTempSubdirectory("fed-contract-id-").FullName;
+        try
+        {
+            using var identity = NodeIdentity.LoadOrCreate(dir);
+            var clock = new NodeClock(Options.Create(new NodeOptions()));
+            var logs = new[] { Store, Open() }.Select(s => new OriginLog(s, identity, new OutboxSignal(), clock)).ToArray();
+            var responder = new string('d', 32);
+            var callOut = Identifiers.NewObjectId(identity.NodeId);
+            var content = new CallOutContent
+            {
+                Title = "Picket the Leeds branch",
+                Target = new Target { Name = "Bistro Co" },
+                DemandSummary = "Pay the stolen wages",
+                Places = { new Place { City = "Leeds", Address = "1 High St" } },
+                ActionTypes = { ActionType.Picket },
+            };
+            await logs[0].AppendAsync(callOut, ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, [responder])]);
+            for (var round = 0; round < 5; round++)
+            {
+                await logs[0].AppendAsync(callOut, ObjectKind.CallOut, responder, _ => [Responded(responder, new CallOutResponse { Kind = ResponseKind.Pledge, PlannedDate = "2026-12-05" })],
+                    Guid.NewGuid().ToString());
+                // "Unable" withdraws a pledge, so only the first copy can pass the rules.
+                var unable = Guid.NewGuid().ToString();
+                var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+                    logs[i % 2].AppendAsync(callOut, ObjectKind.CallOut, responder,
+                        _ => [Responded(responder, new CallOutResponse { Kind = ResponseKind.Unable, Reason = "the van broke down" })], unable))));
+                Assert.Single(results, r => !r.Duplicate);
+                Assert.Single(results.Select(r => r.LastSequence).Distinct());
+            }
+            Assert.Equal(11ul, Store.GetObject(callOut)!.LastSequence);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static EventBody Responded(string network, CallOutResponse response) =>
+        new() { CallOutResponded = new CallOutResponded { Network = network, Response = response } };
 
     [Fact]
     public async Task TwoReplicasDeliveringUnderTheLeaseSendEveryItemOnceWhileOthersWrite()

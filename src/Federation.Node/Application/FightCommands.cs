@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Storage;
@@ -13,7 +14,7 @@ namespace Federation.Node.Application;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(IFederationStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, PeerDirectory peers, NodeIdentity identity, NodeClock clock)
 {
     // ---- The initiator -----------------------------------------------------------
 
@@ -204,7 +205,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
             OriginNode = fight.OriginNode,
             ActorNode = identity.NodeId,
             Sequence = fight.LastSequence + 1,
-            OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
             Body = body,
             });
         }

@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Storage;
@@ -12,7 +13,7 @@ namespace Federation.Node.Delivery;
 /// Pulls an object's missing events from its origin and applies them through the
 /// replica path. Nothing relies on a push having arrived.
 /// </summary>
-public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, ILogger<Backfill> log)
+public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, NodeClock clock, ILogger<Backfill> log)
 {
     public const uint PageSize = 500;
 
@@ -53,7 +54,7 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys k
             {
                 break;
             }
-            var verified = page.Envelopes.Select(e => Envelopes.Verify(e, keys)).ToList();
+            var verified = page.Envelopes.Select(e => Envelopes.Verify(e, keys, clock.UtcNow)).ToList();
             var result = await replica.ReceiveAsync(verified, ct);
             applied += result.Applied;
             var now = store.GetObject(objectId)?.LastSequence ?? 0;

@@ -31,7 +31,19 @@ public sealed class CatchUpScheduler(
         {
             await foreach (var request in signal.Requests.ReadAllAsync(stoppingToken))
             {
-                var targets = request is null ? peers.ActivePeerIds() : [request];
+                IReadOnlyList<string> targets;
+                try
+                {
+                    targets = request is null ? peers.ActivePeerIds() : [request];
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The database is unreachable (PostgreSQL restarting, say). An exception
+                    // here would end this service, and with it every later catch-up pass;
+                    // the next tick asks again.
+                    log.LogWarning("Could not list peers for catch-up ({Error}); the next pass asks again", ex.Message);
+                    continue;
+                }
                 foreach (var peerId in targets)
                 {
                     try
@@ -64,7 +76,15 @@ public sealed class CatchUpScheduler(
             while (await timer.WaitForNextTickAsync(ct))
             {
                 signal.RequestAll();
-                ReportUnavailable(reported);
+                try
+                {
+                    ReportUnavailable(reported);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // A database outage must not stop the ticks (and so the periodic catch-up).
+                    log.LogWarning("Could not read peer health ({Error}); the next tick tries again", ex.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

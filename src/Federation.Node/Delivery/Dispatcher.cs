@@ -50,6 +50,8 @@ public sealed class Dispatcher(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 log.LogWarning(ex, "Dispatch pass failed; retrying at the next pass");
+                // Most likely the database: a ring may have committed unseen, so ring again once it is back.
+                signal.DatabaseTrouble(wake: false);
             }
             try
             {
@@ -65,6 +67,25 @@ public sealed class Dispatcher(
     /// <summary>One pass; returns whether the bus is refusing work.</summary>
     private async Task<bool> DispatchAsync(bool busDown, CancellationToken ct)
     {
+        if (signal.TakeDatabaseTrouble())
+        {
+            try
+            {
+                // As on start: doorbells noted as rung may have nobody to answer them. A
+                // peer still being delivered to in this process ignores the extra one.
+                await store.WriteAsync(tx =>
+                {
+                    tx.UnringAll();
+                    return true;
+                }, ct);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                signal.DatabaseTrouble(wake: false); // at the next pass, not at once: it is still away
+                throw;
+            }
+            log.LogInformation("The database answers again: every due peer's doorbell is rung again");
+        }
         var due = store.DuePeers(DateTimeOffset.UtcNow);
         if (due.Count == 0)
         {

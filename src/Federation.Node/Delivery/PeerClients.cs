@@ -18,7 +18,7 @@ namespace Federation.Node.Delivery;
 /// gRPC clients for peers: one channel per address (over TLS, per address and expected
 /// peer), reused. Every call names this node in signed metadata and carries a deadline.
 /// </summary>
-public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options) : IDisposable
+public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock) : IDisposable
 {
     public const string NodeHeader = "x-fed-node";
     public const string TimeHeader = "x-fed-ts";
@@ -104,7 +104,7 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
     /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>
     public CallOptions Options(string calleeNodeId, string method, CancellationToken ct, TimeSpan? timeout = null)
     {
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var ts = clock.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var signature = identity.Sign(Encoding.UTF8.GetBytes(CallSigningString(method, ts, identity.NodeId, calleeNodeId)));
         var headers = new Metadata
         {

@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
+using Federation.Node.Log;
 using Federation.Node.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -35,20 +36,37 @@ public sealed class PeerDelivery(
 
     public async Task RunAsync(string peerId, CancellationToken ct)
     {
+        if (!outbox.TryBeginRun(peerId))
+        {
+            return; // this process is delivering to that peer already; that run ends by unringing
+        }
         try
         {
             await DeliverAsync(peerId, ct);
         }
         finally
         {
-            await store.WriteAsync(tx =>
+            try
             {
-                tx.ReleaseLease(peerId, Owner);
-                tx.Unring(peerId);
-                return true;
-            }, CancellationToken.None);
-            // Rows committed while this run was finishing would otherwise wait for the next poll.
-            outbox.Poke();
+                await store.WriteAsync(tx =>
+                {
+                    tx.ReleaseLease(peerId, Owner);
+                    tx.Unring(peerId);
+                    return true;
+                }, CancellationToken.None);
+                // Rows committed while this run was finishing would otherwise wait for the next poll.
+                outbox.Poke();
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // The database is unreachable: the dispatcher rings again once it answers.
+                outbox.DatabaseTrouble();
+                throw;
+            }
+            finally
+            {
+                outbox.EndRun(peerId);
+            }
         }
     }
 
@@ -115,7 +133,7 @@ public sealed class PeerDelivery(
                         catchUp.Request(peer.NodeId);
                     }
                     break;
-                case RpcException refused when IsPermanent(refused.StatusCode):
+                case RpcException refused when IsPermanent(refused.StatusCode) && !Envelopes.IsClockRefusal(refused):
                     if (run.Count > 1)
                     {
                         // Which item was refused? Send them one at a time; the refused one is parked.

@@ -45,6 +45,14 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
         {
             throw new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
         }
+        catch (Npgsql.NpgsqlException ex) when (ex.IsTransient)
+        {
+            // PostgreSQL restarting or unreachable: a temporary condition, so UNAVAILABLE
+            // (peers retry it, and a person knows to try again) rather than INTERNAL.
+            log.LogWarning("{Method} failed: the database is unreachable ({Error})", context.Method, ex.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                "This node cannot reach its database right now; try again shortly. If it persists, its operator can find the cause in the node's log."));
+        }
         catch (Exception ex)
         {
             log.LogError(ex, "Unexpected failure in {Method}", context.Method);

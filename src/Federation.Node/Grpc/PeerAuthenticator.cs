@@ -3,7 +3,9 @@ using System.Text;
 using Federation.Domain;
 using Federation.Node.Application;
 using Federation.Node.Delivery;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
+using Federation.Node.Log;
 using Federation.Node.Security;
 using Federation.Node.Storage;
 using Grpc.Core;
@@ -16,7 +18,7 @@ namespace Federation.Node.Grpc;
 /// operator has not added. Over TLS the caller must also present, as its client
 /// certificate, the key it names: the connection itself is bound to the pinned key.
 /// </summary>
-public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp)
+public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -51,11 +53,16 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
                 ? $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."
                 : $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
         }
-        if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
-            || (DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
+        if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
         {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The call's time (x-fed-ts) is not a number of milliseconds since 1970."));
+        }
+        if ((clock.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
+        {
+            // Marked as a clock refusal: the caller retries it instead of parking its items
+            // as dead letters, because it stops once either clock is put right.
             throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
+                $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."), Envelopes.ClockTrailer());
         }
         byte[] signature;
         try

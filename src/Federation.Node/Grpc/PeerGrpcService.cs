@@ -23,6 +23,7 @@ public sealed class PeerGrpcService(
     ReplicaLog replica,
     Submissions submissions,
     IBus bus,
+    NodeClock clock,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
@@ -62,7 +63,7 @@ public sealed class PeerGrpcService(
                 $"Envelope for {Identifiers.Truncate(own.ObjectId)} refused: this node originates that object and accepts no copies of its own log."));
         }
         // Verify everything before touching the database: a bad envelope refuses the whole batch.
-        var verified = request.Envelopes.Select(e => Envelopes.Verify(e, keys)).ToList();
+        var verified = request.Envelopes.Select(e => Envelopes.Verify(e, keys, clock.UtcNow)).ToList();
         var result = await replica.ReceiveAsync(verified, context.CancellationToken);
         foreach (var objectId in result.Gaps)
         {

@@ -4,8 +4,8 @@ using Federation.Node.Delivery;
 using Federation.Node.Grpc;
 using Federation.Node.Identity;
 using Federation.Node.Log;
-using Federation.Node.Security;
 using Federation.Node.Notifications;
+using Federation.Node.Security;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -116,6 +116,7 @@ public static class NodeHost
                 [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
         });
         services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
+        services.AddSingleton<NodeClock>();
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();

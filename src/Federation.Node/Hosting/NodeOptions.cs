@@ -101,6 +101,13 @@ public sealed class NodeOptions
     /// <summary>Largest message accepted, in bytes.</summary>
     public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Added to the machine's clock wherever the node signs or checks a time that crosses
+    /// the wire (see <see cref="NodeClock"/>). Zero in production; the fault tests skew a
+    /// node's clock with it.
+    /// </summary>
+    public TimeSpan ClockOffset { get; set; } = TimeSpan.Zero;
+
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
 
     public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);

@@ -34,7 +34,7 @@ public static class Envelopes
     /// signature must verify over the carried bytes. Refusals are RpcExceptions a
     /// person can act on; nothing has been stored when one is thrown.
     /// </summary>
-    public static VerifiedEvent Verify(Envelope env, PeerKeys keys)
+    public static VerifiedEvent Verify(Envelope env, PeerKeys keys, DateTimeOffset now)
     {
         if (env.Payload.IsEmpty || env.Signature.IsEmpty)
         {
@@ -85,13 +85,27 @@ public static class Envelopes
         }
         // Old events are normal (a node catching up after a week); events from the future
         // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
-        if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > DateTimeOffset.UtcNow + ClockSkew)
+        if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > now + ClockSkew)
         {
-            throw Refuse(StatusCode.InvalidArgument, env,
-                $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock");
+            // Validly signed, only early for this clock: the sender retries it (see
+            // ClockTrailer) and it is taken once the clocks agree or time catches up.
+            // Parking it as a dead letter would lose it until an operator replayed it.
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Envelope {Describe(env)} refused: "
+                + $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock."),
+                ClockTrailer());
         }
         return new VerifiedEvent(env, payload);
     }
+
+    /// <summary>
+    /// Trailer on a refusal caused only by clocks disagreeing. Senders treat such a
+    /// refusal as temporary: it ends when a clock is fixed, so retrying is right.
+    /// </summary>
+    public const string ClockTrailerKey = "x-fed-clock";
+
+    public static Metadata ClockTrailer() => new() { { ClockTrailerKey, "skew" } };
+
+    public static bool IsClockRefusal(RpcException ex) => ex.Trailers.GetValue(ClockTrailerKey) is not null;
 
     private static RpcException Refuse(StatusCode code, Envelope env, string why) =>
         new(new Status(code, $"Envelope {Describe(env)} refused: {why}."));

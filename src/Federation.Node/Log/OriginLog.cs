@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Delivery;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
 using Google.Protobuf;
@@ -16,7 +17,7 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// domain decide, then — in one transaction — store the signed events, the new state
 /// and an outbox row for every network that must receive them.
 /// </summary>
-public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal)
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
 {
     public async Task<AppendResult> AppendAsync(
         string objectId,
@@ -35,12 +36,17 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
     private AppendResult Append(IStoreTransaction tx, string objectId, ObjectKind kind, string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
     {
+        // The object first: on PostgreSQL this read locks its row until commit. Only then is
+        // the submission looked up, so a copy of the same submission arriving at the same
+        // moment (a sender retrying a call whose answer it lost) waits here and then finds it
+        // recorded. Looked up before the lock, both copies would miss it, and the second would
+        // be judged against the state the first produced ("already accepted") and refused for
+        // good, though it was recorded. SQLite has one writer, so the order is the same there.
+        var stored = tx.GetObject(objectId);
         if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
         {
-            var current = tx.GetObject(objectId)!;
-            return new AppendResult(StateCodec.Parse(current.Kind, current.State), seen, Duplicate: true);
+            return new AppendResult(StateCodec.Parse(stored!.Kind, stored.State), seen, Duplicate: true);
         }
-        var stored = tx.GetObject(objectId);
         if (stored is not null && stored.Kind != kind)
         {
             throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");
@@ -64,7 +70,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
                 Sequence = ++sequence,
                 OriginNode = identity.NodeId,
                 ActorNode = actor,
-                OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
                 Body = body,
             };
             logState = EventLog.Apply(logState, payload);
@@ -158,7 +164,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmissionId = Guid.NewGuid().ToString();
         submission.ObjectId = objectId;
         submission.SubmitterNode = identity.NodeId;
-        submission.SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
+        submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
         var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId };
         await store.WriteAsync(tx =>

@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Domain;
+using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Storage;
 using Google.Protobuf;
@@ -14,7 +15,7 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock)
 {
     /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
     public Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default) =>
@@ -47,7 +48,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v, keys, membershipChanged);
+                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged);
                     gaps.Remove(e.ObjectId);
                 }
                 else
@@ -95,7 +96,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         return false;
     }
 
-    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, ISet<string> membershipChanged)
+    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged)
     {
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;
@@ -115,7 +116,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 membershipChanged.Add(e.ObjectId);
             }
             var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
-            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys);
+            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys, now);
             if (next is null)
             {
                 tx.PutObject(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray()));

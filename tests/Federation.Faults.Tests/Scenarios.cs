@@ -1,0 +1,393 @@
+using System.Diagnostics;
+using Federation.Faults.Tests.Harness;
+using Federation.Node.Delivery;
+using Grpc.Core;
+using Xunit.Abstractions;
+
+namespace Federation.Faults.Tests;
+
+/// <summary>
+/// Each scenario: four (long profile: six) nodes as processes, on a real RabbitMQ, with a
+/// fault proxy on every link; the workload runs while a fault happens; the fault heals;
+/// the checker must find nothing lost, nothing applied twice, nothing unexpected, no gap
+/// and no backlog, within the profile's bound.
+/// </summary>
+[Collection(FaultsCollection.Name)]
+public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper output) : Suite(fixture, output)
+{
+    [Fact]
+    public async Task OriginKilledAfterCommitBeforePublish()
+    {
+        var (c, w) = await BeginAsync();
+        var alpha = c.Nodes[0];
+
+        // Alpha's broker connection goes silent: its changes commit, their doorbells cannot be published.
+        c.Amqp[0].Blackhole(true);
+        await WhileWorkingAsync(w, async () =>
+        {
+            await w.PublishFromAsync(alpha, 5);
+            await HoldAsync();
+        });
+        var behind = Checker.Check(c.Nodes, w);
+        Assert.True(behind.Lost > 0 && Sql.Outbox(alpha) > 0, $"Alpha's committed events must still be undelivered when it dies: {behind}");
+        alpha.Kill();
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await alpha.StartAsync();
+        await ConvergeAsync(nameof(OriginKilledAfterCommitBeforePublish), c, w, healed);
+    }
+
+    [Fact]
+    public async Task OriginKilledAfterPublishBeforeTheBrokerConfirms()
+    {
+        var (c, w) = await BeginAsync();
+        var alpha = c.Nodes[0];
+
+        // The broker gets alpha's publishes, alpha never hears back: no confirm, no delivery.
+        c.Amqp[0].HoldReplies = true;
+        await w.PublishFromAsync(alpha, 5);
+        var vhost = alpha.Settings["Node__RabbitMq__VirtualHost"];
+        await Poll.UntilAsync(async () => (await Broker.QueuesAsync(vhost)).Split('\n').Any(l => l.Split('\t') is [_, _, var n] && n.Trim() is not ("0" or "")),
+            TimeSpan.FromSeconds(60), "alpha's doorbells to reach the broker", c.Logs);
+        alpha.Kill();
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await alpha.StartAsync();
+        await ConvergeAsync(nameof(OriginKilledAfterPublishBeforeTheBrokerConfirms), c, w, healed);
+    }
+
+    [Fact]
+    public async Task OriginKilledMidFanOut()
+    {
+        // Small batches over slow links: the fan-out takes many calls, so the kill lands inside it.
+        var (c, w) = await BeginAsync();
+        var alpha = c.Nodes[0];
+        var peers = c.Nodes.Skip(1).ToList();
+        foreach (var peer in peers)
+        {
+            c.Link(alpha, peer).BytesPerSecond = 3000;
+        }
+        var before = peers.Sum(p => Sql.EventsOf(p, alpha));
+        await w.PublishFromAsync(alpha, 15);
+        await UntilAsync(() => peers.Sum(p => Sql.EventsOf(p, alpha)) > before, "alpha's fan-out to start", c);
+        alpha.Kill();
+        Assert.True(Sql.Outbox(alpha) > 0, "the kill must land mid fan-out: alpha's outbox still holds items");
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await alpha.StartAsync();
+        await ConvergeAsync(nameof(OriginKilledMidFanOut), c, w, healed);
+    }
+
+    [Fact]
+    public async Task PeerKilledMidApply()
+    {
+        var (c, w) = await BeginAsync();
+        var (alpha, beta) = (c.Nodes[0], c.Nodes[1]);
+        c.Link(alpha, beta).BytesPerSecond = 3000;
+        var before = Sql.EventsOf(beta, alpha);
+        await w.PublishFromAsync(alpha, 15);
+        // Beta is applying alpha's batches as they trickle in: kill it between two of them, or inside one.
+        await UntilAsync(() => Sql.EventsOf(beta, alpha) > before, "beta to start applying alpha's events", c);
+        beta.Kill();
+        var behind = Checker.Check(c.Nodes, w);
+        Assert.True(behind.Lost > 0, $"beta must die before it has everything: {behind}");
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await beta.StartAsync();
+        await ConvergeAsync(nameof(PeerKilledMidApply), c, w, healed);
+    }
+
+    /// <summary>Alpha and gamma run on quorum queues, beta and delta on classic ones: one kill tries both.</summary>
+    [Fact]
+    public async Task RabbitMqKilledWithABacklog()
+    {
+        var (c, w) = await BeginAsync();
+        var delta = c.Nodes[3];
+
+        // A backlog: delta is cut off, so everything for it piles up in the others' outboxes.
+        c.CutOff(delta, true);
+        var ackedWhileBrokerDown = 0;
+        await WhileWorkingAsync(w, async () =>
+        {
+            await UntilAsync(() => Sql.Failing(c.Nodes[0], delta), "alpha to find delta unreachable", c);
+            Broker.Kill();
+            try
+            {
+                var before = w.AckedCount;
+                await HoldAsync();
+                ackedWhileBrokerDown = w.AckedCount - before;
+            }
+            finally
+            {
+                await Broker.StartAgainAsync();
+            }
+        });
+        Assert.True(ackedWhileBrokerDown > 0, "nodes keep accepting changes while their broker is down");
+        Assert.Contains("\tquorum\t", await Broker.QueuesAsync(c.Nodes[0].Settings["Node__RabbitMq__VirtualHost"]));
+        Assert.Contains("\tclassic\t", await Broker.QueuesAsync(c.Nodes[1].Settings["Node__RabbitMq__VirtualHost"]));
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(RabbitMqKilledWithABacklog), c, w, healed);
+    }
+
+    [Fact]
+    public async Task APeerCutOffThenRestored()
+    {
+        var (c, w) = await BeginAsync();
+        var delta = c.Nodes[3];
+
+        c.CutOff(delta, true);
+        await WhileWorkingAsync(w, async () =>
+        {
+            await HoldAsync();
+            await UntilAsync(() => c.Nodes.Take(3).Any(n => Sql.Failing(n, delta)), "delta's peers to find it unreachable", c);
+        });
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(APeerCutOffThenRestored), c, w, healed);
+    }
+
+    [Fact]
+    public async Task TheFederationPartitionedInHalvesThenHealed()
+    {
+        var (c, w) = await BeginAsync();
+
+        var half = c.Nodes.Take(c.Nodes.Count / 2).ToList();
+        c.Partition(half);
+        await WhileWorkingAsync(w, async () =>
+        {
+            await HoldAsync();
+            // Evidence the partition held: work on one side has not reached the other.
+            await UntilAsync(() => Checker.Check(c.Nodes, w).Lost > 0, "the halves to diverge", c);
+        });
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(TheFederationPartitionedInHalvesThenHealed), c, w, healed);
+    }
+
+    [Fact]
+    public async Task DelayAndLossSoDeadlinesExpireAfterTheReceiverApplied()
+    {
+        var (c, w) = await BeginAsync();
+        // 200 ms each way makes every call take over 400 ms: past this deadline, though the receiver has applied it.
+        // Alpha and beta get it (the next scenario restores the usual deadline).
+        await Task.WhenAll(c.Nodes.Take(2).Select(n => Cluster.RestartAsync(n, s => s["Node__PeerCallTimeout"] = "00:00:00.400")));
+
+        foreach (var link in c.Links)
+        {
+            link.Delay = TimeSpan.FromMilliseconds(200);
+            link.ResetChance = 0.05;
+        }
+        await WhileWorkingAsync(w, async () =>
+        {
+            await HoldAsync();
+            // Evidence: an event a receiver holds that its sender still has queued (the call "failed" after it was applied).
+            await UntilAsync(() => AppliedButUnacknowledged(c.Nodes.Take(2), c) > 0, "a delivery applied by its receiver after the sender's deadline", c);
+            await UntilAsync(() => c.Nodes.Take(2).Any(n => n.LogContains("DeadlineExceeded")), "a deadline to expire", c);
+        });
+        Assert.True(c.Links.Sum(l => l.Resets) > 0, "the lossy links reset connections");
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(DelayAndLossSoDeadlinesExpireAfterTheReceiverApplied), c, w, healed);
+    }
+
+    private static long AppliedButUnacknowledged(IEnumerable<FaultNode> senders, Cluster c)
+    {
+        long count = 0;
+        foreach (var sender in senders)
+        {
+            foreach (var receiver in c.Nodes.Where(n => n != sender))
+            {
+                // What the sender still has queued for the receiver (past its acknowledged cursor)…
+                var pending = new List<(string ObjectId, long Sequence)>();
+                using (var conn = sender.OpenDatabase())
+                using (var cmd = Sql.Command(conn, null, """
+                    SELECT o.object_id, o.seq FROM outbox o
+                    WHERE o.peer_id = @p AND o.kind = 1
+                      AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = @p), 0)
+                    """, ("@p", receiver.NodeId)))
+                using (var r = cmd.ExecuteReader())
+                {
+                    while (r.Read())
+                    {
+                        pending.Add((r.GetString(0), Convert.ToInt64(r.GetValue(1))));
+                    }
+                }
+                // …that the receiver holds already.
+                foreach (var (objectId, sequence) in pending)
+                {
+                    count += Sql.Scalar(receiver, "SELECT COUNT(*) FROM events WHERE object_id = @o AND seq = @s", ("@o", objectId), ("@s", sequence));
+                }
+            }
+        }
+        return count;
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("disk")]
+    public async Task RabbitMqResourceAlarm(string alarm)
+    {
+        var (c, w) = await BeginAsync();
+
+        // The broker blocks every publisher until the alarm clears.
+        Task Raise() => alarm == "memory"
+            ? Broker.CtlAsync("set_vm_memory_high_watermark", "0.0000001")
+            : Broker.CtlAsync("set_disk_free_limit", "1000000000000000");
+        Task Clear() => alarm == "memory"
+            ? Broker.CtlAsync("set_vm_memory_high_watermark", "0.4")
+            : Broker.CtlAsync("set_disk_free_limit", "50000000");
+        var busDown = c.Nodes.Sum(n => n.LogCount(Dispatcher.BusDownMessage));
+        await Raise();
+        Stopwatch healed;
+        try
+        {
+            await Poll.UntilAsync(async () => (await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
+                TimeSpan.FromSeconds(60), $"the broker's {alarm} alarm", c.Logs);
+            // Longer than the dispatcher's publish timeout (10 s), so a blocked publish gives up and says so.
+            await WhileWorkingAsync(w, () => HoldAsync(atLeast: TimeSpan.FromSeconds(12)));
+            await UntilAsync(() => c.Nodes.Sum(n => n.LogCount(Dispatcher.BusDownMessage)) > busDown,
+                "a node to find its broker refusing work", c);
+        }
+        finally
+        {
+            await Clear();
+            healed = Stopwatch.StartNew();
+        }
+        await Poll.UntilAsync(async () => !(await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), $"the broker's {alarm} alarm to clear", c.Logs);
+
+        await ConvergeAsync($"{nameof(RabbitMqResourceAlarm)}({alarm})", c, w, healed);
+    }
+
+    [Fact]
+    public async Task ANodeWithASkewedClockIsRefusedThenRecovers()
+    {
+        var (c, w) = await BeginAsync();
+        var (alpha, delta) = (c.Nodes[0], c.Nodes[3]);
+
+        // Delta's clock falls ten minutes behind (past the five-minute window): its calls, and calls to it, are refused.
+        await Cluster.RestartAsync(delta, s => s["Node__ClockOffset"] = "-00:10:00");
+        await WhileWorkingAsync(w, async () =>
+        {
+            await HoldAsync();
+            await UntilAsync(() => Sql.LastError(alpha, delta).Contains("from this node's clock", StringComparison.Ordinal),
+                "alpha's calls to delta to be refused for the clock, with a clear reason", c);
+            await UntilAsync(() => c.Nodes.Take(3).Any(n => Sql.LastError(delta, n).Contains("clock", StringComparison.Ordinal)),
+                "delta's calls to be refused for its clock", c);
+        });
+        // A clock refusal is temporary: nothing was parked for good.
+        Assert.All(c.Nodes, n => Assert.Equal(0, Sql.Scalar(n, "SELECT COUNT(*) FROM dead_letters")));
+
+        // The operator puts the clock right.
+        var healed = Stopwatch.StartNew();
+        await Cluster.RestartAsync(delta, s => s.Remove("Node__ClockOffset"));
+        await ConvergeAsync(nameof(ANodeWithASkewedClockIsRefusedThenRecovers), c, w, healed);
+    }
+
+    [Fact]
+    public async Task PostgreSqlKilledMidTransaction()
+    {
+        var (c, w) = await BeginAsync();
+        var delta = c.Nodes[FederationFixture.PostgresNode];
+        Assert.True(delta.OnPostgres);
+
+        var failedBefore = w.Failed;
+        int writing;
+        await WhileWorkingAsync(w, async () =>
+        {
+            // Delta publishes without pause on top of the workload, so its database is
+            // nearly always inside a transaction that has written something.
+            using var stop = new CancellationTokenSource();
+            var publishing = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await w.PublishFromAsync(delta, 1);
+                }
+            });
+            try
+            {
+                writing = await KillInsideAWriteAsync(Database, "delta", TimeSpan.FromSeconds(90));
+                // Delta keeps being asked to write while its database is gone: those calls fail
+                // (not acknowledged), with a status that says to try again, not "internal error".
+                var refused = await w.TryPublishOnceAsync(delta);
+                Assert.True(refused is { StatusCode: StatusCode.Unavailable }, $"a write while the database is down: {refused?.Status.ToString() ?? "acknowledged"}");
+                Assert.Contains("database", refused!.Status.Detail, StringComparison.Ordinal);
+                await HoldAsync();
+                Assert.True(w.Failed > failedBefore, "delta's writes fail while PostgreSQL is down");
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await publishing;
+            }
+            Assert.True(writing > 0, "the kill must land while a transaction at delta's database has written and not yet finished");
+            Assert.True(delta.Running, $"delta must outlive its database going away\n{delta.LogTail()}");
+            await Database.StartAgainAsync();
+        });
+
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(PostgreSqlKilledMidTransaction), c, w, healed);
+    }
+
+    /// <summary>
+    /// Watches <paramref name="database"/>'s backends and SIGKILLs the cluster the moment
+    /// one holds a transaction id (it has written, and not committed or rolled back yet).
+    /// Returns how many such transactions were seen just before the kill.
+    /// </summary>
+    private static async Task<int> KillInsideAWriteAsync(Postgres pg, string database, TimeSpan timeout)
+    {
+        await using var watch = new Npgsql.NpgsqlConnection(pg.AdminConnectionString);
+        await watch.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = @db AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()", watch);
+        cmd.Parameters.AddWithValue("db", database);
+        await cmd.PrepareAsync();
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            var open = Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            if (open > 0)
+            {
+                pg.Kill();
+                return open;
+            }
+        }
+        throw new TimeoutException($"No write transaction seen at {database} within {timeout.TotalSeconds:0}s.\n{pg.Tail()}");
+    }
+
+    [Fact]
+    public async Task ANodePausedForLongerThanTheDeadlines()
+    {
+        var (c, w) = await BeginAsync();
+        var gamma = c.Nodes[2];
+
+        gamma.Pause();
+        try
+        {
+            await WhileWorkingAsync(w, async () =>
+            {
+                // Three times the peer call deadline (5 s) at least.
+                await HoldAsync(atLeast: TimeSpan.FromSeconds(15));
+                // Calls to gamma hang (its sockets still accept) until their deadline.
+                await UntilAsync(() => c.Nodes.Where(n => n != gamma).Any(n => Sql.Failing(n, gamma)), "gamma's peers to time out on it", c);
+            });
+        }
+        finally
+        {
+            gamma.Resume();
+        }
+
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(ANodePausedForLongerThanTheDeadlines), c, w, healed);
+    }
+}
