@@ -9,6 +9,37 @@ public static class Format
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}";
 
+    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t) => t is null ? "" : $"{t.ToDateTimeOffset():u}";
+
+    /// <summary>A peer's health in a few words, for a table cell.</summary>
+    public static string Health(PeerInfo p)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return p.Health switch
+        {
+            PeerHealth.Failing => $"FAILING since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            PeerHealth.Unavailable => $"UNAVAILABLE: failing since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            _ => "healthy",
+        } + (p.CircuitOpen ? ", circuit open" : "");
+    }
+
+    /// <summary>How far behind a peer is: items pending, the oldest's age, when delivery is tried next.</summary>
+    public static string Backlog(PeerInfo p)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var s = new StringBuilder($"{p.Pending}");
+        if (p.OldestPendingAt is not null)
+        {
+            s.Append($" (oldest {Age(now - p.OldestPendingAt.ToDateTimeOffset())})");
+        }
+        if (p.NextAttemptAt is not null)
+        {
+            var wait = p.NextAttemptAt.ToDateTimeOffset() - now;
+            s.Append(wait > TimeSpan.Zero ? $", next attempt in {Age(wait)}" : ", retrying now");
+        }
+        return s.ToString();
+    }
+
     public static string Peer(PeerInfo p)
     {
         var now = DateTimeOffset.UtcNow;
@@ -87,7 +118,7 @@ public static class Format
     public static string CallOutLine(CallOutState c) =>
         $"{c.Id}  {State(c),-9} {(c.Content.WindowStart is { } w ? $"{w.ToDateTimeOffset():yyyy-MM-dd HH:mm}Z  " : "")}{c.Content.Title} — {c.Content.Target.Name} ({c.Responses.Count} responses)";
 
-    private static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
+    public static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
     public static string CallOut(CallOutState c)
     {
@@ -215,7 +246,7 @@ public static class Format
         }
         foreach (var p in f.Participants)
         {
-            var state = p.State == ParticipantState.AwaitingReaffirmation ? "asked to reaffirm the amended terms" : p.State.ToString().ToLowerInvariant();
+            var state = ParticipantState(p.State);
             var notes = new List<string>();
             if (p.Reason.Length > 0) notes.Add(p.Reason);
             if (p.Offer.Length > 0) notes.Add($"offers: {p.Offer}");
@@ -238,7 +269,10 @@ public static class Format
         return s.ToString().TrimEnd();
     }
 
-    private static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
+    public static string ParticipantState(ParticipantState s) =>
+        s == Contracts.V1.ParticipantState.AwaitingReaffirmation ? "asked to reaffirm the amended terms" : s.ToString().ToLowerInvariant();
 
-    private static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
+    public static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
+
+    public static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
 }
