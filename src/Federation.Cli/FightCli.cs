@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Federation.Contracts.V1;
 using static Federation.Cli.Cli;
 
@@ -175,7 +174,7 @@ public static class FightCli
             var amended = f.Versions.Count > 1;
             if (s.Out.Json)
             {
-                s.Out.Line(JsonSerializer.Serialize(new { fightId = f.Id, amended, versions = f.Versions.Count, termsHash = f.TermsHash, changes = f.AmendmentDiff.ToArray() }));
+                s.Out.Line(Output.ToJson(new { fightId = f.Id, amended, versions = f.Versions.Count, termsHash = f.TermsHash, changes = f.AmendmentDiff.ToArray() }));
                 return;
             }
             s.Out.Line(amended ? string.Join("\n", f.AmendmentDiff) : "The terms have not been amended.");

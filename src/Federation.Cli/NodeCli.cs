@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Federation.Contracts.V1;
 using Grpc.Core;
 using static Federation.Cli.Cli;
@@ -29,7 +28,7 @@ public static class NodeCli
             {
                 if (s.Out.Json)
                 {
-                    s.Out.Line(JsonSerializer.Serialize(new { path = s.Settings.Path, settings = s.Settings.Describe().ToDictionary(kv => kv.Key, kv => kv.Value) }));
+                    s.Out.Line(Output.ToJson(new { path = s.Settings.Path, settings = s.Settings.Describe().ToDictionary(kv => kv.Key, kv => kv.Value) }));
                 }
                 else
                 {
@@ -121,7 +120,7 @@ public static class NodeCli
             Cmd("code", "This node's peering code: address and fingerprint in one line, for the other operator's `solnet peer add CODE`", [], async s =>
             {
                 var info = await s.Client.GetNodeInfoAsync(new GetNodeInfoRequest(), s.Call);
-                s.Out.Line(s.Out.Json ? JsonSerializer.Serialize(new { code = PeeringCode.For(info), address = info.Address, fingerprint = info.Fingerprint }) : PeeringCode.For(info));
+                s.Out.Line(s.Out.Json ? Output.ToJson(new { code = PeeringCode.For(info), address = info.Address, fingerprint = info.Fingerprint }) : PeeringCode.For(info));
             }),
             Cmd("list", "Each peer and its health (same as `peers`)", [], ListPeersAsync),
             Cmd("show", "One peer in full: its health, backlog, next attempt and last error", [network], async s =>

@@ -43,6 +43,14 @@ public sealed class Output(bool json, string? field)
 
     public static string ToJson(IMessage message) => Formatter.Format(message);
 
+    // For the few results that are not one protobuf message; text as typed ("£900"), not \u-escaped.
+    private static readonly System.Text.Json.JsonSerializerOptions PlainJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string ToJson(object value) => System.Text.Json.JsonSerializer.Serialize(value, PlainJson);
+
     public void Line(string text) => System.Console.Out.WriteLine(text);
 
     public void Print<T>(T message, Func<T, string> human) where T : IMessage
