@@ -172,9 +172,8 @@ public static class CallOutCli
                         Incidents = s.Text(incidents),
                     },
                 };
-                var receipt = await s.Client.RespondToCallOutAsync(new RespondToCallOutRequest { CallOutId = s.Get(id), Response = response }, s.Call);
-                s.Out.Print(receipt, Format.Receipt);
-                await Delivery.AfterAsync(s, receipt, s.Get(wait), s.Get(timeout));
+                await Delivery.SubmitAsync(s, () => s.Client.RespondToCallOutAsync(new RespondToCallOutRequest { CallOutId = s.Get(id), Response = response }, s.Call).ResponseAsync,
+                    s.Get(wait), s.Get(timeout));
             });
     }
 

@@ -46,17 +46,34 @@ public static class Delivery
         }
     }
 
-    /// <summary>After a submission: waits until the origin has it, if --wait asked for that.</summary>
-    public static async Task AfterAsync(Session s, SubmissionReceipt receipt, bool wait, uint? timeoutSeconds)
+    /// <summary>
+    /// Sends a submission and, if --wait asked for it, waits until the origin has it. The
+    /// origin records or refuses a submission while it receives it, so a refusal shows as a
+    /// new dead letter for that peer: reported with the origin's reason (exit code 3).
+    /// </summary>
+    public static async Task SubmitAsync(Session s, Func<Task<SubmissionReceipt>> submit, bool wait, uint? timeoutSeconds)
     {
+        var before = wait ? DeadLettersByPeer((await s.Client.ListPeersAsync(new ListPeersRequest(), s.Call)).Peers) : [];
+        var receipt = await submit();
+        s.Out.Print(receipt, Format.Receipt);
         if (!wait || receipt.Recorded)
         {
             return;
         }
         await WaitAsync(s, receipt.OriginNode, TimeSpan.FromSeconds(timeoutSeconds ?? 60));
+        var after = DeadLettersByPeer((await s.Client.ListPeersAsync(new ListPeersRequest(), s.Call)).Peers);
+        if (after.GetValueOrDefault(receipt.OriginNode) > before.GetValueOrDefault(receipt.OriginNode))
+        {
+            var parked = (await s.Client.ListDeadLettersAsync(new ListDeadLettersRequest { Peer = receipt.OriginNode }, s.Call)).DeadLetters
+                .Where(d => d.ObjectId.Length > 0).MaxBy(d => d.Id);
+            var code = parked is not null && Enum.TryParse<Grpc.Core.StatusCode>(parked.Status, out var c) ? c : Grpc.Core.StatusCode.FailedPrecondition;
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(code, $"The origin refused it: {parked?.Error ?? "see `solnet deadletters`"}"));
+        }
         if (!s.Out.Quiet)
         {
             s.Out.Line("Delivered to the origin.");
         }
     }
+
+    private static Dictionary<string, ulong> DeadLettersByPeer(IEnumerable<PeerInfo> peers) => peers.ToDictionary(p => p.NodeId, p => p.DeadLetters);
 }

@@ -114,7 +114,7 @@ public static class FightCli
         var hash = Arg("TERMS-HASH", "The hash of the exact terms you accept (`fight show ID --field terms_hash`)");
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("accept", "Accept an invitation: commits this network to those terms until the fight ends", [id, hash, wait, timeout], async s =>
-            await Submitted(s, await s.Client.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = s.Get(id), TermsHash = s.Get(hash) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = s.Get(id), TermsHash = s.Get(hash) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command Decline()
@@ -124,7 +124,7 @@ public static class FightCli
         var offer = Text("--offer", "One-off actions you offer instead");
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("decline", "Decline an invitation, optionally offering one-off actions instead", [id, reason, offer, wait, timeout], async s =>
-            await Submitted(s, await s.Client.DeclineInvitationAsync(new DeclineInvitationRequest { FightId = s.Get(id), Reason = s.Text(reason), Offer = s.Text(offer) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.DeclineInvitationAsync(new DeclineInvitationRequest { FightId = s.Get(id), Reason = s.Text(reason), Offer = s.Text(offer) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command Status()
@@ -187,7 +187,7 @@ public static class FightCli
         var hash = Arg("TERMS-HASH", "The hash of the amended terms (`fight show ID --field terms_hash`)");
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("reaffirm", "Stay in the fight on the amended terms", [id, hash, wait, timeout], async s =>
-            await Submitted(s, await s.Client.ReaffirmTermsAsync(new ReaffirmTermsRequest { FightId = s.Get(id), TermsHash = s.Get(hash) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.ReaffirmTermsAsync(new ReaffirmTermsRequest { FightId = s.Get(id), TermsHash = s.Get(hash) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command DeclineAmendment()
@@ -196,7 +196,7 @@ public static class FightCli
         var reason = Text("--reason", "Why (optional)");
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("decline-amendment", "Decline the amended terms: this network is released from the fight", [id, reason, wait, timeout], async s =>
-            await Submitted(s, await s.Client.DeclineAmendmentAsync(new DeclineAmendmentRequest { FightId = s.Get(id), Reason = s.Text(reason) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.DeclineAmendmentAsync(new DeclineAmendmentRequest { FightId = s.Get(id), Reason = s.Text(reason) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command RequestRelease()
@@ -205,7 +205,7 @@ public static class FightCli
         var reason = Text("--reason", "Why this network asks to leave", required: true);
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("release-request", "Ask the initiator to release this network (there is no unilateral withdrawal)", [id, reason, wait, timeout], async s =>
-            await Submitted(s, await s.Client.RequestReleaseAsync(new RequestReleaseRequest { FightId = s.Get(id), Reason = s.Text(reason) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.RequestReleaseAsync(new RequestReleaseRequest { FightId = s.Get(id), Reason = s.Text(reason) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command GrantRelease()
@@ -253,7 +253,7 @@ public static class FightCli
         var summary = Text("--summary", "What happened", required: true);
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("report", "File a referral (the target contacted you) or an incident with the initiator only", [id, kind, summary, wait, timeout], async s =>
-            await Submitted(s, await s.Client.FileReportAsync(new FileReportRequest
+            await Delivery.SubmitAsync(s, () => s.Client.FileReportAsync(new FileReportRequest
             {
                 FightId = s.Get(id),
                 Kind = s.Get(kind) switch
@@ -266,7 +266,7 @@ public static class FightCli
                     _ => ReportKind.Other,
                 },
                 Summary = s.Text(summary),
-            }, s.Call), wait, timeout));
+            }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command Action()
@@ -296,7 +296,7 @@ public static class FightCli
             var symbols = PlanOptions(out var plan);
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("plan", "Plan one of this network's actions in the fight; prints its action id", [id, .. symbols, wait, timeout], async s =>
-                await Submitted(s, await s.Client.PlanActionAsync(new PlanActionRequest { FightId = s.Get(id), Plan = plan(s) }, s.Call), wait, timeout));
+                await Delivery.SubmitAsync(s, () => s.Client.PlanActionAsync(new PlanActionRequest { FightId = s.Get(id), Plan = plan(s) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
         }
 
         Command Update()
@@ -306,7 +306,7 @@ public static class FightCli
             var symbols = PlanOptions(out var plan);
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("update", "Change one of this network's actions (the whole plan is given again)", [id, action, .. symbols, wait, timeout], async s =>
-                await Submitted(s, await s.Client.UpdateActionAsync(new UpdateActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Plan = plan(s) }, s.Call), wait, timeout));
+                await Delivery.SubmitAsync(s, () => s.Client.UpdateActionAsync(new UpdateActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Plan = plan(s) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
         }
 
         Command Cancel()
@@ -316,7 +316,7 @@ public static class FightCli
             var reason = Text("--reason", "Why");
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("cancel", "Cancel one of this network's actions", [id, action, reason, wait, timeout], async s =>
-                await Submitted(s, await s.Client.CancelActionAsync(new CancelActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Reason = s.Text(reason) }, s.Call), wait, timeout));
+                await Delivery.SubmitAsync(s, () => s.Client.CancelActionAsync(new CancelActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Reason = s.Text(reason) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
         }
 
         Command ReportBack()
@@ -327,7 +327,7 @@ public static class FightCli
             var turnout = Whole("--turnout", "How many people took part");
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("report", "Report back on one of this network's actions", [id, action, report, turnout, wait, timeout], async s =>
-                await Submitted(s, await s.Client.ReportActionAsync(new ReportActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Report = s.Text(report), Turnout = s.Get(turnout) ?? 0 }, s.Call), wait, timeout));
+                await Delivery.SubmitAsync(s, () => s.Client.ReportActionAsync(new ReportActionRequest { FightId = s.Get(id), ActionId = s.Get(action), Report = s.Text(report), Turnout = s.Get(turnout) ?? 0 }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
         }
 
         return Group("action", "This network's own actions in a fight: nobody else can create, edit or cancel them", Plan(), Update(), Cancel(), ReportBack());
@@ -338,7 +338,7 @@ public static class FightCli
         var id = FightId();
         var (wait, timeout) = CallOutCli.WaitOptions();
         return Cmd("ack", "Acknowledge the stand-down of a fight that has ended", [id, wait, timeout], async s =>
-            await Submitted(s, await s.Client.AcknowledgeStandDownAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), wait, timeout));
+            await Delivery.SubmitAsync(s, () => s.Client.AcknowledgeStandDownAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call).ResponseAsync, s.Get(wait), s.Get(timeout)));
     }
 
     private static Command Calendar()
@@ -399,12 +399,6 @@ public static class FightCli
 
     private static Command Balance() => Cmd("balance", "Your network's own picture: fights initiated and joined, call-outs answered (never shared, never a score)", [], async s =>
         s.Out.Print(await s.Client.GetBalanceAsync(new GetBalanceRequest(), s.Call), Format.Balance));
-
-    private static async Task Submitted(Session s, SubmissionReceipt receipt, Option<bool> wait, Option<uint?> timeout)
-    {
-        s.Out.Print(receipt, Format.Receipt);
-        await Delivery.AfterAsync(s, receipt, s.Get(wait), s.Get(timeout));
-    }
 
     private static FightStatus FightStatusOf(string name) => name switch
     {
