@@ -10,8 +10,21 @@ public static class NodeCli
 {
     public static IEnumerable<Command> Commands() =>
     [
-        ConfigCommands(), TokenCommands(), Info(), Status(), PeerCommands(), Peers(), DeadLetters(), DeadLetterCommands(),
+        ConfigCommands(), TokenCommands(), Info(), Status(), PeerCommands(), Peers(), DeadLetters(), DeadLetterCommands(), Audit(),
     ];
+
+    private static Command Audit()
+    {
+        var last = Whole("--last", "How many of the newest entries (default 50, at most 1000)");
+        return Cmd("audit", "Who did what on this node with which token, and whether it was allowed (operator)", [last], async s =>
+            s.Out.List((await s.Client.ListAuditAsync(new ListAuditRequest { Limit = s.Get(last) ?? 0 }, s.Call)).Entries, "Nothing audited yet.",
+                new Column<AuditLogEntry>("At", e => Format.When(e.At)),
+                new Column<AuditLogEntry>("Who", e => e.Who),
+                new Column<AuditLogEntry>("Role", e => e.Role),
+                new Column<AuditLogEntry>("Action", e => e.Action),
+                new Column<AuditLogEntry>("Object", e => e.ObjectId),
+                new Column<AuditLogEntry>("Outcome", e => e.Outcome)));
+    }
 
     private static Command ConfigCommands()
     {

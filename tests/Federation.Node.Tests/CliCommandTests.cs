@@ -70,6 +70,7 @@ public sealed class CliCommandTests
         ["PostBriefing"] = "fight brief",
         ["GetBriefings"] = "fight briefings",
         ["PurgeFight"] = "fight purge",
+        ["ListAudit"] = "audit",
     };
 
     /// <summary>Commands that are not one call: overviews, aliases, settings and waiting.</summary>
