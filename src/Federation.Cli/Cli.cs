@@ -160,6 +160,10 @@ public static class Cli
         {
             return Fail(ExitCodes.Unreachable, mismatch.Message);
         }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+        {
+            return Fail(ExitCodes.Refused, $"The node does not know this command: it runs an older version than this solnet. Upgrade the node. ({ex.StatusCode})");
+        }
         catch (RpcException ex)
         {
             // Unavailable, DeadlineExceeded, Internal, Unknown: the node could not be reached or broke.
