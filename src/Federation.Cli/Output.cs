@@ -97,15 +97,18 @@ public sealed class Output(bool json, string? field)
 
     public static Table Table<T>(IEnumerable<T> items, params Column<T>[] columns)
     {
+        var rows = items.Select(item => columns.Select(c => c.Cell(item)).ToArray()).ToList();
+        // A column empty in every row (no regions set, no dead letters) only takes width from the others.
+        var shown = Enumerable.Range(0, columns.Length).Where(i => rows.Count == 0 || rows.Any(r => r[i].Length > 0)).ToArray();
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var c in columns)
+        foreach (var i in shown)
         {
-            table.AddColumn(new TableColumn(new Text(c.Heading)));
+            table.AddColumn(new TableColumn(new Text(columns[i].Heading)));
         }
-        foreach (var item in items)
+        foreach (var row in rows)
         {
             // Text, not markup: what people typed ("[urgent]") is shown as typed.
-            table.AddRow(columns.Select(c => (IRenderable)new Text(c.Cell(item))));
+            table.AddRow(shown.Select(i => (IRenderable)new Text(row[i])));
         }
         return table;
     }
