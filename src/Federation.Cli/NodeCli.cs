@@ -104,7 +104,7 @@ public static class NodeCli
         new("Region", p => p.Region),
         new("State", p => p.State),
         new("Health", Format.Health),
-        new("Pending", Format.Backlog),
+        new("Backlog", Format.Backlog),
         new("Dead letters", p => p.DeadLetters == 0 ? "" : $"{p.DeadLetters}"),
         new("Last error", p => p.LastError),
     ];
