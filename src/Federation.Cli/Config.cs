@@ -62,6 +62,7 @@ public sealed class Config
         }
     }
 
-    public IEnumerable<string> Describe() =>
-        _values.Select(kv => $"{kv.Key} = {(kv.Key == "token" ? kv.Value[..Math.Min(6, kv.Value.Length)] + "…" : kv.Value)}");
+    /// <summary>The settings, with the token shortened so it can be shown on screen.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Describe() =>
+        _values.Select(kv => KeyValuePair.Create(kv.Key, kv.Key == "token" ? kv.Value[..Math.Min(6, kv.Value.Length)] + "…" : kv.Value));
 }

@@ -9,17 +9,25 @@ public static class Format
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}";
 
-    public static string Peer(PeerInfo p)
+    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t) => t is null ? "" : $"{t.ToDateTimeOffset():u}";
+
+    /// <summary>A peer's health in a few words, for a table cell.</summary>
+    public static string Health(PeerInfo p)
     {
         var now = DateTimeOffset.UtcNow;
-        var s = new StringBuilder($"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, ");
-        s.Append(p.Health switch
+        return p.Health switch
         {
             PeerHealth.Failing => $"FAILING since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
             PeerHealth.Unavailable => $"UNAVAILABLE: failing since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
             _ => "healthy",
-        });
-        s.Append($", {p.Pending} pending");
+        } + (p.CircuitOpen ? ", circuit open" : "");
+    }
+
+    /// <summary>How far behind a peer is: items pending, the oldest's age, when delivery is tried next.</summary>
+    public static string Backlog(PeerInfo p)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var s = new StringBuilder($"{p.Pending} pending");
         if (p.OldestPendingAt is not null)
         {
             s.Append($" (oldest {Age(now - p.OldestPendingAt.ToDateTimeOffset())})");
@@ -29,10 +37,12 @@ public static class Format
             var wait = p.NextAttemptAt.ToDateTimeOffset() - now;
             s.Append(wait > TimeSpan.Zero ? $", next attempt in {Age(wait)}" : ", retrying now");
         }
-        if (p.CircuitOpen)
-        {
-            s.Append(", circuit open");
-        }
+        return s.ToString();
+    }
+
+    public static string Peer(PeerInfo p)
+    {
+        var s = new StringBuilder($"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, {Health(p)}, {Backlog(p)}");
         if (p.DeadLetters > 0)
         {
             s.Append($", {p.DeadLetters} dead letter{(p.DeadLetters == 1 ? "" : "s")}");
@@ -43,10 +53,6 @@ public static class Format
         }
         return s.ToString();
     }
-
-    public static string DeadLetter(DeadLetterInfo d) =>
-        $"{d.Id,-6} {d.ParkedAt.ToDateTimeOffset():u}  to {(d.PeerName.Length > 0 ? d.PeerName : Short(d.PeerNodeId))}  {d.Kind} {d.ObjectId}"
-        + (d.Kind == "event" ? $" #{d.Sequence}" : "") + $"\n       refused ({d.Status}): {d.Error}";
 
     /// <summary>A duration as people say it: 45s, 12m, 3h 5m, 2d 4h.</summary>
     public static string Age(TimeSpan t) => t switch
@@ -69,9 +75,6 @@ public static class Format
     public static string Local(LocalDetails d) =>
         $"Affected person: {d.AffectedPerson}\nContact: {d.Contact}\nNotes: {d.Notes}\n(Local: kept on this node only, never sent to any other.)";
 
-    public static string Report(FightReport r) =>
-        $"{r.At.ToDateTimeOffset():u}  {Short(r.Network)}  {r.Kind.ToString().ToLowerInvariant()}: {r.Summary}";
-
     public static string Balance(Balance b)
     {
         static string Counts(IEnumerable<OutcomeCount> c) => c.Any() ? string.Join(", ", c.Select(x => $"{Status(x.Status)} {x.Count}")) : "none";
@@ -84,10 +87,7 @@ public static class Format
             """;
     }
 
-    public static string CallOutLine(CallOutState c) =>
-        $"{c.Id}  {State(c),-9} {(c.Content.WindowStart is { } w ? $"{w.ToDateTimeOffset():yyyy-MM-dd HH:mm}Z  " : "")}{c.Content.Title} — {c.Content.Target.Name} ({c.Responses.Count} responses)";
-
-    private static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
+    public static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
     public static string CallOut(CallOutState c)
     {
@@ -173,20 +173,6 @@ public static class Format
 
     public static string Channel(NotificationChannel c) => $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Active ? "" : "  (removed)")}";
 
-    public static string Delivery(NotificationDelivery d)
-    {
-        var when = d.State switch
-        {
-            "delivered" => $"at {d.DeliveredAt?.ToDateTimeOffset():u}",
-            "pending" => d.Attempts > 0 ? $"next try {d.NextAttemptAt?.ToDateTimeOffset():u}" : "",
-            _ => "",
-        };
-        return $"#{d.Id}  {d.State,-9} {d.Kind} {d.Target}  {d.Change.ToString().ToLowerInvariant()} {d.CallOutId}  attempts {d.Attempts} {when}"
-            + (d.LastError.Length > 0 ? $"  last error: {d.LastError}" : "");
-    }
-
-    public static string FightLine(FightState f) => $"{f.Id}  {Status(f.Status),-10} {f.Title} — {f.Target.Name}";
-
     public static string Fight(FightState f)
     {
         var s = new StringBuilder();
@@ -215,7 +201,7 @@ public static class Format
         }
         foreach (var p in f.Participants)
         {
-            var state = p.State == ParticipantState.AwaitingReaffirmation ? "asked to reaffirm the amended terms" : p.State.ToString().ToLowerInvariant();
+            var state = ParticipantState(p.State);
             var notes = new List<string>();
             if (p.Reason.Length > 0) notes.Add(p.Reason);
             if (p.Offer.Length > 0) notes.Add($"offers: {p.Offer}");
@@ -238,7 +224,10 @@ public static class Format
         return s.ToString().TrimEnd();
     }
 
-    private static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
+    public static string ParticipantState(ParticipantState s) =>
+        s == Contracts.V1.ParticipantState.AwaitingReaffirmation ? "asked to reaffirm the amended terms" : s.ToString().ToLowerInvariant();
 
-    private static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
+    public static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
+
+    public static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
 }

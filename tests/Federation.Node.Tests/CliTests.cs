@@ -31,6 +31,18 @@ public sealed class CliTests
         Assert.Equal(3, refused.ExitCode);
         Assert.Contains("needs the organiser role", refused.Error);
 
+        // The operator reads the refusal in the audit log; the delegate may not read the log.
+        var audit = await Solnet.RunAsync(a.DataDir, "audit", "--json");
+        Assert.Equal(0, audit.ExitCode);
+        using (var entries = System.Text.Json.JsonDocument.Parse(audit.Out))
+        {
+            Assert.Contains(entries.RootElement.EnumerateArray(), e => e.GetProperty("who").GetString() == "Sam"
+                && e.GetProperty("action").GetString() == "DraftFight" && e.GetProperty("outcome").GetString() == "PermissionDenied");
+        }
+        var snooping = await SolnetWithout(config, "audit");
+        Assert.Equal(3, snooping.ExitCode);
+        Assert.Contains("needs the operator role", snooping.Error);
+
         var id = (await Solnet.RunAsync(a.DataDir, "token", "list", "--json")).Out;
         Assert.Contains("\"holder\": \"Sam\"", id);
         var tokenId = token.Split('_')[1];

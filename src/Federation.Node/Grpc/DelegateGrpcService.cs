@@ -22,7 +22,8 @@ public sealed class DelegateGrpcService(
     InboxFeed inbox,
     NotificationChannels notifications,
     DeadLetters deadLetters,
-    DelegateTokens tokens) : DelegateService.DelegateServiceBase
+    DelegateTokens tokens,
+    Storage.IFederationStore store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
@@ -210,6 +211,27 @@ public sealed class DelegateGrpcService(
 
     public override Task<PurgeReport> PurgeFight(GetObjectRequest request, ServerCallContext context) =>
         confidential.PurgeAsync(request.Id, context.CancellationToken);
+
+    public override Task<ListAuditResponse> ListAudit(ListAuditRequest request, ServerCallContext context)
+    {
+        var limit = request.Limit switch { 0 => 50, > 1000 => 1000, var n => (int)n };
+        return Task.FromResult(new ListAuditResponse
+        {
+            Entries =
+            {
+                store.ListAudit(limit).Reverse().Select(e => new AuditLogEntry
+                {
+                    Id = e.Id,
+                    At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(e.At),
+                    Who = e.Who,
+                    Role = e.Role,
+                    Action = e.Action,
+                    ObjectId = e.ObjectId ?? "",
+                    Outcome = e.Outcome,
+                }),
+            },
+        });
+    }
 
     public override async Task<CreatedToken> CreateToken(CreateTokenRequest request, ServerCallContext context)
     {

@@ -64,6 +64,7 @@ public static class DelegateRoles
         ["ListNotificationChannels"] = Role.Operator,
         ["RemoveNotificationChannel"] = Role.Operator,
         ["ListNotificationDeliveries"] = Role.Operator,
+        ["ListAudit"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);

@@ -1,0 +1,167 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Federation.Cli;
+
+/// <summary>One column of a table: its heading and how a row's cell reads.</summary>
+public sealed record Column<T>(string Heading, Func<T, string> Cell);
+
+/// <summary>
+/// How results reach the user: plain text and tables for people, --json for scripts,
+/// --field for one value. Tables carry no colour, so they read the same in a terminal,
+/// in a file and under NO_COLOR.
+/// </summary>
+public sealed class Output(bool json, string? field)
+{
+    // Every field, even at its default (0, false, ""), so a script finds the same keys every time.
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
+    private IAnsiConsole? _console;
+    private IAnsiConsole? _errors;
+
+    public bool Json => json;
+
+    /// <summary>Only data is printed (--json or --field): no remarks for people.</summary>
+    public bool Quiet => json || @field is not null;
+
+    /// <summary>Standard output for people. Redirected, it does not wrap: a line stays one line for grep.</summary>
+    public IAnsiConsole Console => _console ??= Create(System.Console.Out, System.Console.IsOutputRedirected);
+
+    private IAnsiConsole Errors => _errors ??= Create(System.Console.Error, System.Console.IsErrorRedirected);
+
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        if (redirected)
+        {
+            console.Profile.Width = 4096;
+        }
+        return console;
+    }
+
+    public static string ToJson(IMessage message) => Formatter.Format(message);
+
+    // For the few results that are not one protobuf message; text as typed ("£900"), not \u-escaped.
+    private static readonly System.Text.Json.JsonSerializerOptions PlainJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string ToJson(object value) => System.Text.Json.JsonSerializer.Serialize(value, PlainJson);
+
+    public void Line(string text) => System.Console.Out.WriteLine(text);
+
+    public void Print<T>(T message, Func<T, string> human) where T : IMessage
+    {
+        if (PrintedAsData(message))
+        {
+            return;
+        }
+        Line(human(message));
+    }
+
+    public void Print<T>(T message, Func<T, IRenderable> human) where T : IMessage
+    {
+        if (PrintedAsData(message))
+        {
+            return;
+        }
+        Console.Write(human(message));
+    }
+
+    /// <summary>A list as a table for people, a JSON array for scripts, or one field per line.</summary>
+    public void List<T>(IReadOnlyList<T> items, string empty, params Column<T>[] columns) where T : IMessage
+    {
+        if (field is not null)
+        {
+            foreach (var item in items)
+            {
+                Line(FieldOf(item));
+            }
+            return;
+        }
+        if (json)
+        {
+            Line("[" + string.Join(",", items.Select(i => Formatter.Format(i))) + "]");
+            return;
+        }
+        if (items.Count == 0)
+        {
+            Line(empty);
+            return;
+        }
+        Console.Write(Table(items, columns));
+    }
+
+    public static Table Table<T>(IEnumerable<T> items, params Column<T>[] columns)
+    {
+        var rows = items.Select(item => columns.Select(c => c.Cell(item)).ToArray()).ToList();
+        // A column empty in every row (no regions set, no dead letters) only takes width from the others.
+        var shown = Enumerable.Range(0, columns.Length).Where(i => rows.Count == 0 || rows.Any(r => r[i].Length > 0)).ToArray();
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var i in shown)
+        {
+            table.AddColumn(new TableColumn(new Text(columns[i].Heading)));
+        }
+        foreach (var row in rows)
+        {
+            // Text, not markup: what people typed ("[urgent]") is shown as typed.
+            table.AddRow(shown.Select(i => (IRenderable)new Text(row[i])));
+        }
+        return table;
+    }
+
+    /// <summary>
+    /// Runs a long wait with a spinner saying what it waits for. The spinner goes where a
+    /// person sees it and a script does not: to standard output at a terminal, else to
+    /// standard error at a terminal, else nowhere (one line on standard error instead).
+    /// </summary>
+    public async Task<TResult> WaitAsync<TResult>(string what, Func<Action<string>, Task<TResult>> work)
+    {
+        var console = !json && !System.Console.IsOutputRedirected ? Console
+            : !System.Console.IsErrorRedirected ? Errors
+            : null;
+        if (console is null)
+        {
+            System.Console.Error.WriteLine(what);
+            return await work(_ => { });
+        }
+        return await console.Status().StartAsync(Markup.Escape(what), ctx => work(s => ctx.Status(Markup.Escape(s))));
+    }
+
+    /// <summary>Where to write lines while a wait runs: through the spinner's console, so they land above it.</summary>
+    public Action<string> LinesDuringWait => !json && !System.Console.IsOutputRedirected
+        ? s => Console.WriteLine(s)
+        : Line;
+
+    private bool PrintedAsData(IMessage message)
+    {
+        if (field is not null)
+        {
+            Line(FieldOf(message));
+            return true;
+        }
+        if (json)
+        {
+            Line(Formatter.Format(message));
+            return true;
+        }
+        return false;
+    }
+
+    private string FieldOf(IMessage message)
+    {
+        var f = message.Descriptor.FindFieldByName(field!) ?? message.Descriptor.Fields.InDeclarationOrder().FirstOrDefault(x => x.JsonName == field)
+            ?? throw new UsageException($"{message.Descriptor.Name} has no field '{field}'; fields: {string.Join(", ", message.Descriptor.Fields.InFieldNumberOrder().Select(x => x.Name))}.");
+        var value = f.Accessor.GetValue(message);
+        return value switch
+        {
+            IMessage m => Formatter.Format(m),
+            _ when f.IsRepeated => string.Join("\n", ((System.Collections.IEnumerable)value).Cast<object>().Select(v => v is IMessage m ? Formatter.Format(m) : $"{v}")),
+            _ when f.FieldType == FieldType.Bool => value.ToString()!.ToLowerInvariant(),
+            _ => $"{value}",
+        };
+    }
+}

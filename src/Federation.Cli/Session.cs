@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Federation.Contracts.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Federation.Cli;
+
+/// <summary>
+/// One run of one command: its parsed values, the settings, the connection to the node
+/// and the output. The connection is opened only when a command first calls the node,
+/// so `config` and usage errors never need a node.
+/// </summary>
+public sealed class Session(ParseResult parse, CancellationToken cancel)
+{
+    /// <summary>Unary calls give up after this; a node that does not answer in time is reported as unreachable.</summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(30);
+
+    private Config? _config;
+    private DelegateService.DelegateServiceClient? _client;
+    private Metadata? _headers;
+    private Output? _out;
+
+    public CancellationToken Cancel => cancel;
+
+    public T? Get<T>(Option<T> option) => parse.GetValue(option);
+
+    public T? Get<T>(Argument<T> argument) => parse.GetValue(argument);
+
+    public string Get(Argument<string> argument) => parse.GetValue(argument) ?? "";
+
+    public string Text(Option<string> option) => parse.GetValue(option) ?? "";
+
+    public string[] All(Option<string[]> option) => parse.GetValue(option) ?? [];
+
+    /// <summary>Whether the option was given on the command line.</summary>
+    public bool Has(Option option) => parse.GetResult(option) is { Implicit: false };
+
+    public string Require(Option<string> option) =>
+        parse.GetValue(option) is { Length: > 0 } v ? v : throw new UsageException($"{option.Name} is required.");
+
+    public Output Out => _out ??= new Output(Get(Global.Json), Get(Global.Field));
+
+    public Config Settings => _config ??= Config.Load(Get(Global.Config));
+
+    public DelegateService.DelegateServiceClient Client => _client ??= Connect();
+
+    /// <summary>The token and a deadline on every unary call; Ctrl-C cancels it.</summary>
+    public CallOptions Call => new(Headers, DateTime.UtcNow + CallDeadline, cancel);
+
+    /// <summary>For streams that run until stopped: no deadline.</summary>
+    public CallOptions Stream(CancellationToken stop) => new(Headers, cancellationToken: stop);
+
+    private Metadata Headers => _headers ??= new Metadata { { "authorization", $"Bearer {Token()}" } };
+
+    private DelegateService.DelegateServiceClient Connect()
+    {
+        var named = Get(Global.Node) ?? Environment.GetEnvironmentVariable("SOLNET_NODE");
+        var fromData = named is null ? ReadDataFile("address") : null;
+        var address = named ?? fromData ?? Settings.Get("node")
+            ?? throw new UsageException("Which node? Pass --data DIR (the node's data folder) or --node URL, or run `solnet config set node URL`.");
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException($"'{address}' is not a node address: expected http://HOST:PORT or https://HOST:PORT.");
+        }
+        if (uri.Scheme == "http")
+        {
+            return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));
+        }
+        // The node's certificate is self-signed over its key; no CA vouches for it, so the
+        // node is recognised by its fingerprint. The data folder's fingerprint file names the
+        // node that wrote it, so it is used only with the address from the same folder.
+        var fingerprint = Get(Global.Fingerprint) ?? Environment.GetEnvironmentVariable("SOLNET_FINGERPRINT")
+            ?? (fromData is not null ? ReadDataFile("fingerprint") : null)
+            ?? (named is null && fromData is null ? Settings.Get("fingerprint") : null)
+            ?? throw new UsageException($"{address} uses TLS: pass --fingerprint FINGERPRINT (shown when the node starts) so solnet can check it is talking to that node.");
+        return new DelegateService.DelegateServiceClient(ServerPin.Channel(address, fingerprint));
+    }
+
+    private string Token() => Get(Global.Token) ?? Environment.GetEnvironmentVariable("SOLNET_TOKEN") ?? ReadDataFile("operator.token") ?? Settings.Get("token")
+        ?? throw new UsageException("No token: pass --data DIR (the node's data folder) or --token TOKEN, or run `solnet config set token TOKEN`.");
+
+    private string? ReadDataFile(string name)
+    {
+        var dir = Get(Global.Data) ?? Environment.GetEnvironmentVariable("SOLNET_DATA") ?? Settings.Get("data");
+        if (dir is null)
+        {
+            return null;
+        }
+        var path = Path.Combine(dir, name);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : throw new UsageException($"{path} does not exist. Has the node in {dir} been started?");
+    }
+}
