@@ -6,6 +6,7 @@ using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Security;
 using Federation.Node.Notifications;
+using Federation.Node.Observability;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -145,6 +146,7 @@ public static class NodeHost
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
         services.AddCallOutNotifications(builder.Configuration);
         services.AddHostedService<CatchUpScheduler>();
+        services.AddNodeTelemetry(builder.Configuration, options.Name);
 
         services.AddGrpc(o =>
         {
