@@ -117,6 +117,9 @@ public static class NodeHost
                 [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
         });
         services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
+        // Registered before the jobs it guards, so that it stops after them and lets go of their leases.
+        services.AddSingleton<JobLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobLeases>());
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
@@ -229,6 +232,10 @@ public static class NodeHost
         app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
+        if (options.ResolvedDashboardPort > 0 && DashboardKeys.InDatabase(options))
+        {
+            DashboardKeys.EnsureKeyAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
+        }
         // Lets `solnet --data <folder>` find the node without being told its address, and
         // check (over TLS) that the node answering there is this one.
         File.WriteAllText(Path.Combine(options.ResolvedDataDir, "address"), options.ResolvedPublicAddress + "\n");
