@@ -158,7 +158,11 @@ public static class NodeHost
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        var health = services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
+        {
+            health.AddCheck<BrokerHealthCheck>("broker");
+        }
 
         services.AddMassTransit(x =>
         {
