@@ -3,7 +3,10 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Federation.Contracts.V1;
 using Federation.Node.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Federation.Node.Tests;
 
@@ -105,6 +108,76 @@ public sealed class ObservabilityTests
         var lines = alpha.Logs.Lines.Concat(beta.Logs.Lines).ToList();
         Assert.NotEmpty(lines);
         Assert.DoesNotContain(lines, l => l.Contains(Marker, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpointTracesAndMetricsAreExportedThereWithoutMessageContent()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var alpha = await TestNode.StartAsync("alpha",
+            "--Node:Telemetry:OtlpEndpoint", collector.Url, "--Node:Telemetry:OtlpProtocol", "http/protobuf",
+            "--Node:Telemetry:MetricInterval", "00:00:01");
+        await using var beta = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(alpha, beta);
+        const string Marker = "Quixotic-Marmalade";
+        var request = new PublishCallOutRequest { Content = Samples.CallOut($"{Marker} picket") };
+        request.Recipients.Add(beta.NodeId);
+        var published = await alpha.Delegate.PublishCallOutAsync(request, alpha.Auth);
+        await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the call-out to reach beta");
+
+        await Eventually.TrueAsync(() => collector.Received("/v1/traces", "federation.deliver"), "alpha to export its delivery span", 30);
+        await Eventually.TrueAsync(() => collector.Received("/v1/metrics", "federation.delivery.batches"), "alpha to export its delivery metrics", 30);
+        Assert.True(collector.Received("/v1/metrics", "federation.delivery.pending"));
+        // Ids, kinds and counts only: no message content leaves in telemetry either.
+        Assert.False(collector.Received("/v1/traces", Marker) || collector.Received("/v1/metrics", Marker));
+    }
+
+    /// <summary>A stand-in OpenTelemetry collector: takes OTLP over HTTP and keeps what it got, by path.</summary>
+    private sealed class OtlpCollector : IAsyncDisposable
+    {
+        private readonly Microsoft.AspNetCore.Builder.WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _received = new();
+
+        private OtlpCollector(Microsoft.AspNetCore.Builder.WebApplication app, int port)
+        {
+            _app = app;
+            Url = $"http://127.0.0.1:{port}";
+        }
+
+        public string Url { get; }
+
+        public static async Task<OtlpCollector> StartAsync()
+        {
+            var port = TestNode.FreePort();
+            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var collector = new OtlpCollector(app, port);
+            app.MapPost("/v1/{signal}", async (Microsoft.AspNetCore.Http.HttpContext http) =>
+            {
+                using var body = new MemoryStream();
+                await http.Request.Body.CopyToAsync(body);
+                collector._received.Enqueue((http.Request.Path, body.ToArray()));
+                http.Response.ContentType = "application/x-protobuf";
+                return Microsoft.AspNetCore.Http.Results.Bytes([], "application/x-protobuf");
+            });
+            await app.StartAsync();
+            return collector;
+        }
+
+        /// <summary>True when an export to <paramref name="path"/> carried <paramref name="text"/> (names are UTF-8 in OTLP's protobuf).</summary>
+        public bool Received(string path, string text)
+        {
+            var needle = System.Text.Encoding.UTF8.GetBytes(text);
+            return _received.Any(r => r.Path == path && r.Body.AsSpan().IndexOf(needle) >= 0);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
     }
 
     /// <summary>Records finished spans of the node's source and of ASP.NET Core (whose server span carries the remote parent).</summary>

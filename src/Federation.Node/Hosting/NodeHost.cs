@@ -265,6 +265,7 @@ public static class NodeHost
               database:       {store.Description}
               operator token: {token.Path}
               dashboard:      {DashboardSetup.Address(o)}
+              telemetry:      {TelemetrySetup.Describe(app.Configuration)}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 

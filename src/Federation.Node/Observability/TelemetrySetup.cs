@@ -27,6 +27,20 @@ public sealed class TelemetryOptions
 
 public static class TelemetrySetup
 {
+    private static TelemetryOptions Options(IConfiguration configuration) =>
+        configuration.GetSection("Node:Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
+
+    /// <summary>The OTLP endpoint in use: <c>Node:Telemetry:OtlpEndpoint</c>, else <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, else none.</summary>
+    public static string? Endpoint(IConfiguration configuration) =>
+        Options(configuration).OtlpEndpoint is { Length: > 0 } e ? e
+            : configuration["OTEL_EXPORTER_OTLP_ENDPOINT"] is { Length: > 0 } standard ? standard
+            : null;
+
+    /// <summary>For the start-up banner.</summary>
+    public static string Describe(IConfiguration configuration) => Endpoint(configuration) is { } e
+        ? $"traces and metrics over OTLP ({Options(configuration).OtlpProtocol}) to {e}"
+        : "off (set Node:Telemetry:OtlpEndpoint to export traces and metrics)";
+
     /// <summary>
     /// Registers the node's instruments, and the OpenTelemetry SDK with an OTLP exporter
     /// only when an endpoint is configured: without one, no SDK listens, so spans are
@@ -35,9 +49,9 @@ public static class TelemetrySetup
     public static string? AddNodeTelemetry(this IServiceCollection services, IConfiguration configuration, string nodeName)
     {
         services.AddSingleton<NodeTelemetry>();
-        var options = configuration.GetSection("Node:Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
-        var endpoint = options.OtlpEndpoint is { Length: > 0 } e ? e : configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint))
+        var options = Options(configuration);
+        var endpoint = Endpoint(configuration);
+        if (endpoint is null)
         {
             return null;
         }
