@@ -26,6 +26,9 @@ public sealed class ObservabilityTests
         using var alphaMetrics = new MetricRecorder(alpha);
         using var betaMetrics = new MetricRecorder(beta);
         await TestNode.PeerAsync(alpha, beta);
+        // No OTLP endpoint is configured: no SDK runs, so nothing is exported (the listeners here are the test's own).
+        Assert.Null(alpha.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+        Assert.Null(alpha.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
 
         var published = await alpha.PublishAsync(beta);
         await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the call-out to reach beta");
