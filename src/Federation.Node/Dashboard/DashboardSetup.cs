@@ -37,7 +37,8 @@ public static class DashboardSetup
             return;
         }
         // Browsers share cookies between ports of one host, so three nodes on 127.0.0.1
-        // would overwrite each other's sign-in: every cookie name carries the port.
+        // would overwrite each other's sign-in: every cookie name carries the port, unless
+        // Node:DashboardCookie names it (replicas of one node behind one address).
         var cookie = options.DashboardCookie is { Length: > 0 } named ? named : $"solnet-{port}";
         if (DashboardKeys.InDatabase(options))
         {
@@ -56,8 +57,8 @@ public static class DashboardSetup
             }
             services.AddDataProtection().PersistKeysToFileSystem(keys).SetApplicationName("solnet-dashboard");
         }
-        // The keys are protected by the folder's permissions, as the operator token is;
-        // the "no XML encryptor" warning at every start would only be noise.
+        // The keys are protected by the folder's permissions, as the operator token is (or
+        // by who may read the database); the "no XML encryptor" warning would only be noise.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error));
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(c =>
         {
