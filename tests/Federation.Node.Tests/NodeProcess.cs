@@ -69,12 +69,33 @@ public sealed class NodeProcess : IAsyncDisposable
     /// same identity key and operator token; its settings, so the same database and
     /// broker virtual host) in a process of its own on a port of its own.
     /// </summary>
-    public static async Task<NodeProcess> StartReplicaAsync(NodeProcess node, string name)
+    /// <remarks>
+    /// With <paramref name="ownFolder"/>, the replica gets a data folder of its own holding
+    /// only the identity key and the operator token (what README says every replica needs),
+    /// as replicas on different machines have. <paramref name="settings"/> changes its
+    /// settings (a dashboard port of its own, say).
+    /// </remarks>
+    public static async Task<NodeProcess> StartReplicaAsync(NodeProcess node, string name,
+        Action<Dictionary<string, string>>? settings = null, bool ownFolder = false)
     {
-        var replica = new NodeProcess(node.Name, new Dictionary<string, string>(node._settings), node.DataDir) { ReplicaName = name };
+        var s = new Dictionary<string, string>(node._settings);
+        settings?.Invoke(s);
+        var dataDir = node.DataDir;
+        if (ownFolder)
+        {
+            dataDir = Directory.CreateTempSubdirectory($"fedp-{name}-").FullName;
+            foreach (var file in new[] { "node.key", "operator.token" })
+            {
+                File.Copy(Path.Combine(node.DataDir, file), Path.Combine(dataDir, file));
+            }
+        }
+        var replica = new NodeProcess(node.Name, s, dataDir) { ReplicaName = name };
         await replica.StartAgainAsync();
         return replica;
     }
+
+    /// <summary>This process's id while it runs.</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Tells replicas of one node apart in logs.</summary>
     public string? ReplicaName { get; private init; }

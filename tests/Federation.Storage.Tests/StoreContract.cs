@@ -317,6 +317,40 @@ public abstract class StoreContract : IDisposable
     }
 
     [Fact]
+    public async Task AJobLeaseHasOneHolderAcrossReplicasUntilReleasedOrRunOut()
+    {
+        var other = Open();
+        var until = DateTimeOffset.UtcNow.AddMinutes(1);
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            (i % 2 == 0 ? Store : other).WriteAsync(tx => tx.TryLeaseJob("notifier", $"replica-{i}", until))));
+        var holder = $"replica-{Array.IndexOf(results, true)}";
+        Assert.Single(results, r => r);
+        Assert.Equal(holder, await other.WriteAsync(tx => tx.JobLeaseOwner("notifier")));
+        Assert.Null(await other.WriteAsync(tx => tx.JobLeaseOwner("expiry-sweep")));
+
+        Assert.True(await Store.WriteAsync(tx => tx.TryLeaseJob("notifier", holder, until.AddMinutes(1))), "the holder renews");
+        Assert.True(await other.WriteAsync(tx => tx.TryLeaseJob("expiry-sweep", "replica-x", until)), "each job has its own lease");
+        await other.WriteAsync(tx => { tx.ReleaseJob("notifier", "not-the-holder"); return true; });
+        Assert.False(await other.WriteAsync(tx => tx.TryLeaseJob("notifier", "replica-x", until)));
+        await other.WriteAsync(tx => { tx.ReleaseJob("notifier", holder); return true; });
+        Assert.True(await other.WriteAsync(tx => tx.TryLeaseJob("notifier", "replica-x", DateTimeOffset.UtcNow.AddMilliseconds(-1))));
+        Assert.True(await Store.WriteAsync(tx => tx.TryLeaseJob("notifier", "replica-y", until)), "a lease that ran out is free");
+    }
+
+    [Fact]
+    public async Task DashboardKeysAreSharedAndStoredOnceByName()
+    {
+        var other = Open();
+        Assert.Empty(other.DashboardKeys());
+        await Store.WriteAsync(tx => { tx.PutDashboardKey("key-1", "<key id=\"1\" />"); return true; });
+        await other.WriteAsync(tx => { tx.PutDashboardKey("key-1", "<key id=\"changed\" />"); return true; });
+        await other.WriteAsync(tx => { tx.PutDashboardKey("key-2", "<key id=\"2\" />"); return true; });
+
+        Assert.Equal(["<key id=\"1\" />", "<key id=\"2\" />"], other.DashboardKeys());
+        Assert.Equal(other.DashboardKeys(), Store.DashboardKeys());
+    }
+
+    [Fact]
     public async Task DeadLettersAreParkedListedAndReplayed()
     {
         var id = NewId();

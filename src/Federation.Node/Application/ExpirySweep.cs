@@ -1,3 +1,4 @@
+using Federation.Node.Hosting;
 using Federation.Node.Notifications;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +8,7 @@ namespace Federation.Node.Application;
 /// Closes this node's call-outs whose expiry has come. The close is an ordinary origin
 /// event (appended through the origin log), so recipients learn of it like any other.
 /// </summary>
-public sealed class ExpirySweep(CallOutCommands callOuts, IOptions<CallOutOptions> options, ILogger<ExpirySweep> log) : BackgroundService
+public sealed class ExpirySweep(CallOutCommands callOuts, JobLeases leases, IOptions<CallOutOptions> options, ILogger<ExpirySweep> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -15,7 +16,10 @@ public sealed class ExpirySweep(CallOutCommands callOuts, IOptions<CallOutOption
         {
             try
             {
-                var closed = await callOuts.ExpireDueAsync(DateTimeOffset.UtcNow, stoppingToken);
+                // One replica at a time: two would race to close the same call-outs.
+                var closed = await leases.HoldAsync(JobLeases.ExpirySweep, stoppingToken)
+                    ? await callOuts.ExpireDueAsync(DateTimeOffset.UtcNow, stoppingToken)
+                    : 0;
                 if (closed > 0)
                 {
                     log.LogInformation("Closed {Count} expired call-out(s)", closed);

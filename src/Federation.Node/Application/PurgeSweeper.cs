@@ -7,7 +7,7 @@ namespace Federation.Node.Application;
 /// Data minimisation: a set time after a fight ends, its confidential details are
 /// deleted here — whatever other nodes do, each node purges its own copy.
 /// </summary>
-public sealed class PurgeSweeper(Confidential confidential, IOptions<NodeOptions> options, ILogger<PurgeSweeper> log) : BackgroundService
+public sealed class PurgeSweeper(Confidential confidential, JobLeases leases, IOptions<NodeOptions> options, ILogger<PurgeSweeper> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -15,7 +15,11 @@ public sealed class PurgeSweeper(Confidential confidential, IOptions<NodeOptions
         {
             try
             {
-                await SweepAsync(stoppingToken);
+                // One replica at a time (the purge is the same whoever runs it; twice is waste).
+                if (await leases.HoldAsync(JobLeases.PurgeSweep, stoppingToken))
+                {
+                    await SweepAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

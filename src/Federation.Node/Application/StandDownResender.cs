@@ -15,6 +15,7 @@ public sealed class StandDownResender(
     IFederationStore store,
     OriginLog origin,
     NodeIdentity identity,
+    JobLeases leases,
     IOptions<NodeOptions> options,
     ILogger<StandDownResender> log) : BackgroundService
 {
@@ -25,7 +26,11 @@ public sealed class StandDownResender(
         {
             try
             {
-                await ResendAsync(stoppingToken);
+                // One replica at a time, or each would re-send every stand-down.
+                if (await leases.HoldAsync(JobLeases.StandDownResend, stoppingToken))
+                {
+                    await ResendAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -37,19 +37,28 @@ public static class DashboardSetup
             return;
         }
         // Browsers share cookies between ports of one host, so three nodes on 127.0.0.1
-        // would overwrite each other's sign-in: every cookie name carries the port.
-        var cookie = $"solnet-{port}";
-        // Keys in the node's own data folder: a restart keeps people signed in, and no
-        // other node can read this one's cookies.
-        var keys = Directory.CreateDirectory(Path.Combine(options.ResolvedDataDir, "dashboard-keys"));
-        if (!OperatingSystem.IsWindows())
+        // would overwrite each other's sign-in: every cookie name carries the port, unless
+        // Node:DashboardCookie names it (replicas of one node behind one address).
+        var cookie = options.DashboardCookie is { Length: > 0 } named ? named : $"solnet-{port}";
+        if (DashboardKeys.InDatabase(options))
         {
-            // Like operator.token: whoever reads these keys can forge a signed-in cookie.
-            File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // Replicas share the database, so a cookie made at one opens at every other.
+            DashboardKeys.AddSharedKeys(services);
         }
-        services.AddDataProtection().PersistKeysToFileSystem(keys).SetApplicationName("solnet-dashboard");
-        // The keys are protected by the folder's permissions, as the operator token is;
-        // the "no XML encryptor" warning at every start would only be noise.
+        else
+        {
+            // Keys in the node's own data folder: a restart keeps people signed in, and no
+            // other node can read this one's cookies.
+            var keys = Directory.CreateDirectory(Path.Combine(options.ResolvedDataDir, "dashboard-keys"));
+            if (!OperatingSystem.IsWindows())
+            {
+                // Like operator.token: whoever reads these keys can forge a signed-in cookie.
+                File.SetUnixFileMode(keys.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            services.AddDataProtection().PersistKeysToFileSystem(keys).SetApplicationName("solnet-dashboard");
+        }
+        // The keys are protected by the folder's permissions, as the operator token is (or
+        // by who may read the database); the "no XML encryptor" warning would only be noise.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error));
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(c =>
         {

@@ -2,6 +2,7 @@ using Federation.Contracts.V1;
 using Federation.Node.Application;
 using Federation.Node.Hosting;
 using Federation.Node.Log;
+using Federation.Node.Observability;
 using Federation.Node.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,7 @@ public sealed class PeerDelivery(
     PeerCalls calls,
     OutboxSignal outbox,
     CatchUpSignal catchUp,
+    NodeTelemetry telemetry,
     IOptions<NodeOptions> options,
     ILogger<PeerDelivery> log)
 {
@@ -83,6 +85,7 @@ public sealed class PeerDelivery(
             if (peer is null)
             {
                 // Rows addressed to a node this one has not added yet wait until it is added.
+                telemetry.DeliveryFailed(peerId, "not_a_peer");
                 await FailAsync(peerId, peerId, "not a peer: add it with its address and fingerprint", ct);
                 return;
             }
@@ -118,6 +121,7 @@ public sealed class PeerDelivery(
             switch (outcome)
             {
                 case null:
+                    telemetry.Delivered(peer.NodeId, KindOf(run), run.Count);
                     var wasFailing = await store.WriteAsync(tx =>
                     {
                         var failing = tx.IsFailing(peer.NodeId);
@@ -147,6 +151,7 @@ public sealed class PeerDelivery(
                     }
                     else
                     {
+                        telemetry.DeliveryFailed(peer.NodeId, "refused", refused.StatusCode.ToString());
                         log.LogWarning("Peer {Peer} refused {Kind} {Object}#{Seq} for good ({Status}); parked as a dead letter",
                             peer.Name, run[0].Kind, run[0].ObjectId, run[0].Sequence, refused.StatusCode);
                         await store.WriteAsync(tx =>
@@ -157,10 +162,12 @@ public sealed class PeerDelivery(
                     }
                     break;
                 case RpcException failed:
+                    telemetry.DeliveryFailed(peer.NodeId, "unavailable", failed.StatusCode.ToString());
                     await FailAsync(peer.NodeId, peer.Name, $"{failed.StatusCode}: {failed.Status.Detail}", ct, RetryAfter(failed));
                     return false;
                 case BrokenCircuitException open:
                     // No call was made: wait for the breaker, and do not grow the backoff for it.
+                    telemetry.DeliveryFailed(peer.NodeId, "circuit_open");
                     var wait = open.RetryAfter is { } after && after > TimeSpan.Zero ? after : options.Value.PeerCircuitBreakDuration;
                     await store.WriteAsync(tx =>
                     {
@@ -179,6 +186,8 @@ public sealed class PeerDelivery(
     /// <summary>One call for a run of items: null when the peer acknowledged it.</summary>
     private async Task<Exception?> CallAsync(PeerRecord peer, IReadOnlyList<OutboxItem> run, CancellationToken ct)
     {
+        // The gRPC client sends this span's context (traceparent), so the peer's spans join the trace.
+        using var span = NodeTelemetry.StartDelivery(peer.NodeId, KindOf(run), run.Count);
         try
         {
             if (run[0].Kind == OutboxKind.Event)
@@ -196,9 +205,12 @@ public sealed class PeerDelivery(
         }
         catch (Exception ex) when (ex is RpcException or BrokenCircuitException)
         {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex is RpcException r ? r.StatusCode.ToString() : "circuit open");
             return ex;
         }
     }
+
+    private static string KindOf(IReadOnlyList<OutboxItem> run) => run[0].Kind == OutboxKind.Event ? "events" : "submission";
 
     /// <summary>Refusals that will not change by retrying: park them, never retry them.</summary>
     public static bool IsPermanent(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.PermissionDenied

@@ -6,6 +6,7 @@ using Federation.Node.Identity;
 using Federation.Node.Log;
 using Federation.Node.Notifications;
 using Federation.Node.Security;
+using Federation.Node.Observability;
 using Federation.Node.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -117,6 +118,9 @@ public static class NodeHost
         });
         services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
         services.AddSingleton<NodeClock>();
+        // Registered before the jobs it guards, so that it stops after them and lets go of their leases.
+        services.AddSingleton<JobLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobLeases>());
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
@@ -146,6 +150,7 @@ public static class NodeHost
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
         services.AddCallOutNotifications(builder.Configuration);
         services.AddHostedService<CatchUpScheduler>();
+        services.AddNodeTelemetry(builder.Configuration, options.Name);
 
         services.AddGrpc(o =>
         {
@@ -154,7 +159,11 @@ public static class NodeHost
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        var health = services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
+        {
+            health.AddCheck<BrokerHealthCheck>("broker");
+        }
 
         services.AddMassTransit(x =>
         {
@@ -228,6 +237,10 @@ public static class NodeHost
         app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
+        if (options.ResolvedDashboardPort > 0 && DashboardKeys.InDatabase(options))
+        {
+            DashboardKeys.EnsureKeyAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
+        }
         // Lets `solnet --data <folder>` find the node without being told its address, and
         // check (over TLS) that the node answering there is this one.
         File.WriteAllText(Path.Combine(options.ResolvedDataDir, "address"), options.ResolvedPublicAddress + "\n");
@@ -253,6 +266,7 @@ public static class NodeHost
               database:       {store.Description}
               operator token: {token.Path}
               dashboard:      {DashboardSetup.Address(o)}
+              telemetry:      {TelemetrySetup.Describe(app.Configuration)}
             Another node's operator adds this one with:
               solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
 

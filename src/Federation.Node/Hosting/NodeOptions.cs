@@ -21,6 +21,13 @@ public sealed class NodeOptions
     /// </summary>
     public int? DashboardPort { get; set; }
 
+    /// <summary>
+    /// The dashboard's cookie name; empty means <c>solnet-&lt;dashboard port&gt;</c>. Replicas
+    /// of one node behind one address whose dashboard ports differ set the same name, so a
+    /// sign-in at one is a sign-in at all.
+    /// </summary>
+    public string DashboardCookie { get; set; } = "";
+
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 

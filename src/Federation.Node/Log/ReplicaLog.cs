@@ -2,6 +2,7 @@ using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
+using Federation.Node.Observability;
 using Federation.Node.Storage;
 using Google.Protobuf;
 using Grpc.Core;
@@ -15,10 +16,26 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry)
 {
     /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
-    public Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default) =>
+    public async Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default)
+    {
+        using var span = NodeTelemetry.StartApply(batch.Count);
+        try
+        {
+            var result = await ApplyAsync(batch, ct);
+            telemetry.Applied(result.Applied, result.Duplicates);
+            return result;
+        }
+        catch (RpcException refused)
+        {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, refused.StatusCode.ToString());
+            throw;
+        }
+    }
+
+    private Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct) =>
         store.WriteAsync(tx =>
         {
             int applied = 0, duplicates = 0, held = 0;

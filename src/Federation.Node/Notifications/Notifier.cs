@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Node.Delivery;
+using Federation.Node.Hosting;
 using Federation.Node.Storage;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed class Notifier(
     FeedSignal signal,
     WebhookSender webhooks,
     EmailSender email,
+    JobLeases leases,
     IOptions<CallOutOptions> options,
     ILogger<Notifier> log) : BackgroundService
 {
@@ -30,8 +32,12 @@ public sealed class Notifier(
         {
             try
             {
-                await FanOutAsync(stoppingToken);
-                await SendDueAsync(stoppingToken);
+                // One replica at a time, or two would send each webhook and e-mail.
+                if (await leases.HoldAsync(JobLeases.Notifier, stoppingToken))
+                {
+                    await FanOutAsync(stoppingToken);
+                    await SendDueAsync(stoppingToken);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -89,6 +95,10 @@ public sealed class Notifier(
         var o = options.Value.Notifications;
         foreach (var d in deliveries)
         {
+            if (!await leases.HoldAsync(JobLeases.Notifier, ct))
+            {
+                return; // a long pass outlived the lease: another replica sends from here on
+            }
             var item = InboxItem.Parser.ParseFrom(d.Body);
             var error = channel.Kind == NotificationChannels.Webhook
                 ? await webhooks.SendAsync(channel.Target, channel.Secret ?? "", d.Id, item, ct)

@@ -92,6 +92,11 @@ public interface IFederationStore : IDisposable
     IReadOnlyList<DeliveryRecord> DueDeliveries(DateTimeOffset now, int limit);
 
     IReadOnlyList<DeliveryRecord> ListDeliveries(string? channelId, int limit);
+
+    // ---- Several replicas ----------------------------------------------------------
+
+    /// <summary>The dashboard's cookie keys (ASP.NET Data Protection key XML), shared by every replica.</summary>
+    IReadOnlyList<string> DashboardKeys();
 }
 
 /// <summary>The operations one write transaction may perform.</summary>
@@ -207,6 +212,22 @@ public interface IStoreTransaction
 
     /// <summary>Records a failed attempt; the delivery is retried at <paramref name="nextAttemptAt"/>, or given up when that is null.</summary>
     void MarkAttemptFailed(long id, string error, DateTimeOffset? nextAttemptAt);
+
+    // ---- Several replicas ----------------------------------------------------------
+
+    /// <summary>
+    /// Takes or renews the lease on a job that one replica at a time may run (the notifier,
+    /// the sweeps): true when <paramref name="owner"/> holds it until <paramref name="until"/>.
+    /// </summary>
+    bool TryLeaseJob(string job, string owner, DateTimeOffset until);
+
+    void ReleaseJob(string job, string owner);
+
+    /// <summary>Who holds (or last held) the job's lease; null if no one ever has.</summary>
+    string? JobLeaseOwner(string job);
+
+    /// <summary>Stores a dashboard cookie key; a name already stored is kept as it is (keys never change).</summary>
+    void PutDashboardKey(string name, string xml);
 }
 
 /// <summary>Opens the store <c>Node:Database</c> names.</summary>

@@ -181,6 +181,19 @@ internal static class PostgresSchema
             last_error      TEXT
         );
         """,
+        // 2 — jobs one replica runs at a time (a lease each), and the dashboard's cookie
+        // keys, so that a sign-in at one replica is valid at every other.
+        """
+        CREATE TABLE job_leases (
+            job         TEXT PRIMARY KEY,
+            lease_owner TEXT NOT NULL,
+            lease_until BIGINT NOT NULL
+        );
+        CREATE TABLE dashboard_keys (
+            name        TEXT PRIMARY KEY,
+            xml         TEXT NOT NULL
+        );
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -12,7 +12,7 @@ namespace Federation.Node.Storage;
 /// and a write that loses a race (a deadlock, or a unique key another replica took
 /// first) is rolled back and run again, and then sees what the winner committed.
 /// </summary>
-public sealed class PostgresStore : IFederationStore
+public sealed partial class PostgresStore : IFederationStore
 {
     // SQLSTATEs worth running the work again for: serialization_failure, deadlock_detected,
     // unique_violation (two replicas stored the same first event, submission or row).

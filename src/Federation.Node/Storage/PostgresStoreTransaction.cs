@@ -11,7 +11,7 @@ namespace Federation.Node.Storage;
 /// append reads them, outbox writers to one peer take turns, and the lease and cursor
 /// updates are single conditional statements.
 /// </summary>
-public sealed class PostgresStoreTransaction : IStoreTransaction
+public sealed partial class PostgresStoreTransaction : IStoreTransaction
 {
     private readonly NpgsqlConnection _c;
     private readonly NpgsqlTransaction? _tx;

@@ -189,6 +189,18 @@ internal static class Schema
         );
         CREATE INDEX dead_letters_by_peer ON dead_letters (peer_id, id);
         """,
+        // 7 — several replicas: leases for jobs one replica runs at a time, dashboard cookie keys.
+        """
+        CREATE TABLE job_leases (
+            job         TEXT PRIMARY KEY,
+            lease_owner TEXT NOT NULL,
+            lease_until INTEGER NOT NULL
+        );
+        CREATE TABLE dashboard_keys (
+            name        TEXT PRIMARY KEY,
+            xml         TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
