@@ -97,11 +97,81 @@ public static class Measurements
         {
             throw new InvalidOperationException("Submissions: none completed in the window.");
         }
-        var rate = run.Count / run.Seconds;
-        var ratio = rate / unaryBaseline;
-        Report.Progress($"  {Report.F(rate)} submissions/s ({Report.F(ratio * 100, "F1")} % of unary baseline); {Report.F(stored)} events stored");
-        rows.Add(new Row($"Submissions: signed, durable, via PeerService.Submit ({p.Callers} callers)", $"{Report.F(rate)}/s", "≥ 10,000/s on 2 cores", rate >= 10_000));
-        rows.Add(new Row("Submissions as a share of the unary baseline", $"{Report.F(ratio * 100, "F1")} %", "≥ 25 %", ratio >= 0.25));
+        Report.Submissions(rows, "Submit", $"{p.Callers} callers", run.Count / run.Seconds, unaryBaseline, stored);
+
+        // The same origin and the rest of the pool, now as peers deliver queued submissions:
+        // one SubmitStream call per submitter, many submissions in flight on each.
+        var firstUnused = Math.Min(next + 1, pool.Length);
+        eventsBefore = origin.Store.Count("events");
+        Report.Progress($"Submissions: {submitters} SubmitStream calls, up to {StreamWindow} in flight on each, for up to {p.Window.TotalSeconds}s…");
+        var streamed = await StreamAsync(origin, swarm, pool, firstUnused, submitters, p);
+        stored = origin.Store.Count("events") - eventsBefore;
+        if (streamed.Refused > 0 || stored < streamed.Answered)
+        {
+            throw new InvalidOperationException($"SubmitStream: {streamed.Refused} submissions refused, {stored} events stored for {streamed.Answered} answered.");
+        }
+        if (streamed.Answered == 0)
+        {
+            throw new InvalidOperationException("SubmitStream: no submission was answered.");
+        }
+        Report.Submissions(rows, "SubmitStream", $"{submitters} streams", streamed.Count / streamed.Seconds, unaryBaseline, stored);
+    }
+
+    /// <summary>How many submissions each stream keeps in flight: about what a peer's delivery batch holds.</summary>
+    public const int StreamWindow = 200;
+
+    /// <summary>
+    /// One SubmitStream call per submitter, each sending its own signed submissions from
+    /// <paramref name="pool"/> (from <paramref name="from"/> on) with up to
+    /// <see cref="StreamWindow"/> unanswered; counts the answers inside the measured window.
+    /// </summary>
+    private static async Task<(long Count, double Seconds, long Answered, long Refused)> StreamAsync(
+        InProcNode origin, Swarm swarm, SubmitRequest[] pool, int from, int submitters, Profile p)
+    {
+        using var channel = Drive.Channels(origin.Address, 1)[0];
+        var client = new PeerService.PeerServiceClient(channel);
+        var clock = Stopwatch.StartNew();
+        var start = p.Warmup.Ticks;
+        var stop = (p.Warmup + p.Window).Ticks;
+        long count = 0, answered = 0, refused = 0, lastDone = 0;
+        await Task.WhenAll(Enumerable.Range(0, submitters).Select(async m =>
+        {
+            using var call = client.SubmitStream(new CallOptions(Swarm.Headers(swarm.Members[m], Methods.SubmitStream, origin.Identity.NodeId),
+                DateTime.UtcNow + p.Warmup + p.Window + TimeSpan.FromSeconds(60)));
+            using var window = new SemaphoreSlim(StreamWindow);
+            var sending = Task.Run(async () =>
+            {
+                // The pool's submissions are signed by member n % submitters, from its start.
+                for (var n = from + ((m - from % submitters) + submitters) % submitters; n < pool.Length && clock.Elapsed.Ticks < stop; n += submitters)
+                {
+                    await window.WaitAsync();
+                    await call.RequestStream.WriteAsync(pool[n]);
+                }
+                await call.RequestStream.CompleteAsync();
+            });
+            await foreach (var answer in call.ResponseStream.ReadAllAsync())
+            {
+                window.Release();
+                Interlocked.Increment(ref answered);
+                if (answer.ResultCase != SubmitStreamResponse.ResultOneofCase.Accepted || answer.Accepted.Duplicate)
+                {
+                    Interlocked.Increment(ref refused);
+                }
+                var now = clock.Elapsed.Ticks;
+                if (now >= start && now < stop)
+                {
+                    Interlocked.Increment(ref count);
+                    lock (pool)
+                    {
+                        lastDone = Math.Max(lastDone, now);
+                    }
+                }
+            }
+            await sending;
+        }));
+        // If the pool ran out early, the window is shorter than planned.
+        var end = Math.Min(stop, Math.Max(lastDone, start + 1));
+        return (count, TimeSpan.FromTicks(end - start).TotalSeconds, answered, refused);
     }
 
     /// <summary>

@@ -18,6 +18,15 @@ public static class Report
 
     public static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>The two rows of one way of submitting: its rate, and that rate against the unary baseline of the same run.</summary>
+    public static void Submissions(List<Row> rows, string method, string how, double rate, double unaryBaseline, long stored)
+    {
+        var ratio = rate / unaryBaseline;
+        Progress($"  {F(rate)} submissions/s ({F(ratio * 100, "F1")} % of unary baseline); {F(stored)} events stored");
+        rows.Add(new Row($"Submissions: signed, durable, via PeerService.{method} ({how})", $"{F(rate)}/s", "≥ 10,000/s on 2 cores", rate >= 10_000));
+        rows.Add(new Row($"Submissions via {method} as a share of the unary baseline", $"{F(ratio * 100, "F1")} %", "≥ 25 %", ratio >= 0.25));
+    }
+
     public static string Table(IEnumerable<Row> rows, bool smoke)
     {
         var sb = new StringBuilder();

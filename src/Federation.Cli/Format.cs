@@ -186,7 +186,16 @@ public static class Format
             s.AppendLine($"  demand:     {d}");
         }
         s.AppendLine($"  strategy:   {f.Terms.Strategy}");
+        // Facts and materials are part of the terms a network accepts, so they are shown with them.
+        if (f.Terms.Facts.Length > 0)
+        {
+            s.AppendLine($"  facts:      {f.Terms.Facts}");
+        }
         s.AppendLine($"  ends when:  {f.Terms.EndConditions}");
+        if (f.Terms.Materials.Length > 0)
+        {
+            s.AppendLine($"  materials:  {f.Terms.Materials}");
+        }
         if (f.DemandDeliveredAt is not null)
         {
             s.AppendLine($"  demand delivered {f.DemandDeliveredAt.ToDateTimeOffset():u}{(f.DemandDeadline is not null ? $", deadline {f.DemandDeadline.ToDateTimeOffset():u}" : "")}");

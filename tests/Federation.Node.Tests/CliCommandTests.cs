@@ -352,6 +352,10 @@ public sealed class CliCommandTests
         Assert.Equal("Return the deposit", (await a.Delegate.GetFightAsync(new GetObjectRequest { Id = fight }, a.Auth)).Terms.Demands.Single());
         Assert.Equal(0, (await Solnet.RunAsync(a.DataDir, "fight", "invite", fight, b.Identity.Fingerprint)).ExitCode);
         Assert.Equal(0, (await Solnet.RunAsync(a.DataDir, "peer", "wait")).ExitCode);
+        // The invited network reads every part of the terms it is asked to accept.
+        var offered = await Solnet.RunAsync(b.DataDir, "fight", "show", fight);
+        Assert.Contains("facts:      Deposit withheld", offered.Out);
+        Assert.Contains("ends when:  Deposit returned", offered.Out);
         Assert.Equal(0, (await Solnet.RunAsync(b.DataDir, "fight", "accept", fight, hash, "--wait")).ExitCode);
         Assert.Equal(0, (await Solnet.RunAsync(a.DataDir, "fight", "status", fight, "won", "--note", "paid")).ExitCode);
         Assert.Equal(0, (await Solnet.RunAsync(a.DataDir, "peer", "wait")).ExitCode);

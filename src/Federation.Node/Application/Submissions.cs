@@ -2,7 +2,6 @@ using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Log;
 using Federation.Node.Storage;
-using Google.Protobuf;
 
 namespace Federation.Node.Application;
 
@@ -11,30 +10,45 @@ namespace Federation.Node.Application;
 /// once (a re-sent submission id changes nothing) through the origin log — or, for a
 /// referral or incident, in the initiator's private reports.
 /// </summary>
-public sealed class Submissions(IFederationStore store, OriginLog origin, FightCommands fights)
+public sealed class Submissions(OriginLog origin, FightCommands fights)
 {
-    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, StoredObject stored, CancellationToken ct)
+    /// <summary>
+    /// Records a submission (not a report) to an object this node originates. The append
+    /// reads the object in its own transaction (on PostgreSQL, locking its row), so that is
+    /// where it is checked to be known (<paramref name="unknown"/> says how to refuse it if
+    /// not) and where its kind picks the rule: one read of the object per submission.
+    /// </summary>
+    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, Func<Exception> unknown, CancellationToken ct)
     {
         if (submission.KindCase == SubmissionPayload.KindOneofCase.FileReport)
         {
-            if (stored.Kind != ObjectKind.Fight)
-            {
-                throw RuleViolation.Invalid("Referrals and incidents are filed with fights.");
-            }
-            var fight = FightState.Parser.ParseFrom(stored.State);
-            Fights.CheckReport(fight, submission.SubmitterNode, submission.FileReport);
-            var recorded = await fights.RecordReportAsync(fight, submission.SubmitterNode, submission.FileReport, submission.SubmissionId, ct);
-            return new SubmitResponse { Duplicate = !recorded };
+            throw new ArgumentException("Reports are filed with RecordReportAsync.", nameof(submission));
         }
-        Func<IMessage?, IReadOnlyList<EventBody>> decide = stored.Kind switch
-        {
-            ObjectKind.Fight => _ => [Fights.FromSubmission(submission)],
-            ObjectKind.CallOut => _ => [CallOuts.FromSubmission(submission)],
-            _ => throw RuleViolation.Invalid("Unknown object kind."),
-        };
-        var result = await origin.AppendAsync(submission.ObjectId, stored.Kind, submission.SubmitterNode, decide, submission.SubmissionId, ct);
+        var result = await origin.AppendAsync(
+            submission.ObjectId,
+            stored => stored is null || stored.LastSequence == 0 ? throw unknown() : stored.Kind,
+            submission.SubmitterNode,
+            state => state switch
+            {
+                FightState => [Fights.FromSubmission(submission)],
+                CallOutState => [CallOuts.FromSubmission(submission)],
+                _ => throw RuleViolation.Invalid("Unknown object kind."),
+            },
+            submission.SubmissionId,
+            ct);
         return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
     }
 
-    public StoredObject? Find(string objectId) => store.GetObject(objectId);
+    /// <summary>A referral or incident, filed with the initiator of the fight <paramref name="stored"/>: kept in its private reports, not the fight's log.</summary>
+    public async Task<SubmitResponse> RecordReportAsync(SubmissionPayload submission, StoredObject stored, CancellationToken ct)
+    {
+        if (stored.Kind != ObjectKind.Fight)
+        {
+            throw RuleViolation.Invalid("Referrals and incidents are filed with fights.");
+        }
+        var fight = FightState.Parser.ParseFrom(stored.State);
+        Fights.CheckReport(fight, submission.SubmitterNode, submission.FileReport);
+        var recorded = await fights.RecordReportAsync(fight, submission.SubmitterNode, submission.FileReport, submission.SubmissionId, ct);
+        return new SubmitResponse { Duplicate = !recorded };
+    }
 }

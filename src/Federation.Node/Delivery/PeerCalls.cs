@@ -28,15 +28,26 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
     /// <see cref="RpcException"/>, or <see cref="BrokenCircuitException"/> when the
     /// breaker is open and no call was made.
     /// </summary>
-    public async Task<T> CallAsync<T>(
+    public Task<T> CallAsync<T>(
         PeerRecord peer,
         string method,
         Func<PeerService.PeerServiceClient, CallOptions, AsyncUnaryCall<T>> call,
+        CancellationToken ct) =>
+        ExchangeAsync(peer, method, async (client, options) => await call(client, options), ct);
+
+    /// <summary>
+    /// Runs a streaming exchange with <paramref name="peer"/> through its breaker, as
+    /// <see cref="CallAsync{T}"/> does for one call.
+    /// </summary>
+    public async Task<T> ExchangeAsync<T>(
+        PeerRecord peer,
+        string method,
+        Func<PeerService.PeerServiceClient, CallOptions, Task<T>> exchange,
         CancellationToken ct)
     {
         var pipeline = _pipelines.GetOrAddPipeline(peer.NodeId, (builder, _) => Configure(builder, peer.NodeId, peer.Name));
         return await pipeline.ExecuteAsync(
-            async token => await call(clients.For(peer.Address, peer.NodeId), clients.Options(peer.NodeId, method, token)),
+            async token => await exchange(clients.For(peer.Address, peer.NodeId), clients.Options(peer.NodeId, method, token)),
             ct);
     }
 

@@ -22,41 +22,46 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
         {
             return await continuation(request, context);
         }
-        catch (RuleViolation v)
+        catch (Exception ex) when (ex is not RpcException)
         {
-            var status = new Status(v.Kind switch
-            {
-                RefusalKind.InvalidArgument => StatusCode.InvalidArgument,
-                RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
-                RefusalKind.NotFound => StatusCode.NotFound,
-                _ => StatusCode.FailedPrecondition,
-            }, v.Message);
-            throw new RpcException(status, new Metadata { { "x-fed-rule", v.Rule } });
+            throw ToRpc(ex, context, log);
         }
-        catch (InvalidProtocolBufferException)
+    }
+
+    /// <summary>
+    /// The status a person sees for a failure: a rule's refusal with its message and rule,
+    /// unreadable input as INVALID_ARGUMENT, a database outage as UNAVAILABLE, anything
+    /// unexpected as INTERNAL (logged here).
+    /// SubmitStream uses it for each submission it refuses, so they read as Submit's do.
+    /// </summary>
+    public static RpcException ToRpc(Exception ex, ServerCallContext context, ILogger log)
+    {
+        switch (ex)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "Part of the request is not readable protobuf."));
-        }
-        catch (RpcException)
-        {
-            throw;
-        }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
-        {
-            throw new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
-        }
-        catch (Npgsql.NpgsqlException ex) when (ex.IsTransient)
-        {
-            // PostgreSQL restarting or unreachable: a temporary condition, so UNAVAILABLE
-            // (peers retry it, and a person knows to try again) rather than INTERNAL.
-            log.LogWarning("{Method} failed: the database is unreachable ({Error})", context.Method, ex.Message);
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                "This node cannot reach its database right now; try again shortly. If it persists, its operator can find the cause in the node's log."));
-        }
-        catch (Exception ex)
-        {
-            log.LogError(ex, "Unexpected failure in {Method}", context.Method);
-            throw new RpcException(new Status(StatusCode.Internal, "The node failed unexpectedly; its operator can find the cause in the node's log."));
+            case RpcException rpc:
+                return rpc;
+            case RuleViolation v:
+                var status = new Status(v.Kind switch
+                {
+                    RefusalKind.InvalidArgument => StatusCode.InvalidArgument,
+                    RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
+                    RefusalKind.NotFound => StatusCode.NotFound,
+                    _ => StatusCode.FailedPrecondition,
+                }, v.Message);
+                return new RpcException(status, new Metadata { { "x-fed-rule", v.Rule } });
+            case InvalidProtocolBufferException:
+                return new RpcException(new Status(StatusCode.InvalidArgument, "Part of the request is not readable protobuf."));
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+            case Npgsql.NpgsqlException db when db.IsTransient:
+                // PostgreSQL restarting or unreachable: a temporary condition, so UNAVAILABLE
+                // (peers retry it, and a person knows to try again) rather than INTERNAL.
+                log.LogWarning("{Method} failed: the database is unreachable ({Error})", context.Method, db.Message);
+                return new RpcException(new Status(StatusCode.Unavailable,
+                    "This node cannot reach its database right now; try again shortly. If it persists, its operator can find the cause in the node's log."));
+            default:
+                log.LogError(ex, "Unexpected failure in {Method}", context.Method);
+                return new RpcException(new Status(StatusCode.Internal, "The node failed unexpectedly; its operator can find the cause in the node's log."));
         }
     }
 
@@ -69,6 +74,21 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
             await continuation(r, responseStream, c);
             return "";
         });
+
+    // So does bidirectional streaming (SubmitStream), for failures of the call as a whole.
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw ToRpc(ex, context, log);
+        }
+    }
 }
 
 /// <summary>The operator's token: kept in the data folder, compared in constant time.</summary>

@@ -5,10 +5,12 @@ using Federation.Node.Delivery;
 using Federation.Node.Hosting;
 using Federation.Node.Identity;
 using Federation.Node.Log;
+using Federation.Node.Security;
 using Federation.Node.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using MassTransit;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Grpc;
@@ -22,6 +24,7 @@ public sealed class PeerGrpcService(
     IFederationStore store,
     ReplicaLog replica,
     Submissions submissions,
+    RateLimits limits,
     IBus bus,
     NodeClock clock,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
@@ -85,6 +88,92 @@ public sealed class PeerGrpcService(
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
         var caller = await auth.AuthenticateAsync(context);
+        return await RecordAsync(caller, request, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// How many submissions of one stream may be in the works at once: enough for them to
+    /// share commits, few enough that a sender cannot pile up unbounded work here.
+    /// </summary>
+    public const int MaxInFlight = 256;
+
+    public override async Task SubmitStream(IAsyncStreamReader<SubmitRequest> requests, IServerStreamWriter<SubmitStreamResponse> responses, ServerCallContext context)
+    {
+        var caller = await auth.AuthenticateAsync(context);
+        var ct = context.CancellationToken;
+        var answers = Channel.CreateBounded<Task<SubmitStreamResponse>>(new BoundedChannelOptions(MaxInFlight) { SingleReader = true, SingleWriter = true });
+        var writing = WriteAnswersAsync(answers.Reader, responses, ct);
+        Exception? failed = null;
+        try
+        {
+            ulong index = 0;
+            await foreach (var request in requests.ReadAllAsync(ct))
+            {
+                // Each submission is started before the next is read, and its write joins the
+                // commit queue before it first waits: submissions are sequenced in the order
+                // sent, while many of them share one commit.
+                await answers.Writer.WriteAsync(AnswerAsync(caller, request, index++, context), ct);
+            }
+        }
+        catch (Exception ex)
+        {
+            failed = ex;
+        }
+        answers.Writer.TryComplete();
+        try
+        {
+            // Submissions already recorded are answered even if reading failed.
+            await writing;
+        }
+        catch (Exception) when (failed is not null)
+        {
+            // The reading failure is the one to report.
+        }
+        if (failed is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+    }
+
+    private static async Task WriteAnswersAsync(ChannelReader<Task<SubmitStreamResponse>> answers, IServerStreamWriter<SubmitStreamResponse> responses, CancellationToken ct)
+    {
+        await foreach (var answer in answers.ReadAllAsync(ct))
+        {
+            await responses.WriteAsync(await answer, ct);
+        }
+    }
+
+    /// <summary>One submission of a stream: accepted, or refused with what Submit would have said.</summary>
+    private async Task<SubmitStreamResponse> AnswerAsync(PeerRecord caller, SubmitRequest request, ulong index, ServerCallContext context)
+    {
+        try
+        {
+            // Each submission counts against the caller's rate limit, as each Submit call does.
+            limits.ForPeer(caller.NodeId);
+            return new SubmitStreamResponse { Index = index, Accepted = await RecordAsync(caller, request, context.CancellationToken) };
+        }
+        catch (Exception ex)
+        {
+            var refusal = ErrorInterceptor.ToRpc(ex, context, log);
+            var refused = new SubmitRefusal
+            {
+                StatusCode = (int)refusal.StatusCode,
+                Detail = refusal.Status.Detail,
+                Rule = refusal.Trailers.GetValue("x-fed-rule") ?? "",
+            };
+            // The sender classifies the refusal by these as it would Submit's (a clock refusal
+            // is retried, not parked; a retry-after-ms hint is honoured).
+            foreach (var trailer in refusal.Trailers.Where(t => !t.IsBinary))
+            {
+                refused.Trailers[trailer.Key] = trailer.Value;
+            }
+            return new SubmitStreamResponse { Index = index, Refused = refused };
+        }
+    }
+
+    /// <summary>Checks one submission from an authenticated caller and records it: the one path for Submit and SubmitStream.</summary>
+    private async Task<SubmitResponse> RecordAsync(PeerRecord caller, SubmitRequest request, CancellationToken ct)
+    {
         var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
         if (signed.KeyId != caller.NodeId || !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
         {
@@ -103,16 +192,24 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
         }
-        var stored = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin) ? store.GetObject(submission.ObjectId) : null;
+        var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
+        RpcException Unknown() => new(new Status(StatusCode.NotFound, $"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here."));
+        if (known && objectOrigin == identity.NodeId && submission.KindCase != SubmissionPayload.KindOneofCase.FileReport)
+        {
+            // The common case (a pledge or a fight action for an object of this node's): the
+            // append checks in its transaction that the object is known, so no read here.
+            return await submissions.RecordAsync(submission, Unknown, ct);
+        }
+        var stored = known ? store.GetObject(submission.ObjectId) : null;
         if (stored is null || stored.LastSequence == 0)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here."));
+            throw Unknown();
         }
         if (objectOrigin != identity.NodeId)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "This node is not the origin of that object; submit to its origin."));
         }
-        return await submissions.RecordAsync(submission, stored, context.CancellationToken);
+        return await submissions.RecordReportAsync(submission, stored, ct);
     }
 
     public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)

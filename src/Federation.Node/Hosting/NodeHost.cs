@@ -65,7 +65,9 @@ public static class NodeHost
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, Action<WebApplicationBuilder>? customize = null)
     {
         args = BareSwitches(args);
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // The slim builder leaves out what a node does not use (IIS, QUIC, hosting start-up
+        // assemblies, static web assets): less to load and keep resident (README "Performance").
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
         builder.Configuration.AddCommandLine(args, Switches);
         builder.Services.Configure<NodeOptions>(builder.Configuration.GetSection("Node"));
         if (configure is not null)
@@ -75,6 +77,11 @@ public static class NodeHost
         var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
         configure?.Invoke(options);
 
+        if (options.Tls)
+        {
+            // The slim builder has HTTPS support off until asked for.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
         builder.WebHost.ConfigureKestrel(k =>
         {
             // gRPC over HTTP/2: cleartext on loopback for development, or TLS (Node:Tls);

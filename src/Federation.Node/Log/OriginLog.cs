@@ -19,21 +19,36 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// </summary>
 public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
 {
-    public async Task<AppendResult> AppendAsync(
+    public Task<AppendResult> AppendAsync(
         string objectId,
         ObjectKind kind,
         string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide,
         string? submissionId = null,
+        CancellationToken ct = default) =>
+        AppendAsync(objectId, _ => kind, actor, decide, submissionId, ct);
+
+    /// <summary>
+    /// Appends to an object whose kind <paramref name="kindOf"/> reads from the object as the
+    /// transaction sees it (null if there is none yet); it may throw to refuse the append (an
+    /// unknown object). A submission is judged this way, so the object is read once, inside
+    /// the transaction, not also before it only to learn its kind and that it exists.
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(
+        string objectId,
+        Func<StoredObject?, ObjectKind> kindOf,
+        string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide,
+        string? submissionId = null,
         CancellationToken ct = default)
     {
-        var result = await store.WriteAsync(tx => Append(tx, objectId, kind, actor, decide, submissionId), ct);
+        var result = await store.WriteAsync(tx => Append(tx, objectId, kindOf, actor, decide, submissionId), ct);
         signal.Poke();
         return result;
     }
 
     /// <summary>The append itself, inside the caller's transaction.</summary>
-    private AppendResult Append(IStoreTransaction tx, string objectId, ObjectKind kind, string actor,
+    private AppendResult Append(IStoreTransaction tx, string objectId, Func<StoredObject?, ObjectKind> kindOf, string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
     {
         // The object first: on PostgreSQL this read locks its row until commit. Only then is
@@ -43,6 +58,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         // be judged against the state the first produced ("already accepted") and refused for
         // good, though it was recorded. SQLite has one writer, so the order is the same there.
         var stored = tx.GetObject(objectId);
+        var kind = kindOf(stored);
         if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
         {
             return new AppendResult(StateCodec.Parse(stored!.Kind, stored.State), seen, Duplicate: true);
@@ -118,7 +134,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         var briefingsId = Briefings.IdOf(after.Id);
         if (tx.GetObject(briefingsId) is { } stored && !BriefingsState.Parser.ParseFrom(stored.State).Purged)
         {
-            Append(tx, briefingsId, ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null);
+            Append(tx, briefingsId, _ => ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null);
         }
     }
 

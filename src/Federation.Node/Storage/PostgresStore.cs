@@ -20,6 +20,7 @@ public sealed partial class PostgresStore : IFederationStore
     private const int MaxAttempts = 10;
 
     private readonly NpgsqlDataSource _source;
+    private readonly EnvelopeCache _envelopes = new();
 
     public PostgresStore(string connectionString)
     {
@@ -161,27 +162,7 @@ public sealed partial class PostgresStore : IFederationStore
     public IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
-            SELECT o.id, o.kind, o.object_id, o.seq, o.body, e.event_id, e.payload, e.signature, e.kind
-            FROM outbox o
-            LEFT JOIN events e ON o.kind = 1 AND e.object_id = o.object_id AND e.seq = o.seq
-            WHERE o.peer_id = @p AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = @p), 0)
-            ORDER BY o.id LIMIT @l
-            """;
-        cmd.Parameters.AddWithValue("@p", peerId);
-        cmd.Parameters.AddWithValue("@l", limit);
-        using var r = cmd.ExecuteReader();
-        var list = new List<OutboxItem>();
-        while (r.Read())
-        {
-            var kind = (OutboxKind)r.GetInt32(1);
-            byte[] body = kind == OutboxKind.Event
-                ? Envelopes.Build(new StoredEvent(r.GetString(2), (ObjectKind)r.GetInt32(8), (ulong)r.GetInt64(3), r.GetString(5), (byte[])r[6], (byte[])r[7])).ToByteArray()
-                : (byte[])r[4];
-            list.Add(new OutboxItem(r.GetInt64(0), peerId, kind, r.GetString(2), (ulong)r.GetInt64(3), body));
-        }
-        return list;
+        return SharedQueries.LoadBatch(c, _envelopes, peerId, limit);
     }
 
     public IReadOnlyList<PeerDeliveryState> DeliveryStates()
