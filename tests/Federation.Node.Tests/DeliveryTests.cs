@@ -91,6 +91,28 @@ public sealed class DeliveryTests
     }
 
     [Fact]
+    public async Task AnOriginWhoseBusIsSlowToStartDeliversItsBacklogAtOnce()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        // No periodic passes, and its pass on start finds alpha down: only alpha's push can bring it.
+        await using var b = await TestNode.StartAsync("beta", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, b);
+        await b.StopAsync();
+        var callOut = await PublishAsync(a, b);
+        await Eventually.TrueAsync(() => a.Store.DeliveryStates().Single().LastError is not null, "alpha to notice beta is down");
+        await a.StopAsync();
+        await b.StartAgainAsync();
+
+        // The doorbell alpha rings on start must not meet a bus that is not ready yet: a
+        // message published then is dropped, and the doorbell would wait out its one-minute timeout.
+        a.Customize = builder => SlowBusStart.Add(builder, TimeSpan.FromSeconds(1));
+        await a.StartAgainAsync();
+
+        await Eventually.TrueAsync(() => a.Store.Count("outbox") == 0, "alpha's backlog to be pushed to beta soon after alpha starts");
+        Assert.Single(b.Store.LoadEvents(callOut.Id, 0, 10));
+    }
+
+    [Fact]
     public async Task ASubmissionReceivedTwiceIsRecordedOnce()
     {
         await using var a = await TestNode.StartAsync("alpha");

@@ -42,6 +42,9 @@ public sealed class TestNode : IAsyncDisposable
 
     /// <summary>Extra settings applied at each start.</summary>
     public Action<NodeOptions>? Configure { get; set; }
+
+    /// <summary>Extra services added at each start, e.g. a bus observer that slows the bus's start.</summary>
+    public Action<WebApplicationBuilder>? Customize { get; set; }
     public string DataDir { get; }
     public int Port { get; }
     /// <summary>True when the node serves TLS ("--tls"): its address is https and its channel pins its key.</summary>
@@ -86,7 +89,11 @@ public sealed class TestNode : IAsyncDisposable
             o.DelegateRequestsPerSecond = 10_000;
             _configure?.Invoke(o);
             Configure?.Invoke(o);
-        }, builder => builder.Logging.AddProvider(Logs));
+        }, builder =>
+        {
+            builder.Logging.AddProvider(Logs);
+            Customize?.Invoke(builder);
+        });
         await _app.StartAsync();
         NodeId = Identity.NodeId;
         Tls = Services.GetRequiredService<IOptions<NodeOptions>>().Value.Tls;

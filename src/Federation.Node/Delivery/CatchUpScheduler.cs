@@ -16,6 +16,7 @@ public sealed class CatchUpScheduler(
     CatchUpSignal signal,
     PeerDirectory peers,
     IBus bus,
+    BusReadiness busReady,
     IOptions<NodeOptions> options,
     ILogger<CatchUpScheduler> log) : BackgroundService
 {
@@ -23,7 +24,9 @@ public sealed class CatchUpScheduler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // On start: whatever happened while this node was away.
+        // On start: whatever happened while this node was away. Asked once the bus can
+        // carry it; while the broker is unreachable nothing could be queued anyway.
+        await busReady.WaitAsync(stoppingToken);
         signal.RequestAll();
         var interval = options.Value.CatchUpInterval;
         var ticks = interval > TimeSpan.Zero ? TickAsync(interval, stoppingToken) : Task.CompletedTask;

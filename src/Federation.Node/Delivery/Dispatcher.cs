@@ -16,6 +16,7 @@ public sealed class Dispatcher(
     IFederationStore store,
     OutboxSignal signal,
     IBus bus,
+    BusReadiness busReady,
     IOptions<NodeOptions> options,
     ILogger<Dispatcher> log) : BackgroundService
 {
@@ -40,6 +41,10 @@ public sealed class Dispatcher(
         {
             log.LogInformation("Released {Count} delivery leases held by a process that is gone", released);
         }
+        // A doorbell rung before the bus is ready would be lost and waited out (RingTimeout).
+        // Waited for at most one publish timeout: if the broker is away, the passes below
+        // find it so and say so, as they do when it goes away later.
+        await Task.WhenAny(busReady.WaitAsync(stoppingToken), Task.Delay(PublishTimeout, stoppingToken));
         var busDown = false;
         while (!stoppingToken.IsCancellationRequested)
         {

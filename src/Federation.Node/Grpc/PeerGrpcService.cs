@@ -26,6 +26,7 @@ public sealed class PeerGrpcService(
     Submissions submissions,
     RateLimits limits,
     IBus bus,
+    BusReadiness busReady,
     NodeClock clock,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
@@ -75,6 +76,7 @@ public sealed class PeerGrpcService(
                 // The events are stored; asking for the gap to be filled must not fail the delivery.
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
                 timeout.CancelAfter(BackfillPublishTimeout);
+                await busReady.WaitAsync(timeout.Token); // published earlier, it would be dropped
                 await bus.Publish(new BackfillObject(objectId), timeout.Token);
             }
             catch (Exception ex) when (!context.CancellationToken.IsCancellationRequested)

@@ -152,6 +152,7 @@ public static class NodeHost
         services.AddSingleton<CatchUp>();
         services.AddSingleton<CatchUpSignal>();
         services.AddSingleton<DeadLetters>();
+        services.AddSingleton<BusReadiness>();
         services.AddHostedService<Dispatcher>();
         services.AddSingleton<StandDownResender>();
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
@@ -183,6 +184,7 @@ public static class NodeHost
             });
             x.AddConsumer<BackfillObjectConsumer>();
             x.AddConsumer<CatchUpFromPeerConsumer>();
+            x.AddBusObserver(sp => sp.GetRequiredService<BusReadiness>());
             if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
             {
                 var r = options.RabbitMq;

@@ -1,0 +1,42 @@
+using MassTransit;
+
+namespace Federation.Node.Delivery;
+
+/// <summary>
+/// Completes once the bus's receive endpoints are ready. MassTransit accepts a message
+/// published before then and silently drops it: the in-memory transport has bound no
+/// queue to the exchange yet (and a first run on RabbitMQ has declared none). The host's
+/// "started" signal is no guard, as the bus may still be starting in the background.
+/// So the catch-up asked for on start, or a doorbell rung at start, could be lost and
+/// only asked again five minutes (catch-up) or one minute (a doorbell) later. Everything
+/// that publishes waits for this first.
+/// </summary>
+public sealed class BusReadiness : IBusObserver
+{
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool IsReady => _ready.Task.IsCompleted;
+
+    public Task WaitAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
+
+    public Task PostStart(IBus bus, Task<BusReady> busReady)
+    {
+        // Faulted or not: once the start is over, publishers meet the bus's own errors
+        // (and their handling of them) rather than waiting here.
+        busReady.ContinueWith(_ => _ready.TrySetResult(), TaskScheduler.Default);
+        return Task.CompletedTask;
+    }
+
+    public Task StartFaulted(IBus bus, Exception exception)
+    {
+        _ready.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public void PostCreate(IBus bus) { }
+    public void CreateFaulted(Exception exception) { }
+    public Task PreStart(IBus bus) => Task.CompletedTask;
+    public Task PreStop(IBus bus) => Task.CompletedTask;
+    public Task PostStop(IBus bus) => Task.CompletedTask;
+    public Task StopFaulted(IBus bus, Exception exception) => Task.CompletedTask;
+}
