@@ -69,17 +69,23 @@ public sealed class DeliveryTests
         Assert.Equal(2, c.Store.Count("events"));
     }
 
+    /// <summary>Peers the two, publishes from <paramref name="origin"/> while <paramref name="peer"/> is down, then stops the origin too.</summary>
+    private static async Task<CallOutState> QueueForAPeerThatIsDownThenStopAsync(TestNode origin, TestNode peer)
+    {
+        await TestNode.PeerAsync(origin, peer);
+        await peer.StopAsync();
+        var callOut = await PublishAsync(origin, peer);
+        await Eventually.TrueAsync(() => origin.Store.DeliveryStates().Single().LastError is not null, $"{origin.Name} to notice {peer.Name} is down");
+        await origin.StopAsync();
+        return callOut;
+    }
+
     [Fact]
     public async Task NothingIsLostWhenTheOriginStopsBeforeDeliveringAndStartsAgain()
     {
         await using var a = await TestNode.StartAsync("alpha");
         await using var b = await TestNode.StartAsync("beta");
-        await TestNode.PeerAsync(a, b);
-        await b.StopAsync();
-
-        var callOut = await PublishAsync(a, b);
-        await Eventually.TrueAsync(() => a.Store.DeliveryStates().Single().LastError is not null, "alpha to notice beta is down");
-        await a.StopAsync();
+        var callOut = await QueueForAPeerThatIsDownThenStopAsync(a, b);
 
         await b.StartAgainAsync();
         await a.StartAgainAsync();
@@ -96,11 +102,7 @@ public sealed class DeliveryTests
         await using var a = await TestNode.StartAsync("alpha");
         // No periodic passes, and its pass on start finds alpha down: only alpha's push can bring it.
         await using var b = await TestNode.StartAsync("beta", o => o.CatchUpInterval = TimeSpan.Zero);
-        await TestNode.PeerAsync(a, b);
-        await b.StopAsync();
-        var callOut = await PublishAsync(a, b);
-        await Eventually.TrueAsync(() => a.Store.DeliveryStates().Single().LastError is not null, "alpha to notice beta is down");
-        await a.StopAsync();
+        var callOut = await QueueForAPeerThatIsDownThenStopAsync(a, b);
         await b.StartAgainAsync();
 
         // The doorbell alpha rings on start must not meet a bus that is not ready yet: a
