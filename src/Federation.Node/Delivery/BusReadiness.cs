@@ -4,18 +4,15 @@ namespace Federation.Node.Delivery;
 
 /// <summary>
 /// Completes once the bus's receive endpoints are ready. MassTransit accepts a message
-/// published before then and silently drops it: the in-memory transport has bound no
-/// queue to the exchange yet (and a first run on RabbitMQ has declared none). The host's
-/// "started" signal is no guard, as the bus may still be starting in the background.
-/// So the catch-up asked for on start, or a doorbell rung at start, could be lost and
-/// only asked again five minutes (catch-up) or one minute (a doorbell) later. Everything
-/// that publishes waits for this first.
+/// published before then and silently drops it (seen with the in-memory transport: its
+/// consumer never runs). The host's "started" signal is no guard, as the bus may still be
+/// starting in the background. So the catch-up asked for on start, or a doorbell rung at
+/// start, could be lost and only asked again five minutes (catch-up) or one minute (a
+/// doorbell) later. Everything that publishes waits for this first.
 /// </summary>
 public sealed class BusReadiness : IBusObserver
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public bool IsReady => _ready.Task.IsCompleted;
 
     public Task WaitAsync(CancellationToken ct) => _ready.Task.WaitAsync(ct);
 
