@@ -1,11 +1,12 @@
 using BenchmarkDotNet.Attributes;
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Delivery;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Log;
-using Federation.Node.Storage;
+using Federation.Storage;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using Federation.Node.Application;
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
 using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Storage;
+using Federation.Node.Peering;
 
 namespace Federation.Load;
 

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core.Commands;
 using Federation.Node.Delivery;
-using Federation.Node.Storage;
 using Grpc.Core;
 
 namespace Federation.Load;

@@ -1,6 +1,4 @@
-using Federation.Contracts.V1;
 using Federation.Load;
-using Google.Protobuf;
 
 // The load tool. Full profile (a few minutes):  dotnet run -c Release --project bench/Federation.Load
 // Smoke profile (seconds, run by tests/run.sh): dotnet run -c Release --project bench/Federation.Load -- --smoke

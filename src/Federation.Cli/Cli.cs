@@ -3,8 +3,8 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Grpc.Core;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Federation.Cli;
 

@@ -1,5 +1,5 @@
-using Federation.Contracts.V1;
 using System.Text;
+using Federation.Contracts.V1;
 
 namespace Federation.Cli;
 

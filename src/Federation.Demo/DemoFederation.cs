@@ -1,7 +1,9 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core;
+using Federation.Core.Commands;
+using Federation.Core.Identity;
 using Federation.Node.Hosting;
-using Federation.Node.Identity;
+using Federation.Node.Peering;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -166,7 +168,7 @@ public sealed class DemoFederation(string root, int basePort) : IAsyncDisposable
     private static NodeOptions Options(WebApplication app) => Get<IOptions<NodeOptions>>(app).Value;
 
     private static Task ArrivedAsync(WebApplication app, string objectId) =>
-        Eventually(() => Get<Federation.Node.Storage.IFederationStore>(app).GetObject(objectId) is not null, $"{objectId} to reach {Options(app).Name}");
+        Eventually(() => Get<Federation.Core.Storage.IFederationStore>(app).GetObject(objectId) is not null, $"{objectId} to reach {Options(app).Name}");
 
     private static async Task Eventually(Func<bool> condition, string what)
     {

@@ -1,5 +1,6 @@
 using Federation.Node.Hosting;
 
+
 if (AdminCommands.Handles(args))
 {
     try

@@ -1,7 +1,7 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core.Commands;
+using Federation.Core.Storage;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Microsoft.Playwright;
 
 namespace Federation.Dashboard.Tests;

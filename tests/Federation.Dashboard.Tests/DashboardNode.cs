@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
-using Federation.Node.Application;
+using Federation.Core.Commands;
+using Federation.Core.Identity;
 using Federation.Node.Hosting;
-using Federation.Node.Identity;
+using Federation.Node.Peering;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 

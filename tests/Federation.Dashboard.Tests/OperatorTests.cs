@@ -1,5 +1,5 @@
 using Federation.Contracts.V1;
-using Federation.Node.Storage;
+using Federation.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

@@ -1,8 +1,8 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core.Commands;
+using Federation.Core.Storage;
 using Federation.Node.Notifications;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Microsoft.Playwright;
 
 namespace Federation.Dashboard.Tests;

@@ -1,6 +1,5 @@
-using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 

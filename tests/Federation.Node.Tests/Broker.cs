@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Federation.Node.Hosting;
+using Federation.Core;
 
 namespace Federation.Node.Tests;
 

@@ -1,8 +1,9 @@
 using System.Reflection;
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ public sealed class CallOutStorageTests : IDisposable
     /// <summary>A database as the foundation's schema (migration 1 only) left it, with a peer and a call-out event.</summary>
     private void CreateVersionOneDatabase(string callOutId, string peerId)
     {
-        var migrations = (string[])typeof(SqliteStore).Assembly.GetType("Federation.Node.Storage.Schema")!
+        var migrations = (string[])typeof(SqliteStore).Assembly.GetType("Federation.Storage.SqliteSchema")!
             .GetField("Migrations", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
         using var c = new SqliteConnection($"Data Source={Path.Combine(_dir, "node.db")}");
         c.Open();

@@ -1,6 +1,6 @@
 using System.Text;
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Node.Jobs;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;

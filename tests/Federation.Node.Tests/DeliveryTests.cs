@@ -1,7 +1,7 @@
 using Federation.Contracts.V1;
+using Federation.Core.Log;
+using Federation.Core.Storage;
 using Federation.Node.Delivery;
-using Federation.Node.Log;
-using Federation.Node.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 

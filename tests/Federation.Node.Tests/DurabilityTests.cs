@@ -1,5 +1,6 @@
 using Federation.Node.Delivery;
 
+
 namespace Federation.Node.Tests;
 
 /// <summary>Tests that share the one test RabbitMQ, and may stop it: never run beside each other.</summary>

@@ -1,9 +1,9 @@
 using CsCheck;
 using Federation.Contracts.V1;
+using Federation.Core.Identity;
+using Federation.Core.Log;
 using Federation.Domain;
 using Federation.Node.Delivery;
-using Federation.Node.Identity;
-using Federation.Node.Log;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -26,7 +26,7 @@ public sealed class FuzzFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // No rate limit worth the name: the fuzzer calls fast, and a RESOURCE_EXHAUSTED would hide what it probes.
-        static void Unlimited(Hosting.NodeOptions o)
+        static void Unlimited(Federation.Core.NodeOptions o)
         {
             o.PeerRequestsPerSecond = 1_000_000;
             o.DelegateRequestsPerSecond = 1_000_000;

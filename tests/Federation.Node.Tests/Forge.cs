@@ -1,5 +1,5 @@
 using Federation.Contracts.V1;
-using Federation.Node.Identity;
+using Federation.Core.Identity;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 

@@ -1,6 +1,6 @@
 using Federation.Contracts.V1;
+using Federation.Core.Queries;
 using Federation.Domain;
-using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Node.Tests;

@@ -1,5 +1,5 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Node.Jobs;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;

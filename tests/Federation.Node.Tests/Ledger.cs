@@ -1,6 +1,6 @@
 using Federation.Contracts.V1;
+using Federation.Core.Log;
 using Federation.Domain;
-using Federation.Node.Log;
 using Microsoft.Data.Sqlite;
 
 namespace Federation.Node.Tests;

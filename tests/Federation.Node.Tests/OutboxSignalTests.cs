@@ -1,4 +1,5 @@
-using Federation.Node.Delivery;
+using Federation.Core.Delivery;
+
 
 namespace Federation.Node.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Core.Queries;
 using Federation.Domain;
-using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Node.Tests;

@@ -1,6 +1,6 @@
 using Federation.Contracts.V1;
+using Federation.Core.Log;
 using Federation.Node.Delivery;
-using Federation.Node.Log;
 
 namespace Federation.Node.Tests;
 
@@ -8,7 +8,7 @@ namespace Federation.Node.Tests;
 [Collection(RabbitMqCollection.Name)]
 public sealed class RabbitDeliveryTests
 {
-    private static async Task<TestNode> StartOnRabbitAsync(string name, Action<Hosting.NodeOptions>? configure = null)
+    private static async Task<TestNode> StartOnRabbitAsync(string name, Action<Federation.Core.NodeOptions>? configure = null)
     {
         var vhost = await Broker.NewVirtualHostAsync(name);
         return await TestNode.StartAsync(name, o =>

@@ -1,7 +1,7 @@
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,5 @@
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Federation.Node.Tests;
 

@@ -1,6 +1,6 @@
 using Federation.Contracts.V1;
+using Federation.Core.Log;
 using Federation.Node.Delivery;
-using Federation.Node.Log;
 using Grpc.Core;
 
 namespace Federation.Node.Tests;

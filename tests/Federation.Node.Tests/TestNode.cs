@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
 using Federation.Node.Delivery;
 using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Storage;
+using Federation.Storage;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;

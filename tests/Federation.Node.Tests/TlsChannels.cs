@@ -1,6 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
-using Federation.Node.Identity;
+using Federation.Core.Identity;
 using Grpc.Net.Client;
 
 namespace Federation.Node.Tests;

@@ -1,5 +1,5 @@
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Core;
+using Federation.Core.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 

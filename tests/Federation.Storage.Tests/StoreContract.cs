@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Delivery;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Log;
-using Federation.Node.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Storage.Tests;

@@ -1,6 +1,8 @@
 using System.Xml.Linq;
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Core;
+using Federation.Core.Storage;
+using Federation.Node.Jobs;
+using Federation.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;

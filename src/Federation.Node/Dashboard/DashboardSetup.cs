@@ -1,5 +1,5 @@
 using System.Net;
-using Federation.Node.Hosting;
+using Federation.Core;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;

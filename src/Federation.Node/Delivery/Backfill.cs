@@ -1,9 +1,9 @@
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Log;
-using Federation.Node.Storage;
 using Grpc.Core;
 using Polly.CircuitBreaker;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Federation.Contracts.V1;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Application;
-using Federation.Node.Storage;
 using Grpc.Core;
 using Polly.CircuitBreaker;
 
@@ -25,7 +25,7 @@ public sealed class CatchUp(IFederationStore store, PeerCalls calls, Backfill ba
     public async Task RunAsync(string peerId, CancellationToken ct)
     {
         var peer = store.GetPeer(peerId);
-        if (peer is null || peer.State != PeerDirectory.Active)
+        if (peer is null || peer.State != PeerStates.Active)
         {
             return;
         }

@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
-using Federation.Node.Hosting;
+using Federation.Core;
+using Federation.Core.Peers;
+using Federation.Node.Peering;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,7 @@ namespace Federation.Node.Delivery;
 /// </summary>
 public sealed class CatchUpScheduler(
     CatchUpSignal signal,
+    PeerRoster roster,
     PeerDirectory peers,
     IBus bus,
     BusReadiness busReady,
@@ -37,7 +39,7 @@ public sealed class CatchUpScheduler(
                 IReadOnlyList<string> targets;
                 try
                 {
-                    targets = request is null ? peers.ActivePeerIds() : [request];
+                    targets = request is null ? roster.ActivePeerIds() : [request];
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

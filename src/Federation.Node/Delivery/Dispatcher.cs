@@ -1,5 +1,6 @@
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Storage;
 using MassTransit;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Federation.Contracts.V1;
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Core;
+using Federation.Core.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Polly;

@@ -1,10 +1,11 @@
 using System.Runtime.CompilerServices;
 using Federation.Contracts.V1;
-using Federation.Node.Application;
-using Federation.Node.Hosting;
-using Federation.Node.Log;
-using Federation.Node.Observability;
-using Federation.Node.Storage;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Log;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
+using Federation.Core.Telemetry;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
@@ -143,7 +144,7 @@ public sealed class PeerDelivery(
                 await FailAsync(peerId, peerId, "not a peer: add it with its address and fingerprint", ct);
                 return Ended.Stopped;
             }
-            if (!PeerDirectory.Reachable(peer.State))
+            if (!PeerStates.Reachable(peer.State))
             {
                 return Ended.Stopped; // suspended or revoked: nothing is sent
             }
@@ -391,7 +392,7 @@ public sealed class PeerDelivery(
             var failing = tx.IsFailing(peer.NodeId);
             tx.Advance(peer.NodeId, deliveredId);
             // It took our delivery, so it has added us: peering is mutual.
-            tx.SetPeerState(peer.NodeId, PeerDirectory.Active, onlyFrom: PeerDirectory.Pending);
+            tx.SetPeerState(peer.NodeId, PeerStates.Active, onlyFrom: PeerStates.Pending);
             if (release)
             {
                 tx.ReleaseLease(peer.NodeId, Owner);

@@ -1,10 +1,14 @@
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Commands;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Queries;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Application;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Security;
 using Federation.Node.Notifications;
+using Federation.Node.Peering;
+using Federation.Node.Security;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +27,7 @@ public sealed class DelegateGrpcService(
     NotificationChannels notifications,
     DeadLetters deadLetters,
     DelegateTokens tokens,
-    Storage.IFederationStore store) : DelegateService.DelegateServiceBase
+    IFederationStore store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo

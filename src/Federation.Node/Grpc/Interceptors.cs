@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Federation.Core;
 using Federation.Domain;
-using Federation.Node.Hosting;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

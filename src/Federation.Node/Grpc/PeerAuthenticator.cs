@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Application;
 using Federation.Node.Delivery;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Log;
+using Federation.Node.Peering;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Grpc.Core;
 
 namespace Federation.Node.Grpc;
@@ -38,7 +39,7 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
         {
             // Another replica of this node may have added, suspended or revoked the caller
             // since this process pinned its keys: the database decides, not this cache.
-            if (!PeerDirectory.Reachable(peer.State))
+            if (!PeerStates.Reachable(peer.State))
             {
                 keys.Forget(caller);
             }
@@ -49,7 +50,7 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
         }
         if (peer is null || !keys.Knows(caller))
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, peer is { State: PeerDirectory.Suspended or PeerDirectory.Revoked }
+            throw new RpcException(new Status(StatusCode.PermissionDenied, peer is { State: PeerStates.Suspended or PeerStates.Revoked }
                 ? $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."
                 : $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
         }
@@ -80,11 +81,11 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
                 $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
         }
         limits.ForPeer(caller);
-        if (peer.State == PeerDirectory.Pending)
+        if (peer.State == PeerStates.Pending)
         {
             // A signed call from a node we added proves it has added us too.
             await peers.MarkActiveAsync(caller, context.CancellationToken);
-            peer = peer with { State = PeerDirectory.Active };
+            peer = peer with { State = PeerStates.Active };
         }
         // A peer we could not pull from is calling us: it is back, so catch up from it.
         catchUp.Heard(caller);

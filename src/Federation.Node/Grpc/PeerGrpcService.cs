@@ -1,16 +1,16 @@
+using System.Threading.Channels;
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Commands;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Application;
 using Federation.Node.Delivery;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Log;
 using Federation.Node.Security;
-using Federation.Node.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using MassTransit;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Grpc;

@@ -1,5 +1,7 @@
+using Federation.Core.Storage;
 using Federation.Node.Security;
-using Federation.Node.Storage;
+using Federation.Storage;
+
 
 namespace Federation.Node.Hosting;
 

@@ -1,6 +1,6 @@
 namespace Federation.Node.Notifications;
 
-/// <summary>Call-out settings, bound from the "Node" section next to <see cref="Hosting.NodeOptions"/>.</summary>
+/// <summary>Call-out settings, bound from the "Node" section next to <see cref="Federation.Core.NodeOptions"/>.</summary>
 public sealed class CallOutOptions
 {
     /// <summary>How often the issuer looks for its call-outs whose expiry has come.</summary>

@@ -1,4 +1,5 @@
-using Federation.Node.Application;
+using Federation.Node.Jobs;
+
 
 namespace Federation.Node.Notifications;
 

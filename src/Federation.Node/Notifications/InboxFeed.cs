@@ -1,8 +1,8 @@
 using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Hosting;
-using Federation.Node.Identity;
-using Federation.Node.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Notifications;

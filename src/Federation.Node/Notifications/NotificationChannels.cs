@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Federation.Domain;
-using Federation.Node.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using MimeKit;

@@ -1,7 +1,7 @@
 using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Federation.Node.Delivery;
-using Federation.Node.Hosting;
-using Federation.Node.Storage;
+using Federation.Node.Jobs;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Notifications;

@@ -1,3 +1,4 @@
+using Federation.Core.Telemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;

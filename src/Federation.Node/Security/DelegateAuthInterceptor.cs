@@ -1,5 +1,4 @@
 using Federation.Node.Grpc;
-using Federation.Node.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

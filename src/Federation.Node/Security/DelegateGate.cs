@@ -1,4 +1,4 @@
-using Federation.Node.Storage;
+using Federation.Core.Storage;
 using Grpc.Core;
 
 namespace Federation.Node.Security;

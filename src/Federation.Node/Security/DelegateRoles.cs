@@ -1,4 +1,5 @@
-using Federation.Node.Storage;
+using Federation.Core.Storage;
+
 
 namespace Federation.Node.Security;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf.WellKnownTypes;
-using Federation.Node.Storage;
 
 namespace Federation.Node.Security;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using Federation.Node.Hosting;
+using Federation.Core;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 

@@ -1,9 +1,9 @@
 using System.Data.Common;
 using System.Security.Cryptography;
 using Federation.Contracts.V1;
+using Federation.Core.Identity;
+using Federation.Core.Log;
 using Federation.Domain;
-using Federation.Node.Identity;
-using Federation.Node.Log;
 
 namespace Federation.Faults.Tests.Harness;
 

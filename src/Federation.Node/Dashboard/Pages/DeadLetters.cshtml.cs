@@ -1,5 +1,5 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core.Delivery;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Node.Dashboard.Pages;

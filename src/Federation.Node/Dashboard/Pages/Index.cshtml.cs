@@ -1,6 +1,6 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
-using Federation.Node.Storage;
+using Federation.Core.Commands;
+using Federation.Core.Storage;
 
 namespace Federation.Node.Dashboard.Pages;
 

@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
-using Federation.Node.Application;
+using Federation.Core.Peers;
+using Federation.Node.Peering;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Node.Dashboard.Pages;
@@ -12,10 +13,10 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : 
     protected override void Load() => All = peers.List();
 
     public static string Health(PeerInfo p) =>
-        p.State == PeerDirectory.Pending ? "pending: waiting for its operator to add this node"
-        : p.State == PeerDirectory.Suspended ? "suspended: nothing is taken from it or sent to it until it is resumed"
-        : p.State == PeerDirectory.Revoked ? "revoked: nothing is taken from it or sent to it"
-        : p.State != PeerDirectory.Active ? p.State
+        p.State == PeerStates.Pending ? "pending: waiting for its operator to add this node"
+        : p.State == PeerStates.Suspended ? "suspended: nothing is taken from it or sent to it until it is resumed"
+        : p.State == PeerStates.Revoked ? "revoked: nothing is taken from it or sent to it"
+        : p.State != PeerStates.Active ? p.State
         : p.LastError.Length > 0 ? $"failing: {p.Pending} waiting; last error: {p.LastError}"
         : p.Pending > 0 ? $"sending: {p.Pending} waiting"
         : "up to date";
@@ -27,8 +28,8 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : 
     public Task<IActionResult> OnPostStateAsync(string? peer, string? state, CancellationToken ct) =>
         RunAsync("SetPeerState", () => peers.SetStateAsync(peer ?? "", state ?? "", ct), state switch
         {
-            PeerDirectory.Suspended => "The peer is suspended: its calls are refused and nothing is sent to it until you resume it.",
-            PeerDirectory.Revoked => "The peer is revoked: its calls are refused and what was queued for it is dropped.",
+            PeerStates.Suspended => "The peer is suspended: its calls are refused and nothing is sent to it until you resume it.",
+            PeerStates.Revoked => "The peer is revoked: its calls are refused and what was queued for it is dropped.",
             _ => "The peer is active again; what was held back is sent.",
         });
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Federation.Contracts.V1;
+using Federation.Core.Commands;
 using Federation.Domain;
-using Federation.Node.Application;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -13,7 +13,7 @@ namespace Federation.Node.Dashboard.Pages.CallOuts;
 /// query as `solnet inbox` (CallOutCommands.Inbox), soonest time window first.
 /// </summary>
 public sealed class IndexModel(DashboardContext context, CallOutCommands callOuts, FightCommands fights,
-    IOptions<Federation.Node.Hosting.NodeOptions> options) : DashboardPage(context)
+    IOptions<Federation.Core.NodeOptions> options) : DashboardPage(context)
 {
     /// <summary>The inbox filters, from the query string so a filtered list can be bookmarked.</summary>
     public sealed class Filter

@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
+using Federation.Core.Commands;
+using Federation.Core.Peers;
 using Federation.Domain;
-using Federation.Node.Application;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Node.Dashboard.Pages.Fights;
@@ -39,7 +40,7 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
 
     /// <summary>Active peers not yet part of the fight, for the invite form.</summary>
     public IEnumerable<PeerInfo> Invitable => Fight is null ? [] :
-        Node.Peers.Where(p => p.State == PeerDirectory.Active && Fight.Participants.All(x => x.Network != p.NodeId || x.State == ParticipantState.Declined));
+        Node.Peers.Where(p => p.State == PeerStates.Active && Fight.Participants.All(x => x.Network != p.NodeId || x.State == ParticipantState.Declined));
 
     public IEnumerable<FightAction> OurActions => Fight?.Actions.Where(a => a.Network == Node.Me) ?? [];
 

@@ -1,0 +1,233 @@
+using Federation.Contracts.V1;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Core.Commands;
+
+/// <summary>
+/// What organisers and delegates can do with joint fights. The initiator's operations
+/// are appended to the fight's log here; a participant's are checked against its copy
+/// (so the delegate hears "no" at once) and submitted to the initiator, which checks
+/// again and has the last word.
+/// </summary>
+public sealed class FightCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, NodeClock clock)
+{
+    // ---- The initiator -----------------------------------------------------------
+
+    public Task<FightState> DraftAsync(string title, Target? target, FightTerms? terms, CancellationToken ct)
+    {
+        var id = Identifiers.NewObjectId(identity.NodeId);
+        var draft = Fights.Draft(id, identity.NodeId, title, target, terms);
+        return origin.SaveDraftAsync(id, _ => draft, ct);
+    }
+
+    public Task<FightState> UpdateDraftTermsAsync(string fightId, FightTerms terms, CancellationToken ct)
+    {
+        RequireOwn(fightId, "edit the terms of", Rules.TermsFirst);
+        return origin.SaveDraftAsync(fightId, current => Fights.UpdateDraftTerms(current!, terms), ct);
+    }
+
+    public Task<FightState> OpenAsync(string fightId, CancellationToken ct) =>
+        AppendAsync(fightId, "open", Rules.TermsFirst, f => Fights.Open(f), ct);
+
+    public async Task<FightState> InviteAsync(string fightId, IReadOnlyCollection<string> networks, CancellationToken ct)
+    {
+        if (networks.Count == 0)
+        {
+            throw RuleViolation.Invalid("Name at least one network to invite.");
+        }
+        RequireOwn(fightId, "invite networks to", Rules.TakeItOrLeaveIt);
+        peers.RequirePeers(networks);
+        var result = await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId,
+            s => networks.Distinct().Select(n => Fights.Invite(Existing(s, fightId), n)).ToList(), ct: ct);
+        return (FightState)result.State;
+    }
+
+    public Task<FightState> ChangeStatusAsync(string fightId, FightStatus to, string note, CancellationToken ct) =>
+        AppendAsync(fightId, "change the status of", Rules.SharedOutcome, f => Fights.ChangeStatus(f, to, note), ct);
+
+    public Task<FightState> AmendAsync(string fightId, FightTerms terms, string note, CancellationToken ct) =>
+        AppendAsync(fightId, "amend the terms of", Rules.TermsFirst, f => Fights.Amend(f, terms, note), ct);
+
+    public Task<FightState> GrantReleaseAsync(string fightId, string network, string reason, CancellationToken ct) =>
+        AppendAsync(fightId, "release networks from", Rules.InUntilTheEnd, f => Fights.Release(network, reason), ct);
+
+    public Task<FightState> DeliverDemandAsync(string fightId, Timestamp? deadline, string note, CancellationToken ct) =>
+        AppendAsync(fightId, OneVoice, Rules.OneVoice, f => Fights.DeliverDemand(deadline, note), ct);
+
+    public Task<FightState> RecordCommunicationAsync(string fightId, CommunicationKind kind, string summary, CancellationToken ct) =>
+        AppendAsync(fightId, OneVoice, Rules.OneVoice, f => Fights.RecordCommunication(kind, summary), ct);
+
+    /// <summary>Referrals and incidents filed with this node as the fight's initiator.</summary>
+    public IReadOnlyList<FightReport> ListReports(string fightId)
+    {
+        RequireOwn(fightId, "read the referrals and incidents of", Rules.OneVoice);
+        return store.ListReports(fightId);
+    }
+
+    // ---- Any network in the fight ------------------------------------------------
+
+    public Task<SubmissionReceipt> AcceptAsync(string fightId, string termsHash, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { AcceptInvitation = new AcceptInvitation { TermsHash = termsHash ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> DeclineAsync(string fightId, string reason, string offer, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { DeclineInvitation = new DeclineInvitation { Reason = reason ?? "", Offer = offer ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> ReaffirmAsync(string fightId, string termsHash, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { ReaffirmTerms = new ReaffirmTerms { TermsHash = termsHash ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> DeclineAmendmentAsync(string fightId, string reason, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { DeclineAmendment = new DeclineAmendment { Reason = reason ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> RequestReleaseAsync(string fightId, string reason, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { RequestRelease = new RequestRelease { Reason = reason ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> AcknowledgeStandDownAsync(string fightId, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { AcknowledgeStandDown = new AcknowledgeStandDown() }, ct);
+
+    public async Task<SubmissionReceipt> PlanActionAsync(string fightId, ActionPlan plan, CancellationToken ct)
+    {
+        var actionId = Guid.NewGuid().ToString();
+        var receipt = await ActAsync(fightId, new SubmissionPayload { PlanAction = new PlanAction { ActionId = actionId, Plan = plan } }, ct);
+        receipt.ActionId = actionId;
+        return receipt;
+    }
+
+    public Task<SubmissionReceipt> UpdateActionAsync(string fightId, string actionId, ActionPlan plan, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { UpdateAction = new UpdateAction { ActionId = actionId ?? "", Plan = plan } }, ct);
+
+    public Task<SubmissionReceipt> CancelActionAsync(string fightId, string actionId, string reason, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { CancelAction = new CancelAction { ActionId = actionId ?? "", Reason = reason ?? "" } }, ct);
+
+    public Task<SubmissionReceipt> ReportActionAsync(string fightId, string actionId, string report, uint turnout, CancellationToken ct) =>
+        ActAsync(fightId, new SubmissionPayload { ReportAction = new ReportAction { ActionId = actionId ?? "", Report = report ?? "", Turnout = turnout } }, ct);
+
+    /// <summary>A referral (the target contacted us) or an incident, for the initiator's eyes only.</summary>
+    public async Task<SubmissionReceipt> FileReportAsync(string fightId, FileReport report, CancellationToken ct)
+    {
+        var fight = Get(fightId);
+        Fights.CheckReport(fight, identity.NodeId, report);
+        if (fight.OriginNode == identity.NodeId)
+        {
+            await RecordReportAsync(fight, identity.NodeId, report, submissionId: null, ct);
+            return new SubmissionReceipt { OriginNode = identity.NodeId, Recorded = true };
+        }
+        return await origin.SubmitAsync(fightId, new SubmissionPayload { FileReport = report }, ct);
+    }
+
+    /// <summary>Stores a report at the initiator, once per submission id.</summary>
+    public Task<bool> RecordReportAsync(FightState fight, string network, FileReport report, string? submissionId, CancellationToken ct) =>
+        store.WriteAsync(tx =>
+        {
+            if (submissionId is not null && tx.SubmissionSequence(submissionId) is not null)
+            {
+                return false;
+            }
+            tx.InsertReport(new FightReport
+            {
+                FightId = fight.Id,
+                Network = network,
+                Kind = report.Kind,
+                Summary = report.Summary,
+                At = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            });
+            if (submissionId is not null)
+            {
+                tx.RecordSubmission(submissionId, fight.Id, 0);
+            }
+            return true;
+        }, ct);
+
+    // ---- Reading -----------------------------------------------------------------
+
+    public FightState Get(string fightId)
+    {
+        Identifiers.OriginOf(fightId);
+        var stored = store.GetObject(fightId);
+        return stored is { Kind: ObjectKind.Fight }
+            ? FightState.Parser.ParseFrom(stored.State)
+            : throw RuleViolation.NotFound($"No fight {fightId} here.");
+    }
+
+    public IReadOnlyList<FightState> List() =>
+        store.ListObjects(ObjectKind.Fight).Select(o => FightState.Parser.ParseFrom(o.State)).ToList();
+
+    public CalendarFile ExportCalendar(string fightId)
+    {
+        var fight = Get(fightId);
+        return new CalendarFile
+        {
+            FileName = $"fight-{fightId[^8..]}.ics",
+            ContentType = "text/calendar",
+            Content = Calendar.ForFight(fight, DateTimeOffset.UtcNow),
+        };
+    }
+
+    // ---- Plumbing ----------------------------------------------------------------
+
+    private const string OneVoice = "speak to the target in";
+
+    private async Task<FightState> AppendAsync(string fightId, string verb, string rule, Func<FightState, EventBody> decide, CancellationToken ct)
+    {
+        RequireOwn(fightId, verb, rule);
+        var result = await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId, s => [decide(Existing(s, fightId))], ct: ct);
+        return (FightState)result.State;
+    }
+
+    /// <summary>
+    /// A network acting for itself: at the initiator it is recorded at once; elsewhere it
+    /// is checked against this node's copy, then submitted to the initiator.
+    /// </summary>
+    private async Task<SubmissionReceipt> ActAsync(string fightId, SubmissionPayload submission, CancellationToken ct)
+    {
+        var fight = Get(fightId);
+        if (fight.Status == FightStatus.Draft)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TermsFirst, "This fight is still a draft.");
+        }
+        var body = Fights.FromSubmission(new SubmissionPayload(submission) { SubmitterNode = identity.NodeId });
+        if (fight.OriginNode == identity.NodeId)
+        {
+            await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId, _ => [body], ct: ct);
+            return new SubmissionReceipt { OriginNode = identity.NodeId, Recorded = true };
+        }
+        try
+        {
+            EventLog.Apply(fight, new EventPayload
+            {
+            EventId = Guid.NewGuid().ToString(),
+            ObjectId = fightId,
+            ObjectKind = ObjectKind.Fight,
+            OriginNode = fight.OriginNode,
+            ActorNode = identity.NodeId,
+            Sequence = fight.LastSequence + 1,
+            OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
+            Body = body,
+            });
+        }
+        catch (RuleViolation v) when (store.PendingSubmissions(fightId) > 0)
+        {
+            // Our copy may be behind our own earlier answer (an acceptance still on its way).
+            throw new RuleViolation(v.Kind, v.Rule,
+                $"{v.Message} (This node has an earlier answer for this fight still on its way to the initiator; once it is recorded, try again.)");
+        }
+        return await origin.SubmitAsync(fightId, submission, ct);
+    }
+
+    private void RequireOwn(string fightId, string verb, string rule)
+    {
+        if (Get(fightId).OriginNode != identity.NodeId)
+        {
+            var hint = rule == Rules.OneVoice ? " If the target contacted you, file a referral." : "";
+            throw new RuleViolation(RefusalKind.PermissionDenied, rule,
+                $"{EventLog.Capitalise(rule)}: only the initiating network can {verb} this fight; this node joined it.{hint}");
+        }
+    }
+
+    private static FightState Existing(Google.Protobuf.IMessage? state, string id) =>
+        state as FightState ?? throw RuleViolation.NotFound($"No fight {id} here.");
+}

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Federation.Domain;
+
+namespace Federation.Core.Identity;
+
+/// <summary>
+/// Imported public keys of pinned peers, cached: importing a key per message costs
+/// more than verifying with it. An ECDsa instance is not documented as safe to use from
+/// several threads at once, and calls are verified in parallel, so each peer has a small
+/// pool of imported instances: a verify rents one, and returns it after.
+/// </summary>
+public sealed class PeerKeys
+{
+    private sealed record Pinned(byte[] PublicKey, ConcurrentBag<ECDsa> Pool);
+
+    private readonly ConcurrentDictionary<string, Pinned> _keys = new();
+
+    public static ECDsa Import(byte[] subjectPublicKeyInfo)
+    {
+        var key = ECDsa.Create();
+        key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+        return key;
+    }
+
+    /// <summary>Checks that <paramref name="publicKey"/> hashes to <paramref name="nodeId"/> and caches it.</summary>
+    public void Pin(string nodeId, byte[] publicKey)
+    {
+        if (Identifiers.NodeIdFromPublicKey(publicKey) != nodeId)
+        {
+            throw new InvalidOperationException("The public key does not match the node id.");
+        }
+        var pinned = new Pinned(publicKey, new ConcurrentBag<ECDsa>());
+        pinned.Pool.Add(Import(publicKey));
+        _keys[nodeId] = pinned;
+    }
+
+    public void Forget(string nodeId) => _keys.TryRemove(nodeId, out _);
+
+    public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (!_keys.TryGetValue(nodeId, out var pinned))
+        {
+            return false;
+        }
+        var key = pinned.Pool.TryTake(out var pooled) ? pooled : Import(pinned.PublicKey);
+        try
+        {
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
+        }
+        finally
+        {
+            pinned.Pool.Add(key);
+        }
+    }
+
+    public bool Knows(string nodeId) => _keys.ContainsKey(nodeId);
+}

@@ -1,0 +1,195 @@
+using Federation.Contracts.V1;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Core.Log;
+
+/// <summary>The result of an append: the new state, and whether it was a replay of a recorded submission.</summary>
+public sealed record AppendResult(IMessage State, ulong LastSequence, bool Duplicate);
+
+/// <summary>
+/// The one write path for objects this node originates: load the state, let the
+/// domain decide, then — in one transaction — store the signed events, the new state
+/// and an outbox row for every network that must receive them.
+/// </summary>
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
+{
+    public Task<AppendResult> AppendAsync(
+        string objectId,
+        ObjectKind kind,
+        string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide,
+        string? submissionId = null,
+        CancellationToken ct = default) =>
+        AppendAsync(objectId, _ => kind, actor, decide, submissionId, ct);
+
+    /// <summary>
+    /// Appends to an object whose kind <paramref name="kindOf"/> reads from the object as the
+    /// transaction sees it (null if there is none yet); it may throw to refuse the append (an
+    /// unknown object). A submission is judged this way, so the object is read once, inside
+    /// the transaction, not also before it only to learn its kind and that it exists.
+    /// </summary>
+    public async Task<AppendResult> AppendAsync(
+        string objectId,
+        Func<StoredObject?, ObjectKind> kindOf,
+        string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide,
+        string? submissionId = null,
+        CancellationToken ct = default)
+    {
+        var result = await store.WriteAsync(tx => Append(tx, objectId, kindOf, actor, decide, submissionId), ct);
+        signal.Poke();
+        return result;
+    }
+
+    /// <summary>The append itself, inside the caller's transaction.</summary>
+    private AppendResult Append(IStoreTransaction tx, string objectId, Func<StoredObject?, ObjectKind> kindOf, string actor,
+        Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
+    {
+        // The object first: on PostgreSQL this read locks its row until commit. Only then is
+        // the submission looked up, so a copy of the same submission arriving at the same
+        // moment (a sender retrying a call whose answer it lost) waits here and then finds it
+        // recorded. Looked up before the lock, both copies would miss it, and the second would
+        // be judged against the state the first produced ("already accepted") and refused for
+        // good, though it was recorded. SQLite has one writer, so the order is the same there.
+        var stored = tx.GetObject(objectId);
+        var kind = kindOf(stored);
+        if (submissionId is not null && tx.SubmissionSequence(submissionId) is { } seen)
+        {
+            return new AppendResult(StateCodec.Parse(stored!.Kind, stored.State), seen, Duplicate: true);
+        }
+        if (stored is not null && stored.Kind != kind)
+        {
+            throw RuleViolation.NotFound($"{objectId} is not a {Describe(kind)}.");
+        }
+        var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+        var bodies = decide(state);
+
+        // A draft is local working state, not part of the log: the log starts when it opens.
+        var logState = state is FightState { Status: FightStatus.Draft } ? null : state;
+        var before = Audience.Of(logState);
+        var firstNew = (stored?.LastSequence ?? 0) + 1;
+        var sequence = stored?.LastSequence ?? 0;
+        var events = new List<StoredEvent>();
+        foreach (var body in bodies)
+        {
+            var payload = new EventPayload
+            {
+                EventId = Guid.NewGuid().ToString(),
+                ObjectId = objectId,
+                ObjectKind = kind,
+                Sequence = ++sequence,
+                OriginNode = identity.NodeId,
+                ActorNode = actor,
+                OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
+                Body = body,
+            };
+            logState = EventLog.Apply(logState, payload);
+            var bytes = payload.ToByteArray();
+            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
+            tx.InsertEvent(stored1);
+            events.Add(stored1);
+        }
+        var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
+        tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
+
+        var after = Audience.Of(newState);
+        foreach (var peer in before.Union(after))
+        {
+            // A network that joins the audience now also needs the log so far.
+            var from = before.Contains(peer) ? firstNew : 1;
+            for (var s = from; s <= sequence; s++)
+            {
+                tx.Enqueue(peer, OutboxKind.Event, objectId, s, body: null);
+            }
+        }
+        if (submissionId is not null)
+        {
+            tx.RecordSubmission(submissionId, objectId, sequence);
+        }
+        if (newState is FightState fight && logState is not null)
+        {
+            KeepBriefingMembersInStep(tx, state as FightState, fight);
+        }
+        return new AppendResult(newState, sequence, Duplicate: false);
+    }
+
+    /// <summary>
+    /// When a fight's committed networks change, its briefings' member list changes in the
+    /// same transaction: a network that commits receives the briefings so far, and one
+    /// that leaves is told so and receives nothing more.
+    /// </summary>
+    private void KeepBriefingMembersInStep(IStoreTransaction tx, FightState? before, FightState after)
+    {
+        var members = Briefings.MembersOf(after);
+        if (before is not null && Briefings.MembersOf(before).SequenceEqual(members))
+        {
+            return;
+        }
+        var briefingsId = Briefings.IdOf(after.Id);
+        if (tx.GetObject(briefingsId) is { } stored && !BriefingsState.Parser.ParseFrom(stored.State).Purged)
+        {
+            Append(tx, briefingsId, _ => ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null);
+        }
+    }
+
+    /// <summary>
+    /// Queues an object's latest event again for <paramref name="peers"/>. A receiver
+    /// that already has it counts a duplicate; one that lost it, or missed what came
+    /// before, fills the gap from this node.
+    /// </summary>
+    public async Task ResendLatestAsync(string objectId, IReadOnlyCollection<string> peers, CancellationToken ct)
+    {
+        await store.WriteAsync(tx =>
+        {
+            var stored = tx.GetObject(objectId);
+            if (stored is null || stored.LastSequence == 0)
+            {
+                return false;
+            }
+            foreach (var peer in peers)
+            {
+                tx.Enqueue(peer, OutboxKind.Event, objectId, stored.LastSequence, body: null);
+            }
+            return true;
+        }, ct);
+        signal.Poke();
+    }
+
+    /// <summary>Saves a draft fight: local working state, never federated, no events.</summary>
+    public Task<FightState> SaveDraftAsync(string fightId, Func<FightState?, FightState> edit, CancellationToken ct = default) =>
+        store.WriteAsync(tx =>
+        {
+            var stored = tx.GetObject(fightId);
+            var current = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State) as FightState
+                ?? throw RuleViolation.NotFound($"{fightId} is not a fight.");
+            var draft = edit(current);
+            tx.PutObject(new StoredObject(fightId, ObjectKind.Fight, identity.NodeId, 0, draft.ToByteArray()));
+            return draft;
+        }, ct);
+
+    /// <summary>Queues a signed submission for the origin of an object, in the outbox like everything else.</summary>
+    public async Task<SubmissionReceipt> SubmitAsync(string objectId, SubmissionPayload submission, CancellationToken ct = default)
+    {
+        var origin = Identifiers.OriginOf(objectId);
+        submission.SubmissionId = Guid.NewGuid().ToString();
+        submission.ObjectId = objectId;
+        submission.SubmitterNode = identity.NodeId;
+        submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
+        var bytes = submission.ToByteString();
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId };
+        await store.WriteAsync(tx =>
+        {
+            tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());
+            return true;
+        }, ct);
+        signal.Poke();
+        return new SubmissionReceipt { SubmissionId = submission.SubmissionId, OriginNode = origin };
+    }
+
+    private static string Describe(ObjectKind kind) => kind == ObjectKind.CallOut ? "call-out" : "fight";
+}

@@ -1,0 +1,143 @@
+using Federation.Contracts.V1;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
+using Federation.Core.Telemetry;
+using Federation.Domain;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Federation.Core.Log;
+
+public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadOnlyList<string> Gaps);
+
+/// <summary>
+/// The one write path for events from other origins: applied in sequence order,
+/// exactly once. An event ahead of a gap is held until the gap is filled from the
+/// origin; a replayed event changes nothing.
+/// </summary>
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry)
+{
+    /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
+    public async Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default)
+    {
+        using var span = NodeTelemetry.StartApply(batch.Count);
+        try
+        {
+            var result = await ApplyAsync(batch, ct);
+            telemetry.Applied(result.Applied, result.Duplicates);
+            return result;
+        }
+        catch (RpcException refused)
+        {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, refused.StatusCode.ToString());
+            throw;
+        }
+    }
+
+    private Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct) =>
+        store.WriteAsync(tx =>
+        {
+            int applied = 0, duplicates = 0, held = 0;
+            var membershipChanged = new HashSet<string>();
+            var gaps = new HashSet<string>();
+            foreach (var v in batch)
+            {
+                var e = v.Payload;
+                if (e.OriginNode == identity.NodeId)
+                {
+                    throw new RpcException(new Status(StatusCode.PermissionDenied,
+                        $"Event {e.EventId} is for {e.ObjectId}, which this node originates; it accepts no copies of its own log."));
+                }
+                var stored = tx.GetObject(e.ObjectId);
+                var last = stored?.LastSequence ?? 0;
+                if (e.Sequence <= last)
+                {
+                    // A missing row is a purged one: the position is kept, the content is gone.
+                    if (tx.GetEventId(e.ObjectId, e.Sequence) is { } recorded && recorded != e.EventId)
+                    {
+                        // Two different signed events with one sequence number: the origin
+                        // contradicts itself. Keep the first; tell the sender plainly.
+                        throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                            $"Event {e.Sequence} of {e.ObjectId} conflicts with the event already recorded at that position."));
+                    }
+                    duplicates++;
+                }
+                else if (e.Sequence == last + 1)
+                {
+                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged);
+                    gaps.Remove(e.ObjectId);
+                }
+                else
+                {
+                    tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
+                    held++;
+                    gaps.Add(e.ObjectId);
+                }
+            }
+            foreach (var id in membershipChanged)
+            {
+                if (FollowMembership(tx, id))
+                {
+                    gaps.Add(id);
+                }
+            }
+            return new ReceiveResult(applied, duplicates, held, gaps.ToArray());
+        }, ct);
+
+    /// <summary>
+    /// Once a batch is in, acts on this node's final membership of a briefings log (not on
+    /// each event: replaying history passes through old comings and goings). Out of it:
+    /// keep nothing but the position. Back in after having emptied its copy: drop the
+    /// copy and fetch the log afresh (true).
+    /// </summary>
+    private bool FollowMembership(IStoreTransaction tx, string objectId)
+    {
+        if (tx.GetObject(objectId) is not { } stored)
+        {
+            return false;
+        }
+        var b = BriefingsState.Parser.ParseFrom(stored.State);
+        var member = b.Members.Contains(identity.NodeId);
+        if (!member && !b.Purged)
+        {
+            tx.DeleteEvents(objectId);
+            tx.PutObject(stored with { State = Briefings.Purged(b).ToByteArray() });
+        }
+        else if (member && b.Purged)
+        {
+            tx.DeleteObject(objectId);
+            tx.DropHeldUpTo(objectId, long.MaxValue);
+            return true;
+        }
+        return false;
+    }
+
+    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged)
+    {
+        var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+        var count = 0;
+        var next = first;
+        while (next is not null)
+        {
+            var e = next.Payload;
+            state = EventLog.Apply(state, e);
+            // A purged briefings log keeps its position, never its text.
+            if (state is not BriefingsState { Purged: true })
+            {
+                tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray()));
+            }
+            count++;
+            if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)
+            {
+                membershipChanged.Add(e.ObjectId);
+            }
+            var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
+            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys, now);
+            if (next is null)
+            {
+                tx.PutObject(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray()));
+            }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,150 @@
+namespace Federation.Core;
+
+/// <summary>Settings of one node: from the command line (--name, --port, --data) or "Node:*" configuration.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>A human name for the network, shown to peers.</summary>
+    public string Name { get; set; } = "node";
+
+    /// <summary>Where the network acts (a city or region), told to peers so call-outs can be sent to "peers in Leeds".</summary>
+    public string Region { get; set; } = "";
+
+    /// <summary>Interface to listen on. Loopback by default: exposing a node is a deliberate act.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 5000;
+
+    /// <summary>
+    /// The web dashboard's port (HTTP/1.1, because browsers do not speak cleartext HTTP/2).
+    /// Unset: the gRPC port + 3000 (5001 → 8001); 0 turns the dashboard off. Not +1000:
+    /// 5000 + 1000 is port 6000, which browsers refuse to open (X11).
+    /// </summary>
+    public int? DashboardPort { get; set; }
+
+    /// <summary>
+    /// The dashboard's cookie name; empty means <c>solnet-&lt;dashboard port&gt;</c>. Replicas
+    /// of one node behind one address whose dashboard ports differ set the same name, so a
+    /// sign-in at one is a sign-in at all.
+    /// </summary>
+    public string DashboardCookie { get; set; } = "";
+
+    /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
+    public string DataDir { get; set; } = "";
+
+    /// <summary>The address peers use to reach this node; defaults to http://Host:Port (https:// with <see cref="Tls"/>).</summary>
+    public string PublicAddress { get; set; } = "";
+
+    /// <summary>
+    /// Serve gRPC over TLS with a self-signed certificate made from the node's identity key,
+    /// and require peers calling over TLS to present theirs (mutual TLS). Off by default:
+    /// cleartext is for loopback development, where there is no path to listen on.
+    /// </summary>
+    public bool Tls { get; set; }
+
+    /// <summary>Most envelopes sent to one peer in one call.</summary>
+    public int DeliveryBatchSize { get; set; } = 200;
+
+    /// <summary>
+    /// Peers delivered to at once by this process. Each peer still has at most one batch in
+    /// flight; this is how many different peers do. Their database writes share group commits,
+    /// so a call-out to many networks is not delivered a couple of peers at a time.
+    /// </summary>
+    public int DeliveryConcurrency { get; set; } = 64;
+
+    /// <summary>Deadline for each call to a peer.</summary>
+    public TimeSpan PeerCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry delay after a failed delivery; it doubles on each failure up to <see cref="RetryMaxDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the dispatcher looks for due work even when nothing has signalled it.</summary>
+    public TimeSpan DispatchInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a peer's circuit breaker stays open after repeated failures: calls to that
+    /// peer fail at once instead of waiting out a deadline each.
+    /// </summary>
+    public TimeSpan PeerCircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How often this node pulls, from every peer, what that peer shares with it (besides
+    /// on start and when a failing peer answers again). Zero turns the periodic pass off.
+    /// </summary>
+    public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A peer failing for longer than this is shown as unavailable. Delivery to it still goes on.</summary>
+    public TimeSpan UnavailableAfter { get; set; } = TimeSpan.FromDays(3);
+
+    /// <summary>
+    /// "sqlite" (the default: node.db in the data folder, one process) or "postgres"
+    /// (<see cref="Postgres"/>: several replicas of this node may share the database).
+    /// </summary>
+    public string Database { get; set; } = "sqlite";
+
+    public PostgresOptions Postgres { get; set; } = new();
+
+    /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
+    public string Bus { get; set; } = "inmemory";
+
+    public RabbitMqOptions RabbitMq { get; set; } = new();
+
+    /// <summary>How often an initiator re-sends the stand-down to networks that have not acknowledged the end.</summary>
+    public TimeSpan StandDownResendInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>How long after a fight ends its confidential details (local details, briefings, referrals and incidents) are kept.</summary>
+    public TimeSpan PurgeAfter { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the node looks for ended fights whose confidential details are due for purging.</summary>
+    public TimeSpan PurgeSweepInterval { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Sustained calls per second accepted from one peer (bursts of twice that).</summary>
+    public int PeerRequestsPerSecond { get; set; } = 200;
+
+    /// <summary>Sustained calls per second accepted from one delegate token (bursts of twice that).</summary>
+    public int DelegateRequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Largest message accepted, in bytes.</summary>
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Added to the machine's clock wherever the node signs or checks a time that crosses
+    /// the wire (see <see cref="NodeClock"/>). Zero in production; the fault tests skew a
+    /// node's clock with it.
+    /// </summary>
+    public TimeSpan ClockOffset { get; set; } = TimeSpan.Zero;
+
+    public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
+
+    public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
+
+    public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"{(Tls ? "https" : "http")}://{Host}:{Port}" : PublicAddress.TrimEnd('/');
+}
+
+/// <summary>Where this node's own broker is. Never share a broker with another network.</summary>
+public sealed class RabbitMqOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "/";
+    public string Username { get; set; } = "guest";
+    public string Password { get; set; } = "guest";
+
+    /// <summary>
+    /// Declare the node's queues as quorum queues (replicated, for a RabbitMQ cluster)
+    /// instead of classic durable ones. A queue's type is fixed when it is created: to
+    /// switch, delete the node's queues or use a new virtual host.
+    /// </summary>
+    public bool QuorumQueues { get; set; }
+
+    /// <summary>Messages the broker hands this node before it acknowledges any.</summary>
+    public ushort PrefetchCount { get; set; } = 16;
+}
+
+/// <summary>This node's own PostgreSQL database. Never share a database with another network.</summary>
+public sealed class PostgresOptions
+{
+    /// <summary>An Npgsql connection string, e.g. "Host=127.0.0.1;Port=5432;Database=alpha;Username=alpha;Password=…".</summary>
+    public string ConnectionString { get; set; } = "";
+}

@@ -1,0 +1,38 @@
+using Federation.Core.Storage;
+using Federation.Domain;
+
+namespace Federation.Core.Peers;
+
+/// <summary>A peer's state: <c>pending</c> until the other side has added this node too, then <c>active</c>; an operator can suspend or revoke it.</summary>
+public static class PeerStates
+{
+    public const string Pending = "pending";
+    public const string Active = "active";
+    public const string Suspended = "suspended";
+    public const string Revoked = "revoked";
+
+    /// <summary>Peers this node talks to: pending ones too, so peering completes as soon as the other side adds us.</summary>
+    public static bool Reachable(string state) => state is Pending or Active;
+}
+
+/// <summary>The peers this node talks to, as the commands that address networks need them.</summary>
+public sealed class PeerRoster(IFederationStore store)
+{
+    /// <summary>Refuses unless every id names a peer this node talks to; says which is not.</summary>
+    public void RequirePeers(IEnumerable<string> nodeIds)
+    {
+        var peers = store.ListPeers().ToDictionary(p => p.NodeId);
+        foreach (var id in nodeIds)
+        {
+            if (!peers.TryGetValue(id, out var p) || !PeerStates.Reachable(p.State))
+            {
+                throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
+                    p is null
+                        ? $"{Identifiers.Fingerprint(id)} is not a peer of this node. Add it first (address and fingerprint)."
+                        : $"{Identifiers.Fingerprint(id)} is {p.State}; nothing is sent to it.");
+            }
+        }
+    }
+
+    public IReadOnlyList<string> ActivePeerIds() => store.ListPeers().Where(p => PeerStates.Reachable(p.State)).Select(p => p.NodeId).ToList();
+}

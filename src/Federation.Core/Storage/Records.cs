@@ -1,0 +1,90 @@
+using Federation.Contracts.V1;
+
+namespace Federation.Core.Storage;
+
+public sealed record PeerRecord(string NodeId, string Name, string Address, byte[] PublicKey, string State, DateTimeOffset AddedAt);
+
+public sealed record StoredObject(string ObjectId, ObjectKind Kind, string Origin, ulong LastSequence, byte[] State);
+
+/// <summary>An event as stored: the origin's signed bytes, never re-serialised.</summary>
+public sealed record StoredEvent(string ObjectId, ObjectKind Kind, ulong Sequence, string EventId, byte[] Payload, byte[] Signature);
+
+public enum OutboxKind
+{
+    Event = 1,
+    Submission = 2,
+}
+
+public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body);
+
+/// <summary>How delivery to one peer stands: its cursor, how far behind it is, and its failure streak.</summary>
+public sealed record PeerDeliveryState(
+    string PeerId,
+    long DeliveredId,
+    long Pending,
+    DateTimeOffset? OldestPendingAt,
+    int Attempts,
+    DateTimeOffset? FailingSince,
+    string? LastError,
+    DateTimeOffset NextAttemptAt,
+    DateTimeOffset? LastDeliveredAt);
+
+/// <summary>How pulling from one peer (catch-up) stands.</summary>
+public sealed record PeerCatchUpState(string PeerId, DateTimeOffset? CaughtUpAt, DateTimeOffset? FailingSince, string? LastError);
+
+public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt);
+
+/// <summary>Everything one origin append writes, in one transaction.</summary>
+public sealed record OriginCommit(
+    StoredObject Object,
+    ulong ExpectedLastSequence,
+    IReadOnlyList<StoredEvent> Events,
+    IReadOnlyList<(string PeerId, string ObjectId, ulong Sequence)> Outbox,
+    string? SubmissionId);
+
+public enum Role
+{
+    /// <summary>Answers call-outs, accepts invitations, reports actions.</summary>
+    Delegate = 1,
+    /// <summary>Also starts fights and call-outs and speaks for the fight.</summary>
+    Organiser = 2,
+    /// <summary>Also manages peers, keys, tokens and dead letters.</summary>
+    Operator = 3,
+}
+
+public sealed record TokenRecord(string Id, string Name, Role Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+public sealed record AuditEntry(long Id, DateTimeOffset At, string Who, string Role, string Action, string? ObjectId, string Outcome);
+
+// ---- Call-outs: regions, the feed, notifications ------------------------------------
+
+/// <summary>A peer's region, as it said when it was added.</summary>
+public sealed record PeerRegion(string NodeId, string Region);
+
+/// <summary>One call-out event in the order this node stored it (the trigger-filled feed).</summary>
+public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload);
+
+/// <summary>Where notifications go: a webhook URL with its signing secret, or an e-mail address.</summary>
+public sealed record ChannelRecord(string Id, string Kind, string Target, string? Secret, bool Active, DateTimeOffset CreatedAt);
+
+public static class DeliveryStates
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+}
+
+/// <summary>One notification on its way to one channel, with its retry timing.</summary>
+public sealed record DeliveryRecord(
+    long Id,
+    string ChannelId,
+    long Cursor,
+    string ObjectId,
+    int Change,
+    byte[] Body,
+    string State,
+    int Attempts,
+    DateTimeOffset NextAttemptAt,
+    string? LastError,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DeliveredAt);

@@ -1,0 +1,198 @@
+using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Peering;
+
+/// <summary>
+/// The peers this node trusts. Adding one pins its key: the operator names the
+/// address and the fingerprint the other operator read out; the key fetched from
+/// the address must hash to that fingerprint or nothing is stored.
+/// A peer is <c>pending</c> until the other side has added this node too, then
+/// <c>active</c>; an operator can <c>suspend</c> or <c>revoke</c> it at any time.
+/// </summary>
+public sealed class PeerDirectory(
+    IFederationStore store,
+    PeerKeys keys,
+    PeerClients clients,
+    PeerCalls calls,
+    NodeIdentity identity,
+    OutboxSignal signal,
+    IOptions<NodeOptions> options,
+    ILogger<PeerDirectory> log)
+{
+    /// <summary>Loads pinned keys into the cache at start-up.</summary>
+    public void LoadPinnedKeys()
+    {
+        foreach (var p in store.ListPeers().Where(p => PeerStates.Reachable(p.State)))
+        {
+            keys.Pin(p.NodeId, p.PublicKey);
+        }
+    }
+
+    public async Task<PeerRecord> AddAsync(string address, string fingerprint, CancellationToken ct)
+    {
+        var expected = Identifiers.NodeIdFromFingerprint(fingerprint);
+        if (expected == identity.NodeId)
+        {
+            throw RuleViolation.Invalid("That fingerprint is this node's own.");
+        }
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            throw RuleViolation.Invalid($"'{address}' is not a node address; expected something like http://127.0.0.1:5002.");
+        }
+        if (options.Value.Tls && uri.Scheme != "https")
+        {
+            throw RuleViolation.Invalid($"This node runs with TLS, so its peers must too: expected an https:// address, not '{address}'.");
+        }
+        IdentifyResponse who;
+        try
+        {
+            who = await clients.For(address, expected).IdentifyAsync(new IdentifyRequest(), clients.Options(expected, Methods.Identify, ct));
+        }
+        catch (RpcException ex) when (PeerCertificateMismatchException.In(ex) is { } mismatch)
+        {
+            // The TLS handshake showed another key than the fingerprint names: the same
+            // refusal as a mismatching Identify, before anything was asked of that node.
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"The node at {address} presented a TLS certificate for {(mismatch.Presented is { } p ? Identifiers.Fingerprint(p) : "no node key")}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the address and the fingerprint with its operator."));
+        }
+        catch (RpcException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"Could not reach a node at {address} ({ex.StatusCode}: {ex.Status.Detail}). Is it running, and is the address right?"));
+        }
+        var actual = Identifiers.NodeIdFromPublicKey(who.PublicKey.Span);
+        if (actual != expected)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"The node at {address} has fingerprint {Identifiers.Fingerprint(actual)}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the fingerprint with its operator."));
+        }
+        Text.Check("peer name", who.Name, Text.ShortMax);
+        Text.Check("peer region", who.Region, Text.ShortMax);
+        var record = new PeerRecord(actual, who.Name, address.TrimEnd('/'), who.PublicKey.ToByteArray(), PeerStates.Pending, DateTimeOffset.UtcNow);
+        await store.WriteAsync(tx =>
+        {
+            tx.UpsertPeer(record);
+            // Adding a peer again refreshes its region, as it refreshes its name.
+            tx.SetPeerRegion(actual, who.Region.Trim());
+            return true;
+        }, ct);
+        keys.Pin(actual, record.PublicKey);
+        // If the other operator has already added us, peering is mutual now.
+        try
+        {
+            await clients.For(record.Address, actual).HelloAsync(new HelloRequest(), clients.Options(actual, Methods.Hello, ct));
+            await MarkActiveAsync(actual, ct);
+            record = record with { State = PeerStates.Active };
+        }
+        catch (RpcException ex)
+        {
+            // Not added us yet (PermissionDenied), or unreachable for now: pending until a
+            // call in either direction succeeds.
+            log.LogInformation("Peer {Peer} added; pending until its operator adds this node ({Status})", who.Name, ex.StatusCode);
+        }
+        signal.Poke(); // anything already queued for this node can go now
+        return record;
+    }
+
+    /// <summary>A pending peer proved it has added us (it called us, or answered our signed call): peering is mutual.</summary>
+    public async Task MarkActiveAsync(string nodeId, CancellationToken ct)
+    {
+        var changed = await store.WriteAsync(tx => tx.SetPeerState(nodeId, PeerStates.Active, onlyFrom: PeerStates.Pending), ct);
+        if (changed)
+        {
+            log.LogInformation("Peering with {Peer} is mutual: active", nodeId);
+        }
+    }
+
+    public async Task<PeerInfo> SetStateAsync(string network, string state, CancellationToken ct)
+    {
+        var nodeId = Identifiers.NodeIdFromFingerprint(network);
+        var peer = store.GetPeer(nodeId) ?? throw RuleViolation.NotFound($"{Identifiers.Fingerprint(nodeId)} is not a peer of this node.");
+        if (state is not (PeerStates.Active or PeerStates.Suspended or PeerStates.Revoked))
+        {
+            throw RuleViolation.Invalid($"A peer's state can be set to active, suspended or revoked, not '{state}'.");
+        }
+        if (peer.State == PeerStates.Revoked && state != PeerStates.Revoked)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
+                "A revoked peer stays revoked. To trust it again, add it afresh with its address and fingerprint.");
+        }
+        await store.WriteAsync(tx =>
+        {
+            tx.SetPeerState(nodeId, state, onlyFrom: null);
+            if (state == PeerStates.Revoked)
+            {
+                // Nothing more is sent to a revoked peer.
+                tx.DropOutbox(nodeId);
+            }
+            return true;
+        }, ct);
+        if (PeerStates.Reachable(state))
+        {
+            keys.Pin(nodeId, peer.PublicKey);
+            signal.Poke();
+        }
+        else
+        {
+            // Takes effect at once: the next call or envelope from it is refused.
+            keys.Forget(nodeId);
+        }
+        log.LogWarning("Peer {Peer} is now {State}", peer.Name, state);
+        return List().Single(p => p.NodeId == nodeId);
+    }
+
+    /// <summary>
+    /// Every peer with how this node's dealings with it stand: healthy, or failing since
+    /// when (delivery to it or catch-up from it), how far behind it is, and unavailable
+    /// once it has been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
+    /// </summary>
+    public IReadOnlyList<PeerInfo> List()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var delivery = store.DeliveryStates().ToDictionary(d => d.PeerId);
+        var regions = store.PeerRegions().ToDictionary(r => r.NodeId, r => r.Region);
+        var catchUp = store.CatchUpStates().ToDictionary(c => c.PeerId);
+        var deadLetters = store.DeadLetterCounts();
+        return store.ListPeers().Select(p =>
+        {
+            delivery.TryGetValue(p.NodeId, out var d);
+            catchUp.TryGetValue(p.NodeId, out var c);
+            var failingSince = new[] { d?.FailingSince, c?.FailingSince }.Where(t => t is not null).Min();
+            var info = new PeerInfo
+            {
+                NodeId = p.NodeId,
+                Name = p.Name,
+                Address = p.Address,
+                Fingerprint = Identifiers.Fingerprint(p.NodeId),
+                State = p.State,
+                Pending = (ulong)(d?.Pending ?? 0),
+                Region = regions.GetValueOrDefault(p.NodeId, ""),
+                LastError = d?.LastError ?? (c?.LastError is { } e ? $"catch-up: {e}" : ""),
+                Health = failingSince is null ? PeerHealth.Healthy
+                    : now - failingSince >= options.Value.UnavailableAfter ? PeerHealth.Unavailable
+                    : PeerHealth.Failing,
+                Attempts = (uint)(d?.Attempts ?? 0),
+                DeadLetters = (ulong)deadLetters.GetValueOrDefault(p.NodeId),
+                CircuitOpen = calls.IsOpen(p.NodeId),
+                FailingSince = Stamp(failingSince),
+                OldestPendingAt = Stamp(d?.OldestPendingAt),
+                NextAttemptAt = d?.FailingSince is not null ? Stamp(d.NextAttemptAt) : null,
+                LastDeliveredAt = Stamp(d?.LastDeliveredAt),
+                CaughtUpAt = Stamp(c?.CaughtUpAt),
+            };
+            return info;
+        }).ToList();
+    }
+
+    private static Timestamp? Stamp(DateTimeOffset? t) => t is { } v ? Timestamp.FromDateTimeOffset(v) : null;
+}

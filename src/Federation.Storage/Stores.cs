@@ -1,0 +1,18 @@
+using Federation.Core;
+using Federation.Core.Storage;
+
+namespace Federation.Storage;
+
+/// <summary>Opens the store <c>Node:Database</c> names.</summary>
+public static class Stores
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    public static IFederationStore Open(NodeOptions options) => options.Database.ToLowerInvariant() switch
+    {
+        Sqlite => new SqliteStore(options),
+        Postgres or "postgresql" => new PostgresStore(options.Postgres.ConnectionString),
+        _ => throw new InvalidOperationException($"Node:Database is '{options.Database}'; use '{Sqlite}' or '{Postgres}'."),
+    };
+}
