@@ -7,6 +7,12 @@ namespace Federation.Domain;
 /// (section 3.3.11) and lines folded at 75 octets without splitting a UTF-8 character
 /// (section 3.1).
 /// </summary>
+// Hand-written on purpose. Ical.Net 5.2.4 (the well-kept library, served here) was tried
+// as its replacement: it folds long lines in the middle of a character outside the Basic
+// Multilingual Plane (an emoji in a call-out title came out as two broken halves on two
+// lines), which section 3.1 forbids and CalendarTests checks. It would also reorder the
+// calendar's properties and add SEQUENCE:0 to every event. These 50 lines do exactly what
+// the exports need; revisit when Ical.Net folds by whole characters.
 public sealed class IcsWriter
 {
     private const int MaxOctets = 75;
