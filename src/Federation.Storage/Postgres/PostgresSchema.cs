@@ -3,7 +3,7 @@ using Npgsql;
 namespace Federation.Storage;
 
 /// <summary>
-/// The PostgreSQL schema: the same tables as <see cref="Schema"/> (SQLite), in
+/// The PostgreSQL schema: the same tables as <see cref="SqliteSchema"/>, in
 /// PostgreSQL's types. The version lives in the <c>schema_version</c> table. Several
 /// replicas may start at once: an advisory lock lets one migrate while the others wait.
 /// </summary>
@@ -172,8 +172,7 @@ internal static class PostgresSchema
             delivered_at    BIGINT,
             UNIQUE (channel_id, cursor)
         );
-        CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
-        CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
+        {{SharedSchema.NotificationDeliveryIndexes}}
         CREATE TABLE peer_catchup (
             peer_id         TEXT PRIMARY KEY,
             caught_up_at    BIGINT,
@@ -183,16 +182,13 @@ internal static class PostgresSchema
         """,
         // 2 — jobs one replica runs at a time (a lease each), and the dashboard's cookie
         // keys, so that a sign-in at one replica is valid at every other.
-        """
+        $"""
         CREATE TABLE job_leases (
             job         TEXT PRIMARY KEY,
             lease_owner TEXT NOT NULL,
             lease_until BIGINT NOT NULL
         );
-        CREATE TABLE dashboard_keys (
-            name        TEXT PRIMARY KEY,
-            xml         TEXT NOT NULL
-        );
+        {SharedSchema.DashboardKeys}
         """,
     ];
 

@@ -129,7 +129,7 @@ internal static class SqliteSchema
         """,
         // 5 — call-outs end to end: peers' regions (for region audiences), and outbound
         // notifications (webhooks, e-mail) with their delivery status and retry timing.
-        """
+        $"""
         ALTER TABLE peers ADD COLUMN region TEXT NOT NULL DEFAULT '';
         CREATE TABLE notification_channels (
             id          TEXT PRIMARY KEY,
@@ -171,8 +171,7 @@ internal static class SqliteSchema
             delivered_at    INTEGER,
             UNIQUE (channel_id, cursor)
         );
-        CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
-        CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
+        {SharedSchema.NotificationDeliveryIndexes}
         """,
         // 6 — durable delivery: one doorbell per peer at a time, catch-up state.
         """
@@ -190,16 +189,13 @@ internal static class SqliteSchema
         CREATE INDEX dead_letters_by_peer ON dead_letters (peer_id, id);
         """,
         // 7 — several replicas: leases for jobs one replica runs at a time, dashboard cookie keys.
-        """
+        $"""
         CREATE TABLE job_leases (
             job         TEXT PRIMARY KEY,
             lease_owner TEXT NOT NULL,
             lease_until INTEGER NOT NULL
         );
-        CREATE TABLE dashboard_keys (
-            name        TEXT PRIMARY KEY,
-            xml         TEXT NOT NULL
-        );
+        {SharedSchema.DashboardKeys}
         """,
     ];
 

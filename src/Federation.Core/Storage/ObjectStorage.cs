@@ -1,0 +1,52 @@
+using Federation.Contracts.V1;
+
+namespace Federation.Core.Storage;
+
+/// <summary>Reads of objects, their event logs, held events, local details and fight reports.</summary>
+public interface IObjectReads
+{
+    StoredObject? GetObject(string objectId);
+    IReadOnlyList<StoredObject> ListObjects(ObjectKind kind);
+    IReadOnlyList<StoredEvent> LoadEvents(string objectId, ulong afterSequence, int limit);
+
+    /// <summary>Objects with events held behind a gap: they need a backfill from their origin.</summary>
+    IReadOnlyList<string> ObjectsWithHeldEvents();
+
+    /// <summary>
+    /// Objects <paramref name="origin"/> originates and has opened (drafts have no log),
+    /// in object-id order after <paramref name="afterObjectId"/>: the pages of ListShared.
+    /// </summary>
+    IReadOnlyList<StoredObject> OriginObjectsAfter(string origin, string afterObjectId, int limit);
+
+    byte[]? GetLocalDetails(string objectId);
+    IReadOnlyList<FightReport> ListReports(string fightId);
+}
+
+/// <summary>Writes of objects and events, held events, submissions, local details and fight reports.</summary>
+public interface IObjectWrites
+{
+    /// <summary>
+    /// The object as this transaction sees it. Inside a write, engines with concurrent
+    /// writers lock its row until commit, so two appends to one object take turns and its
+    /// sequence numbers stay gap-free and unique.
+    /// </summary>
+    StoredObject? GetObject(string objectId);
+
+    void PutObject(StoredObject o);
+    void InsertEvent(StoredEvent e);
+    string? GetEventId(string objectId, ulong sequence);
+    void DeleteObject(string objectId);
+    int DeleteEvents(string objectId);
+    void PutLocalDetails(string objectId, byte[] details);
+    bool DeleteLocalDetails(string objectId);
+    int DeleteReports(string fightId);
+    void InsertReport(FightReport report);
+    void Hold(string objectId, ulong sequence, byte[] envelope);
+
+    /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
+    byte[]? TakeHeld(string objectId, ulong sequence);
+
+    void DropHeldUpTo(string objectId, ulong sequence);
+    ulong? SubmissionSequence(string submissionId);
+    void RecordSubmission(string submissionId, string objectId, ulong sequence);
+}

@@ -1,0 +1,20 @@
+namespace Federation.Core.Storage;
+
+/// <summary>Reads of the peer roster and the peers' regions.</summary>
+public interface IPeerReads
+{
+    PeerRecord? GetPeer(string nodeId) => ListPeers().FirstOrDefault(p => p.NodeId == nodeId);
+    IReadOnlyList<PeerRecord> ListPeers();
+    IReadOnlyList<PeerRegion> PeerRegions();
+}
+
+/// <summary>Writes of the peer roster.</summary>
+public interface IPeerWrites
+{
+    void UpsertPeer(PeerRecord p);
+
+    /// <summary>Sets a peer's state; with <paramref name="onlyFrom"/>, only if it is in that state now.</summary>
+    bool SetPeerState(string nodeId, string state, string? onlyFrom);
+
+    void SetPeerRegion(string nodeId, string region);
+}

@@ -1,0 +1,43 @@
+using Federation.Core.Storage;
+using Npgsql;
+
+namespace Federation.Storage;
+
+/// <summary>
+/// PostgreSQL's writes: many at once, from every replica. The transactions lock what they
+/// read-modify-write (see <see cref="PostgresDialect"/>), and a write that loses a race (a
+/// deadlock, or a unique key another replica took first) is rolled back and run again, and
+/// then sees what the winner committed.
+/// </summary>
+internal sealed class PostgresWriteRetry(NpgsqlDataSource source)
+{
+    // SQLSTATEs worth running the work again for: serialization_failure, deadlock_detected,
+    // unique_violation (two replicas stored the same first event, submission or row).
+    private static readonly HashSet<string> Retryable = [PostgresErrorCodes.SerializationFailure, PostgresErrorCodes.DeadlockDetected, PostgresErrorCodes.UniqueViolation];
+    private const int MaxAttempts = 10;
+
+    public async Task<T> WriteAsync<T>(Func<IStoreTransaction, T> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                await using var c = await source.OpenConnectionAsync(ct);
+                await using var tx = await c.BeginTransactionAsync(ct);
+                T result;
+                using (var store = new SqlStoreTransaction(c, tx, PostgresDialect.Instance))
+                {
+                    result = work(store);
+                }
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (PostgresException ex) when (Retryable.Contains(ex.SqlState) && attempt < MaxAttempts)
+            {
+                // Jitter, so two replicas that collided do not collide again in step.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 10 * attempt)), ct);
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Federation.Storage;
+
+/// <summary>
+/// Schema statements that are the same on both engines, written once and placed in each
+/// engine's migrations (<see cref="SqliteSchema"/>, <see cref="PostgresSchema"/>). The tables
+/// themselves stay per engine: their column types differ (INTEGER/BIGINT, BLOB/BYTEA,
+/// AUTOINCREMENT/IDENTITY), as do the feed trigger and the migrations' history.
+/// </summary>
+internal static class SharedSchema
+{
+    public const string NotificationDeliveryIndexes = """
+        CREATE INDEX notification_deliveries_due ON notification_deliveries (state, next_attempt_at);
+        CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
+        """;
+
+    public const string DashboardKeys = """
+        CREATE TABLE dashboard_keys (
+            name        TEXT PRIMARY KEY,
+            xml         TEXT NOT NULL
+        );
+        """;
+}

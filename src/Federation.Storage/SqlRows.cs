@@ -1,0 +1,68 @@
+using System.Data.Common;
+
+namespace Federation.Storage;
+
+/// <summary>
+/// Commands and row mapping over plain ADO.NET, for both engines: parameters are
+/// (name, value) pairs, null becomes DBNull, and each query maps its rows with a lambda
+/// over column ordinals.
+/// <para>
+/// Not Dapper: its mapping by column name would need an alias on most columns (last_seq AS
+/// LastSequence, …) and process-wide type handlers for Unix-millisecond times and
+/// long-to-ulong sequences, about as many lines as the lambdas it replaces; and it makes a
+/// command per call, which would undo the prepared statements a SQLite group commit reuses
+/// (see <see cref="SqlStoreTransaction"/>).
+/// </para>
+/// </summary>
+internal static class SqlRows
+{
+    /// <summary>Now, as the stores keep times: Unix milliseconds.</summary>
+    public static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public static DateTimeOffset Time(this DbDataReader r, int i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+
+    public static DateTimeOffset? TimeOrNull(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.Time(i);
+
+    public static string? StringOrNull(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    public static byte[] Bytes(this DbDataReader r, int i) => (byte[])r[i];
+
+    public static DbCommand Command(this DbConnection c, DbTransaction? tx, string sql, (string Name, object? Value)[] args)
+    {
+        var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.Bind(args);
+        return cmd;
+    }
+
+    public static void Bind(this DbCommand cmd, (string Name, object? Value)[] args)
+    {
+        cmd.Parameters.Clear();
+        foreach (var (name, value) in args)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+    }
+
+    public static List<T> Query<T>(this DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
+    {
+        using var cmd = c.Command(tx, sql, args);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(read(r));
+        }
+        return list;
+    }
+
+    public static object? Scalar(this DbConnection c, DbTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = c.Command(tx, sql, args);
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,127 @@
+using System.Data.Common;
+using Federation.Contracts.V1;
+using Federation.Core.Storage;
+
+namespace Federation.Storage;
+
+/// <summary>
+/// The store's reads, written once for both engines. How a write runs is each engine's own
+/// (<see cref="SqliteStore"/>: group commit; <see cref="PostgresStore"/>: locks and retries),
+/// as is how the engine lets go of purged content (<see cref="CheckpointAsync"/>).
+/// </summary>
+public abstract partial class SqlStore : IFederationStore
+{
+    private readonly EnvelopeCache _envelopes = new();
+
+    private protected SqlStore(SqlDialect dialect) => Dialect = dialect;
+
+    private protected SqlDialect Dialect { get; }
+
+    public abstract string Description { get; }
+
+    /// <summary>A new open connection; the caller disposes it.</summary>
+    private protected abstract DbConnection OpenConnection();
+
+    public abstract Task<T> WriteAsync<T>(Func<IStoreTransaction, T> work, CancellationToken ct = default);
+
+    /// <summary>After a purge: make the engine let go of old copies of purged content it still keeps on disk.</summary>
+    public abstract Task CheckpointAsync();
+
+    public abstract void Dispose();
+
+    private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
+    {
+        using var c = OpenConnection();
+        return c.Query(null, sql, read, args);
+    }
+
+    private long Scalar(string sql, params (string Name, object? Value)[] args)
+    {
+        using var c = OpenConnection();
+        return (long)c.Scalar(null, sql, args)!;
+    }
+
+    /// <summary>Reads through a transaction's queries, outside any transaction.</summary>
+    private T Read<T>(Func<SqlStoreTransaction, T> read)
+    {
+        using var c = OpenConnection();
+        using var tx = new SqlStoreTransaction(c, null, Dialect);
+        return read(tx);
+    }
+
+    // ---- Objects and events --------------------------------------------------------
+
+    public StoredObject? GetObject(string objectId) => Read(tx => tx.GetObject(objectId));
+
+    public IReadOnlyList<StoredObject> ListObjects(ObjectKind kind) => Query(
+        "SELECT object_id, kind, origin, last_seq, state FROM objects WHERE kind = @k ORDER BY updated_at DESC",
+        SqlStoreTransaction.ReadObject, ("@k", (int)kind));
+
+    public IReadOnlyList<StoredEvent> LoadEvents(string objectId, ulong afterSequence, int limit) => Query(
+        "SELECT object_id, kind, seq, event_id, payload, signature FROM events WHERE object_id = @o AND seq > @s ORDER BY seq LIMIT @l",
+        r => new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), r.Bytes(4), r.Bytes(5)),
+        ("@o", objectId), ("@s", (long)afterSequence), ("@l", limit));
+
+    /// <summary>Objects with events held behind a gap: they need a backfill from their origin.</summary>
+    public IReadOnlyList<string> ObjectsWithHeldEvents() => Query("SELECT DISTINCT object_id FROM held_events", r => r.GetString(0));
+
+    /// <summary>
+    /// Objects <paramref name="origin"/> originates and has opened (drafts have no log),
+    /// in object-id order after <paramref name="afterObjectId"/>: the pages of ListShared.
+    /// </summary>
+    public IReadOnlyList<StoredObject> OriginObjectsAfter(string origin, string afterObjectId, int limit) => Query("""
+        SELECT object_id, kind, origin, last_seq, state FROM objects
+        WHERE origin = @g AND last_seq > 0 AND object_id > @a ORDER BY object_id LIMIT @l
+        """, SqlStoreTransaction.ReadObject, ("@g", origin), ("@a", afterObjectId), ("@l", limit));
+
+    public byte[]? GetLocalDetails(string objectId) =>
+        Query("SELECT details FROM local_details WHERE object_id = @o", r => r.Bytes(0), ("@o", objectId)) is [var d] ? d : null;
+
+    public IReadOnlyList<FightReport> ListReports(string fightId) => Query(
+        "SELECT report FROM fight_reports WHERE fight_id = @f ORDER BY id", r => FightReport.Parser.ParseFrom(r.Bytes(0)), ("@f", fightId));
+
+    // ---- Peers ---------------------------------------------------------------------
+
+    /// <summary>One peer by its key: every peer call and every delivery asks, so it reads one row, not the table.</summary>
+    public PeerRecord? GetPeer(string nodeId) =>
+        Query("SELECT node_id, name, address, public_key, state, added_at FROM peers WHERE node_id = @n", ReadPeer, ("@n", nodeId)) is [var p] ? p : null;
+
+    public IReadOnlyList<PeerRecord> ListPeers() =>
+        Query("SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at", ReadPeer);
+
+    private static PeerRecord ReadPeer(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.Bytes(3), r.GetString(4), r.Time(5));
+
+    public IReadOnlyList<PeerRegion> PeerRegions() => Query("SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1)));
+
+    // ---- Tokens and audit ----------------------------------------------------------
+
+    public (TokenRecord Token, byte[] Hash)? FindToken(string id) =>
+        Query("SELECT id, name, role, created_at, revoked_at, hash FROM delegate_tokens WHERE id = @i",
+            r => (ReadToken(r), r.Bytes(5)), ("@i", id)) is [var found] ? found : null;
+
+    public IReadOnlyList<TokenRecord> ListTokens() =>
+        Query("SELECT id, name, role, created_at, revoked_at FROM delegate_tokens ORDER BY created_at", ReadToken);
+
+    private static TokenRecord ReadToken(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), (Role)r.GetInt32(2), r.Time(3), r.TimeOrNull(4));
+
+    public IReadOnlyList<AuditEntry> ListAudit(int limit) => Query(
+        "SELECT id, at, who, role, action, object_id, outcome FROM audit_log ORDER BY id DESC LIMIT @l",
+        r => new AuditEntry(r.GetInt64(0), r.Time(1), r.GetString(2), r.GetString(3), r.GetString(4), r.StringOrNull(5), r.GetString(6)),
+        ("@l", limit));
+
+    // ---- Several replicas ----------------------------------------------------------
+
+    public IReadOnlyList<string> DashboardKeys() => Query("SELECT xml FROM dashboard_keys ORDER BY name", r => r.GetString(0));
+
+    /// <summary>Counts rows in a table; for tests and diagnostics.</summary>
+    public long Count(string table)
+    {
+        if (!table.All(ch => char.IsAsciiLetterLower(ch) || ch == '_'))
+        {
+            throw new ArgumentException("Not a table name.", nameof(table));
+        }
+        return Scalar($"SELECT COUNT(*) FROM {table}");
+    }
+}

@@ -1,0 +1,151 @@
+using System.Data.Common;
+using Federation.Contracts.V1;
+using Federation.Core.Storage;
+using Google.Protobuf;
+using static Federation.Storage.SqlRows;
+
+namespace Federation.Storage;
+
+/// <summary>
+/// One write transaction (or, with no transaction, reads on one connection), on either
+/// engine: the SQL is written once, and <see cref="SqlDialect"/> supplies what differs. On
+/// PostgreSQL, where several replicas write at once, object rows are locked while an append
+/// reads them, outbox writers to one peer take turns, and the lease and cursor updates are
+/// single conditional statements.
+/// </summary>
+internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposable
+{
+    private readonly DbConnection _c;
+    private readonly DbTransaction? _tx;
+    private readonly SqlDialect _sql;
+    private readonly HashSet<string> _lockedPeers = [];
+
+    // Statements this transaction has prepared, by text. A group commit runs hundreds of
+    // writes through one transaction, mostly the same few statements: preparing each
+    // once, not once per use, takes SQLite's parser off the write path.
+    private readonly Dictionary<string, DbCommand> _prepared = [];
+
+    public SqlStoreTransaction(DbConnection c, DbTransaction? tx, SqlDialect sql)
+    {
+        _c = c;
+        _tx = tx;
+        _sql = sql;
+    }
+
+    private DbCommand Command(string sql, params (string Name, object? Value)[] args) => _c.Command(_tx, sql, args);
+
+    private object? Scalar(string sql, params (string Name, object? Value)[] args) => _c.Scalar(_tx, sql, args);
+
+    private int Execute(string sql, params (string Name, object? Value)[] args)
+    {
+        if (!_prepared.TryGetValue(sql, out var cmd))
+        {
+            cmd = _c.Command(_tx, sql, []);
+            _prepared[sql] = cmd;
+        }
+        cmd.Bind(args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Frees the prepared statements: the store disposes a transaction when it ends.</summary>
+    public void Dispose()
+    {
+        foreach (var cmd in _prepared.Values)
+        {
+            cmd.Dispose();
+        }
+        _prepared.Clear();
+    }
+
+    // ---- Objects and events --------------------------------------------------------
+
+    public StoredObject? GetObject(string objectId) =>
+        _c.Query(_tx, "SELECT object_id, kind, origin, last_seq, state FROM objects WHERE object_id = @o" + (_tx is null ? "" : _sql.LockRowForUpdate),
+            ReadObject, ("@o", objectId)) is [var o] ? o : null;
+
+    internal static StoredObject ReadObject(DbDataReader r) =>
+        new(r.GetString(0), (ObjectKind)r.GetInt32(1), r.GetString(2), (ulong)r.GetInt64(3), r.Bytes(4));
+
+    public void PutObject(StoredObject o) => Execute("""
+        INSERT INTO objects (object_id, kind, origin, last_seq, state, updated_at) VALUES (@o, @k, @g, @s, @st, @t)
+        ON CONFLICT (object_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, updated_at = excluded.updated_at
+        """, ("@o", o.ObjectId), ("@k", (int)o.Kind), ("@g", o.Origin), ("@s", (long)o.LastSequence), ("@st", o.State), ("@t", Now));
+
+    public void InsertEvent(StoredEvent e) => Execute(
+        "INSERT INTO events (object_id, kind, seq, event_id, payload, signature, stored_at) VALUES (@o, @k, @s, @e, @p, @sig, @t)",
+        ("@o", e.ObjectId), ("@k", (int)e.Kind), ("@s", (long)e.Sequence), ("@e", e.EventId), ("@p", e.Payload), ("@sig", e.Signature), ("@t", Now));
+
+    public string? GetEventId(string objectId, ulong sequence) =>
+        Scalar("SELECT event_id FROM events WHERE object_id = @o AND seq = @s", ("@o", objectId), ("@s", (long)sequence)) as string;
+
+    public void DeleteObject(string objectId)
+    {
+        Execute("DELETE FROM events WHERE object_id = @o", ("@o", objectId));
+        Execute("DELETE FROM objects WHERE object_id = @o", ("@o", objectId));
+    }
+
+    public int DeleteEvents(string objectId) => Execute("DELETE FROM events WHERE object_id = @o", ("@o", objectId));
+
+    public void PutLocalDetails(string objectId, byte[] details) => Execute("""
+        INSERT INTO local_details (object_id, details, updated_at) VALUES (@o, @d, @t)
+        ON CONFLICT (object_id) DO UPDATE SET details = excluded.details, updated_at = excluded.updated_at
+        """, ("@o", objectId), ("@d", details), ("@t", Now));
+
+    public bool DeleteLocalDetails(string objectId) => Execute("DELETE FROM local_details WHERE object_id = @o", ("@o", objectId)) == 1;
+
+    public int DeleteReports(string fightId) => Execute("DELETE FROM fight_reports WHERE fight_id = @f", ("@f", fightId));
+
+    public void Hold(string objectId, ulong sequence, byte[] envelope) => Execute(
+        "INSERT INTO held_events (object_id, seq, envelope) VALUES (@o, @s, @e) ON CONFLICT DO NOTHING",
+        ("@o", objectId), ("@s", (long)sequence), ("@e", envelope));
+
+    /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
+    public byte[]? TakeHeld(string objectId, ulong sequence) =>
+        Scalar("DELETE FROM held_events WHERE object_id = @o AND seq = @s RETURNING envelope", ("@o", objectId), ("@s", (long)sequence)) as byte[];
+
+    public void DropHeldUpTo(string objectId, ulong sequence) => Execute(
+        "DELETE FROM held_events WHERE object_id = @o AND seq <= @s", ("@o", objectId), ("@s", (long)sequence));
+
+    // ---- Submissions, reports, tokens, audit -------------------------------------
+
+    public ulong? SubmissionSequence(string submissionId) =>
+        Scalar("SELECT seq FROM submissions WHERE submission_id = @s", ("@s", submissionId)) is long seq ? (ulong)seq : null;
+
+    public void RecordSubmission(string submissionId, string objectId, ulong sequence) => Execute(
+        "INSERT INTO submissions (submission_id, object_id, seq) VALUES (@s, @o, @q)",
+        ("@s", submissionId), ("@o", objectId), ("@q", (long)sequence));
+
+    public void InsertReport(FightReport report) => Execute(
+        "INSERT INTO fight_reports (fight_id, network, report, filed_at) VALUES (@f, @n, @r, @t)",
+        ("@f", report.FightId), ("@n", report.Network), ("@r", report.ToByteArray()), ("@t", Now));
+
+    public void InsertToken(TokenRecord t, byte[] hash) => Execute(
+        "INSERT INTO delegate_tokens (id, name, role, hash, created_at) VALUES (@i, @n, @r, @h, @t)",
+        ("@i", t.Id), ("@n", t.Name), ("@r", (int)t.Role), ("@h", hash), ("@t", t.CreatedAt.ToUnixTimeMilliseconds()));
+
+    public bool RevokeToken(string id) => Execute(
+        "UPDATE delegate_tokens SET revoked_at = @t WHERE id = @i AND revoked_at IS NULL", ("@i", id), ("@t", Now)) == 1;
+
+    public long InsertAudit(string who, string role, string action, string? objectId, string outcome) => (long)Scalar(
+        "INSERT INTO audit_log (at, who, role, action, object_id, outcome) VALUES (@t, @w, @r, @a, @o, @out) RETURNING id",
+        ("@t", Now), ("@w", who), ("@r", role), ("@a", action), ("@o", objectId), ("@out", outcome))!;
+
+    // A parameter that may be null is cast, so PostgreSQL knows its type (SQLite ignores it).
+    public void SetAuditOutcome(long id, string outcome, string? createdObjectId) => Execute(
+        "UPDATE audit_log SET outcome = @o, object_id = COALESCE(object_id, CAST(@c AS TEXT)) WHERE id = @i", ("@i", id), ("@o", outcome), ("@c", createdObjectId));
+
+    // ---- Peers ---------------------------------------------------------------------
+
+    /// <summary>Sets a peer's state; with <paramref name="onlyFrom"/>, only if it is in that state now.</summary>
+    public bool SetPeerState(string nodeId, string state, string? onlyFrom) => Execute(
+        "UPDATE peers SET state = @s WHERE node_id = @n AND (CAST(@from AS TEXT) IS NULL OR state = @from)",
+        ("@n", nodeId), ("@s", state), ("@from", onlyFrom)) == 1;
+
+    public void UpsertPeer(PeerRecord p) => Execute("""
+        INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES (@n, @name, @a, @k, @s, @t)
+        ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, address = excluded.address, state = excluded.state
+        """, ("@n", p.NodeId), ("@name", p.Name), ("@a", p.Address), ("@k", p.PublicKey), ("@s", p.State), ("@t", p.AddedAt.ToUnixTimeMilliseconds()));
+
+    public void SetPeerRegion(string nodeId, string region) => Execute(
+        "UPDATE peers SET region = @r WHERE node_id = @n", ("@n", nodeId), ("@r", region));
+}

@@ -1,0 +1,13 @@
+namespace Federation.Storage;
+
+/// <summary>SQLite's SQL: one writer at a time (<see cref="SqliteGroupCommit"/>), so it locks nothing.</summary>
+internal sealed class SqliteDialect : SqlDialect
+{
+    public static readonly SqliteDialect Instance = new();
+
+    public override string LockRowForUpdate => "";
+
+    public override string? LockPeerOutbox => null;
+
+    public override string Greatest(string a, string b) => $"MAX({a}, {b})";
+}
