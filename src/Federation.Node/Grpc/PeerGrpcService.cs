@@ -173,24 +173,7 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
         }
-        var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
-        RpcException Unknown() => new(new Status(StatusCode.NotFound, $"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here."));
-        if (known && objectOrigin == identity.NodeId && submission.KindCase != SubmissionPayload.KindOneofCase.FileReport)
-        {
-            // The common case (a pledge or a fight action for an object of this node's): the
-            // append checks in its transaction that the object is known, so no read here.
-            return await submissions.RecordAsync(submission, Unknown, ct);
-        }
-        var stored = known ? store.GetObject(submission.ObjectId) : null;
-        if (stored is null || stored.LastSequence == 0)
-        {
-            throw Unknown();
-        }
-        if (objectOrigin != identity.NodeId)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "This node is not the origin of that object; submit to its origin."));
-        }
-        return await submissions.RecordReportAsync(submission, stored, ct);
+        return await submissions.RecordAsync(submission, ct);
     }
 
     public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)
