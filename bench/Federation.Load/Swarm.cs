@@ -204,8 +204,17 @@ public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
         var me = Authenticate(context);
         foreach (var envelope in request.Envelopes)
         {
-            // The same checks a real node makes of every envelope, signature included.
-            var verified = Envelopes.Verify(envelope, swarm.Keys, DateTimeOffset.UtcNow);
+            // The same checks a real node makes of every envelope, signature included, and
+            // a refusal goes back as a real node's would.
+            VerifiedEvent verified;
+            try
+            {
+                verified = Envelopes.Verify(envelope, swarm.Keys, DateTimeOffset.UtcNow);
+            }
+            catch (RuleViolation v)
+            {
+                throw Federation.Node.Grpc.WireRefusals.ToRpc(v);
+            }
             swarm.Acknowledged(me, verified.Payload.ObjectId);
         }
         return Task.FromResult(new DeliverResponse { Applied = (uint)request.Envelopes.Count });

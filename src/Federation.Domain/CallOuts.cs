@@ -157,9 +157,23 @@ public static class CallOuts
         _ => throw RuleViolation.Invalid($"A call-out does not take a {s.KindCase} submission."),
     };
 
+    /// <summary>Only the issuing network changes what a call-out asks, or closes it.</summary>
+    public static void RequireIssuer(CallOutState callOut, string network, string verb)
+    {
+        if (callOut.OriginNode != network)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OriginAuthority,
+                $"Origin authority: only the issuing network can {verb} this call-out.");
+        }
+    }
+
     /// <summary>Checks a response before it is queued for the issuer, so the delegate hears "no" at once.</summary>
     public static void CheckResponse(CallOutState callOut, string network, CallOutResponse response, DateTimeOffset? now = null)
     {
+        if (callOut.OriginNode == network)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Recipients, "This node issued the call-out; responses come from the networks it was sent to.");
+        }
         var probe = new EventPayload
         {
             ObjectId = callOut.Id,

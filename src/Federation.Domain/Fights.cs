@@ -93,6 +93,28 @@ public static class Fights
     };
 
     /// <summary>
+    /// The initiator's operations (open, invite, amend, change the status, speak to the
+    /// target…) are its alone. The log enforces this on every event
+    /// (<see cref="EventLog"/>); this says so before anything is decided, in words that
+    /// name what was attempted.
+    /// </summary>
+    public static void RequireInitiator(FightState fight, string network, string rule, string verb)
+    {
+        if (fight.OriginNode != network)
+        {
+            var hint = rule == Rules.OneVoice ? " If the target contacted you, file a referral." : "";
+            throw new RuleViolation(RefusalKind.PermissionDenied, rule,
+                $"{EventLog.Capitalise(rule)}: only the initiating network can {verb} this fight; this node joined it.{hint}");
+        }
+    }
+
+    /// <summary>
+    /// Whether a submission is a referral or incident: kept in the initiator's private
+    /// reports, never appended to the fight's shared log.
+    /// </summary>
+    public static bool IsReport(SubmissionPayload s) => s.KindCase == SubmissionPayload.KindOneofCase.FileReport;
+
+    /// <summary>
     /// Checks a referral or incident before it goes to the initiator. Reports are not
     /// part of the shared log: they are kept by the initiator alone.
     /// </summary>

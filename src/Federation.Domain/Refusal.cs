@@ -11,6 +11,8 @@ public enum RefusalKind
     PermissionDenied,
     /// <summary>The object does not exist here.</summary>
     NotFound,
+    /// <summary>A signature or proof of who sent something does not hold.</summary>
+    Unauthenticated,
 }
 
 /// <summary>
@@ -40,4 +42,13 @@ public static class Rules
     public const string Recipients = "call-out recipients";
     public const string CallOutOpen = "call-out open";
     public const string Expiry = "call-out expiry";
+    /// <summary>A node's copy of an object comes only from the object's origin, never back to it.</summary>
+    public const string OwnLog = "own log";
+    /// <summary>What makes an envelope acceptable at all: readable, signed by a pinned peer, its header matching its payload.</summary>
+    public const string SignedEnvelope = "signed envelope";
+    /// <summary>
+    /// A refusal caused only by clocks disagreeing. It ends when a clock is put right, so
+    /// a sender retries it rather than giving up on what it sent.
+    /// </summary>
+    public const string ClockSkew = "clock skew";
 }

@@ -57,7 +57,7 @@ public sealed class FuzzFixture : IAsyncLifetime
 /// <summary>
 /// Property-based tests (CsCheck) of envelope decoding and verification: random bytes and
 /// mutations of valid envelopes and signed submissions, in process and over gRPC. Never a
-/// crash, never an exception other than an RpcException with a status a person can read
+/// crash, never an exception other than a refusal with a status a person can read
 /// (not INTERNAL, not UNKNOWN); and a valid envelope always verifies.
 /// </summary>
 public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture>
@@ -74,16 +74,19 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
         Assert.False(string.IsNullOrWhiteSpace(ex.Status.Detail), $"{ex.StatusCode} came without a message.");
     }
 
-    /// <summary>Verifies; any exception other than a clear RpcException fails the property. Returns the verified event or null.</summary>
+    /// <summary>
+    /// Verifies; any exception other than a rule's refusal that goes on the wire as a clear
+    /// status fails the property. Returns the verified event or null.
+    /// </summary>
     private VerifiedEvent? VerifyOrRefuse(Envelope envelope)
     {
         try
         {
             return Envelopes.Verify(envelope, BetaKeys, DateTimeOffset.UtcNow);
         }
-        catch (RpcException ex)
+        catch (RuleViolation v)
         {
-            AssertClear(ex);
+            AssertClear(Federation.Node.Grpc.WireRefusals.ToRpc(v));
             return null;
         }
     }

@@ -126,11 +126,11 @@ public sealed class PeerHealthTests
     public void OnlyLeasesOfProcessesThatAreGoneFromThisMachineCountAsGone()
     {
         using var alive = Process.GetCurrentProcess();
-        Assert.False(PeerDelivery.OwnerIsGone(PeerDelivery.Owner));
-        Assert.True(PeerDelivery.OwnerIsGone($"{Environment.MachineName}/{Environment.ProcessId}/an-earlier-run"));
-        Assert.False(PeerDelivery.OwnerIsGone($"another-machine/{alive.Id}/x"));
-        Assert.False(PeerDelivery.OwnerIsGone("not an owner"));
-        Assert.False(PeerDelivery.OwnerIsGone($"{Environment.MachineName}/1/x")); // init is always running
+        Assert.False(DeliveryLeases.OwnerIsGone(DeliveryLeases.Owner));
+        Assert.True(DeliveryLeases.OwnerIsGone($"{Environment.MachineName}/{Environment.ProcessId}/an-earlier-run"));
+        Assert.False(DeliveryLeases.OwnerIsGone($"another-machine/{alive.Id}/x"));
+        Assert.False(DeliveryLeases.OwnerIsGone("not an owner"));
+        Assert.False(DeliveryLeases.OwnerIsGone($"{Environment.MachineName}/1/x")); // init is always running
     }
 
     [Fact]

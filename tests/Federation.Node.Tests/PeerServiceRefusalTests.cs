@@ -127,9 +127,9 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         Status.Is(StatusCode.InvalidArgument, ex);
         Assert.Contains("ahead of this node's clock", ex.Status.Detail);
         // Marked as a clock refusal, so the sender keeps it queued and retries instead of parking it for good.
-        Assert.True(Federation.Core.Log.Envelopes.IsClockRefusal(ex));
+        Assert.True(Federation.Node.Grpc.WireRefusals.IsClockRefusal(ex));
         var forged = await DeliverToCExpectingRefusal(_b, Forge.Sign(_b.Identity, _fightId, ObjectKind.Fight, 6, Forge.Won(FightStatus.Open)));
-        Assert.False(Federation.Core.Log.Envelopes.IsClockRefusal(forged));
+        Assert.False(Federation.Node.Grpc.WireRefusals.IsClockRefusal(forged));
     }
 
     [Fact]

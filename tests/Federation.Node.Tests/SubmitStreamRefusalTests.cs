@@ -1,6 +1,5 @@
 using Federation.Contracts.V1;
-using Federation.Core.Log;
-using Federation.Node.Delivery;
+using Federation.Node.Grpc;
 using Grpc.Core;
 
 namespace Federation.Node.Tests;
@@ -8,7 +7,7 @@ namespace Federation.Node.Tests;
 /// <summary>
 /// A submission refused inside a SubmitStream is settled as Submit's refusal would be:
 /// the answer carries Submit's trailers, and delivery classifies the rebuilt refusal with
-/// the same rule (<see cref="PeerDelivery.Parks"/>).
+/// the same rule (<see cref="WireRefusals.Parks"/>).
 /// </summary>
 public sealed class SubmitStreamRefusalTests
 {
@@ -25,23 +24,23 @@ public sealed class SubmitStreamRefusalTests
     [Fact]
     public void AClockRefusalInTheStreamIsRetriedNotParked()
     {
-        var clock = PeerDelivery.Refusal(Refused(StatusCode.Unauthenticated, (Envelopes.ClockTrailerKey, "skew")));
+        var clock = WireRefusals.FromSubmitRefusal(Refused(StatusCode.Unauthenticated, (WireRefusals.ClockTrailer, "skew")));
 
-        Assert.True(Envelopes.IsClockRefusal(clock));
-        Assert.False(PeerDelivery.Parks(clock));
+        Assert.True(WireRefusals.IsClockRefusal(clock));
+        Assert.False(WireRefusals.Parks(clock));
         // The same status without the trailer is a refusal for good, as it is for Submit.
-        Assert.True(PeerDelivery.Parks(PeerDelivery.Refusal(Refused(StatusCode.Unauthenticated))));
-        Assert.True(PeerDelivery.Parks(PeerDelivery.Refusal(Refused(StatusCode.InvalidArgument))));
+        Assert.True(WireRefusals.Parks(WireRefusals.FromSubmitRefusal(Refused(StatusCode.Unauthenticated))));
+        Assert.True(WireRefusals.Parks(WireRefusals.FromSubmitRefusal(Refused(StatusCode.InvalidArgument))));
     }
 
     [Fact]
     public void TemporaryRefusalsInTheStreamAreRetriedWithThePeersHint()
     {
-        var busy = PeerDelivery.Refusal(Refused(StatusCode.ResourceExhausted, ("retry-after-ms", "1500")));
+        var busy = WireRefusals.FromSubmitRefusal(Refused(StatusCode.ResourceExhausted, ("retry-after-ms", "1500")));
 
-        Assert.False(PeerDelivery.Parks(busy));
-        Assert.Equal(TimeSpan.FromMilliseconds(1500), PeerDelivery.RetryAfter(busy));
-        Assert.False(PeerDelivery.Parks(PeerDelivery.Refusal(Refused(StatusCode.Unavailable))));
+        Assert.False(WireRefusals.Parks(busy));
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), WireRefusals.RetryAfter(busy));
+        Assert.False(WireRefusals.Parks(WireRefusals.FromSubmitRefusal(Refused(StatusCode.Unavailable))));
     }
 
     [Fact]
@@ -51,11 +50,11 @@ public sealed class SubmitStreamRefusalTests
         refused.Rule = "terms first";
         refused.Trailers["not a key"] = "ignored";
 
-        var rebuilt = PeerDelivery.Refusal(refused);
+        var rebuilt = WireRefusals.FromSubmitRefusal(refused);
 
         Assert.Equal(StatusCode.FailedPrecondition, rebuilt.StatusCode);
         Assert.Equal("why", rebuilt.Status.Detail);
         Assert.Equal("terms first", rebuilt.Trailers.GetValue("x-fed-rule"));
-        Assert.True(PeerDelivery.Parks(rebuilt));
+        Assert.True(WireRefusals.Parks(rebuilt));
     }
 }

@@ -29,10 +29,8 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
     /// <summary>The issuer changes what it asks; recipients get the new content and the list of what changed.</summary>
     public async Task<CallOutState> UpdateAsync(string callOutId, CallOutContent? content, CancellationToken ct)
     {
-        RequireOwn(callOutId, "update");
-        var result = await origin.AppendAsync(callOutId, ObjectKind.CallOut, identity.NodeId,
-            s => [CallOuts.Update(Existing(s, callOutId), content ?? throw RuleViolation.Invalid("The update has no content."))], ct: ct);
-        return (CallOutState)result.State;
+        return await AppendOwnAsync(callOutId, "update",
+            c => CallOuts.Update(c, content ?? throw RuleViolation.Invalid("The update has no content.")), ct);
     }
 
     /// <summary>
@@ -93,19 +91,12 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
 
     public async Task<CallOutState> CloseAsync(string callOutId, bool cancelled, string reason, CancellationToken ct)
     {
-        RequireOwn(callOutId, "close or cancel");
-        var result = await origin.AppendAsync(callOutId, ObjectKind.CallOut, identity.NodeId,
-            s => [CallOuts.Close(Existing(s, callOutId), cancelled, reason)], ct: ct);
-        return (CallOutState)result.State;
+        return await AppendOwnAsync(callOutId, "close or cancel", c => CallOuts.Close(c, cancelled, reason), ct);
     }
 
     public Task<SubmissionReceipt> RespondAsync(string callOutId, CallOutResponse response, CancellationToken ct)
     {
         var callOut = Get(callOutId);
-        if (callOut.OriginNode == identity.NodeId)
-        {
-            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Recipients, "This node issued the call-out; responses come from the networks it was sent to.");
-        }
         // Check here so the delegate hears "no" at once; the issuer checks again and has the last word.
         CallOuts.CheckResponse(callOut, identity.NodeId, response, DateTimeOffset.UtcNow);
         return origin.SubmitAsync(callOutId, new SubmissionPayload { CallOutResponse = response }, ct);
@@ -117,20 +108,31 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         var stored = store.GetObject(callOutId);
         return stored is { Kind: ObjectKind.CallOut }
             ? CallOutState.Parser.ParseFrom(stored.State)
-            : throw RuleViolation.NotFound($"No call-out {callOutId} here. If it was just published, it may still be on its way.");
+            : throw NoCallOut(callOutId);
     }
 
     public IReadOnlyList<CallOutState> List() =>
         store.ListObjects(ObjectKind.CallOut).Select(o => CallOutState.Parser.ParseFrom(o.State)).ToList();
 
-    private void RequireOwn(string callOutId, string verb)
+    /// <summary>
+    /// The issuer's operations: one read of the call-out, inside the append's transaction,
+    /// where the issuer's authority is checked before the domain decides.
+    /// </summary>
+    private async Task<CallOutState> AppendOwnAsync(string callOutId, string verb, Func<CallOutState, EventBody> decide, CancellationToken ct)
     {
-        if (Get(callOutId).OriginNode != identity.NodeId)
-        {
-            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OriginAuthority,
-                $"Origin authority: only the issuing network can {verb} this call-out.");
-        }
+        Identifiers.OriginOf(callOutId);
+        var result = await origin.AppendAsync(callOutId, stored => stored is { Kind: ObjectKind.CallOut } ? ObjectKind.CallOut : throw NoCallOut(callOutId),
+            identity.NodeId, s =>
+            {
+                var callOut = (CallOutState)s!;
+                CallOuts.RequireIssuer(callOut, identity.NodeId, verb);
+                return [decide(callOut)];
+            }, ct: ct);
+        return (CallOutState)result.State;
     }
+
+    private static RuleViolation NoCallOut(string callOutId) =>
+        RuleViolation.NotFound($"No call-out {callOutId} here. If it was just published, it may still be on its way.");
 
     private static CallOutState Existing(Google.Protobuf.IMessage? state, string id) =>
         state as CallOutState ?? throw RuleViolation.NotFound($"No call-out {id} here.");

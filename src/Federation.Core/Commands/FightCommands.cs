@@ -14,7 +14,7 @@ namespace Federation.Core.Commands;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, NodeClock clock)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock)
 {
     // ---- The initiator -----------------------------------------------------------
 
@@ -27,8 +27,13 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
 
     public Task<FightState> UpdateDraftTermsAsync(string fightId, FightTerms terms, CancellationToken ct)
     {
-        RequireOwn(fightId, "edit the terms of", Rules.TermsFirst);
-        return origin.SaveDraftAsync(fightId, current => Fights.UpdateDraftTerms(current!, terms), ct);
+        Identifiers.OriginOf(fightId);
+        return origin.SaveDraftAsync(fightId, current =>
+        {
+            var fight = current ?? throw NoFight(fightId);
+            Fights.RequireInitiator(fight, identity.NodeId, Rules.TermsFirst, "edit the terms of");
+            return Fights.UpdateDraftTerms(fight, terms);
+        }, ct);
     }
 
     public Task<FightState> OpenAsync(string fightId, CancellationToken ct) =>
@@ -40,11 +45,12 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
         {
             throw RuleViolation.Invalid("Name at least one network to invite.");
         }
-        RequireOwn(fightId, "invite networks to", Rules.TakeItOrLeaveIt);
+        // Authority first, so a participant hears which rule it ran into before any word
+        // about the networks it named; the append checks it again in its transaction.
+        Fights.RequireInitiator(Get(fightId), identity.NodeId, Rules.TakeItOrLeaveIt, "invite networks to");
         peers.RequirePeers(networks);
-        var result = await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId,
-            s => networks.Distinct().Select(n => Fights.Invite(Existing(s, fightId), n)).ToList(), ct: ct);
-        return (FightState)result.State;
+        return await AppendAsync(fightId, "invite networks to", Rules.TakeItOrLeaveIt,
+            f => networks.Distinct().Select(n => Fights.Invite(f, n)).ToList(), ct);
     }
 
     public Task<FightState> ChangeStatusAsync(string fightId, FightStatus to, string note, CancellationToken ct) =>
@@ -65,7 +71,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
     /// <summary>Referrals and incidents filed with this node as the fight's initiator.</summary>
     public IReadOnlyList<FightReport> ListReports(string fightId)
     {
-        RequireOwn(fightId, "read the referrals and incidents of", Rules.OneVoice);
+        Fights.RequireInitiator(Get(fightId), identity.NodeId, Rules.OneVoice, "read the referrals and incidents of");
         return store.ListReports(fightId);
     }
 
@@ -110,37 +116,15 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
     public async Task<SubmissionReceipt> FileReportAsync(string fightId, FileReport report, CancellationToken ct)
     {
         var fight = Get(fightId);
-        Fights.CheckReport(fight, identity.NodeId, report);
         if (fight.OriginNode == identity.NodeId)
         {
-            await RecordReportAsync(fight, identity.NodeId, report, submissionId: null, ct);
+            await submissions.FileReportAsync(fight, identity.NodeId, report, submissionId: null, ct);
             return new SubmissionReceipt { OriginNode = identity.NodeId, Recorded = true };
         }
+        // Checked here so the delegate hears "no" at once; the initiator checks again.
+        Fights.CheckReport(fight, identity.NodeId, report);
         return await origin.SubmitAsync(fightId, new SubmissionPayload { FileReport = report }, ct);
     }
-
-    /// <summary>Stores a report at the initiator, once per submission id.</summary>
-    public Task<bool> RecordReportAsync(FightState fight, string network, FileReport report, string? submissionId, CancellationToken ct) =>
-        store.WriteAsync(tx =>
-        {
-            if (submissionId is not null && tx.SubmissionSequence(submissionId) is not null)
-            {
-                return false;
-            }
-            tx.InsertReport(new FightReport
-            {
-                FightId = fight.Id,
-                Network = network,
-                Kind = report.Kind,
-                Summary = report.Summary,
-                At = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-            });
-            if (submissionId is not null)
-            {
-                tx.RecordSubmission(submissionId, fight.Id, 0);
-            }
-            return true;
-        }, ct);
 
     // ---- Reading -----------------------------------------------------------------
 
@@ -150,7 +134,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
         var stored = store.GetObject(fightId);
         return stored is { Kind: ObjectKind.Fight }
             ? FightState.Parser.ParseFrom(stored.State)
-            : throw RuleViolation.NotFound($"No fight {fightId} here.");
+            : throw NoFight(fightId);
     }
 
     public IReadOnlyList<FightState> List() =>
@@ -171,10 +155,22 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
 
     private const string OneVoice = "speak to the target in";
 
-    private async Task<FightState> AppendAsync(string fightId, string verb, string rule, Func<FightState, EventBody> decide, CancellationToken ct)
+    private Task<FightState> AppendAsync(string fightId, string verb, string rule, Func<FightState, EventBody> decide, CancellationToken ct) =>
+        AppendAsync(fightId, verb, rule, f => [decide(f)], ct);
+
+    /// <summary>
+    /// The initiator's operations: one read of the fight, inside the append's transaction,
+    /// where the initiator's authority is checked before the domain decides.
+    /// </summary>
+    private async Task<FightState> AppendAsync(string fightId, string verb, string rule, Func<FightState, IReadOnlyList<EventBody>> decide, CancellationToken ct)
     {
-        RequireOwn(fightId, verb, rule);
-        var result = await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId, s => [decide(Existing(s, fightId))], ct: ct);
+        Identifiers.OriginOf(fightId);
+        var result = await origin.AppendAsync(fightId, stored => stored is { Kind: ObjectKind.Fight } ? ObjectKind.Fight : throw NoFight(fightId), identity.NodeId, s =>
+        {
+            var fight = (FightState)s!;
+            Fights.RequireInitiator(fight, identity.NodeId, rule, verb);
+            return decide(fight);
+        }, ct: ct);
         return (FightState)result.State;
     }
 
@@ -218,16 +214,5 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Peer
         return await origin.SubmitAsync(fightId, submission, ct);
     }
 
-    private void RequireOwn(string fightId, string verb, string rule)
-    {
-        if (Get(fightId).OriginNode != identity.NodeId)
-        {
-            var hint = rule == Rules.OneVoice ? " If the target contacted you, file a referral." : "";
-            throw new RuleViolation(RefusalKind.PermissionDenied, rule,
-                $"{EventLog.Capitalise(rule)}: only the initiating network can {verb} this fight; this node joined it.{hint}");
-        }
-    }
-
-    private static FightState Existing(Google.Protobuf.IMessage? state, string id) =>
-        state as FightState ?? throw RuleViolation.NotFound($"No fight {id} here.");
+    private static RuleViolation NoFight(string fightId) => RuleViolation.NotFound($"No fight {fightId} here.");
 }

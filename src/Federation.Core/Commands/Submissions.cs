@@ -1,7 +1,9 @@
 using Federation.Contracts.V1;
+using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
+using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Core.Commands;
 
@@ -10,23 +12,75 @@ namespace Federation.Core.Commands;
 /// once (a re-sent submission id changes nothing) through the origin log — or, for a
 /// referral or incident, in the initiator's private reports.
 /// </summary>
-public sealed class Submissions(OriginLog origin, FightCommands fights)
+public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity)
 {
-    /// <summary>
-    /// Records a submission (not a report) to an object this node originates. The append
-    /// reads the object in its own transaction (on PostgreSQL, locking its row), so that is
-    /// where it is checked to be known (<paramref name="unknown"/> says how to refuse it if
-    /// not) and where its kind picks the rule: one read of the object per submission.
-    /// </summary>
-    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, Func<Exception> unknown, CancellationToken ct)
+    /// <summary>Records a submission for an object this node originates: the one path for Submit and SubmitStream.</summary>
+    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, CancellationToken ct)
     {
-        if (submission.KindCase == SubmissionPayload.KindOneofCase.FileReport)
+        var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
+        if (known && objectOrigin == identity.NodeId && !Fights.IsReport(submission))
         {
-            throw new ArgumentException("Reports are filed with RecordReportAsync.", nameof(submission));
+            // The common case (a pledge or a fight action for an object of this node's): the
+            // append checks in its transaction that the object is known, so no read here.
+            return await AppendAsync(submission, ct);
         }
+        var stored = known ? store.GetObject(submission.ObjectId) : null;
+        if (stored is null || stored.LastSequence == 0)
+        {
+            throw Unknown(submission);
+        }
+        if (objectOrigin != identity.NodeId)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.OriginAuthority, "This node is not the origin of that object; submit to its origin.");
+        }
+        if (stored.Kind != ObjectKind.Fight)
+        {
+            throw RuleViolation.Invalid("Referrals and incidents are filed with fights.");
+        }
+        var recorded = await FileReportAsync(FightState.Parser.ParseFrom(stored.State), submission.SubmitterNode, submission.FileReport, submission.SubmissionId, ct);
+        return new SubmitResponse { Duplicate = !recorded };
+    }
+
+    /// <summary>
+    /// Stores a referral or incident at the initiator, once per submission id: kept in its
+    /// private reports, not the fight's log. False when that submission was recorded already.
+    /// </summary>
+    public Task<bool> FileReportAsync(FightState fight, string network, FileReport report, string? submissionId, CancellationToken ct)
+    {
+        Fights.CheckReport(fight, network, report);
+        return store.WriteAsync(tx =>
+        {
+            if (submissionId is not null && tx.SubmissionSequence(submissionId) is not null)
+            {
+                return false;
+            }
+            tx.InsertReport(new FightReport
+            {
+                FightId = fight.Id,
+                Network = network,
+                Kind = report.Kind,
+                Summary = report.Summary,
+                At = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            });
+            if (submissionId is not null)
+            {
+                tx.RecordSubmission(submissionId, fight.Id, 0);
+            }
+            return true;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Appends a submission (not a report) to the log of an object this node originates.
+    /// The append reads the object in its own transaction (on PostgreSQL, locking its row),
+    /// so that is where it is checked to be known and where its kind picks the rule: one
+    /// read of the object per submission.
+    /// </summary>
+    private async Task<SubmitResponse> AppendAsync(SubmissionPayload submission, CancellationToken ct)
+    {
         var result = await origin.AppendAsync(
             submission.ObjectId,
-            stored => stored is null || stored.LastSequence == 0 ? throw unknown() : stored.Kind,
+            stored => stored is null || stored.LastSequence == 0 ? throw Unknown(submission) : stored.Kind,
             submission.SubmitterNode,
             state => state switch
             {
@@ -39,16 +93,6 @@ public sealed class Submissions(OriginLog origin, FightCommands fights)
         return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
     }
 
-    /// <summary>A referral or incident, filed with the initiator of the fight <paramref name="stored"/>: kept in its private reports, not the fight's log.</summary>
-    public async Task<SubmitResponse> RecordReportAsync(SubmissionPayload submission, StoredObject stored, CancellationToken ct)
-    {
-        if (stored.Kind != ObjectKind.Fight)
-        {
-            throw RuleViolation.Invalid("Referrals and incidents are filed with fights.");
-        }
-        var fight = FightState.Parser.ParseFrom(stored.State);
-        Fights.CheckReport(fight, submission.SubmitterNode, submission.FileReport);
-        var recorded = await fights.RecordReportAsync(fight, submission.SubmitterNode, submission.FileReport, submission.SubmissionId, ct);
-        return new SubmitResponse { Duplicate = !recorded };
-    }
+    private static RuleViolation Unknown(SubmissionPayload submission) =>
+        RuleViolation.NotFound($"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here.");
 }

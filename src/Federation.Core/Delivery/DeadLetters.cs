@@ -2,7 +2,6 @@ using Federation.Contracts.V1;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Federation.Core.Delivery;
@@ -43,12 +42,12 @@ public sealed class DeadLetters(IFederationStore store, OutboxSignal signal, ILo
             : store.ListDeadLetters(PeerId(peer)).Select(d => d.Id).ToList();
         if (ids.Count == 0)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"There are no dead letters for {peer}. 'solnet deadletters' lists them."));
+            throw RuleViolation.NotFound($"There are no dead letters for {peer}. 'solnet deadletters' lists them.");
         }
         var replayed = await store.WriteAsync(tx => tx.ReplayDeadLetters(ids), ct);
         if (replayed == 0)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"There is no dead letter {id}; it may have been replayed already. 'solnet deadletters' lists them."));
+            throw RuleViolation.NotFound($"There is no dead letter {id}; it may have been replayed already. 'solnet deadletters' lists them.");
         }
         log.LogInformation("Replaying {Count} dead letter(s) at the operator's request", replayed);
         signal.Poke();

@@ -3,7 +3,6 @@ using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
-using Grpc.Core;
 
 namespace Federation.Core.Log;
 
@@ -31,36 +30,36 @@ public static class Envelopes
     /// <summary>
     /// Every receiver runs this for every envelope: the signer must be the object's
     /// origin (named in the object id), a peer whose key this node has pinned, and the
-    /// signature must verify over the carried bytes. Refusals are RpcExceptions a
-    /// person can act on; nothing has been stored when one is thrown.
+    /// signature must verify over the carried bytes. Refusals are <see cref="RuleViolation"/>s
+    /// a person can act on; nothing has been stored when one is thrown.
     /// </summary>
     public static VerifiedEvent Verify(Envelope env, PeerKeys keys, DateTimeOffset now)
     {
         if (env.Payload.IsEmpty || env.Signature.IsEmpty)
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "it has no payload or no signature");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "it has no payload or no signature");
         }
         if (!Identifiers.IsNodeId(env.OriginNode) || env.KeyId != env.OriginNode)
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "its key id must be its origin node id");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its key id must be its origin node id");
         }
         if (!Identifiers.TryOriginOf(env.ObjectId, out var origin))
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "its object id is malformed");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its object id is malformed");
         }
         if (origin != env.OriginNode)
         {
-            throw Refuse(StatusCode.PermissionDenied, env,
+            throw Refuse(RefusalKind.PermissionDenied, Rules.OriginAuthority, env,
                 $"origin authority: only the origin {Identifiers.Fingerprint(origin)} may sign events for this object, and this one is signed by {Identifiers.Fingerprint(env.OriginNode)}");
         }
         if (!keys.Knows(env.OriginNode))
         {
-            throw Refuse(StatusCode.PermissionDenied, env,
+            throw Refuse(RefusalKind.PermissionDenied, Rules.SignedEnvelope, env,
                 $"its origin {Identifiers.Fingerprint(env.OriginNode)} is not a peer of this node; its operator must add that node first");
         }
         if (!keys.Verify(env.OriginNode, env.Payload.Span, env.Signature.Span))
         {
-            throw Refuse(StatusCode.Unauthenticated, env,
+            throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env,
                 $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(env.OriginNode)}");
         }
         EventPayload payload;
@@ -70,45 +69,34 @@ public static class Envelopes
         }
         catch (InvalidProtocolBufferException)
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "its signed payload is not a readable event");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its signed payload is not a readable event");
         }
         if (payload.EventId != env.EventId || payload.ObjectId != env.ObjectId || payload.Sequence != env.Sequence
             || payload.OriginNode != env.OriginNode || payload.ObjectKind != env.ObjectKind)
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "its header does not match its signed payload");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its header does not match its signed payload");
         }
         // A date outside the calendar (seconds or nanos out of range) makes ToDateTimeOffset
         // throw: found by fuzzing, it escaped as INTERNAL. Refuse it as the bad input it is.
         if (payload.OccurredAt is { } when && !Dates.IsValid(when))
         {
-            throw Refuse(StatusCode.InvalidArgument, env, "its date is not a valid timestamp");
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its date is not a valid timestamp");
         }
         // Old events are normal (a node catching up after a week); events from the future
         // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
         if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > now + ClockSkew)
         {
-            // Validly signed, only early for this clock: the sender retries it (see
-            // ClockTrailer) and it is taken once the clocks agree or time catches up.
-            // Parking it as a dead letter would lose it until an operator replayed it.
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Envelope {Describe(env)} refused: "
-                + $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock."),
-                ClockTrailer());
+            // Validly signed, only early for this clock: the sender retries it (a refusal under
+            // Rules.ClockSkew is marked so on the wire) and it is taken once the clocks agree or
+            // time catches up. Parking it as a dead letter would lose it until an operator replayed it.
+            throw Refuse(RefusalKind.InvalidArgument, Rules.ClockSkew, env,
+                $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock");
         }
         return new VerifiedEvent(env, payload);
     }
 
-    /// <summary>
-    /// Trailer on a refusal caused only by clocks disagreeing. Senders treat such a
-    /// refusal as temporary: it ends when a clock is fixed, so retrying is right.
-    /// </summary>
-    public const string ClockTrailerKey = "x-fed-clock";
-
-    public static Metadata ClockTrailer() => new() { { ClockTrailerKey, "skew" } };
-
-    public static bool IsClockRefusal(RpcException ex) => ex.Trailers.GetValue(ClockTrailerKey) is not null;
-
-    private static RpcException Refuse(StatusCode code, Envelope env, string why) =>
-        new(new Status(code, $"Envelope {Describe(env)} refused: {why}."));
+    private static RuleViolation Refuse(RefusalKind kind, string rule, Envelope env, string why) =>
+        new(kind, rule, $"Envelope {Describe(env)} refused: {why}.");
 
     private static string Describe(Envelope env) =>
         env.EventId.Length is > 0 and <= 64 ? $"{env.EventId} (event {env.Sequence})" : $"#{env.Sequence}";

@@ -166,7 +166,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         {
             var stored = tx.GetObject(fightId);
             var current = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State) as FightState
-                ?? throw RuleViolation.NotFound($"{fightId} is not a fight.");
+                ?? throw RuleViolation.NotFound($"No fight {fightId} here.");
             var draft = edit(current);
             tx.PutObject(new StoredObject(fightId, ObjectKind.Fight, identity.NodeId, 0, draft.ToByteArray()));
             return draft;

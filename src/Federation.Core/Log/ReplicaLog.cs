@@ -4,7 +4,6 @@ using Federation.Core.Storage;
 using Federation.Core.Telemetry;
 using Federation.Domain;
 using Google.Protobuf;
-using Grpc.Core;
 
 namespace Federation.Core.Log;
 
@@ -17,6 +16,20 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// </summary>
 public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry)
 {
+    /// <summary>
+    /// Checks a received batch before anything is stored: a bad envelope refuses the whole
+    /// batch. Throws a <see cref="RuleViolation"/> naming the first envelope refused.
+    /// </summary>
+    public IReadOnlyList<VerifiedEvent> Verify(IReadOnlyCollection<Envelope> envelopes)
+    {
+        foreach (var envelope in envelopes)
+        {
+            Replicas.RequireOthers(envelope.ObjectId, identity.NodeId);
+        }
+        var now = clock.UtcNow;
+        return envelopes.Select(e => Envelopes.Verify(e, keys, now)).ToList();
+    }
+
     /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
     public async Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default)
     {
@@ -27,9 +40,9 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             telemetry.Applied(result.Applied, result.Duplicates);
             return result;
         }
-        catch (RpcException refused)
+        catch (RuleViolation refused)
         {
-            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, refused.StatusCode.ToString());
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, refused.Kind.ToString());
             throw;
         }
     }
@@ -43,11 +56,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             foreach (var v in batch)
             {
                 var e = v.Payload;
-                if (e.OriginNode == identity.NodeId)
-                {
-                    throw new RpcException(new Status(StatusCode.PermissionDenied,
-                        $"Event {e.EventId} is for {e.ObjectId}, which this node originates; it accepts no copies of its own log."));
-                }
+                Replicas.RequireOthers(e.ObjectId, identity.NodeId);
                 var stored = tx.GetObject(e.ObjectId);
                 var last = stored?.LastSequence ?? 0;
                 if (e.Sequence <= last)
@@ -57,8 +66,8 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     {
                         // Two different signed events with one sequence number: the origin
                         // contradicts itself. Keep the first; tell the sender plainly.
-                        throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                            $"Event {e.Sequence} of {e.ObjectId} conflicts with the event already recorded at that position."));
+                        throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence,
+                            $"Event {e.Sequence} of {e.ObjectId} conflicts with the event already recorded at that position.");
                     }
                     duplicates++;
                 }

@@ -1,9 +1,8 @@
 using Federation.Contracts.V1;
-using Federation.Core;
-using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
+using Federation.Node.Grpc;
 using Grpc.Core;
 using Polly.CircuitBreaker;
 
@@ -13,7 +12,7 @@ namespace Federation.Node.Delivery;
 /// Pulls an object's missing events from its origin and applies them through the
 /// replica path. Nothing relies on a push having arrived.
 /// </summary>
-public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys keys, ReplicaLog replica, NodeClock clock, ILogger<Backfill> log)
+public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog replica, ILogger<Backfill> log)
 {
     public const uint PageSize = 500;
 
@@ -40,7 +39,8 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys k
     /// <summary>
     /// Fetches and applies, page by page, every event of <paramref name="objectId"/> after
     /// the last one this node holds. Returns how many were applied. Throws what the origin
-    /// or the checks on its envelopes throw.
+    /// answered (an <see cref="RpcException"/>) or, when this node's own checks refuse an
+    /// envelope or event it sent, the <see cref="RuleViolation"/>.
     /// </summary>
     public async Task<int> FetchAsync(PeerRecord origin, string objectId, CancellationToken ct)
     {
@@ -54,7 +54,7 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys k
             {
                 break;
             }
-            var verified = page.Envelopes.Select(e => Envelopes.Verify(e, keys, clock.UtcNow)).ToList();
+            var verified = replica.Verify(page.Envelopes);
             var result = await replica.ReceiveAsync(verified, ct);
             applied += result.Applied;
             var now = store.GetObject(objectId)?.LastSequence ?? 0;
@@ -71,6 +71,7 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, PeerKeys k
     public static string Describe(Exception ex) => ex switch
     {
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+        RuleViolation v => $"{WireRefusals.StatusOf(v.Kind)}: {v.Message}",
         BrokenCircuitException => "circuit open: the last calls to this peer failed",
         _ => ex.Message,
     };

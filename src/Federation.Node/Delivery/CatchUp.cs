@@ -3,6 +3,7 @@ using Federation.Contracts.V1;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Domain;
+using Federation.Node.Grpc;
 using Grpc.Core;
 using Polly.CircuitBreaker;
 
@@ -126,13 +127,15 @@ public sealed class CatchUp(IFederationStore store, PeerCalls calls, Backfill ba
         {
             return (await backfill.FetchAsync(peer, objectId, ct), true);
         }
-        catch (RpcException ex) when (PeerDelivery.IsPermanent(ex.StatusCode))
+        catch (RpcException ex) when (WireRefusals.IsPermanent(ex.StatusCode))
         {
+            // The peer refused to send it.
             log.LogWarning("Catch-up of {Object} from {Peer} refused: {Error}", objectId, peer.Name, Backfill.Describe(ex));
             return (0, false);
         }
         catch (RuleViolation ex)
         {
+            // This node refused what the peer sent: an envelope or an event fails its checks.
             log.LogWarning("Catch-up of {Object} from {Peer}: an event breaks a rule and was not applied: {Error}", objectId, peer.Name, ex.Message);
             return (0, false);
         }

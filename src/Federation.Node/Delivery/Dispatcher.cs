@@ -36,7 +36,7 @@ public sealed class Dispatcher(
             tx.UnringAll();
             // A process of this machine that died (SIGKILL, power cut) cannot release its
             // leases; release them now rather than wait them out.
-            return tx.ReleaseLeasesOf(PeerDelivery.OwnerIsGone);
+            return tx.ReleaseLeasesOf(DeliveryLeases.OwnerIsGone);
         }, stoppingToken);
         if (released > 0)
         {

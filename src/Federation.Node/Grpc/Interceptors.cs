@@ -41,14 +41,7 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
             case RpcException rpc:
                 return rpc;
             case RuleViolation v:
-                var status = new Status(v.Kind switch
-                {
-                    RefusalKind.InvalidArgument => StatusCode.InvalidArgument,
-                    RefusalKind.PermissionDenied => StatusCode.PermissionDenied,
-                    RefusalKind.NotFound => StatusCode.NotFound,
-                    _ => StatusCode.FailedPrecondition,
-                }, v.Message);
-                return new RpcException(status, new Metadata { { "x-fed-rule", v.Rule } });
+                return WireRefusals.ToRpc(v);
             case InvalidProtocolBufferException:
                 return new RpcException(new Status(StatusCode.InvalidArgument, "Part of the request is not readable protobuf."));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:

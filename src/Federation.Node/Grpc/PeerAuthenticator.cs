@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Federation.Core;
 using Federation.Core.Identity;
-using Federation.Core.Log;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Domain;
@@ -31,7 +30,7 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
         if (!Identifiers.IsNodeId(caller) || ts.Length == 0 || sig.Length == 0)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
-                "Peer calls must name the calling node and sign the call (x-fed-node, x-fed-ts, x-fed-sig)."));
+                $"Peer calls must name the calling node and sign the call ({PeerClients.NodeHeader}, {PeerClients.TimeHeader}, {PeerClients.SignatureHeader})."));
         }
         RequireCertificateOf(caller, context);
         var peer = store.GetPeer(caller);
@@ -56,14 +55,14 @@ public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, Nod
         }
         if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "The call's time (x-fed-ts) is not a number of milliseconds since 1970."));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"The call's time ({PeerClients.TimeHeader}) is not a number of milliseconds since 1970."));
         }
         if ((clock.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
         {
             // Marked as a clock refusal: the caller retries it instead of parking its items
             // as dead letters, because it stops once either clock is put right.
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."), Envelopes.ClockTrailer());
+            throw WireRefusals.ToRpc(new RuleViolation(RefusalKind.Unauthenticated, Rules.ClockSkew,
+                $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
         }
         byte[] signature;
         try

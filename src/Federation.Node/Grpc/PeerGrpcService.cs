@@ -27,7 +27,6 @@ public sealed class PeerGrpcService(
     RateLimits limits,
     IBus bus,
     BusReadiness busReady,
-    NodeClock clock,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
@@ -58,16 +57,8 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds at most {MaxBatch} envelopes; this one has {request.Envelopes.Count}."));
         }
-        // Before verifying: this node's own key is not among its pinned peer keys, so Verify
-        // would refuse a copy of this node's own log with "its origin is not a peer of this
-        // node; its operator must add that node first", telling the operator to add itself.
-        if (request.Envelopes.FirstOrDefault(e => Identifiers.TryOriginOf(e.ObjectId, out var o) && o == identity.NodeId) is { } own)
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied,
-                $"Envelope for {Identifiers.Truncate(own.ObjectId)} refused: this node originates that object and accepts no copies of its own log."));
-        }
         // Verify everything before touching the database: a bad envelope refuses the whole batch.
-        var verified = request.Envelopes.Select(e => Envelopes.Verify(e, keys, clock.UtcNow)).ToList();
+        var verified = replica.Verify(request.Envelopes);
         var result = await replica.ReceiveAsync(verified, context.CancellationToken);
         foreach (var objectId in result.Gaps)
         {
@@ -156,19 +147,7 @@ public sealed class PeerGrpcService(
         }
         catch (Exception ex)
         {
-            var refusal = ErrorInterceptor.ToRpc(ex, context, log);
-            var refused = new SubmitRefusal
-            {
-                StatusCode = (int)refusal.StatusCode,
-                Detail = refusal.Status.Detail,
-                Rule = refusal.Trailers.GetValue("x-fed-rule") ?? "",
-            };
-            // The sender classifies the refusal by these as it would Submit's (a clock refusal
-            // is retried, not parked; a retry-after-ms hint is honoured).
-            foreach (var trailer in refusal.Trailers.Where(t => !t.IsBinary))
-            {
-                refused.Trailers[trailer.Key] = trailer.Value;
-            }
+            var refused = WireRefusals.ToSubmitRefusal(ErrorInterceptor.ToRpc(ex, context, log));
             return new SubmitStreamResponse { Index = index, Refused = refused };
         }
     }
@@ -194,24 +173,7 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
         }
-        var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
-        RpcException Unknown() => new(new Status(StatusCode.NotFound, $"No fight or call-out {Identifiers.Truncate(submission.ObjectId)} is known here."));
-        if (known && objectOrigin == identity.NodeId && submission.KindCase != SubmissionPayload.KindOneofCase.FileReport)
-        {
-            // The common case (a pledge or a fight action for an object of this node's): the
-            // append checks in its transaction that the object is known, so no read here.
-            return await submissions.RecordAsync(submission, Unknown, ct);
-        }
-        var stored = known ? store.GetObject(submission.ObjectId) : null;
-        if (stored is null || stored.LastSequence == 0)
-        {
-            throw Unknown();
-        }
-        if (objectOrigin != identity.NodeId)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "This node is not the origin of that object; submit to its origin."));
-        }
-        return await submissions.RecordReportAsync(submission, stored, ct);
+        return await submissions.RecordAsync(submission, ct);
     }
 
     public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)

@@ -156,6 +156,9 @@ public static class NodeHost
         services.AddSingleton<BalanceView>();
         services.AddSingleton<PeerCalls>();
         services.AddSingleton<PeerDelivery>();
+        services.AddSingleton<PeerSender>();
+        services.AddSingleton<DeliveryLeases>();
+        services.AddSingleton<DeliveryRecorder>();
         services.AddSingleton<Backfill>();
         services.AddSingleton<CatchUp>();
         services.AddSingleton<CatchUpSignal>();

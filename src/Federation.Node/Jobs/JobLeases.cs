@@ -28,7 +28,7 @@ public sealed class JobLeases(IFederationStore store, ILogger<JobLeases> log) : 
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(10);
 
     // Same form as delivery leases (machine/pid/run), so a lease left by a dead process
-    // of this machine is recognised as such (PeerDelivery.OwnerIsGone).
+    // of this machine is recognised as such (DeliveryLeases.OwnerIsGone).
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, DateTimeOffset> _renewed = new();
 
@@ -48,7 +48,7 @@ public sealed class JobLeases(IFederationStore store, ILogger<JobLeases> log) : 
             }
             // A process of this machine that was killed cannot let go: take over at once
             // rather than wait out its term (a restarted node would otherwise sit idle).
-            if (tx.JobLeaseOwner(job) is { } holder && holder != _owner && PeerDelivery.OwnerIsGone(holder))
+            if (tx.JobLeaseOwner(job) is { } holder && holder != _owner && DeliveryLeases.OwnerIsGone(holder))
             {
                 tx.ReleaseJob(job, holder);
                 return tx.TryLeaseJob(job, _owner, now + Term);

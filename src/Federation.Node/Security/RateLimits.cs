@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Federation.Core;
-using Grpc.Core;
+using Federation.Node.Grpc;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Security;
@@ -43,9 +43,8 @@ public sealed class RateLimits : IDisposable
         if (!lease.IsAcquired)
         {
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
-            var ms = Math.Max(1, (long)wait.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Too many requests from {who}; slow down and retry after {ms} ms."),
-                new Metadata { { "retry-after-ms", ms } });
+            var ms = Math.Max(1, (long)wait.TotalMilliseconds);
+            throw WireRefusals.TooManyRequests($"Too many requests from {who}; slow down and retry after {ms.ToString(CultureInfo.InvariantCulture)} ms.", ms);
         }
     }
 
