@@ -105,14 +105,11 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
     public CallOutState Get(string callOutId)
     {
         Identifiers.OriginOf(callOutId);
-        var stored = store.GetObject(callOutId);
-        return stored is { Kind: ObjectKind.CallOut }
-            ? CallOutState.Parser.ParseFrom(stored.State)
-            : throw NoCallOut(callOutId);
+        return store.Read(callOutId, ObjectKind.CallOut, CallOutState.Parser) ?? throw NoCallOut(callOutId);
     }
 
     public IReadOnlyList<CallOutState> List() =>
-        store.ListObjects(ObjectKind.CallOut).Select(o => CallOutState.Parser.ParseFrom(o.State)).ToList();
+        store.ReadAll(ObjectKind.CallOut, CallOutState.Parser);
 
     /// <summary>
     /// The issuer's operations: one read of the call-out, inside the append's transaction,

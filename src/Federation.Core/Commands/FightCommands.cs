@@ -131,14 +131,11 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
     public FightState Get(string fightId)
     {
         Identifiers.OriginOf(fightId);
-        var stored = store.GetObject(fightId);
-        return stored is { Kind: ObjectKind.Fight }
-            ? FightState.Parser.ParseFrom(stored.State)
-            : throw NoFight(fightId);
+        return store.Read(fightId, ObjectKind.Fight, FightState.Parser) ?? throw NoFight(fightId);
     }
 
     public IReadOnlyList<FightState> List() =>
-        store.ListObjects(ObjectKind.Fight).Select(o => FightState.Parser.ParseFrom(o.State)).ToList();
+        store.ReadAll(ObjectKind.Fight, FightState.Parser);
 
     public CalendarFile ExportCalendar(string fightId)
     {

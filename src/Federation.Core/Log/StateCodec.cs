@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Federation.Core.Storage;
 using Google.Protobuf;
 
 namespace Federation.Core.Log;
@@ -13,4 +14,12 @@ public static class StateCodec
         ObjectKind.Briefings => BriefingsState.Parser.ParseFrom(bytes),
         _ => throw new InvalidOperationException($"Unknown object kind {kind}."),
     };
+
+    /// <summary>The state of one object of <paramref name="kind"/>; null when there is none, or it is of another kind.</summary>
+    public static T? Read<T>(this IObjectReads store, string objectId, ObjectKind kind, MessageParser<T> parser) where T : IMessage<T> =>
+        store.GetObject(objectId) is { } stored && stored.Kind == kind ? parser.ParseFrom(stored.State) : default;
+
+    /// <summary>The states of every object of <paramref name="kind"/> this node holds.</summary>
+    public static IReadOnlyList<T> ReadAll<T>(this IObjectReads store, ObjectKind kind, MessageParser<T> parser) where T : IMessage<T> =>
+        store.ListObjects(kind).Select(o => parser.ParseFrom(o.State)).ToList();
 }

@@ -1,3 +1,4 @@
+using Federation.Core.Log;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
@@ -14,7 +15,7 @@ public sealed class BalanceView(IFederationStore store, NodeIdentity identity)
     public Balance Compute()
     {
         var me = identity.NodeId;
-        var fights = store.ListObjects(ObjectKind.Fight).Select(o => FightState.Parser.ParseFrom(o.State)).ToList();
+        var fights = store.ReadAll(ObjectKind.Fight, FightState.Parser);
         var initiated = fights.Where(f => f.OriginNode == me && f.Status != FightStatus.Draft);
         // Joined: fights we are in, or were in when they ended (the outcome is ours too).
         var joined = fights.Where(f => f.OriginNode != me && f.Participants.Any(p => p.Network == me && Fights.IsIn(p)));
