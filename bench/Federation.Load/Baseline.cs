@@ -25,7 +25,7 @@ public static class Baseline
 
     public static async Task<(double Unary, double Streaming)> RunAsync(Profile p, int payloadBytes, List<Row> rows)
     {
-        var port = InProcNode.FreePort();
+        var port = Ports.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));

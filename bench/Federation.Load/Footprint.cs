@@ -23,8 +23,8 @@ public static class Footprint
             long rss = 0, priv = 0;
             for (var i = 0; i < p.FootprintStarts; i++)
             {
-                var port = InProcNode.FreePort();
-                var dashboard = InProcNode.FreePort();
+                var port = Ports.Free();
+                var dashboard = Ports.Free();
                 var info = new ProcessStartInfo("dotnet")
                 {
                     RedirectStandardOutput = true,

@@ -27,7 +27,7 @@ public static class Measurements
     {
         const int submitters = 4;
         await using var swarm = await Swarm.StartAsync(submitters);
-        await using var origin = await InProcNode.StartAsync("origin");
+        await using var origin = await LoadNode.StartAsync("origin");
         swarm.Trust(origin.Identity);
         foreach (var m in swarm.Members)
         {
@@ -40,7 +40,7 @@ public static class Measurements
         Report.Progress($"Submissions: signing {Report.F(p.SubmissionPool)} pledges up front (the submitters' cost, not the origin's)…");
         var pool = new SubmitRequest[p.SubmissionPool];
         Parallel.For(0, pool.Length, i => pool[i] = Swarm.Pledge(swarm.Members[i % p.SubmitCallOuts % submitters], callOuts[i % p.SubmitCallOuts].Id));
-        var eventsBefore = origin.Store.Count("events");
+        var eventsBefore = origin.Get<IFederationStore>().Count("events");
 
         var channels = Drive.Channels(origin.Address, p.Callers);
         var clients = channels.Select(c => new PeerService.PeerServiceClient(c)).ToArray();
@@ -83,7 +83,7 @@ public static class Measurements
         });
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var accepted = Math.Min(next + 1, pool.Length) - run.Errors;
-        var stored = origin.Store.Count("events") - eventsBefore;
+        var stored = origin.Get<IFederationStore>().Count("events") - eventsBefore;
         foreach (var c in channels)
         {
             c.Dispose();
@@ -101,10 +101,10 @@ public static class Measurements
         // The same origin and the rest of the pool, now as peers deliver queued submissions:
         // one SubmitStream call per submitter, many submissions in flight on each.
         var firstUnused = Math.Min(next + 1, pool.Length);
-        eventsBefore = origin.Store.Count("events");
+        eventsBefore = origin.Get<IFederationStore>().Count("events");
         Report.Progress($"Submissions: {submitters} SubmitStream calls, up to {StreamWindow} in flight on each, for up to {p.Window.TotalSeconds}s…");
         var streamed = await StreamAsync(origin, swarm, pool, firstUnused, submitters, p);
-        stored = origin.Store.Count("events") - eventsBefore;
+        stored = origin.Get<IFederationStore>().Count("events") - eventsBefore;
         if (streamed.Refused > 0 || stored < streamed.Answered)
         {
             throw new InvalidOperationException($"SubmitStream: {streamed.Refused} submissions refused, {stored} events stored for {streamed.Answered} answered.");
@@ -183,7 +183,7 @@ public static class Measurements
         var largest = p.FanOutSizes.Max();
         Report.Progress($"Fan-out: starting a swarm of {largest} peers and adding each to the origin…");
         await using var swarm = await Swarm.StartAsync(largest);
-        await using var origin = await InProcNode.StartAsync("fanout");
+        await using var origin = await LoadNode.StartAsync("fanout");
         swarm.Trust(origin.Identity);
         // Added as an operator adds them (Identify, pin, Hello), several at a time.
         await Parallel.ForEachAsync(swarm.Members, new ParallelOptions { MaxDegreeOfParallelism = 16 },
@@ -235,8 +235,8 @@ public static class Measurements
     /// </summary>
     public static async Task RunCatchUpAsync(Profile p, List<Row> rows)
     {
-        await using var origin = await InProcNode.StartAsync("catchup-origin");
-        await using var replica = await InProcNode.StartAsync("catchup-replica");
+        await using var origin = await LoadNode.StartAsync("catchup-origin");
+        await using var replica = await LoadNode.StartAsync("catchup-replica");
         await origin.AddPeerAsync(replica.Address, replica.Identity.Fingerprint);
         await replica.AddPeerAsync(origin.Address, origin.Identity.Fingerprint);
         var replicaId = replica.Identity.NodeId;
@@ -259,7 +259,7 @@ public static class Measurements
         Report.Progress($"Catch-up: starting the replica, which missed {Report.F(total)} events…");
         var clock = Stopwatch.StartNew();
         await replica.StartAgainAsync();
-        var store = replica.Store;
+        var store = replica.Get<IFederationStore>();
         while (store.Count("events") < total)
         {
             if (clock.Elapsed > TimeSpan.FromSeconds(120))

@@ -1,21 +1,17 @@
 using Federation.Node.Hosting;
 
-
 if (AdminCommands.Handles(args))
 {
-    try
-    {
-        return await AdminCommands.RunAsync(args);
-    }
-    catch (ArgumentException ex)
-    {
-        Console.Error.WriteLine(ex.Message + "\n" + AdminCommands.Usage);
-        return 2;
-    }
+    return await AdminCommands.RunFromCommandLineAsync(args);
 }
 
-var app = NodeHost.Build(args);
-app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(NodeHost.Banner(app)));
+var builder = NodeHost.CreateBuilder(args);
+builder.AddFederationNode();
+
+var app = builder.Build();
+app.MapFederationNode();
+app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(app.FederationBanner()));
+
 await app.RunAsync();
 return 0;
 

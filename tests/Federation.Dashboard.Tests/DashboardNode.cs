@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Federation.Core.Commands;
 using Federation.Core.Identity;
 using Federation.Node.Hosting;
@@ -42,8 +40,8 @@ public sealed class DashboardNode : IAsyncDisposable
     public static async Task<DashboardNode> StartAsync(string name, string? region = null)
     {
         var dataDir = Directory.CreateTempSubdirectory($"fed-dash-{name}-").FullName;
-        var port = FreePort();
-        var dashboardPort = FreePort();
+        var port = Ports.Free();
+        var dashboardPort = Ports.Free();
         string[] args =
         [
             "--name", name, "--port", port.ToString(), "--dashboard-port", dashboardPort.ToString(), "--data", dataDir,
@@ -71,13 +69,6 @@ public sealed class DashboardNode : IAsyncDisposable
                 await a.Services.GetRequiredService<PeerDirectory>().AddAsync(b.Address, b.Identity.Fingerprint, CancellationToken.None);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -30,20 +30,3 @@ public static class Seed
         return draft.Id;
     }
 }
-
-public static class Eventually
-{
-    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the timeout.</summary>
-    public static async Task TrueAsync(Func<bool> condition, string what, int seconds = 20)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                Assert.Fail($"Timed out after {seconds}s waiting for: {what}");
-            }
-            await Task.Delay(100);
-        }
-    }
-}

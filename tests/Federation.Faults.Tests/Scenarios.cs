@@ -48,7 +48,7 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         c.Amqp[0].HoldReplies = true;
         await w.PublishFromAsync(alpha, 5);
         var vhost = alpha.Settings["Node__RabbitMq__VirtualHost"];
-        await Poll.UntilAsync(async () => (await Broker.QueuesAsync(vhost)).Split('\n').Any(l => l.Split('\t') is [_, _, var n] && n.Trim() is not ("0" or "")),
+        await Eventually.UntilAsync(async () => (await Broker.QueuesAsync(vhost)).Split('\n').Any(l => l.Split('\t') is [_, _, var n] && n.Trim() is not ("0" or "")),
             TimeSpan.FromSeconds(60), "alpha's doorbells to reach the broker", c.Logs);
         alpha.Kill();
 
@@ -250,7 +250,7 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         Stopwatch healed;
         try
         {
-            await Poll.UntilAsync(async () => (await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
+            await Eventually.UntilAsync(async () => (await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
                 TimeSpan.FromSeconds(60), $"the broker's {alarm} alarm", c.Logs);
             // Longer than the dispatcher's publish timeout (10 s), so a blocked publish gives up and says so.
             await WhileWorkingAsync(w, () => HoldAsync(atLeast: TimeSpan.FromSeconds(12)));
@@ -262,7 +262,7 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
             await Clear();
             healed = Stopwatch.StartNew();
         }
-        await Poll.UntilAsync(async () => !(await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
+        await Eventually.UntilAsync(async () => !(await Broker.AlarmsAsync()).Contains(alarm, StringComparison.Ordinal),
             TimeSpan.FromSeconds(60), $"the broker's {alarm} alarm to clear", c.Logs);
 
         await ConvergeAsync($"{nameof(RabbitMqResourceAlarm)}({alarm})", c, w, healed);

@@ -207,5 +207,5 @@ public abstract class Suite(FederationFixture fixture, ITestOutputHelper output)
     protected static Task HoldAsync(TimeSpan? atLeast = null) => Task.Delay(atLeast is { } t && t > P.Fault ? t : P.Fault);
 
     protected static Task UntilAsync(Func<bool> condition, string what, Cluster cluster, TimeSpan? timeout = null) =>
-        Poll.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(90), what, cluster.Logs);
+        Eventually.UntilAsync(condition, timeout ?? TimeSpan.FromSeconds(90), what, cluster.Logs);
 }

@@ -179,7 +179,7 @@ public sealed class CliCommandTests
         Assert.Contains("is not a node fingerprint", bad.Error);
         Assert.Empty(a.Store.ListPeers());
 
-        var closed = await Solnet.RunWithoutDataAsync(["--node", $"http://127.0.0.1:{TestNode.FreePort()}", "--token", "sn_x", "info"]);
+        var closed = await Solnet.RunWithoutDataAsync(["--node", $"http://127.0.0.1:{Ports.Free()}", "--token", "sn_x", "info"]);
         Assert.Equal(4, closed.ExitCode);
         Assert.Contains("(Unavailable)", closed.Error);
     }

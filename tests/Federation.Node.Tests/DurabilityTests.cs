@@ -65,10 +65,10 @@ public sealed class DurabilityTests
     public async Task AnOriginKilledMidFanOutAndRestartedLeavesEveryPeerWithEveryEventExactlyOnce()
     {
         // Small batches make the fan-out take many calls, so the kill lands inside it.
-        await using var a = await NodeProcess.StartAsync("alpha", s => s["Node__DeliveryBatchSize"] = "2");
-        await using var b = await NodeProcess.StartAsync("beta");
-        await using var c = await NodeProcess.StartAsync("gamma");
-        await using var d = await NodeProcess.StartAsync("delta");
+        await using var a = await BrokerNode.StartAsync("alpha", s => s["Node__DeliveryBatchSize"] = "2");
+        await using var b = await BrokerNode.StartAsync("beta");
+        await using var c = await BrokerNode.StartAsync("gamma");
+        await using var d = await BrokerNode.StartAsync("delta");
         NodeProcess[] peers = [b, c, d];
         await NodeProcess.PeerAsync(a, b, c, d);
 
@@ -100,9 +100,9 @@ public sealed class DurabilityTests
     [Fact]
     public async Task RabbitMqStoppedWithABacklogAndStartedAgainLosesNothing()
     {
-        await using var a = await NodeProcess.StartAsync("alpha", s => s["Node__RabbitMq__QuorumQueues"] = "true");
-        await using var b = await NodeProcess.StartAsync("beta");
-        await using var c = await NodeProcess.StartAsync("gamma");
+        await using var a = await BrokerNode.StartAsync("alpha", s => s["Node__RabbitMq__QuorumQueues"] = "true");
+        await using var b = await BrokerNode.StartAsync("beta");
+        await using var c = await BrokerNode.StartAsync("gamma");
         NodeProcess[] peers = [b, c];
         await NodeProcess.PeerAsync(a, b, c);
         var events = 0;
@@ -150,12 +150,12 @@ public sealed class DurabilityTests
     public async Task APeerThatWasDownWhileEventsAccruedCatchesUpByItselfWhenBack()
     {
         // Alpha's retries are minutes apart, so when beta returns only beta's own pull can bring it up to date.
-        await using var a = await NodeProcess.StartAsync("alpha", s =>
+        await using var a = await BrokerNode.StartAsync("alpha", s =>
         {
             s["Node__RetryBaseDelay"] = "00:10:00";
             s["Node__RetryMaxDelay"] = "01:00:00";
         });
-        await using var b = await NodeProcess.StartAsync("beta");
+        await using var b = await BrokerNode.StartAsync("beta");
         await NodeProcess.PeerAsync(a, b);
         var seen = await a.PublishAsync(b);
         await AssertEveryPeerHasEveryEventOnceAsync(a, [b], 1);

@@ -27,7 +27,7 @@ public sealed class FakePeer : IAsyncDisposable
         Answer = answer;
         PublicKey = _key.ExportSubjectPublicKeyInfo();
         NodeId = Identifiers.NodeIdFromPublicKey(PublicKey);
-        Port = TestNode.FreePort();
+        Port = Ports.Free();
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();

@@ -24,11 +24,11 @@ public sealed class MultiReplicaTests
             s["Node__Database"] = "postgres";
             s["Node__Postgres__ConnectionString"] = db.ConnectionString;
         };
-        await using var a1 = await NodeProcess.StartAsync("alpha", settings);
+        await using var a1 = await BrokerNode.StartAsync("alpha", settings);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
         await using var a3 = await NodeProcess.StartReplicaAsync(a1, "alpha-3");
-        await using var b = await NodeProcess.StartAsync("beta");
-        await using var c = await NodeProcess.StartAsync("gamma");
+        await using var b = await BrokerNode.StartAsync("beta");
+        await using var c = await BrokerNode.StartAsync("gamma");
         var replicas = new[] { a1, a2, a3 };
         try
         {

@@ -151,7 +151,7 @@ public sealed class ObservabilityTests
 
         public static async Task<OtlpCollector> StartAsync()
         {
-            var port = TestNode.FreePort();
+            var port = Ports.Free();
             var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
             builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
             builder.Logging.ClearProviders();

@@ -58,9 +58,9 @@ public sealed partial class ScaledShapeTests
             // both find and send the same deliveries.
             s["Node__Notifications__PollInterval"] = "00:00:00.1";
         };
-        await using var a1 = await NodeProcess.StartAsync("alpha", settings);
+        await using var a1 = await BrokerNode.StartAsync("alpha", settings);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
-        await using var b = await NodeProcess.StartAsync("beta");
+        await using var b = await BrokerNode.StartAsync("beta");
         await a1.AddPeerAsync(b);
         await b.AddPeerAsync(a1);
         await a2.Delegate.AddWebhookAsync(new AddWebhookRequest { Url = receiver.Url, Secret = "a-secret-of-sixteen-chars" }, a2.Auth);
@@ -117,8 +117,8 @@ public sealed partial class ScaledShapeTests
     public async Task ASignInAtOneReplicaIsValidAtTheOther()
     {
         using var db = new TestPostgresDatabase();
-        int port1 = TestNode.FreePort(), port2 = TestNode.FreePort();
-        await using var a1 = await NodeProcess.StartAsync("alpha", s =>
+        int port1 = Ports.Free(), port2 = Ports.Free();
+        await using var a1 = await BrokerNode.StartAsync("alpha", s =>
         {
             s["Node__Database"] = "postgres";
             s["Node__Postgres__ConnectionString"] = db.ConnectionString;

@@ -20,7 +20,7 @@ public sealed class TcpProxy : IDisposable
     public TcpProxy(int targetPort)
     {
         _target = targetPort;
-        Port = TestNode.FreePort();
+        Port = Ports.Free();
         Restore();
     }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Federation.Contracts.V1;
 using Federation.Core;
 using Federation.Core.Identity;
@@ -17,47 +15,21 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Tests;
 
 /// <summary>
-/// A real node on a real Kestrel loopback port with its own data folder. It can be
-/// stopped and started again on the same folder and port, as an operator would.
+/// An <see cref="InProcNode"/> with quick retries and sweeps, clients for its delegate and
+/// peer services, and what it logs captured.
 /// </summary>
-public sealed class TestNode : IAsyncDisposable
+public sealed class TestNode : InProcNode
 {
-    private WebApplication? _app;
     private GrpcChannel? _channel;
-    private readonly string[] _extraArgs;
 
-    private readonly Action<NodeOptions>? _configure;
-
-    private TestNode(string name, string dataDir, int port, string[] extraArgs, Action<NodeOptions>? configure)
+    private TestNode(string name, string[] extraArgs, Action<NodeOptions>? configure)
+        : base(name, "fed", [.. FastCallOuts, .. extraArgs], configure)
     {
-        Name = name;
-        DataDir = dataDir;
-        Port = port;
-        _extraArgs = extraArgs;
-        _configure = configure;
     }
-
-    public string Name { get; }
 
     /// <summary>Everything the node logged, for tests that check what logs must not carry.</summary>
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary>Extra settings applied at each start.</summary>
-    public Action<NodeOptions>? Configure { get; set; }
-
-    /// <summary>Extra services added at each start, e.g. a bus observer that slows the bus's start.</summary>
-    public Action<WebApplicationBuilder>? Customize { get; set; }
-    public string DataDir { get; }
-    public int Port { get; }
-    /// <summary>True when the node serves TLS ("--tls"): its address is https and its channel pins its key.</summary>
-    public bool Tls { get; private set; }
-    public string Address => $"{(Tls ? "https" : "http")}://127.0.0.1:{Port}";
-    public bool Running => _app is not null;
-
-    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException($"{Name} is stopped.");
-    public NodeIdentity Identity => Services.GetRequiredService<NodeIdentity>();
-    /// <summary>Known while stopped too: the key lives in the data folder.</summary>
-    public string NodeId { get; private set; } = "";
     // The in-process test nodes are embedded ones: SQLite, whose file the tests also read.
     public SqliteStore Store => (SqliteStore)Services.GetRequiredService<IFederationStore>();
 
@@ -71,40 +43,36 @@ public sealed class TestNode : IAsyncDisposable
     /// <summary>Starts a node; <paramref name="configure"/> changes settings after the test defaults.</summary>
     public static async Task<TestNode> StartAsync(string name, Action<NodeOptions>? configure, params string[] extraArgs)
     {
-        var node = new TestNode(name, Directory.CreateTempSubdirectory($"fed-{name}-").FullName, FreePort(), extraArgs, configure);
+        var node = new TestNode(name, extraArgs, configure);
         await node.StartAgainAsync();
         return node;
     }
 
-    public async Task StartAgainAsync()
+    protected override void Defaults(NodeOptions o)
     {
-        _app = NodeHost.Build(["--name", Name, "--port", Port.ToString(), "--data", DataDir, .. FastCallOuts, .. _extraArgs], o =>
-        {
-            // Quick retries so tests of failure and recovery finish in seconds.
-            o.DispatchInterval = TimeSpan.FromMilliseconds(200);
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(1);
-            o.PeerCallTimeout = TimeSpan.FromSeconds(5);
-            o.DashboardPort = 0; // the dashboard has its own tests; gRPC port + 3000 may be taken
-            o.PeerCircuitBreakDuration = TimeSpan.FromSeconds(1);
-            // Tests call as fast as they can; the per-token limit has its own tests, which set it low.
-            o.DelegateRequestsPerSecond = 10_000;
-            _configure?.Invoke(o);
-            Configure?.Invoke(o);
-        }, builder =>
-        {
-            builder.Logging.AddProvider(Logs);
-            Customize?.Invoke(builder);
-        });
-        await _app.StartAsync();
-        NodeId = Identity.NodeId;
-        Tls = Services.GetRequiredService<IOptions<NodeOptions>>().Value.Tls;
+        // Quick retries so tests of failure and recovery finish in seconds.
+        o.DispatchInterval = TimeSpan.FromMilliseconds(200);
+        o.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
+        o.RetryMaxDelay = TimeSpan.FromSeconds(1);
+        o.PeerCallTimeout = TimeSpan.FromSeconds(5);
+        o.DashboardPort = 0; // the dashboard has its own tests; gRPC port + 3000 may be taken
+        o.PeerCircuitBreakDuration = TimeSpan.FromSeconds(1);
+        // Tests call as fast as they can; the per-token limit has its own tests, which set it low.
+        o.DelegateRequestsPerSecond = 10_000;
+    }
+
+    protected override void OnBuilding(WebApplicationBuilder builder) => builder.Logging.AddProvider(Logs);
+
+    protected override void OnStarted()
+    {
         // A delegate's channel, as solnet's: over TLS it pins the node's key and presents no certificate.
         _channel = Tls ? TlsChannels.Pinned(Address, NodeId) : GrpcChannel.ForAddress(Address);
         Delegate = new DelegateService.DelegateServiceClient(_channel);
         Peer = new PeerService.PeerServiceClient(_channel);
         Auth = new Metadata { { "authorization", "Bearer " + File.ReadAllText(Path.Combine(DataDir, "operator.token")).Trim() } };
     }
+
+    protected override void OnStopping() => _channel?.Dispose();
 
     /// <summary>Quick call-out sweeps, notification polls and retries, so tests finish in seconds.</summary>
     private static readonly string[] FastCallOuts =
@@ -115,18 +83,6 @@ public sealed class TestNode : IAsyncDisposable
         "--Node:Notifications:RetryMaxDelay", "00:00:00.5",
         "--Node:Notifications:Timeout", "00:00:05",
     ];
-
-    public async Task StopAsync()
-    {
-        if (_app is null)
-        {
-            return;
-        }
-        _channel?.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _app = null;
-    }
 
     /// <summary>Call options that authenticate this node to <paramref name="callee"/> as a peer.</summary>
     public CallOptions AsPeerOf(TestNode callee, string method) =>
@@ -167,71 +123,6 @@ public sealed class TestNode : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        try
-        {
-            Directory.Delete(DataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still open on a slow file system is not worth failing a test over.
-        }
-    }
-}
-
-public static class Eventually
-{
-    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after the timeout.</summary>
-    public static async Task TrueAsync(Func<bool> condition, string what, int seconds = 20)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < until)
-        {
-            try
-            {
-                if (condition())
-                {
-                    return;
-                }
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-            {
-                // not there yet
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail($"Timed out after {seconds}s waiting for: {what}");
-    }
-}
-
-/// <summary>Sample content for tests.</summary>
-public static class Samples
-{
-    public static CallOutContent CallOut(string title = "Picket the Leeds branch") => new()
-    {
-        Title = title,
-        Target = new Target { Name = "Bistro Co", ParentCompany = "Bistro Holdings" },
-        DemandSummary = "Pay the £2,400 in stolen wages",
-        Places = { new Place { City = "Leeds", Address = "1 High St" } },
-        ActionTypes = { ActionType.Picket },
-    };
-
-    public static FightTerms Terms(string firstDemand = "Return the deposit in full") => new()
-    {
-        Demands = { firstDemand, "Repair the damp" },
-        Strategy = "Demand letter, then pickets at the letting office",
-        Facts = "Tenant moved out in September; deposit withheld without reason",
-        EndConditions = "Deposit returned in full",
-    };
 }
 
 public static class Status

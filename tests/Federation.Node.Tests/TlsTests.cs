@@ -208,7 +208,7 @@ public sealed class TlsTests
             Claimed = claimed;
             Fingerprint = Identifiers.Fingerprint(Identifiers.NodeIdFromPublicKey(_key.ExportSubjectPublicKeyInfo()));
             _certificate = NodeCertificate.Create(_key, Identifiers.NodeIdFromPublicKey(_key.ExportSubjectPublicKeyInfo()), ["127.0.0.1"]);
-            Port = TestNode.FreePort();
+            Port = Ports.Free();
             var builder = WebApplication.CreateBuilder();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, l =>
             {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -42,7 +41,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Starts a receiver that answers <paramref name="failStatus"/> to the first <paramref name="failFirst"/> requests (a 3xx redirects to itself).</summary>
     public static async Task<WebhookReceiver> StartAsync(int failFirst = 0, int failStatus = 500)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
         builder.Logging.ClearProviders();
@@ -63,13 +62,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         });
         await app.StartAsync();
         return receiver;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -29,12 +29,12 @@ public static class DashboardSetup
             ? $"http://{options.Host}:{options.ResolvedDashboardPort}/  (sign in with the operator token)"
             : "off (Node:DashboardPort is 0)";
 
-    public static void AddDashboard(IServiceCollection services, NodeOptions options)
+    public static IServiceCollection AddFederationDashboard(this IServiceCollection services, NodeOptions options)
     {
         var port = options.ResolvedDashboardPort;
         if (port == 0)
         {
-            return;
+            return services;
         }
         // Browsers share cookies between ports of one host, so three nodes on 127.0.0.1
         // would overwrite each other's sign-in: every cookie name carries the port, unless
@@ -113,14 +113,15 @@ public static class DashboardSetup
         {
             services.Remove(eager);
         }
+        return services;
     }
 
-    public static void MapDashboard(WebApplication app, NodeOptions options)
+    public static WebApplication MapFederationDashboard(this WebApplication app, NodeOptions options)
     {
         var port = options.ResolvedDashboardPort;
         if (port == 0)
         {
-            return;
+            return app;
         }
         // The dashboard answers on its own port only, and the gRPC services on theirs. The
         // local port is what the connection really used; a Host header can say anything.
@@ -133,6 +134,7 @@ public static class DashboardSetup
             var pipeline = new Lazy<RequestDelegate>(() => Dashboard(branch.New(), Stylesheet));
             branch.Run(context => pipeline.Value(context));
         });
+        return app;
     }
 
     private static RequestDelegate Dashboard(IApplicationBuilder dashboard, Lazy<string> stylesheet)

@@ -10,6 +10,18 @@ namespace Federation.Node.Delivery;
 /// start, could be lost and only asked again five minutes (catch-up) or one minute (a
 /// doorbell) later. Everything that publishes waits for this first.
 /// </summary>
+/// <remarks>
+/// MassTransit's own signals were weighed and give a different guarantee (8.5):
+/// <c>MassTransitHostOptions.WaitUntilStarted</c> makes the host's start await
+/// <c>IBusControl.StartAsync</c>, which awaits the endpoints' readiness, so the whole host,
+/// gRPC included, would wait for an unreachable broker (and fail to start if the bus's start
+/// faults), where a node now serves and its dispatcher reports the broker as away; and the
+/// dispatcher and catch-up scheduler are hosted services registered before the bus.
+/// <c>IBusControl.WaitForHealthStatus(Healthy, timeout)</c> polls every 100 ms, takes no
+/// cancellation token, never ends on a faulted start, and would also hold publishers back
+/// whenever the broker drops later, where they now meet the bus's own error.
+/// See MassTransitBus.StartAsync and BusControlHealthExtensions in MassTransit's source.
+/// </remarks>
 public sealed class BusReadiness : IBusObserver
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -20,11 +20,25 @@ public static class AdminCommands
 
     public static bool Handles(string[] args) => args.Length > 0 && args[0] is "token" or "audit";
 
+    /// <summary>Runs a command; a malformed one prints what is wrong and the usage (exit code 2).</summary>
+    public static async Task<int> RunFromCommandLineAsync(string[] args)
+    {
+        try
+        {
+            return await RunAsync(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message + "\n" + Usage);
+            return 2;
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         var words = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
         var flags = args.Skip(words.Count).ToArray();
-        var options = NodeHost.ReadOptions(flags);
+        var options = NodeCommandLine.ReadOptions(flags);
         string? Flag(string name) => flags.SkipWhile(f => f != name).Skip(1).FirstOrDefault();
         if (string.IsNullOrWhiteSpace(options.DataDir))
         {

@@ -47,7 +47,7 @@ public static class TelemetrySetup
     /// only when an endpoint is configured: without one, no SDK listens, so spans are
     /// not even created. Returns the endpoint in use, or null.
     /// </summary>
-    public static string? AddNodeTelemetry(this IServiceCollection services, IConfiguration configuration, string nodeName)
+    public static string? AddFederationTelemetry(this IServiceCollection services, IConfiguration configuration, string nodeName)
     {
         services.AddSingleton<NodeTelemetry>();
         var options = Options(configuration);

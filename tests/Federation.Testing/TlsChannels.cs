@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Federation.Core.Identity;
 using Grpc.Net.Client;
 
-namespace Federation.Node.Tests;
+namespace Federation.Testing;
 
 /// <summary>Channels to TLS nodes for tests: the server is pinned by key, as the node and solnet do.</summary>
 public static class TlsChannels

@@ -1,12 +1,12 @@
 using Federation.Node.Jobs;
+using Federation.Node.Notifications;
 
+namespace Federation.Node.Hosting;
 
-namespace Federation.Node.Notifications;
-
-public static class CallOutServices
+public static class NotificationsExtensions
 {
     /// <summary>Call-outs end to end: expiry sweep, inbox feed, webhooks and e-mail.</summary>
-    public static IServiceCollection AddCallOutNotifications(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddFederationNotifications(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<CallOutOptions>(configuration.GetSection("Node"));
         services.AddSingleton<FeedSignal>();

@@ -4,65 +4,54 @@ using Federation.Contracts.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Federation.Node.Tests;
+namespace Federation.Testing;
 
 /// <summary>
 /// A node in a process of its own, started from the built federation-node.dll, as an
 /// operator runs it: so a test can SIGKILL it mid-work and start it again on the same
-/// data folder and port.
+/// data folder and port. Settings are environment variables (<c>Node__Bus</c>, …).
 /// </summary>
-public sealed class NodeProcess : IAsyncDisposable
+public class NodeProcess : IAsyncDisposable
 {
-    private readonly Dictionary<string, string> _settings;
     private readonly StringBuilder _log = new();
-    private Process? _process;
     private GrpcChannel? _channel;
 
-    private NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null)
+    public NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null, string folderPrefix = "fedp")
     {
         Name = name;
-        DataDir = dataDir ?? Directory.CreateTempSubdirectory($"fedp-{name}-").FullName;
-        Port = TestNode.FreePort();
-        _settings = settings;
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory($"{folderPrefix}-{name}-").FullName;
+        Port = Ports.Free();
+        Settings = settings;
     }
 
     public string Name { get; }
     public string DataDir { get; }
     public int Port { get; }
+    public Dictionary<string, string> Settings { get; }
     public string Address => $"http://127.0.0.1:{Port}";
     public string DbPath => Path.Combine(DataDir, "node.db");
-    public string VirtualHost => _settings["Node__RabbitMq__VirtualHost"];
+    public string VirtualHost => Settings["Node__RabbitMq__VirtualHost"];
     public string NodeId { get; private set; } = "";
     public string Fingerprint { get; private set; } = "";
     public DelegateService.DelegateServiceClient Delegate { get; private set; } = null!;
     public Metadata Auth { get; private set; } = null!;
 
-    /// <summary>Quick retries so fault tests finish in seconds; a test overrides any of them.</summary>
-    public static Dictionary<string, string> Fast(string vhost) => new()
-    {
-        ["Node__Bus"] = "rabbitmq",
-        ["Node__RabbitMq__Host"] = "127.0.0.1",
-        ["Node__RabbitMq__Port"] = Broker.Port.ToString(),
-        ["Node__RabbitMq__VirtualHost"] = vhost,
-        ["Node__DispatchInterval"] = "00:00:00.200",
-        ["Node__RetryBaseDelay"] = "00:00:00.200",
-        ["Node__RetryMaxDelay"] = "00:00:01",
-        ["Node__PeerCallTimeout"] = "00:00:05",
-        ["Node__PeerCircuitBreakDuration"] = "00:00:01",
-        // These tests publish as fast as they can to put work in flight before a fault;
-        // the per-token limit is tested on its own (HostileInputCatalogueTests), not here.
-        ["Node__DelegateRequestsPerSecond"] = "10000",
-    };
+    /// <summary>How long a start may take before it counts as failed.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Starts a node on the test RabbitMQ, in a virtual host of its own.</summary>
-    public static async Task<NodeProcess> StartAsync(string name, Action<Dictionary<string, string>>? settings = null)
-    {
-        var s = Fast(await Broker.NewVirtualHostAsync(name));
-        settings?.Invoke(s);
-        var node = new NodeProcess(name, s);
-        await node.StartAgainAsync();
-        return node;
-    }
+    /// <summary>How many log lines <see cref="LogTail()"/> shows.</summary>
+    public int TailLines { get; init; } = 40;
+
+    /// <summary>Tells replicas of one node apart in logs.</summary>
+    public string? ReplicaName { get; init; }
+
+    /// <summary>The process, while started (it may have exited since).</summary>
+    protected Process? Process { get; private set; }
+
+    /// <summary>This process's id while it runs.</summary>
+    public int? ProcessId => Process is { HasExited: false } p ? p.Id : null;
+
+    public bool Running => Process is { HasExited: false };
 
     /// <summary>
     /// Another replica of <paramref name="node"/>: the same node (its data folder, so the
@@ -78,7 +67,7 @@ public sealed class NodeProcess : IAsyncDisposable
     public static async Task<NodeProcess> StartReplicaAsync(NodeProcess node, string name,
         Action<Dictionary<string, string>>? settings = null, bool ownFolder = false)
     {
-        var s = new Dictionary<string, string>(node._settings);
+        var s = new Dictionary<string, string>(node.Settings);
         settings?.Invoke(s);
         var dataDir = node.DataDir;
         if (ownFolder)
@@ -94,12 +83,7 @@ public sealed class NodeProcess : IAsyncDisposable
         return replica;
     }
 
-    /// <summary>This process's id while it runs.</summary>
-    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
-
-    /// <summary>Tells replicas of one node apart in logs.</summary>
-    public string? ReplicaName { get; private init; }
-
+    /// <summary>Starts the process and waits until it answers over gRPC.</summary>
     public async Task StartAgainAsync()
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -112,7 +96,7 @@ public sealed class NodeProcess : IAsyncDisposable
         {
             psi.ArgumentList.Add(arg);
         }
-        foreach (var (key, value) in _settings)
+        foreach (var (key, value) in Settings)
         {
             psi.Environment[key] = value;
         }
@@ -122,7 +106,7 @@ public sealed class NodeProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _process = process;
+        Process = process;
         Append($"---- started {Name} (pid {process.Id})");
         // tests/run.sh kills what is listed here if the test host dies before disposing us.
         if (Environment.GetEnvironmentVariable("FED_TEST_PID_DIR") is { Length: > 0 } pids)
@@ -131,7 +115,7 @@ public sealed class NodeProcess : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(pids, process.Id.ToString()), DataDir);
         }
 
-        var until = DateTime.UtcNow.AddSeconds(60);
+        var until = DateTime.UtcNow + StartTimeout;
         while (true)
         {
             if (process.HasExited)
@@ -149,6 +133,7 @@ public sealed class NodeProcess : IAsyncDisposable
                     var info = await Delegate.GetNodeInfoAsync(new GetNodeInfoRequest(), Auth, DateTime.UtcNow.AddSeconds(5));
                     NodeId = info.NodeId;
                     Fingerprint = info.Fingerprint;
+                    OnServing();
                     return;
                 }
                 catch (RpcException) when (DateTime.UtcNow < until)
@@ -158,18 +143,21 @@ public sealed class NodeProcess : IAsyncDisposable
             }
             if (DateTime.UtcNow > until)
             {
-                throw new InvalidOperationException($"{Name} did not start serving within 60s.\n{LogTail()}");
+                throw new InvalidOperationException($"{Name} did not start serving within {StartTimeout.TotalSeconds:0}s.\n{LogTail()}");
             }
             await Task.Delay(100);
         }
     }
 
-    public bool Running => _process is { HasExited: false };
+    /// <summary>Called once a start has answered.</summary>
+    protected virtual void OnServing()
+    {
+    }
 
     /// <summary>SIGKILL: no shutdown code runs, as when the machine loses power.</summary>
-    public void Kill()
+    public virtual void Kill()
     {
-        if (_process is { HasExited: false } p)
+        if (Process is { HasExited: false } p)
         {
             p.Kill(); // SIGKILL on Unix
             p.WaitForExit();
@@ -202,7 +190,8 @@ public sealed class NodeProcess : IAsyncDisposable
     public async Task CloseAsync(string callOutId) =>
         await Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOutId, Reason = "done" }, Auth);
 
-    private void Append(string? line)
+    /// <summary>Adds a line to this node's log (the harness marks its own actions with "----").</summary>
+    protected void Append(string? line)
     {
         if (line is null)
         {
@@ -222,7 +211,18 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
-    public string LogTail(int lines = 40)
+    /// <summary>How many log lines contain <paramref name="text"/>: compare before and after a fault.</summary>
+    public int LogCount(string text)
+    {
+        lock (_log)
+        {
+            return _log.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    public string LogTail() => LogTail(TailLines);
+
+    public string LogTail(int lines)
     {
         lock (_log)
         {
@@ -230,6 +230,9 @@ public sealed class NodeProcess : IAsyncDisposable
             return $"==== {Name} log (last {lines} lines) ====\n" + string.Join('\n', all.TakeLast(lines));
         }
     }
+
+    /// <summary>The file name under FED_TEST_LOG_DIR that keeps this node's log.</summary>
+    protected virtual string LogFileName => $"{ReplicaName ?? Name}-{Port}.log";
 
     public async ValueTask DisposeAsync()
     {
@@ -240,11 +243,11 @@ public sealed class NodeProcess : IAsyncDisposable
             Directory.CreateDirectory(logs);
             lock (_log)
             {
-                File.WriteAllText(Path.Combine(logs, $"{ReplicaName ?? Name}-{Port}.log"), _log.ToString());
+                File.WriteAllText(Path.Combine(logs, LogFileName), _log.ToString());
             }
         }
         _channel?.Dispose();
-        _process?.Dispose();
+        Process?.Dispose();
         await Task.Yield();
         try
         {
@@ -254,27 +257,6 @@ public sealed class NodeProcess : IAsyncDisposable
         {
             // not worth failing a test over
         }
-    }
-}
-
-/// <summary>Where the build put the programs the process tests start.</summary>
-public static class Built
-{
-    public static string NodeDll => Find(Path.Combine("src", "Federation.Node"), "federation-node.dll");
-    public static string CliDll => Find(Path.Combine("src", "Federation.Cli"), "solnet.dll");
-
-    /// <summary>The same configuration and framework as this test assembly (…/bin/Release/net10.0/).</summary>
-    private static string Find(string project, string file)
-    {
-        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = here.Name;
-        var configuration = here.Parent!.Name;
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Federation.sln")))
-        {
-            root = root.Parent;
-        }
-        var path = root is null ? file : Path.Combine(root.FullName, project, "bin", configuration, framework, file);
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: build the solution first (bash tests/run.sh does).");
+        GC.SuppressFinalize(this);
     }
 }

@@ -1,0 +1,64 @@
+using Federation.Core;
+using Federation.Core.Commands;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Peers;
+using Federation.Core.Queries;
+using Federation.Node.Delivery;
+using Federation.Node.Grpc;
+using Federation.Node.Jobs;
+using Federation.Node.Peering;
+using Federation.Node.Security;
+using Federation.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Hosting;
+
+public static class CoreExtensions
+{
+    /// <summary>The node's database: SQLite in its data folder, or a shared PostgreSQL (Node:Database).</summary>
+    public static IServiceCollection AddFederationStorage(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
+        return services;
+    }
+
+    /// <summary>
+    /// The application core: the node's identity and clock, who may call it, its logs,
+    /// commands and queries, and the jobs that keep its store tidy.
+    /// </summary>
+    public static IServiceCollection AddFederationCore(this IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
+            return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
+                [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
+        });
+        services.AddSingleton<NodeClock>();
+        // Registered before the jobs it guards, so that it stops after them and lets go of their leases.
+        services.AddSingleton<JobLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobLeases>());
+        services.AddSingleton<PeerKeys>();
+        services.AddSingleton<OperatorToken>();
+        services.AddSingleton<DelegateTokens>();
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<DelegateGate>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<PeerClients>();
+        services.AddSingleton<OriginLog>();
+        services.AddSingleton<ReplicaLog>();
+        services.AddSingleton<PeerDirectory>();
+        services.AddSingleton<PeerRoster>();
+        services.AddSingleton<PeerAuthenticator>();
+        services.AddSingleton<CallOutCommands>();
+        services.AddSingleton<FightCommands>();
+        services.AddSingleton<Submissions>();
+        services.AddSingleton<Confidential>();
+        services.AddSingleton<PurgeSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<PurgeSweeper>());
+        services.AddSingleton<BalanceView>();
+        return services;
+    }
+}

@@ -1,0 +1,95 @@
+using Federation.Core;
+using Federation.Core.Identity;
+using Federation.Core.Storage;
+using Federation.Node.Dashboard;
+using Federation.Node.Grpc;
+using Federation.Node.Observability;
+using Federation.Node.Peering;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Hosting;
+
+/// <summary>A whole node: one process, gRPC on Kestrel, its database, MassTransit's bus.</summary>
+public static class FederationNodeExtensions
+{
+    /// <summary>
+    /// The node's settings, Kestrel, logging and services. <paramref name="configure"/>
+    /// adjusts the settings after configuration is read (tests shorten intervals with it).
+    /// </summary>
+    public static WebApplicationBuilder AddFederationNode(this WebApplicationBuilder builder, Action<NodeOptions>? configure = null)
+    {
+        builder.Services.Configure<NodeOptions>(builder.Configuration.GetSection("Node"));
+        if (configure is not null)
+        {
+            builder.Services.PostConfigure(configure);
+        }
+        var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
+        configure?.Invoke(options);
+
+        builder.UseFederationKestrel(options);
+        builder.Logging.AddFederationLogging();
+        builder.Services
+            .AddFederationStorage()
+            .AddFederationCore()
+            .AddFederationDelivery()
+            .AddFederationNotifications(builder.Configuration)
+            .AddFederationTelemetry(builder.Configuration, options.Name);
+        builder.Services
+            .AddFederationGrpc(options)
+            .AddFederationBus(options)
+            .AddFederationDashboard(options)
+            // Last, after everything that registers gRPC services: malformed request bytes get
+            // INVALID_ARGUMENT with a clear message instead of UNKNOWN (see ReadableRequests).
+            .AddReadableRequests();
+        return builder;
+    }
+
+    /// <summary>
+    /// The dashboard's branch, then the gRPC services; and opens the store and pins keys
+    /// before serving, so the first call sees a ready node.
+    /// </summary>
+    public static WebApplication MapFederationNode(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        app.MapFederationDashboard(options);
+        app.MapFederationGrpc();
+
+        app.Services.GetRequiredService<IFederationStore>();
+        app.Services.GetRequiredService<OperatorToken>();
+        app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
+        if (options.ResolvedDashboardPort > 0 && DashboardKeys.InDatabase(options))
+        {
+            DashboardKeys.EnsureKeyAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        // Lets `solnet --data <folder>` find the node without being told its address, and
+        // check (over TLS) that the node answering there is this one.
+        File.WriteAllText(Path.Combine(options.ResolvedDataDir, "address"), options.ResolvedPublicAddress + "\n");
+        File.WriteAllText(Path.Combine(options.ResolvedDataDir, "fingerprint"),
+            app.Services.GetRequiredService<NodeIdentity>().Fingerprint + "\n");
+        return app;
+    }
+
+    /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
+    public static string FederationBanner(this WebApplication app)
+    {
+        var o = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        var id = app.Services.GetRequiredService<NodeIdentity>();
+        var token = app.Services.GetRequiredService<OperatorToken>();
+        var store = app.Services.GetRequiredService<IFederationStore>();
+        return $"""
+
+            Node '{o.Name}' is running.
+              gRPC address:   {o.ResolvedPublicAddress}
+              transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : "cleartext (loopback development; --tls for TLS)")}
+              fingerprint:    {id.Fingerprint}
+              data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
+              database:       {store.Description}
+              operator token: {token.Path}
+              dashboard:      {DashboardSetup.Address(o)}
+              telemetry:      {TelemetrySetup.Describe(app.Configuration)}
+            Another node's operator adds this one with:
+              solnet --data <their data folder> peer add {o.ResolvedPublicAddress} {id.Fingerprint}
+
+            """;
+    }
+}
