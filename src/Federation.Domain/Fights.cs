@@ -3,7 +3,7 @@ using Google.Protobuf;
 
 namespace Federation.Domain;
 
-/// <summary>The joint-fight rules (DESIGN.md §2): what the initiator may record, and what others may ask it to.</summary>
+/// <summary>The joint-fight rules (docs/protocol.md, "The joint-fight rules"): what the initiator may record, and what others may ask it to.</summary>
 public static partial class Fights
 {
     public static bool IsEnded(FightStatus s) =>

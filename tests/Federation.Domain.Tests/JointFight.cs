@@ -6,7 +6,7 @@ namespace Federation.Domain.Tests;
 
 /// <summary>
 /// Fights with networks in each participant state, and the submissions participants
-/// send, for the tests of the joint-fight rules (DESIGN.md §2).
+/// send, for the tests of the joint-fight rules (docs/protocol.md, "The joint-fight rules").
 /// </summary>
 internal static class JointFight
 {

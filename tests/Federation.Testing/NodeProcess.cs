@@ -60,7 +60,7 @@ public class NodeProcess : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// With <paramref name="ownFolder"/>, the replica gets a data folder of its own holding
-    /// only the identity key and the operator token (what README says every replica needs),
+    /// only the identity key and the operator token (what docs/operators.md says every replica needs),
     /// as replicas on different machines have. <paramref name="settings"/> changes its
     /// settings (a dashboard port of its own, say).
     /// </remarks>

@@ -130,7 +130,7 @@ public static class DashboardSetup
             // The dashboard's pipeline, with a route table of its own, is built at the first
             // dashboard request, not at start-up: mapping Razor Pages makes MVC scan the
             // node's types and load its assemblies at once, and a node whose dashboard nobody
-            // has opened stays about 15 MB smaller without that (see README "Performance").
+            // has opened stays about 15 MB smaller without that (see docs/performance.md, "How the node is tuned").
             var pipeline = new Lazy<RequestDelegate>(() => Dashboard(branch.New(), Stylesheet));
             branch.Run(context => pipeline.Value(context));
         });

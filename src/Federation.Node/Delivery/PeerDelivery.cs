@@ -140,7 +140,7 @@ public sealed class PeerDelivery(
             // A batch short of the limit was all there was. Its acknowledgement then releases the
             // lease in the same write, instead of renewing it to find the queue empty and
             // releasing it after: two writes and two reads fewer per delivery, which is most of
-            // what a call-out to a thousand networks costs (README "Performance"). Rows that
+            // what a call-out to a thousand networks costs (docs/performance.md). Rows that
             // arrive meanwhile are found by the dispatcher, which RunAsync wakes.
             var last = batch.Count < options.Value.DeliveryBatchSize;
             if (batch.Count == 0)

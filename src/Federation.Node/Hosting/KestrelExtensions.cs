@@ -19,7 +19,7 @@ public static class KestrelExtensions
         builder.WebHost.ConfigureKestrel(k =>
         {
             // gRPC over HTTP/2: cleartext on loopback for development, or TLS (Node:Tls);
-            // see README "Security".
+            // see docs/security.md, "Transport".
             k.Listen(System.Net.IPAddress.Parse(options.Host), options.Port, l =>
             {
                 l.Protocols = HttpProtocols.Http2;

@@ -11,7 +11,7 @@ public static class NodeHost
     /// <summary>
     /// The slim builder with the node's switches. It leaves out what a node does not use
     /// (IIS, QUIC, hosting start-up assemblies, static web assets): less to load and keep
-    /// resident (README "Performance").
+    /// resident (docs/performance.md, "How the node is tuned").
     /// </summary>
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {

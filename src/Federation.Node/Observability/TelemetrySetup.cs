@@ -6,7 +6,7 @@ using OpenTelemetry.Trace;
 
 namespace Federation.Node.Observability;
 
-/// <summary>Settings under <c>Node:Telemetry</c> (README "Observability").</summary>
+/// <summary>Settings under <c>Node:Telemetry</c> (docs/operators.md, "Observability").</summary>
 public sealed class TelemetryOptions
 {
     /// <summary>
