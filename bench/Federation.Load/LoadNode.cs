@@ -1,5 +1,4 @@
 using Federation.Core;
-using Federation.Testing;
 
 namespace Federation.Load;
 

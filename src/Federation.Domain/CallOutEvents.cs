@@ -1,5 +1,4 @@
 using Federation.Contracts.V1;
-using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Federation.Domain;
 

@@ -1,5 +1,4 @@
 using Federation.Contracts.V1;
-using Google.Protobuf;
 
 namespace Federation.Domain;
 

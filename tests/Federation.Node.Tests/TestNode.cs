@@ -1,16 +1,13 @@
 using Federation.Contracts.V1;
 using Federation.Core;
-using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Delivery;
-using Federation.Node.Hosting;
 using Federation.Storage;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Tests;
 

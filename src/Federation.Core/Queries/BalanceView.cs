@@ -1,6 +1,6 @@
-using Federation.Core.Log;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
+using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
 

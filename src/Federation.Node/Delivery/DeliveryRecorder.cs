@@ -1,5 +1,4 @@
 using Federation.Core;
-using Federation.Core.Delivery;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Core.Telemetry;

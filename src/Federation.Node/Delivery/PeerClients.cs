@@ -1,12 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Security;
-using System.Security.Authentication;
 using System.Text;
 using Federation.Contracts.V1;
 using Federation.Core;
 using Federation.Core.Identity;
-using Federation.Domain;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;

@@ -5,6 +5,7 @@ using Federation.Node.Dashboard;
 using Federation.Node.Grpc;
 using Federation.Node.Observability;
 using Federation.Node.Peering;
+using Federation.Node.Security;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Hosting;

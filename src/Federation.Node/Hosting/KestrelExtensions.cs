@@ -1,6 +1,6 @@
 using Federation.Core;
-using Federation.Node.Dashboard;
 using Federation.Core.Identity;
+using Federation.Node.Dashboard;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 

@@ -1,4 +1,3 @@
-using Federation.Node.Grpc;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Federation.Node.Grpc;
 using Federation.Node.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
