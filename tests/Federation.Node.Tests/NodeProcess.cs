@@ -14,16 +14,21 @@ namespace Federation.Node.Tests;
 public sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string> _settings;
+    private readonly IReadOnlyList<string>? _arguments;
+    private readonly string? _workingDirectory;
     private readonly StringBuilder _log = new();
     private Process? _process;
     private GrpcChannel? _channel;
 
-    private NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null)
+    private NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null,
+        int? port = null, IReadOnlyList<string>? arguments = null, string? workingDirectory = null)
     {
         Name = name;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory($"fedp-{name}-").FullName;
-        Port = TestNode.FreePort();
+        Port = port ?? TestNode.FreePort();
         _settings = settings;
+        _arguments = arguments;
+        _workingDirectory = workingDirectory;
     }
 
     public string Name { get; }
@@ -65,13 +70,34 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
+    /// A node started with an operator's own arguments (what follows
+    /// <c>dotnet run --project src/Federation.Node --</c>) from <paramref name="workingDirectory"/>,
+    /// as the docs' examples start theirs. Its port is <c>--port</c> and its data folder
+    /// <c>--data</c> (or <c>data/NAME</c>), as the node reads them.
+    /// </summary>
+    public static async Task<NodeProcess> StartWithArgumentsAsync(IReadOnlyList<string> args, string workingDirectory,
+        Dictionary<string, string> environment)
+    {
+        string? Value(string option) => args.Select((a, i) => (a, i)).Where(x => x.a == option && x.i + 1 < args.Count)
+            .Select(x => args[x.i + 1]).LastOrDefault();
+        var name = Value("--name") ?? "node";
+        var port = int.Parse(Value("--port") ?? "5000");
+        var dataDir = Path.GetFullPath(Value("--data") ?? Path.Combine("data", name), workingDirectory);
+        // The same folder, named in full on the command line: tests/run.sh recognises a
+        // leftover node by its data folder there.
+        var node = new NodeProcess(name, environment, dataDir, port, [.. args, "--data", dataDir], workingDirectory);
+        await node.StartAgainAsync();
+        return node;
+    }
+
+    /// <summary>
     /// Another replica of <paramref name="node"/>: the same node (its data folder, so the
     /// same identity key and operator token; its settings, so the same database and
     /// broker virtual host) in a process of its own on a port of its own.
     /// </summary>
     /// <remarks>
     /// With <paramref name="ownFolder"/>, the replica gets a data folder of its own holding
-    /// only the identity key and the operator token (what README says every replica needs),
+    /// only the identity key and the operator token (what docs/operators.md says every replica needs),
     /// as replicas on different machines have. <paramref name="settings"/> changes its
     /// settings (a dashboard port of its own, say).
     /// </remarks>
@@ -108,7 +134,12 @@ public sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Built.NodeDll, "--name", Name, "--port", Port.ToString(), "--data", DataDir })
+        if (_workingDirectory is not null)
+        {
+            psi.WorkingDirectory = _workingDirectory;
+        }
+        psi.ArgumentList.Add(Built.NodeDll);
+        foreach (var arg in _arguments ?? ["--name", Name, "--port", Port.ToString(), "--data", DataDir])
         {
             psi.ArgumentList.Add(arg);
         }
@@ -263,18 +294,27 @@ public static class Built
     public static string NodeDll => Find(Path.Combine("src", "Federation.Node"), "federation-node.dll");
     public static string CliDll => Find(Path.Combine("src", "Federation.Cli"), "solnet.dll");
 
+    /// <summary>The repository: the folder above this test assembly that holds Federation.sln.</summary>
+    public static string Root
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Federation.sln")))
+            {
+                root = root.Parent;
+            }
+            return root?.FullName ?? throw new DirectoryNotFoundException($"No Federation.sln above {AppContext.BaseDirectory}.");
+        }
+    }
+
     /// <summary>The same configuration and framework as this test assembly (…/bin/Release/net10.0/).</summary>
     private static string Find(string project, string file)
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = here.Name;
         var configuration = here.Parent!.Name;
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Federation.sln")))
-        {
-            root = root.Parent;
-        }
-        var path = root is null ? file : Path.Combine(root.FullName, project, "bin", configuration, framework, file);
+        var path = Path.Combine(Root, project, "bin", configuration, framework, file);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: build the solution first (bash tests/run.sh does).");
     }
 }
