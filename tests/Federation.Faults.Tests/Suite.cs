@@ -175,7 +175,7 @@ public abstract class Suite(FederationFixture fixture, ITestOutputHelper output)
 
     /// <summary>
     /// Measured convergence times go to FED_FAULTS_RESULTS (default: fed-faults-results.tsv
-    /// in the temp folder), one line per scenario, for the README's table.
+    /// in the temp folder), one line per scenario, for the table in docs/faults.md.
     /// </summary>
     private static void Record(string scenario, TimeSpan took, Checker.Result result, Workload workload)
     {
