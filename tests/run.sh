@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The project's test command (README: "Run the tests"). Builds everything, starts a
-# throwaway RabbitMQ and a throwaway PostgreSQL on loopback for the tests that need them,
-# runs every test project, stops both, and ends with one line: "N passed, N failed".
+# The project's test command (README "Two commands"; docs/contributing.md "The test
+# command"). Builds everything, starts a throwaway RabbitMQ and a throwaway PostgreSQL
+# on loopback for the tests that need them, runs every test project, stops both, and
+# ends with one line: "N passed, N failed".
 # FED_FAULTS_PROFILE=long bash tests/run.sh runs the fault suite's long profile instead
 # of its short one (six nodes, faults held for minutes; about an hour).
 set -uo pipefail

@@ -98,7 +98,7 @@ public static class Dashboard
 
     public static async Task<string> RefusalAsync(this IPage page) => await page.Locator(".refusal").InnerTextAsync();
 
-    /// <summary>Saves a screenshot when DASHBOARD_SCREENSHOTS names a folder (for the README); otherwise does nothing.</summary>
+    /// <summary>Saves a screenshot when DASHBOARD_SCREENSHOTS names a folder (for the README's picture, docs/dashboard-inbox.png); otherwise does nothing.</summary>
     public static async Task ScreenshotAsync(this IPage page, string name)
     {
         var dir = Environment.GetEnvironmentVariable("DASHBOARD_SCREENSHOTS");

@@ -2,7 +2,7 @@ using Federation.Contracts.V1;
 
 namespace Federation.Node.Tests;
 
-/// <summary>The README's walkthrough, step by step, on two real nodes.</summary>
+/// <summary>The walkthrough of docs/delegates.md, step by step through the gRPC API, on two real nodes.</summary>
 public sealed class WalkthroughTests
 {
     [Fact]

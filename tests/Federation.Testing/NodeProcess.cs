@@ -14,14 +14,45 @@ namespace Federation.Testing;
 public class NodeProcess : IAsyncDisposable
 {
     private readonly StringBuilder _log = new();
+    private readonly IReadOnlyList<string>? _arguments;
+    private readonly string? _workingDirectory;
     private GrpcChannel? _channel;
 
     public NodeProcess(string name, Dictionary<string, string> settings, string? dataDir = null, string folderPrefix = "fedp")
+        : this(name, settings, dataDir, folderPrefix, port: null, arguments: null, workingDirectory: null)
+    {
+    }
+
+    private NodeProcess(string name, Dictionary<string, string> settings, string? dataDir, string folderPrefix,
+        int? port, IReadOnlyList<string>? arguments, string? workingDirectory)
     {
         Name = name;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory($"{folderPrefix}-{name}-").FullName;
-        Port = Ports.Free();
+        Port = port ?? Ports.Free();
         Settings = settings;
+        _arguments = arguments;
+        _workingDirectory = workingDirectory;
+    }
+
+    /// <summary>
+    /// A node started with an operator's own arguments (what follows
+    /// <c>dotnet run --project src/Federation.Node --</c>) from <paramref name="workingDirectory"/>,
+    /// as the docs' examples start theirs. Its port is <c>--port</c> and its data folder
+    /// <c>--data</c> (or <c>data/NAME</c>), as the node reads them.
+    /// </summary>
+    public static async Task<NodeProcess> StartWithArgumentsAsync(IReadOnlyList<string> args, string workingDirectory,
+        Dictionary<string, string> environment)
+    {
+        string? Value(string option) => args.Select((a, i) => (a, i)).Where(x => x.a == option && x.i + 1 < args.Count)
+            .Select(x => args[x.i + 1]).LastOrDefault();
+        var name = Value("--name") ?? "node";
+        var port = int.Parse(Value("--port") ?? "5000");
+        var dataDir = Path.GetFullPath(Value("--data") ?? Path.Combine("data", name), workingDirectory);
+        // The same folder, named in full on the command line: tests/run.sh recognises a
+        // leftover node by its data folder there.
+        var node = new NodeProcess(name, environment, dataDir, "fedp", port, [.. args, "--data", dataDir], workingDirectory);
+        await node.StartAgainAsync();
+        return node;
     }
 
     public string Name { get; }
@@ -92,7 +123,12 @@ public class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Built.NodeDll, "--name", Name, "--port", Port.ToString(), "--data", DataDir })
+        if (_workingDirectory is not null)
+        {
+            psi.WorkingDirectory = _workingDirectory;
+        }
+        psi.ArgumentList.Add(Built.NodeDll);
+        foreach (var arg in _arguments ?? ["--name", Name, "--port", Port.ToString(), "--data", DataDir])
         {
             psi.ArgumentList.Add(arg);
         }
