@@ -9,7 +9,7 @@ using Federation.Domain;
 namespace Federation.Core.Commands;
 
 /// <summary>What a delegate can do with call-outs; each write goes through the origin log or a submission.</summary>
-public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity)
+public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, TimeProvider time)
 {
     public async Task<CallOutState> PublishAsync(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience, CancellationToken ct)
     {
@@ -98,7 +98,7 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
     {
         var callOut = Get(callOutId);
         // Check here so the delegate hears "no" at once; the issuer checks again and has the last word.
-        CallOuts.CheckResponse(callOut, identity.NodeId, response, DateTimeOffset.UtcNow);
+        CallOuts.CheckResponse(callOut, identity.NodeId, response, time.GetUtcNow());
         return origin.SubmitAsync(callOutId, new SubmissionPayload { CallOutResponse = response }, ct);
     }
 

@@ -14,7 +14,7 @@ namespace Federation.Core.Commands;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock, TimeProvider time)
 {
     // ---- The initiator -----------------------------------------------------------
 
@@ -144,7 +144,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
         {
             FileName = $"fight-{fightId[^8..]}.ics",
             ContentType = "text/calendar",
-            Content = Calendar.ForFight(fight, DateTimeOffset.UtcNow),
+            Content = Calendar.ForFight(fight, time.GetUtcNow()),
         };
     }
 

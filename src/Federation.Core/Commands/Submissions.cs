@@ -12,7 +12,7 @@ namespace Federation.Core.Commands;
 /// once (a re-sent submission id changes nothing) through the origin log — or, for a
 /// referral or incident, in the initiator's private reports.
 /// </summary>
-public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity)
+public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity, TimeProvider time)
 {
     /// <summary>Records a submission for an object this node originates: the one path for Submit and SubmitStream.</summary>
     public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, CancellationToken ct)
@@ -60,7 +60,7 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
                 Network = network,
                 Kind = report.Kind,
                 Summary = report.Summary,
-                At = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                At = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             });
             if (submissionId is not null)
             {

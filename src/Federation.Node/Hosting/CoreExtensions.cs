@@ -36,6 +36,8 @@ public static class CoreExtensions
             return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
                 [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
         });
+        // The machine's clock for local bookkeeping; NodeClock (shifted by Node:ClockOffset) for what is signed.
+        services.AddSingleton(TimeProvider.System);
         services.AddSingleton<NodeClock>();
         // Registered before the jobs it guards, so that it stops after them and lets go of their leases.
         services.AddSingleton<JobLeases>();
