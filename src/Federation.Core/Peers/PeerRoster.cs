@@ -16,7 +16,7 @@ public static class PeerStates
 }
 
 /// <summary>The peers this node talks to, as the commands that address networks need them.</summary>
-public sealed class PeerRoster(IFederationStore store)
+public sealed class PeerRoster(IPeerReads store)
 {
     /// <summary>Refuses unless every id names a peer this node talks to; says which is not.</summary>
     public void RequirePeers(IEnumerable<string> nodeIds)

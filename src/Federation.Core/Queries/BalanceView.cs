@@ -10,7 +10,7 @@ namespace Federation.Core.Queries;
 /// A network's picture of its own part in the federation, for its own reflection:
 /// computed from this node's records, never sent anywhere, never a score.
 /// </summary>
-public sealed class BalanceView(IFederationStore store, NodeIdentity identity)
+public sealed class BalanceView(IObjectReads store, NodeIdentity identity)
 {
     public Balance Compute()
     {

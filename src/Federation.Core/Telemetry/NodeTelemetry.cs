@@ -20,7 +20,7 @@ public sealed class NodeTelemetry : IDisposable
     // One source for the process: listeners select sources by name, so an instance per node adds nothing.
     private static readonly ActivitySource Source = new(Name);
 
-    private readonly IFederationStore _store;
+    private readonly IDeliveryReads _store;
     private readonly Meter _meter;
     private readonly Counter<long> _batches;
     private readonly Counter<long> _itemsSent;
@@ -34,7 +34,7 @@ public sealed class NodeTelemetry : IDisposable
     private long _lagReadAt;
     private static readonly TimeSpan LagFreshFor = TimeSpan.FromSeconds(1);
 
-    public NodeTelemetry(IMeterFactory meters, IFederationStore store)
+    public NodeTelemetry(IMeterFactory meters, IDeliveryReads store)
     {
         _store = store;
         // From the host's meter factory, so that two nodes in one process (the tests) keep

@@ -27,7 +27,7 @@ public sealed class DelegateGrpcService(
     NotificationChannels notifications,
     DeadLetters deadLetters,
     DelegateTokens tokens,
-    IFederationStore store) : DelegateService.DelegateServiceBase
+    IAuditReads store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo

@@ -18,7 +18,7 @@ namespace Federation.Node.Grpc;
 /// operator has not added. Over TLS the caller must also present, as its client
 /// certificate, the key it names: the connection itself is bound to the pinned key.
 /// </summary>
-public sealed class PeerAuthenticator(IFederationStore store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
+public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 

@@ -21,7 +21,7 @@ public sealed class PeerGrpcService(
     IOptions<NodeOptions> options,
     PeerAuthenticator auth,
     PeerKeys keys,
-    IFederationStore store,
+    IObjectReads store,
     ReplicaLog replica,
     Submissions submissions,
     RateLimits limits,

@@ -1,3 +1,4 @@
+using Federation.Core.Storage;
 using Federation.Core;
 using Federation.Core.Commands;
 using Federation.Core.Delivery;
@@ -21,6 +22,11 @@ public static class CoreExtensions
     public static IServiceCollection AddFederationStorage(this IServiceCollection services)
     {
         services.AddSingleton(sp => Stores.Open(sp.GetRequiredService<IOptions<NodeOptions>>().Value));
+        // The read roles, for callers that only read one concern: the same store.
+        services.AddSingleton<IObjectReads>(sp => sp.GetRequiredService<IFederationStore>());
+        services.AddSingleton<IPeerReads>(sp => sp.GetRequiredService<IFederationStore>());
+        services.AddSingleton<IDeliveryReads>(sp => sp.GetRequiredService<IFederationStore>());
+        services.AddSingleton<IAuditReads>(sp => sp.GetRequiredService<IFederationStore>());
         return services;
     }
 

@@ -12,7 +12,7 @@ namespace Federation.Node.Jobs;
 /// network that has not acknowledged it, until it does.
 /// </summary>
 public sealed class StandDownResender(
-    IFederationStore store,
+    IObjectReads store,
     OriginLog origin,
     NodeIdentity identity,
     JobLeases leases,

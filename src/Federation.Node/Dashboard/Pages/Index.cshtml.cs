@@ -5,7 +5,7 @@ using Federation.Core.Storage;
 namespace Federation.Node.Dashboard.Pages;
 
 /// <summary>What waits for this network's answer. The forms post to the fight and call-out pages, which hold the commands.</summary>
-public sealed class IndexModel(DashboardContext context, CallOutCommands callOuts, FightCommands fights, IFederationStore store) : DashboardPage(context)
+public sealed class IndexModel(DashboardContext context, CallOutCommands callOuts, FightCommands fights, IDeliveryReads store) : DashboardPage(context)
 {
     public IReadOnlyList<CallOutState> CallOutsToAnswer { get; private set; } = [];
     public int CallOutsAnswered { get; private set; }
