@@ -12,8 +12,13 @@ public static class BusExtensions
     /// </summary>
     public static IServiceCollection AddFederationBus(this IServiceCollection services, NodeOptions options)
     {
+        RefuseUsageTelemetry(Environment.GetEnvironmentVariable(UsageTelemetryVariable));
         services.AddMassTransit(x =>
         {
+            // MassTransit reports its version, the framework, the OS and the time zone to its
+            // vendor a few minutes after the bus starts, unless told not to. A node dials only
+            // what its operator configured (docs/security.md, "Nothing phones home").
+            x.DisableUsageTelemetry();
             x.AddConsumer<DeliverToPeerConsumer>().Endpoint(e =>
             {
                 // Deliveries mostly wait on the network; the bus's default (a few per core)
@@ -72,5 +77,23 @@ public static class BusExtensions
             cfg.PrefetchCount = r.PrefetchCount;
             cfg.ConfigureEndpoints(ctx);
         });
+    }
+
+    /// <summary>MassTransit reads this itself, and it overrides <c>DisableUsageTelemetry</c>.</summary>
+    public const string UsageTelemetryVariable = "MASSTRANSIT_USAGE_TELEMETRY";
+
+    /// <summary>
+    /// Refuses to start when <see cref="UsageTelemetryVariable"/> would turn the usage report
+    /// back on: "true" or "1", read as MassTransit reads it.
+    /// </summary>
+    public static void RefuseUsageTelemetry(string? value)
+    {
+        var on = bool.TryParse(value, out var enabled) ? enabled : int.TryParse(value, out var number) && number == 1;
+        if (on)
+        {
+            throw new InvalidOperationException(
+                $"{UsageTelemetryVariable} is '{value}', which would make MassTransit report this node's versions and time zone to its vendor. "
+                + $"A node dials only what its operator configured: unset {UsageTelemetryVariable} (or set it to false) and start again.");
+        }
     }
 }
