@@ -32,8 +32,6 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         _sql = sql;
     }
 
-    private DbCommand Command(string sql, params (string Name, object? Value)[] args) => _c.Command(_tx, sql, args);
-
     private object? Scalar(string sql, params (string Name, object? Value)[] args) => _c.Scalar(_tx, sql, args);
 
     private int Execute(string sql, params (string Name, object? Value)[] args)

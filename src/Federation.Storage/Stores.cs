@@ -1,5 +1,6 @@
 using Federation.Core;
 using Federation.Core.Storage;
+using Npgsql;
 
 namespace Federation.Storage;
 
@@ -15,4 +16,11 @@ public static class Stores
         Postgres or "postgresql" => new PostgresStore(options.Postgres.ConnectionString),
         _ => throw new InvalidOperationException($"Node:Database is '{options.Database}'; use '{Sqlite}' or '{Postgres}'."),
     };
+
+    /// <summary>
+    /// Whether a failure means the database is away for now (PostgreSQL restarting or
+    /// unreachable), so the caller says "try again shortly" rather than "failed". SQLite is a
+    /// file in the data folder: it has no such outage.
+    /// </summary>
+    public static bool IsOutage(Exception ex) => ex is NpgsqlException { IsTransient: true };
 }

@@ -3,6 +3,7 @@ using Federation.Core;
 using Federation.Core.Storage;
 using Federation.Node.Delivery;
 using Federation.Storage;
+using Federation.Testing;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -96,15 +97,9 @@ public sealed class TestNode : InProcNode
         return true;
     });
 
-    public async Task<CallOutState> PublishAsync(params TestNode[] to)
-    {
-        var request = new PublishCallOutRequest { Content = Samples.CallOut() };
-        request.Recipients.AddRange(to.Select(n => n.NodeId));
-        return await Delegate.PublishCallOutAsync(request, Auth);
-    }
+    public Task<CallOutState> PublishAsync(params TestNode[] to) => Delegate.PublishSampleAsync(Auth, to.Select(n => n.NodeId));
 
-    public async Task CloseAsync(string callOutId) =>
-        await Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOutId, Reason = "done" }, Auth);
+    public Task CloseAsync(string callOutId) => Delegate.CloseAsync(Auth, callOutId);
 
     public PeerInfo PeerInfo(string nodeId) => Delegate.ListPeers(new ListPeersRequest(), Auth).Peers.Single(p => p.NodeId == nodeId);
 

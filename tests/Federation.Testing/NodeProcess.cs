@@ -216,15 +216,9 @@ public class NodeProcess : IAsyncDisposable
     public async Task AddPeerAsync(NodeProcess other) =>
         await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Fingerprint }, Auth);
 
-    public async Task<CallOutState> PublishAsync(params NodeProcess[] to)
-    {
-        var request = new PublishCallOutRequest { Content = Samples.CallOut() };
-        request.Recipients.AddRange(to.Select(n => n.NodeId));
-        return await Delegate.PublishCallOutAsync(request, Auth);
-    }
+    public Task<CallOutState> PublishAsync(params NodeProcess[] to) => Delegate.PublishSampleAsync(Auth, to.Select(n => n.NodeId));
 
-    public async Task CloseAsync(string callOutId) =>
-        await Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOutId, Reason = "done" }, Auth);
+    public Task CloseAsync(string callOutId) => Delegate.CloseAsync(Auth, callOutId);
 
     /// <summary>Adds a line to this node's log (the harness marks its own actions with "----").</summary>
     protected void Append(string? line)

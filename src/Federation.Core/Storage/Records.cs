@@ -34,14 +34,6 @@ public sealed record PeerCatchUpState(string PeerId, DateTimeOffset? CaughtUpAt,
 
 public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt);
 
-/// <summary>Everything one origin append writes, in one transaction.</summary>
-public sealed record OriginCommit(
-    StoredObject Object,
-    ulong ExpectedLastSequence,
-    IReadOnlyList<StoredEvent> Events,
-    IReadOnlyList<(string PeerId, string ObjectId, ulong Sequence)> Outbox,
-    string? SubmissionId);
-
 public enum Role
 {
     /// <summary>Answers call-outs, accepts invitations, reports actions.</summary>

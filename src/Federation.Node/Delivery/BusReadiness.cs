@@ -17,9 +17,10 @@ namespace Federation.Node.Delivery;
 /// gRPC included, would wait for an unreachable broker (and fail to start if the bus's start
 /// faults), where a node now serves and its dispatcher reports the broker as away; and the
 /// dispatcher and catch-up scheduler are hosted services registered before the bus.
-/// <c>IBusControl.WaitForHealthStatus(Healthy, timeout)</c> polls every 100 ms, takes no
-/// cancellation token, never ends on a faulted start, and would also hold publishers back
-/// whenever the broker drops later, where they now meet the bus's own error.
+/// <c>IBusControl.WaitForHealthStatus(Healthy, timeout)</c> polls every 100 ms and takes no
+/// cancellation token; on a faulted start it waits out its whole timeout rather than ending
+/// when the start does, and it would also hold publishers back whenever the broker drops
+/// later, where they now meet the bus's own error.
 /// See MassTransitBus.StartAsync and BusControlHealthExtensions in MassTransit's source.
 /// </remarks>
 public sealed class BusReadiness : IBusObserver

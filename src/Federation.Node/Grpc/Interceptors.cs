@@ -1,4 +1,5 @@
 using Federation.Domain;
+using Federation.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -43,7 +44,7 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
                 return new RpcException(new Status(StatusCode.InvalidArgument, "Part of the request is not readable protobuf."));
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
-            case Npgsql.NpgsqlException db when db.IsTransient:
+            case var db when Stores.IsOutage(db):
                 // PostgreSQL restarting or unreachable: a temporary condition, so UNAVAILABLE
                 // (peers retry it, and a person knows to try again) rather than INTERNAL.
                 log.LogWarning("{Method} failed: the database is unreachable ({Error})", context.Method, db.Message);

@@ -32,7 +32,4 @@ public static class NodeHost
         customize?.Invoke(builder);
         return builder.Build().MapFederationNode();
     }
-
-    /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
-    public static string Banner(WebApplication app) => app.FederationBanner();
 }
