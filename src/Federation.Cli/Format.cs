@@ -7,7 +7,8 @@ namespace Federation.Cli;
 public static class Format
 {
     public static string Node(NodeInfo n) =>
-        $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}";
+        $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
+        + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}";
 
     public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t) => t is null ? "" : $"{t.ToDateTimeOffset():u}";
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Federation.Contracts;
 using Federation.Core.Storage;
 
 namespace Federation.Core.Telemetry;
@@ -56,6 +57,10 @@ public sealed class NodeTelemetry : IDisposable
             "Age of the oldest item not yet acknowledged by a peer, per peer (0 when none is waiting)");
         _meter.CreateObservableGauge("federation.outbox.depth", ObserveDepth, "{item}",
             "Items queued for all peers and not yet acknowledged");
+        // The release as a label on a constant 1, the usual shape for "which version runs where".
+        _meter.CreateObservableGauge("federation.build.info",
+            () => new Measurement<long>(1, new KeyValuePair<string, object?>("version", SoftwareVersion.Number)), "{build}",
+            "Always 1; its version label is the release this node runs");
     }
 
     /// <summary>A span around one delivery call to a peer (a run of events, or one submission).</summary>

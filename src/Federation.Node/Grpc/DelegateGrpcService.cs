@@ -37,6 +37,7 @@ public sealed class DelegateGrpcService(
             Fingerprint = identity.Fingerprint,
             Address = options.Value.ResolvedPublicAddress,
             Region = options.Value.Region,
+            SoftwareVersion = Contracts.SoftwareVersion.Number,
         });
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)

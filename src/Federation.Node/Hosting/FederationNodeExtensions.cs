@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Core;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
@@ -79,7 +80,7 @@ public static class FederationNodeExtensions
         var store = app.Services.GetRequiredService<IFederationStore>();
         return $"""
 
-            Node '{o.Name}' is running.
+            Node '{o.Name}' is running (release {SoftwareVersion.Described}).
               gRPC address:   {o.ResolvedPublicAddress}
               transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : "cleartext (loopback development; --tls for TLS)")}
               fingerprint:    {id.Fingerprint}
