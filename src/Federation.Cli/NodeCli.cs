@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Grpc.Core;
 using static Federation.Cli.Cli;
@@ -107,6 +108,8 @@ public static class NodeCli
         new("Backlog", Format.Backlog),
         new("Dead letters", p => p.DeadLetters == 0 ? "" : $"{p.DeadLetters}"),
         new("Last error", p => p.LastError),
+        new("Protocol", p => PeerProtocolText.Describe(p.Protocol)),
+        new("Capabilities", p => PeerProtocolText.Capabilities(p.Protocol)),
     ];
 
     private static Command Peers() => Cmd("peers", "Each peer and its health: healthy, or failing since when and how far behind (same as `peer list`)", [], ListPeersAsync);

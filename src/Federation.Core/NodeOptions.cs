@@ -78,6 +78,13 @@ public sealed class NodeOptions
     public TimeSpan UnavailableAfter { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>
+    /// How often the node says Hello to every peer to exchange protocol versions and
+    /// capabilities (docs/protocol.md "Compatibility"); it also does at start, and a peer's
+    /// own Hello after an upgrade is heard at once.
+    /// </summary>
+    public TimeSpan ProtocolExchangeInterval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
     /// "sqlite" (the default: node.db in the data folder, one process) or "postgres"
     /// (<see cref="Postgres"/>: several replicas of this node may share the database).
     /// </summary>

@@ -51,4 +51,9 @@ public static class Rules
     /// a sender retries it rather than giving up on what it sent.
     /// </summary>
     public const string ClockSkew = "clock skew";
+    /// <summary>
+    /// Two nodes speak different major versions of the protocol. It ends when one of them
+    /// upgrades, so a sender keeps what it would send queued rather than giving up on it.
+    /// </summary>
+    public const string ProtocolVersion = "protocol version";
 }

@@ -13,6 +13,19 @@ internal static class SharedSchema
         CREATE INDEX notification_deliveries_by_channel ON notification_deliveries (channel_id, id);
         """;
 
+    // BIGINT is an integer on both engines (SQLite gives it INTEGER affinity).
+    public const string PeerProtocols = """
+        -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
+        CREATE TABLE peer_protocols (
+            node_id      TEXT PRIMARY KEY,
+            protocol     TEXT NOT NULL,     -- MAJOR.MINOR
+            software     TEXT NOT NULL,     -- its release, '' when it did not say
+            capabilities TEXT NOT NULL,     -- space-separated names
+            seen_at      BIGINT NOT NULL,
+            refusal      TEXT               -- why the two nodes cannot talk, NULL when they can
+        );
+        """;
+
     public const string DashboardKeys = """
         CREATE TABLE dashboard_keys (
             name        TEXT PRIMARY KEY,

@@ -94,6 +94,10 @@ public abstract partial class SqlStore : IFederationStore
 
     public IReadOnlyList<PeerRegion> PeerRegions() => Query("SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1)));
 
+    public IReadOnlyList<PeerProtocolRecord> PeerProtocols() => Query(
+        "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols",
+        r => new PeerProtocolRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5)));
+
     // ---- Tokens and audit ----------------------------------------------------------
 
     public (TokenRecord Token, byte[] Hash)? FindToken(string id) =>

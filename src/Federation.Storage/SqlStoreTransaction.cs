@@ -146,4 +146,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
 
     public void SetPeerRegion(string nodeId, string region) => Execute(
         "UPDATE peers SET region = @r WHERE node_id = @n", ("@n", nodeId), ("@r", region));
+
+    public void SetPeerProtocol(PeerProtocolRecord p) => Execute("""
+        INSERT INTO peer_protocols (node_id, protocol, software, capabilities, seen_at, refusal) VALUES (@n, @p, @s, @c, @t, @r)
+        ON CONFLICT (node_id) DO UPDATE SET protocol = @p, software = @s, capabilities = @c, seen_at = @t, refusal = @r
+        """, ("@n", p.NodeId), ("@p", p.Protocol), ("@s", p.Software), ("@c", p.Capabilities), ("@t", Now), ("@r", p.Refusal));
 }

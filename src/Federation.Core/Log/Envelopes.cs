@@ -25,6 +25,7 @@ public static class Envelopes
         Sequence = e.Sequence,
         Payload = ByteString.CopyFrom(e.Payload),
         Signature = ByteString.CopyFrom(e.Signature),
+        Algorithm = SignatureAlgorithms.Signing,
     };
 
     /// <summary>
@@ -56,6 +57,10 @@ public static class Envelopes
         {
             throw Refuse(RefusalKind.PermissionDenied, Rules.SignedEnvelope, env,
                 $"its origin {Identifiers.Fingerprint(env.OriginNode)} is not a peer of this node; its operator must add that node first");
+        }
+        if (!SignatureAlgorithms.CanVerify(env.Algorithm))
+        {
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, SignatureAlgorithms.Unknown(env.Algorithm));
         }
         if (!keys.Verify(env.OriginNode, env.Payload.Span, env.Signature.Span))
         {

@@ -181,7 +181,8 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmitterNode = identity.NodeId;
         submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId };
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId,
+            Algorithm = SignatureAlgorithms.Signing };
         await store.WriteAsync(tx =>
         {
             tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());

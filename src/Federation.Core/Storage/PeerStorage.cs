@@ -6,6 +6,9 @@ public interface IPeerReads
     PeerRecord? GetPeer(string nodeId) => ListPeers().FirstOrDefault(p => p.NodeId == nodeId);
     IReadOnlyList<PeerRecord> ListPeers();
     IReadOnlyList<PeerRegion> PeerRegions();
+
+    /// <summary>What each peer said it speaks; a peer that has never said has no row.</summary>
+    IReadOnlyList<PeerProtocolRecord> PeerProtocols();
 }
 
 /// <summary>Writes of the peer roster.</summary>
@@ -17,4 +20,7 @@ public interface IPeerWrites
     bool SetPeerState(string nodeId, string state, string? onlyFrom);
 
     void SetPeerRegion(string nodeId, string region);
+
+    /// <summary>Records what a peer says it speaks, replacing what it said before; <c>SeenAt</c> is the time of writing.</summary>
+    void SetPeerProtocol(PeerProtocolRecord p);
 }

@@ -53,6 +53,13 @@ public sealed record AuditEntry(long Id, DateTimeOffset At, string Who, string R
 /// <summary>A peer's region, as it said when it was added.</summary>
 public sealed record PeerRegion(string NodeId, string Region);
 
+/// <summary>
+/// What a peer last said it speaks (protocol version, release, capabilities as one
+/// space-separated string) and when; <see cref="Refusal"/> says why the two nodes cannot
+/// talk (another major version), or is null when they can.
+/// </summary>
+public sealed record PeerProtocolRecord(string NodeId, string Protocol, string Software, string Capabilities, DateTimeOffset SeenAt, string? Refusal);
+
 /// <summary>One call-out event in the order this node stored it (the trigger-filled feed).</summary>
 public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload);
 

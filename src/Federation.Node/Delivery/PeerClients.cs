@@ -16,7 +16,7 @@ namespace Federation.Node.Delivery;
 /// gRPC clients for peers: one channel per address (over TLS, per address and expected
 /// peer), reused. Every call names this node in signed metadata and carries a deadline.
 /// </summary>
-public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock) : IDisposable
+public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock, Peering.LocalProtocol protocol) : IDisposable
 {
     public const string NodeHeader = "x-fed-node";
     public const string TimeHeader = "x-fed-ts";
@@ -109,6 +109,7 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             { NodeHeader, identity.NodeId },
             { TimeHeader, ts },
             { SignatureHeader, Convert.ToBase64String(signature) },
+            { Peering.PeerProtocols.Header, protocol.Header },
         };
         return new CallOptions(headers, DateTime.UtcNow + (timeout ?? options.Value.PeerCallTimeout), ct);
     }

@@ -18,7 +18,8 @@ namespace Federation.Node.Grpc;
 /// operator has not added. Over TLS the caller must also present, as its client
 /// certificate, the key it names: the connection itself is bound to the pinned key.
 /// </summary>
-public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
+public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, PeerProtocols protocols,
+    RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -80,6 +81,7 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
                 $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
         }
         limits.ForPeer(caller);
+        await protocols.CheckCallAsync(peer, context.RequestHeaders.GetValue(PeerProtocols.Header), context.CancellationToken);
         if (peer.State == PeerStates.Pending)
         {
             // A signed call from a node we added proves it has added us too.

@@ -7,6 +7,7 @@ using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Federation.Node.Delivery;
+using Federation.Node.Peering;
 using Federation.Node.Security;
 using Google.Protobuf;
 using Grpc.Core;
@@ -20,6 +21,7 @@ public sealed class PeerGrpcService(
     NodeIdentity identity,
     IOptions<NodeOptions> options,
     PeerAuthenticator auth,
+    PeerProtocols protocols,
     PeerKeys keys,
     IObjectReads store,
     ReplicaLog replica,
@@ -42,12 +44,15 @@ public sealed class PeerGrpcService(
             PublicKey = ByteString.CopyFrom(identity.PublicKey),
             Fingerprint = identity.Fingerprint,
             Region = options.Value.Region,
+            Speaks = protocols.Advertisement,
+            KeyAlgorithm = SignatureAlgorithms.Signing,
         });
 
     public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
     {
-        await auth.AuthenticateAsync(context);
-        return new HelloResponse();
+        var caller = await auth.AuthenticateAsync(context);
+        await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
+        return new HelloResponse { Speaks = protocols.Advertisement };
     }
 
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
@@ -156,6 +161,10 @@ public sealed class PeerGrpcService(
     private async Task<SubmitResponse> RecordAsync(PeerRecord caller, SubmitRequest request, CancellationToken ct)
     {
         var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
+        if (!SignatureAlgorithms.CanVerify(signed.Algorithm))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The submission is refused: {SignatureAlgorithms.Unknown(signed.Algorithm)}."));
+        }
         if (signed.KeyId != caller.NodeId || !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "The submission is not signed by the calling node's pinned key."));

@@ -22,6 +22,12 @@ public static class WireRefusals
     /// </summary>
     public const string ClockTrailer = "x-fed-clock";
 
+    /// <summary>
+    /// Marks a refusal for speaking another major protocol version (<see cref="Rules.ProtocolVersion"/>),
+    /// with the refusing node's version. It ends when one side upgrades: senders keep what waits queued.
+    /// </summary>
+    public const string ProtocolTrailer = "x-fed-protocol";
+
     /// <summary>How long an overloaded node asks to be left alone, in milliseconds.</summary>
     public const string RetryAfterTrailer = "retry-after-ms";
 
@@ -50,6 +56,10 @@ public static class WireRefusals
         }
         return new RpcException(new Status(StatusOf(v.Kind), v.Message), trailers);
     }
+
+    /// <summary>Another major protocol version: the rule's refusal, marked with this node's version.</summary>
+    public static RpcException ProtocolRefusal(RuleViolation v, string ourVersion) =>
+        new(new Status(StatusOf(v.Kind), v.Message), new Metadata { { RuleTrailer, v.Rule }, { ProtocolTrailer, ourVersion } });
 
     /// <summary>RESOURCE_EXHAUSTED with the time to wait, which this node's own delivery honours when it gets one.</summary>
     public static RpcException TooManyRequests(string message, long retryAfterMs) =>
@@ -106,10 +116,11 @@ public static class WireRefusals
 
     /// <summary>
     /// Whether a peer's refusal parks the item as a dead letter: a permanent status, unless it
-    /// is marked as a clock refusal (x-fed-clock), which ends when a clock is put right and is
-    /// retried. Used alike for Deliver, Submit and each answer of a SubmitStream.
+    /// is marked as a clock refusal (x-fed-clock), which ends when a clock is put right, or as a
+    /// protocol refusal (x-fed-protocol), which ends when a node upgrades; those are retried. Used alike for Deliver, Submit and each answer of a SubmitStream.
     /// </summary>
-    public static bool Parks(RpcException refused) => IsPermanent(refused.StatusCode) && !IsClockRefusal(refused);
+    public static bool Parks(RpcException refused) => IsPermanent(refused.StatusCode) && !IsClockRefusal(refused)
+        && refused.Trailers.GetValue(ProtocolTrailer) is null;
 
     /// <summary>Refusals that will not change by retrying: park them, never retry them.</summary>
     public static bool IsPermanent(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.PermissionDenied

@@ -58,6 +58,10 @@ public static class CoreExtensions
         services.AddSingleton<OriginLog>();
         services.AddSingleton<ReplicaLog>();
         services.AddSingleton<PeerDirectory>();
+        // What this node speaks (a test of another protocol version registers its own after this: the last one wins).
+        services.AddSingleton(LocalProtocol.ThisBuild);
+        services.AddSingleton<PeerProtocols>();
+        services.AddHostedService<ProtocolExchange>();
         services.AddSingleton<PeerRoster>();
         services.AddSingleton<PeerAuthenticator>();
         services.AddSingleton<CallOutCommands>();

@@ -24,6 +24,7 @@ public sealed class PeerDirectory(
     PeerKeys keys,
     PeerClients clients,
     PeerCalls calls,
+    PeerProtocols protocols,
     NodeIdentity identity,
     OutboxSignal signal,
     IOptions<NodeOptions> options,
@@ -76,6 +77,9 @@ public sealed class PeerDirectory(
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"The node at {address} has fingerprint {Identifiers.Fingerprint(actual)}, not {Identifiers.Fingerprint(expected)}. Nothing was added: check the fingerprint with its operator."));
         }
+        // Another major protocol version: refused before anything is stored, naming both.
+        var speaks = who.Speaks is { } s ? Protocol.Read(s.ProtocolVersion, s.SoftwareVersion, s.Capabilities) : Protocol.Legacy();
+        Protocol.RequireSameMajor(protocols.Ours, speaks.Protocol, $"the node at {address}");
         Text.Check("peer name", who.Name, Text.ShortMax);
         Text.Check("peer region", who.Region, Text.ShortMax);
         var record = new PeerRecord(actual, who.Name, address.TrimEnd('/'), who.PublicKey.ToByteArray(), PeerStates.Pending, DateTimeOffset.UtcNow);
@@ -87,10 +91,13 @@ public sealed class PeerDirectory(
             return true;
         }, ct);
         keys.Pin(actual, record.PublicKey);
+        await protocols.HeardAsync(actual, who.Name, who.Speaks, ct);
         // If the other operator has already added us, peering is mutual now.
         try
         {
-            await clients.For(record.Address, actual).HelloAsync(new HelloRequest(), clients.Options(actual, Methods.Hello, ct));
+            var hello = await clients.For(record.Address, actual).HelloAsync(new HelloRequest { Speaks = protocols.Advertisement },
+                clients.Options(actual, Methods.Hello, ct));
+            await protocols.HeardAsync(actual, who.Name, hello.Speaks, ct);
             await MarkActiveAsync(actual, ct);
             record = record with { State = PeerStates.Active };
         }
@@ -163,6 +170,7 @@ public sealed class PeerDirectory(
         var regions = store.PeerRegions().ToDictionary(r => r.NodeId, r => r.Region);
         var catchUp = store.CatchUpStates().ToDictionary(c => c.PeerId);
         var deadLetters = store.DeadLetterCounts();
+        var spoken = protocols.All();
         return store.ListPeers().Select(p =>
         {
             delivery.TryGetValue(p.NodeId, out var d);
@@ -189,6 +197,7 @@ public sealed class PeerDirectory(
                 NextAttemptAt = d?.FailingSince is not null ? Stamp(d.NextAttemptAt) : null,
                 LastDeliveredAt = Stamp(d?.LastDeliveredAt),
                 CaughtUpAt = Stamp(c?.CaughtUpAt),
+                Protocol = spoken.GetValueOrDefault(p.NodeId),
             };
             return info;
         }).ToList();

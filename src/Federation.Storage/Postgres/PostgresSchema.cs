@@ -190,6 +190,8 @@ internal static class PostgresSchema
         );
         {SharedSchema.DashboardKeys}
         """,
+        // 3 — protocol versions and capabilities per peer (issue 23).
+        SharedSchema.PeerProtocols,
     ];
 
     public static int Latest => Migrations.Length;

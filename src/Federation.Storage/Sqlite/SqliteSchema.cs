@@ -197,6 +197,8 @@ internal static class SqliteSchema
         );
         {SharedSchema.DashboardKeys}
         """,
+        // 8 — protocol versions and capabilities per peer (issue 23).
+        SharedSchema.PeerProtocols,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace Federation.Domain;
+
+/// <summary>A version of the federation protocol: nodes of one major version talk; minors only add.</summary>
+public readonly record struct ProtocolVersion(int Major, int Minor)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Major}.{Minor}");
+
+    /// <summary>"1.1" → 1.1; anything else (empty included) → null.</summary>
+    public static ProtocolVersion? Parse(string text)
+    {
+        var parts = text.Split('.');
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var major)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var minor)
+            ? new ProtocolVersion(major, minor) : null;
+    }
+}
+
+/// <summary>What a node says it speaks: the protocol version, its release, and the features it has.</summary>
+public sealed record SpokenProtocol(ProtocolVersion Protocol, string Software, IReadOnlySet<string> Capabilities)
+{
+    public bool Has(string capability) => Capabilities.Contains(capability);
+}
+
+/// <summary>
+/// The protocol's versions and capabilities, and the rule between two nodes: the same
+/// major version talks, using only what both advertise; a different major is refused with
+/// both versions named (docs/protocol.md "Compatibility").
+/// </summary>
+public static class Protocol
+{
+    /// <summary>
+    /// What this build speaks. 1.0 was 0.1.0's, which advertised nothing; 1.1 adds the
+    /// exchange of versions and capabilities itself.
+    /// </summary>
+    public static readonly ProtocolVersion Current = new(1, 1);
+
+    /// <summary>What a peer that advertises nothing speaks: releases before the exchange (0.1.0).</summary>
+    public static readonly ProtocolVersion Unadvertised = new(1, 0);
+
+    /// <summary>The named features a node may advertise. A feature is used with a peer only when both have it.</summary>
+    public static class Capabilities
+    {
+        /// <summary>Exchanges versions and capabilities at peering and on every call (protocol 1.1).</summary>
+        public const string PeerVersions = "peer-versions";
+
+        /// <summary>Verifies and makes ECDSA P-256 / SHA-256 signatures, the algorithm every release so far signs with.</summary>
+        public const string SignaturesEcdsaP256 = "signatures.ecdsa-p256";
+    }
+
+    /// <summary>The capabilities this build advertises.</summary>
+    public static readonly IReadOnlySet<string> ThisBuild = new SortedSet<string>(StringComparer.Ordinal)
+    {
+        Capabilities.PeerVersions,
+        Capabilities.SignaturesEcdsaP256,
+    };
+
+    /// <summary>The most capabilities, and the longest name, a peer's advertisement may carry.</summary>
+    public const int MaxCapabilities = 64;
+    public const int MaxCapabilityLength = 64;
+
+    /// <summary>A peer that advertised nothing: a release before the exchange.</summary>
+    public static SpokenProtocol Legacy(string software = "") => new(Unadvertised, software, new HashSet<string>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// Refuses talking across major versions, naming both so each operator sees which side
+    /// must move. The refusal is marked as the protocol's (<see cref="Rules.ProtocolVersion"/>):
+    /// what waits for that peer stays queued, it is not given up as a dead letter.
+    /// </summary>
+    public static void RequireSameMajor(ProtocolVersion ours, ProtocolVersion theirs, string whoTheyAre)
+    {
+        if (ours.Major != theirs.Major)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.ProtocolVersion,
+                $"This node speaks federation protocol {ours}; {whoTheyAre} speaks {theirs}. Nodes talk only within one major version: "
+                + $"the node on the older one must upgrade. Nothing was exchanged; what waits for it stays queued.");
+        }
+    }
+
+    private static bool IsCapabilityName(string name) =>
+        name.Length is > 0 and <= MaxCapabilityLength && name.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '-');
+
+    /// <summary>Checks an advertisement from a peer: a protocol version, and capability names of a sane size.</summary>
+    public static SpokenProtocol Read(string protocol, string software, IEnumerable<string> capabilities)
+    {
+        if (protocol.Length == 0)
+        {
+            return Legacy(software);
+        }
+        var version = ProtocolVersion.Parse(protocol)
+            ?? throw RuleViolation.Invalid("The advertised protocol version is not MAJOR.MINOR (e.g. 1.1).");
+        Text.Check("software version", software, Text.ShortMax);
+        var names = capabilities.ToList();
+        if (names.Count > MaxCapabilities || !names.All(IsCapabilityName))
+        {
+            throw RuleViolation.Invalid($"A node advertises at most {MaxCapabilities} capabilities, each a name of 1 to {MaxCapabilityLength} "
+                + "lower-case letters, digits, dots and hyphens.");
+        }
+        return new SpokenProtocol(version, software, new HashSet<string>(names, StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using Federation.Contracts;
+using Federation.Contracts.V1;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Federation.Node.Grpc;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Peering;
+
+/// <summary>
+/// What this node speaks, replaced in tests that need a node of another protocol version.
+/// </summary>
+public sealed record LocalProtocol(SpokenProtocol Spoken)
+{
+    public static LocalProtocol ThisBuild { get; } = new(new SpokenProtocol(Protocol.Current, SoftwareVersion.Number, Protocol.ThisBuild));
+
+    /// <summary>The x-fed-protocol header every peer call carries.</summary>
+    public string Header => Spoken.Protocol.ToString();
+
+    public Speaks ToWire()
+    {
+        var wire = new Speaks { ProtocolVersion = Spoken.Protocol.ToString(), SoftwareVersion = Spoken.Software };
+        wire.Capabilities.AddRange(Spoken.Capabilities.Order(StringComparer.Ordinal));
+        return wire;
+    }
+}
+
+/// <summary>
+/// Versions and capabilities between this node and each peer (docs/protocol.md
+/// "Compatibility"). Each side says what it speaks in Identify and Hello, and every call
+/// names its protocol version in x-fed-protocol. A node says Hello to every peer when it
+/// starts and at an interval, and answers each Hello with its own, so a peer that upgraded
+/// is seen as soon as it restarts. Another major version is refused, both ways, with a
+/// message naming both versions; it is recorded for the operator and nothing is parked.
+/// </summary>
+public sealed class PeerProtocols(
+    IFederationStore store,
+    PeerClients clients,
+    LocalProtocol local,
+    ILogger<PeerProtocols> log)
+{
+    public const string Header = "x-fed-protocol";
+
+    // The last x-fed-protocol each peer sent, so that a call costs no database read unless it changed.
+    private readonly ConcurrentDictionary<string, string> _lastHeader = new();
+
+    public Speaks Advertisement => local.ToWire();
+
+    public ProtocolVersion Ours => local.Spoken.Protocol;
+
+    /// <summary>
+    /// A peer said what it speaks (Hello, Identify): recorded, or refused as another major
+    /// version (recorded too, with the reason, then thrown as the refusal).
+    /// </summary>
+    public async Task HeardAsync(string nodeId, string name, Speaks? theirs, CancellationToken ct)
+    {
+        var spoken = theirs is null ? Protocol.Legacy() : Protocol.Read(theirs.ProtocolVersion, theirs.SoftwareVersion, theirs.Capabilities);
+        string? refusal = null;
+        try
+        {
+            Protocol.RequireSameMajor(local.Spoken.Protocol, spoken.Protocol, $"peer {name}");
+        }
+        catch (RuleViolation v)
+        {
+            refusal = v.Message;
+            await RecordAsync(nodeId, spoken, refusal, ct);
+            log.LogWarning("Peer {Peer} speaks another major protocol version: {Refusal}", name, refusal);
+            throw WireRefusals.ProtocolRefusal(v, local.Header);
+        }
+        await RecordAsync(nodeId, spoken, null, ct);
+        _lastHeader[nodeId] = spoken.Protocol.ToString();
+    }
+
+    /// <summary>
+    /// Every authenticated call: the caller's x-fed-protocol. A caller that sends none is a
+    /// release before the exchange (protocol 1.0). Another major version is refused; a new
+    /// minor version (the peer upgraded) is recorded, and a Hello asks it what it has now.
+    /// </summary>
+    public async Task CheckCallAsync(PeerRecord caller, string? header, CancellationToken ct)
+    {
+        header ??= Protocol.Unadvertised.ToString();
+        if (_lastHeader.TryGetValue(caller.NodeId, out var last) && last == header)
+        {
+            return;
+        }
+        var version = ProtocolVersion.Parse(header)
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, $"The call's {Header} header is not a protocol version (MAJOR.MINOR)."));
+        if (version.Major != local.Spoken.Protocol.Major)
+        {
+            var wire = new Speaks { ProtocolVersion = version.ToString() };
+            await HeardAsync(caller.NodeId, caller.Name, wire, ct); // records the refusal, then throws it
+        }
+        _lastHeader[caller.NodeId] = header;
+        var known = store.PeerProtocols().FirstOrDefault(p => p.NodeId == caller.NodeId);
+        if (known is null || known.Protocol != header || known.Refusal is not null)
+        {
+            // Learn its capabilities too; not on this call's time.
+            _ = Task.Run(() => ExchangeAsync(caller, CancellationToken.None), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Says Hello to a peer and records what it answers. Failures are logged: the next exchange tries again.</summary>
+    public async Task ExchangeAsync(PeerRecord peer, CancellationToken ct)
+    {
+        try
+        {
+            var answer = await clients.For(peer.Address, peer.NodeId)
+                .HelloAsync(new HelloRequest { Speaks = Advertisement }, clients.Options(peer.NodeId, Methods.Hello, ct));
+            await HeardAsync(peer.NodeId, peer.Name, answer.Speaks, ct);
+        }
+        catch (RpcException ex) when (ex.Trailers.GetValue(WireRefusals.ProtocolTrailer) is not null)
+        {
+            // It refused us for our version: it said so in words, which its operator sees too.
+            var theirs = ProtocolVersion.Parse(ex.Trailers.GetValue(WireRefusals.ProtocolTrailer)!) ?? Protocol.Unadvertised;
+            await RecordAsync(peer.NodeId, new SpokenProtocol(theirs, "", new HashSet<string>()), ex.Status.Detail, ct);
+            log.LogWarning("Peer {Peer} refused this node's protocol version: {Detail}", peer.Name, ex.Status.Detail);
+        }
+        catch (RuleViolation v)
+        {
+            log.LogWarning("Peer {Peer}'s advertisement was not accepted: {Reason}", peer.Name, v.Message);
+        }
+        catch (RpcException ex)
+        {
+            log.LogDebug("Could not exchange versions with {Peer} for now ({Status})", peer.Name, ex.StatusCode);
+        }
+    }
+
+    /// <summary>Exchanges with every peer this node can talk to.</summary>
+    public Task ExchangeWithAllAsync(CancellationToken ct) =>
+        Task.WhenAll(store.ListPeers().Where(p => PeerStates.Reachable(p.State)).Select(p => ExchangeAsync(p, ct)));
+
+    /// <summary>What each peer speaks, for the peers list.</summary>
+    public IReadOnlyDictionary<string, PeerProtocol> All() => store.PeerProtocols().ToDictionary(p => p.NodeId, p =>
+    {
+        var wire = new PeerProtocol
+        {
+            ProtocolVersion = p.Protocol,
+            SoftwareVersion = p.Software,
+            SeenAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(p.SeenAt),
+            Refusal = p.Refusal ?? "",
+        };
+        wire.Capabilities.AddRange(p.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        return wire;
+    });
+
+    private Task RecordAsync(string nodeId, SpokenProtocol spoken, string? refusal, CancellationToken ct) =>
+        store.WriteAsync(tx =>
+        {
+            tx.SetPeerProtocol(new PeerProtocolRecord(nodeId, spoken.Protocol.ToString(), spoken.Software,
+                string.Join(' ', spoken.Capabilities.Order(StringComparer.Ordinal)), default, refusal));
+            return true;
+        }, ct);
+}
+
+/// <summary>Says Hello to every peer when the node starts and then at an interval (Node:ProtocolExchangeInterval).</summary>
+public sealed class ProtocolExchange(PeerProtocols protocols, IOptions<Core.NodeOptions> options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ProtocolExchangeInterval);
+        do
+        {
+            await protocols.ExchangeWithAllAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
