@@ -190,6 +190,10 @@ internal static class PostgresSchema
         );
         {SharedSchema.DashboardKeys}
         """,
+        // 3 — "sign out everywhere": dashboard sessions of a token begun before this end.
+        """
+        ALTER TABLE delegate_tokens ADD COLUMN sessions_after BIGINT;
+        """,
     ];
 
     public static int Latest => Migrations.Length;

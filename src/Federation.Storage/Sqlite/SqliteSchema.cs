@@ -197,6 +197,10 @@ internal static class SqliteSchema
         );
         {SharedSchema.DashboardKeys}
         """,
+        // 8 — "sign out everywhere": dashboard sessions of a token begun before this end.
+        """
+        ALTER TABLE delegate_tokens ADD COLUMN sessions_after INTEGER;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
