@@ -43,7 +43,7 @@ public sealed class SignInTests(BrowserFixture browser)
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
         Assert.Contains("You are signed out", await page.FlashAsync());
         await page.GotoAsync(alpha.Dashboard + "/");
         Assert.Contains("/signin", page.Url);
