@@ -72,7 +72,11 @@ public static class NodeCli
                     new Column<TokenInfo>("Created", t => Format.When(t.CreatedAt)),
                     new Column<TokenInfo>("Revoked", t => Format.When(t.RevokedAt)))),
             Cmd("revoke", "Revoke a token; it stops working at once", [id], async s =>
-                s.Out.Print(await s.Client.RevokeTokenAsync(new RevokeTokenRequest { Id = s.Get(id) }, s.Call), t => $"Token {t.Id} ({t.Holder}) is revoked; it stops working at once.")));
+                s.Out.Print(await s.Client.RevokeTokenAsync(new RevokeTokenRequest { Id = s.Get(id) }, s.Call), t => $"Token {t.Id} ({t.Holder}) is revoked; it stops working at once.")),
+            Cmd("sign-out", "Sign a token out everywhere: every dashboard session of it ends; the token keeps working", [id], async s =>
+                s.Out.Print(await s.Client.EndTokenSessionsAsync(new EndTokenSessionsRequest { Id = s.Get(id) }, s.Call), t => $"Every dashboard session of token {t.Id} ({t.Holder}) is signed out; the token still works.")),
+            Cmd("rotate-operator", "Replace the operator token: the old one stops working, and every operator session and stream opened with it ends", [], async s =>
+                s.Out.Print(await s.Client.RotateOperatorTokenAsync(new RotateOperatorTokenRequest(), s.Call), t => $"The operator token is replaced; the new one is in {t.Path} on the node:\n{t.Token}\nIt is shown only now. The old one no longer works: update wherever you kept it (`solnet config set token …`).")));
     }
 
     private static Command Info() => Cmd("info", "This node: name, address, fingerprint, region", [], async s =>

@@ -112,6 +112,24 @@ public sealed class NodeOptions
     /// <summary>Sustained calls per second accepted from one delegate token (bursts of twice that).</summary>
     public int DelegateRequestsPerSecond { get; set; } = 20;
 
+    /// <summary>
+    /// Refusals of callers with no valid token are audited once per address per window,
+    /// with a count of the rest, so they cannot flood the audit log.
+    /// </summary>
+    public TimeSpan AuditRefusalWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A dashboard session ends this long after sign-in, however busy it is.</summary>
+    public TimeSpan DashboardSessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>A dashboard session left idle this long ends (each request renews it, up to the lifetime).</summary>
+    public TimeSpan DashboardSessionIdle { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How often an open stream (the inbox subscription) rechecks its token when nothing in
+    /// this process said it changed: a revocation made at another replica or by the admin command.
+    /// </summary>
+    public TimeSpan TokenRecheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Largest message accepted, in bytes.</summary>
     public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
 

@@ -101,14 +101,14 @@ public abstract partial class SqlStore : IFederationStore
     // ---- Tokens and audit ----------------------------------------------------------
 
     public (TokenRecord Token, byte[] Hash)? FindToken(string id) =>
-        Query("SELECT id, name, role, created_at, revoked_at, hash FROM delegate_tokens WHERE id = @i",
-            r => (ReadToken(r), r.Bytes(5)), ("@i", id)) is [var found] ? found : null;
+        Query("SELECT id, name, role, created_at, revoked_at, sessions_after, hash FROM delegate_tokens WHERE id = @i",
+            r => (ReadToken(r), r.Bytes(6)), ("@i", id)) is [var found] ? found : null;
 
     public IReadOnlyList<TokenRecord> ListTokens() =>
-        Query("SELECT id, name, role, created_at, revoked_at FROM delegate_tokens ORDER BY created_at", ReadToken);
+        Query("SELECT id, name, role, created_at, revoked_at, sessions_after FROM delegate_tokens ORDER BY created_at", ReadToken);
 
     private static TokenRecord ReadToken(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), (Role)r.GetInt32(2), r.Time(3), r.TimeOrNull(4));
+        new(r.GetString(0), r.GetString(1), (Role)r.GetInt32(2), r.Time(3), r.TimeOrNull(4), r.TimeOrNull(5));
 
     public IReadOnlyList<AuditEntry> ListAudit(int limit) => Query(
         "SELECT id, at, who, role, action, object_id, outcome FROM audit_log ORDER BY id DESC LIMIT @l",

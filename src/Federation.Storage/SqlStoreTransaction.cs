@@ -124,6 +124,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     public bool RevokeToken(string id) => Execute(
         "UPDATE delegate_tokens SET revoked_at = @t WHERE id = @i AND revoked_at IS NULL", ("@i", id), ("@t", Now)) == 1;
 
+    public bool EndTokenSessions(string id) => Execute(
+        "UPDATE delegate_tokens SET sessions_after = @t WHERE id = @i AND revoked_at IS NULL", ("@i", id), ("@t", Now)) == 1;
+
     public long InsertAudit(string who, string role, string action, string? objectId, string outcome) => (long)Scalar(
         "INSERT INTO audit_log (at, who, role, action, object_id, outcome) VALUES (@t, @w, @r, @a, @o, @out) RETURNING id",
         ("@t", Now), ("@w", who), ("@r", role), ("@a", action), ("@o", objectId), ("@out", outcome))!;

@@ -43,7 +43,7 @@ public sealed class SignInTests(BrowserFixture browser)
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).ClickAsync();
         Assert.Contains("You are signed out", await page.FlashAsync());
         await page.GotoAsync(alpha.Dashboard + "/");
         Assert.Contains("/signin", page.Url);
@@ -92,13 +92,10 @@ public sealed class SignInTests(BrowserFixture browser)
         var audit = alpha.Services.GetRequiredService<IFederationStore>().ListAudit(10);
         Assert.Contains(audit, e => e is { Who: "Sam", Action: "PublishCallOut", Outcome: "PermissionDenied" });
 
-        // A revoked token's session stops working at the next action.
+        // A revoked token's session ends at its next request, a page view as much as a form.
         await tokens.RevokeAsync(record.Id);
         await page.GotoAsync(alpha.Dashboard + "/callouts/new");
-        await page.GetByLabel("Title").FillAsync("Picket Bistro Co, Leeds");
-        await page.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
-        await page.GetByLabel("What the fight demands").FillAsync("Pay the wages");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
-        Assert.Contains("revoked", await page.RefusalAsync());
+        Assert.Contains("/signin", page.Url);
+        Assert.Equal(0, await page.GetByLabel("Title").CountAsync());
     }
 }

@@ -24,6 +24,8 @@ public sealed class CliCommandTests
         ["CreateToken"] = "token create",
         ["ListTokens"] = "token list",
         ["RevokeToken"] = "token revoke",
+        ["EndTokenSessions"] = "token sign-out",
+        ["RotateOperatorToken"] = "token rotate-operator",
         ["ListDeadLetters"] = "deadletters",
         ["ReplayDeadLetter"] = "deadletter replay",
         ["PublishCallOut"] = "callout publish",

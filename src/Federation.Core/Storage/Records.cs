@@ -44,7 +44,8 @@ public enum Role
     Operator = 3,
 }
 
-public sealed record TokenRecord(string Id, string Name, Role Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <param name="SessionsAfter">Dashboard sessions signed in at or before this time are over ("sign out everywhere").</param>
+public sealed record TokenRecord(string Id, string Name, Role Role, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, DateTimeOffset? SessionsAfter = null);
 
 public sealed record AuditEntry(long Id, DateTimeOffset At, string Who, string Role, string Action, string? ObjectId, string Outcome);
 

@@ -12,6 +12,9 @@ public interface ITokenWrites
 {
     void InsertToken(TokenRecord t, byte[] hash);
     bool RevokeToken(string id);
+
+    /// <summary>"Sign out everywhere": dashboard sessions of this token begun until now end. False if there is no active token by that id.</summary>
+    bool EndTokenSessions(string id);
 }
 
 /// <summary>Reads of the audit log.</summary>

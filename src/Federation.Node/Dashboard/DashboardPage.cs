@@ -12,6 +12,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 
@@ -99,7 +100,35 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         return read();
     }
 
-    protected T Read<T>(string method, Func<T> read) => Read(Caller, method, read);
+    /// <summary>
+    /// A guarded read for the signed-in delegate; reads of confidential details are
+    /// audited, as over gRPC, once the page has been handled.
+    /// </summary>
+    protected T Read<T>(string method, Func<T> read)
+    {
+        var result = Read(Caller, method, read);
+        if (DelegateRoles.Audited(method))
+        {
+            _auditedReads.Add((method, RouteData.Values["id"] as string));
+        }
+        return result;
+    }
+
+    private readonly List<(string Method, string? ObjectId)> _auditedReads = [];
+
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        OnPageHandlerExecuting(context);
+        if (context.Result is not null)
+        {
+            return;
+        }
+        OnPageHandlerExecuted(await next());
+        foreach (var (method, objectId) in _auditedReads)
+        {
+            await Node.Gate.AuditAsync(Caller.Name, DelegateRoles.Name(Caller.Role), method, objectId, "ok");
+        }
+    }
 
     /// <summary>The signed-in delegate, as the cookie names them.</summary>
     protected Caller Caller => new(
@@ -107,7 +136,7 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         User.Identity?.Name ?? "",
         System.Enum.TryParse<Role>(User.FindFirstValue(ClaimTypes.Role), ignoreCase: true, out var role) ? role : 0);
 
-    public const string TokenIdClaim = "token_id";
+    public const string TokenIdClaim = DashboardSessions.TokenIdClaim;
 
     /// <summary>
     /// Runs a command as the delegate-service operation <paramref name="method"/> would:

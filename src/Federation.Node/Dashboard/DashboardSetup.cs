@@ -68,8 +68,11 @@ public static class DashboardSetup
             c.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             c.LoginPath = "/signin";
             c.AccessDeniedPath = "/signin";
-            c.ExpireTimeSpan = TimeSpan.FromHours(12);
+            // Idle sessions end soon; busy ones at the lifetime (DashboardSessions), and
+            // every request checks that the token still stands.
+            c.ExpireTimeSpan = options.DashboardSessionIdle;
             c.SlidingExpiration = true;
+            c.Events.OnValidatePrincipal = DashboardSessions.ValidateAsync;
         });
         services.AddAuthorization();
         services.AddScoped<DashboardContext>();

@@ -27,6 +27,7 @@ public sealed class DelegateGrpcService(
     NotificationChannels notifications,
     DeadLetters deadLetters,
     DelegateTokens tokens,
+    OperatorToken operatorToken,
     IAuditReads store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
@@ -246,6 +247,22 @@ public sealed class DelegateGrpcService(
 
     public override Task<ListTokensResponse> ListTokens(ListTokensRequest request, ServerCallContext context) =>
         Task.FromResult(new ListTokensResponse { Tokens = { tokens.List().Select(DelegateTokens.Info) } });
+
+    public override async Task<TokenInfo> EndTokenSessions(EndTokenSessionsRequest request, ServerCallContext context)
+    {
+        if (!await tokens.EndSessionsAsync(request.Id, context.CancellationToken))
+        {
+            throw RuleViolation.NotFound($"No active token {Identifiers.Truncate(request.Id)}; `solnet token list` shows them.");
+        }
+        return DelegateTokens.Info(tokens.List().Single(t => t.Id == request.Id));
+    }
+
+    public override Task<RotatedOperatorToken> RotateOperatorToken(RotateOperatorTokenRequest request, ServerCallContext context)
+    {
+        var token = operatorToken.Rotate();
+        tokens.Changed();
+        return Task.FromResult(new RotatedOperatorToken { Token = token, Path = operatorToken.Path });
+    }
 
     public override async Task<TokenInfo> RevokeToken(RevokeTokenRequest request, ServerCallContext context)
     {

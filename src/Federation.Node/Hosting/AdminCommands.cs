@@ -7,7 +7,8 @@ namespace Federation.Node.Hosting;
 
 /// <summary>
 /// Operator commands run against a node's data folder without starting it:
-/// <c>token create|list|revoke</c> and <c>audit</c>.
+/// <c>token create|list|revoke|sign-out|rotate-operator</c> and <c>audit</c>. Each token
+/// command is written to the audit log, as the same operation over gRPC is.
 /// </summary>
 public static class AdminCommands
 {
@@ -15,6 +16,8 @@ public static class AdminCommands
         federation-node token create --data DIR --holder NAME --role delegate|organiser|operator
         federation-node token list   --data DIR
         federation-node token revoke ID --data DIR
+        federation-node token sign-out ID --data DIR      (ends every dashboard session of the token)
+        federation-node token rotate-operator --data DIR  (a new operator token; every operator session ends)
         federation-node audit        --data DIR [--last N]
         """;
 
@@ -52,6 +55,10 @@ public static class AdminCommands
         }
         using var store = Stores.Open(options);
         var tokens = new DelegateTokens(store);
+        // Whoever runs these can read the data folder: the operator, named by their login.
+        var who = $"admin command ({Environment.UserName})";
+        Task Audit(string action, string? objectId, string outcome) =>
+            store.WriteAsync(tx => tx.InsertAudit(who, "operator", action, objectId, outcome));
         switch (words)
         {
             case ["token", "create"]:
@@ -64,11 +71,13 @@ public static class AdminCommands
                 };
                 var tokenName = Flag("--holder") ?? throw new ArgumentException("--holder (who the token is for) is required.");
                 var (token, record) = await tokens.CreateAsync(tokenName, role);
+                await Audit("token create", record.Id, "ok");
                 Console.WriteLine($"Token for '{record.Name}' ({DelegateRoles.Name(record.Role)}), id {record.Id}:");
                 Console.WriteLine(token);
                 Console.WriteLine("It is shown only now: the node keeps only its hash. Give it to the delegate over a safe channel.");
                 return 0;
             case ["token", "list"]:
+                await Audit("token list", null, "ok");
                 foreach (var t in store.ListTokens())
                 {
                     Console.WriteLine($"{t.Id}  {DelegateRoles.Name(t.Role),-9}  {t.Name}  created {t.CreatedAt:u}{(t.RevokedAt is { } r ? $", revoked {r:u}" : "")}");
@@ -76,8 +85,20 @@ public static class AdminCommands
                 return 0;
             case ["token", "revoke", var id]:
                 var revoked = await tokens.RevokeAsync(id);
+                await Audit("token revoke", id, revoked ? "ok" : "NotFound");
                 Console.WriteLine(revoked ? $"Token {id} revoked; it stops working at once." : $"No active token {id}.");
                 return revoked ? 0 : 3;
+            case ["token", "sign-out", var id]:
+                var ended = await tokens.EndSessionsAsync(id);
+                await Audit("token sign-out", id, ended ? "ok" : "NotFound");
+                Console.WriteLine(ended ? $"Every dashboard session of token {id} is signed out; the token still works." : $"No active token {id}.");
+                return ended ? 0 : 3;
+            case ["token", "rotate-operator"]:
+                var path = Path.Combine(options.ResolvedDataDir, "operator.token");
+                OperatorToken.Write(path);
+                await Audit("token rotate-operator", null, "ok");
+                Console.WriteLine($"A new operator token is in {path}. The old one stopped working, and every operator session and stream opened with it ends.");
+                return 0;
             case ["audit"]:
                 var last = int.TryParse(Flag("--last"), out var n) ? n : 50;
                 foreach (var e in store.ListAudit(last).Reverse())

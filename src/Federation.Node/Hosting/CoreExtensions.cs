@@ -53,6 +53,7 @@ public static class CoreExtensions
         services.AddSingleton<DelegateTokens>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<DelegateGate>();
+        services.AddSingleton<RefusalAudit>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();

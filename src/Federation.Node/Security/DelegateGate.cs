@@ -20,15 +20,20 @@ public sealed class DelegateGate(IFederationStore store)
         }
     }
 
-    /// <summary>Records a refused attempt (bad token, wrong role) to change state.</summary>
+    /// <summary>Records a refused attempt (wrong role) to change state or read confidential details.</summary>
     public Task RefusedAsync(Caller? caller, string method, string? objectId, StatusCode status) =>
         store.WriteAsync(tx => tx.InsertAudit(caller?.Name ?? "unauthenticated", caller is null ? "none" : DelegateRoles.Name(caller.Role),
             method, objectId, status.ToString()));
 
+    /// <summary>An entry for something that is not a delegate-service call: a sign-in, a sign-out, an admin command.</summary>
+    public Task AuditAsync(string who, string role, string action, string? objectId, string outcome) =>
+        store.WriteAsync(tx => tx.InsertAudit(who, role, action, objectId, outcome));
+
     /// <summary>
-    /// Checks the role, then runs a state-changing operation with an audit entry written
-    /// before it (outcome "attempted") and completed after it, so even a crash mid-way
-    /// leaves a trace. Reads are neither checked here nor audited.
+    /// Checks the role, then runs a state-changing operation, or a read of confidential
+    /// details (<see cref="DelegateRoles.Audited"/>), with an audit entry written before it
+    /// (outcome "attempted") and completed after it, so even a crash mid-way leaves a
+    /// trace. Other reads are checked but not audited.
     /// </summary>
     public async Task<T> RunAsync<T>(Caller caller, string method, string? objectId, Func<Task<T>> operation, Func<T, string?>? createdObjectId = null)
     {
@@ -36,12 +41,12 @@ public sealed class DelegateGate(IFederationStore store)
         {
             RequireRole(caller, method);
         }
-        catch (RpcException refused) when (DelegateRoles.ChangesState(method))
+        catch (RpcException refused) when (DelegateRoles.Audited(method))
         {
             await RefusedAsync(caller, method, objectId, refused.StatusCode);
             throw;
         }
-        if (!DelegateRoles.ChangesState(method))
+        if (!DelegateRoles.Audited(method))
         {
             return await operation();
         }

@@ -66,11 +66,22 @@ public static class DelegateRoles
         ["RemoveNotificationChannel"] = Role.Operator,
         ["ListNotificationDeliveries"] = Role.Operator,
         ["ListAudit"] = Role.Operator,
+        ["RotateOperatorToken"] = Role.Operator,
+        ["EndTokenSessions"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
 
-    /// <summary>Reads change nothing and are not audited.</summary>
+    /// <summary>
+    /// Reads of what could identify a worker or tenant, or of what was reported in
+    /// confidence: audited like changes, so an operator can see who looked (issue 15).
+    /// </summary>
+    private static readonly HashSet<string> ConfidentialReads = ["GetLocalDetails", "ListReports", "GetBriefings"];
+
+    /// <summary>Whether a call to <paramref name="method"/> is written to the audit log: every change, and confidential reads.</summary>
+    public static bool Audited(string method) => ChangesState(method) || ConfidentialReads.Contains(method);
+
+    /// <summary>Reads change nothing; only the confidential ones are audited.</summary>
     public static bool ChangesState(string method) =>
         !(method.StartsWith("Get", StringComparison.Ordinal) || method.StartsWith("List", StringComparison.Ordinal)
           || method.StartsWith("Export", StringComparison.Ordinal) || method.StartsWith("Query", StringComparison.Ordinal) || method.StartsWith("Subscribe", StringComparison.Ordinal)

@@ -40,7 +40,39 @@ public sealed class DelegateTokens(IFederationStore store)
         return ($"{Prefix}{id}_{secret}", record);
     }
 
-    public Task<bool> RevokeAsync(string id, CancellationToken ct = default) => store.WriteAsync(tx => tx.RevokeToken(id), ct);
+    public async Task<bool> RevokeAsync(string id, CancellationToken ct = default)
+    {
+        var revoked = await store.WriteAsync(tx => tx.RevokeToken(id), ct);
+        Changed();
+        return revoked;
+    }
+
+    /// <summary>"Sign out everywhere": every dashboard session of the token ends; the token itself keeps working.</summary>
+    public async Task<bool> EndSessionsAsync(string id, CancellationToken ct = default)
+    {
+        var ended = await store.WriteAsync(tx => tx.EndTokenSessions(id), ct);
+        Changed();
+        return ended;
+    }
+
+    /// <summary>
+    /// Whether a dashboard session of <paramref name="tokenId"/> that began at
+    /// <paramref name="signedInAt"/> still stands: the token exists, is not revoked, and
+    /// nobody signed it out everywhere since.
+    /// </summary>
+    public bool SessionStands(string tokenId, DateTimeOffset signedInAt) =>
+        store.FindToken(tokenId) is { Token: { RevokedAt: null } t } && (t.SessionsAfter is not { } after || signedInAt > after);
+
+    private TaskCompletionSource _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes at the next revocation, rotation or sign-out made through this process, so
+    /// open streams recheck their token at once (those made elsewhere are found by polling).
+    /// </summary>
+    public Task NextChange => Volatile.Read(ref _change).Task;
+
+    public void Changed() =>
+        Interlocked.Exchange(ref _change, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>The caller a presented token stands for, or null if it is unknown, malformed or revoked.</summary>
     public Caller? Authenticate(string presented)

@@ -190,7 +190,11 @@ internal static class PostgresSchema
         );
         {SharedSchema.DashboardKeys}
         """,
-        // 3 — protocol versions and capabilities per peer (issue 23).
+        // 3 — "sign out everywhere": dashboard sessions of a token begun before this end.
+        """
+        ALTER TABLE delegate_tokens ADD COLUMN sessions_after BIGINT;
+        """,
+        // 4 — protocol versions and capabilities per peer (issue 23).
         SharedSchema.PeerProtocols,
     ];
 

@@ -197,7 +197,11 @@ internal static class SqliteSchema
         );
         {SharedSchema.DashboardKeys}
         """,
-        // 8 — protocol versions and capabilities per peer (issue 23).
+        // 8 — "sign out everywhere": dashboard sessions of a token begun before this end.
+        """
+        ALTER TABLE delegate_tokens ADD COLUMN sessions_after INTEGER;
+        """,
+        // 9 — protocol versions and capabilities per peer (issue 23).
         SharedSchema.PeerProtocols,
     ];
 

@@ -41,6 +41,15 @@ public sealed class TokensModel(DashboardContext context) : DashboardPage(contex
         return Show();
     }
 
+    public Task<IActionResult> OnPostEndSessionsAsync(string? token, CancellationToken ct) =>
+        RunAsync("EndTokenSessions", async () =>
+        {
+            if (!await Node.Tokens.EndSessionsAsync(token ?? "", ct))
+            {
+                throw RuleViolation.NotFound($"No active token {Identifiers.Truncate(token ?? "")}; it may have been revoked.");
+            }
+        }, "Every dashboard session of that token is signed out. The token still works: its holder can sign in again.");
+
     public Task<IActionResult> OnPostRevokeAsync(string? token, CancellationToken ct) =>
         RunAsync("RevokeToken", async () =>
         {
@@ -48,5 +57,5 @@ public sealed class TokensModel(DashboardContext context) : DashboardPage(contex
             {
                 throw RuleViolation.NotFound($"No active token {Identifiers.Truncate(token ?? "")}; it may have been revoked already.");
             }
-        }, "The token is revoked. Anyone signed in with it is signed out at their next action.");
+        }, "The token is revoked. Anyone signed in with it is signed out at their next request.");
 }
