@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using Federation.Contracts.V1;
 using System.Text.RegularExpressions;
 using Federation.Testing;
 
@@ -116,6 +118,29 @@ public sealed partial class TransportTests
         using var plain = new HttpClient();
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync($"http://127.0.0.1:{dashboard}/signin"));
     }
+
+    [Fact]
+    public async Task EmailGoesOnlyOverStartTlsUnlessCleartextIsChosen()
+    {
+        // The test server offers no STARTTLS, as a server (or whoever is on the path) may not.
+        await using var smtp = SmtpTestServer.Start();
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta",
+            "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", smtp.Port.ToString(CultureInfo.InvariantCulture),
+            "--Node:Smtp:From", "solnet@beta.example", "--Node:Smtp:Username", "beta", "--Node:Smtp:Password", "mail-secret");
+        await TestNode.PeerAsync(a, b);
+        var channel = await b.Delegate.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = "delegate@beta.example" }, b.Auth);
+
+        await CallOutSteps.PublishAsync(a, to: b);
+
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).SingleOrDefault() is { Attempts: >= 1 }, "a failed attempt");
+        Assert.Contains("STARTTLS", Deliveries(b, channel.Id).Single().LastError);
+        Assert.Empty(smtp.Received);
+        Assert.DoesNotContain(smtp.Transcript, l => l.StartsWith("AUTH", StringComparison.OrdinalIgnoreCase) || l.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static IReadOnlyList<NotificationDelivery> Deliveries(TestNode node, string channelId) =>
+        node.Delegate.ListNotificationDeliveries(new ListNotificationDeliveriesRequest { ChannelId = channelId }, node.Auth).Deliveries;
 
     private static IEnumerable<IPAddress> MachineAddresses() =>
         System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
