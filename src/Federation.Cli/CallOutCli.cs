@@ -215,7 +215,7 @@ public static class CallOutCli
             else if (s.Has(file))
             {
                 // The .ics already has CRLF line ends (RFC 5545); write the text as it is.
-                await File.WriteAllTextAsync(s.Text(file), export.Ics, new System.Text.UTF8Encoding(false), s.Cancel);
+                await PrivateFile.WriteAllTextAsync(s.Text(file), export.Ics, s.Cancel);
                 s.Out.Line($"Wrote {export.Events} pledged action(s) to {s.Text(file)}.");
             }
             else

@@ -55,11 +55,7 @@ public sealed class Config
         }
         _values[key] = value;
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        File.WriteAllLines(Path, _values.Select(kv => $"{kv.Key} = {kv.Value}"));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        PrivateFile.WriteAllText(Path, string.Concat(_values.Select(kv => $"{kv.Key} = {kv.Value}{Environment.NewLine}")));
     }
 
     /// <summary>The settings, with the token shortened so it can be shown on screen.</summary>

@@ -259,7 +259,7 @@ public static partial class FightCli
             }
             else if (s.Has(file))
             {
-                await File.WriteAllTextAsync(s.Text(file), ics.Content, new System.Text.UTF8Encoding(false), s.Cancel);
+                await PrivateFile.WriteAllTextAsync(s.Text(file), ics.Content, s.Cancel);
                 s.Out.Line($"Wrote {s.Text(file)}");
             }
             else

@@ -9,8 +9,18 @@ public sealed class NodeOptions
     /// <summary>Where the network acts (a city or region), told to peers so call-outs can be sent to "peers in Leeds".</summary>
     public string Region { get; set; } = "";
 
-    /// <summary>Interface to listen on. Loopback by default: exposing a node is a deliberate act.</summary>
+    /// <summary>
+    /// Interface to listen on. Loopback by default: exposing a node is a deliberate act, and
+    /// on any other interface the node refuses to start without <see cref="Tls"/> (or
+    /// <see cref="InsecureCleartext"/>).
+    /// </summary>
     public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Lets the node (and its dashboard) listen in cleartext on an interface other than
+    /// loopback: for a private network behind a TLS proxy, say. The node says so on every start.
+    /// </summary>
+    public bool InsecureCleartext { get; set; }
 
     public int Port { get; set; } = 5000;
 
@@ -20,6 +30,29 @@ public sealed class NodeOptions
     /// 5000 + 1000 is port 6000, which browsers refuse to open (X11).
     /// </summary>
     public int? DashboardPort { get; set; }
+
+    /// <summary>
+    /// The dashboard's interface, apart from gRPC's: loopback by default, so a node that
+    /// peers over the network still shows its dashboard to this machine only (reach it
+    /// through an SSH tunnel or a TLS proxy, docs/operators.md).
+    /// </summary>
+    public string DashboardHost { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// PEM certificate (and <see cref="DashboardCertificateKey"/>) the dashboard serves over
+    /// HTTPS when <see cref="Tls"/> is on; unset, it serves the node's own self-signed one.
+    /// </summary>
+    public string DashboardCertificate { get; set; } = "";
+
+    /// <summary>The private key (PEM) of <see cref="DashboardCertificate"/>.</summary>
+    public string DashboardCertificateKey { get; set; } = "";
+
+    /// <summary>
+    /// The dashboard is reached only through an HTTPS proxy on this machine (which ends TLS
+    /// and forwards to the loopback port): its cookies are then marked Secure and it sends
+    /// HSTS, as when it serves HTTPS itself.
+    /// </summary>
+    public bool DashboardBehindHttpsProxy { get; set; }
 
     /// <summary>
     /// The dashboard's cookie name; empty means <c>solnet-&lt;dashboard port&gt;</c>. Replicas
@@ -141,6 +174,9 @@ public sealed class NodeOptions
     public TimeSpan ClockOffset { get; set; } = TimeSpan.Zero;
 
     public string ResolvedDataDir => string.IsNullOrWhiteSpace(DataDir) ? Path.Combine("data", Name) : DataDir;
+
+    /// <summary>Whether browsers reach the dashboard over HTTPS (its own, or a proxy's).</summary>
+    public bool DashboardOverHttps => Tls || DashboardBehindHttpsProxy;
 
     public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
 

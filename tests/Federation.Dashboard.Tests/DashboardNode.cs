@@ -47,6 +47,8 @@ public sealed class DashboardNode : IAsyncDisposable
             "--name", name, "--port", port.ToString(), "--dashboard-port", dashboardPort.ToString(), "--data", dataDir,
             // Webhook deliveries show up on the notifications page within a test's patience.
             "--Node:Notifications:PollInterval", "00:00:00.2",
+            // The tests' webhook receivers listen on loopback, which a node refuses unless allowed.
+            "--Node:Notifications:AllowedWebhookTargets:0", "127.0.0.1",
             .. region is null ? Array.Empty<string>() : ["--region", region],
         ];
         var app = NodeHost.Build(args, o =>

@@ -16,7 +16,8 @@ public sealed class CallOutFederationTests
         await using var hook = await WebhookReceiver.StartAsync();
         await using var alpha = await TestNode.StartAsync("alpha", "--region", "Leeds");
         await using var beta = await TestNode.StartAsync("beta", "--region", "York",
-            "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", smtp.Port.ToString(CultureInfo.InvariantCulture), "--Node:Smtp:From", "solnet@beta.example");
+            "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", smtp.Port.ToString(CultureInfo.InvariantCulture), "--Node:Smtp:From", "solnet@beta.example",
+            "--Node:Smtp:Security", "none"); // the test server speaks no TLS
         await using var gamma = await TestNode.StartAsync("gamma", "--region", "Hull");
         await TestNode.PeerAsync(alpha, beta, gamma);
 

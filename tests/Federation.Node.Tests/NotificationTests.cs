@@ -169,7 +169,9 @@ public sealed class NotificationTests
         await using var a = await TestNode.StartAsync("alpha");
         await using var b = await TestNode.StartAsync("beta",
             "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", smtp.Port.ToString(CultureInfo.InvariantCulture),
-            "--Node:Smtp:From", "Beta SolNet <solnet@beta.example>");
+            "--Node:Smtp:From", "Beta SolNet <solnet@beta.example>",
+            // The test server speaks no TLS: cleartext has to be chosen (TransportTests checks the default).
+            "--Node:Smtp:Security", "none");
         await TestNode.PeerAsync(a, b);
         var channel = await b.Delegate.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = "delegate@beta.example" }, b.Auth);
         Assert.Equal(("email", "delegate@beta.example"), (channel.Kind, channel.Target));

@@ -80,6 +80,9 @@ public sealed class TestNode : InProcNode
         "--Node:Notifications:RetryBaseDelay", "00:00:00.2",
         "--Node:Notifications:RetryMaxDelay", "00:00:00.5",
         "--Node:Notifications:Timeout", "00:00:05",
+        // The tests' webhook receivers listen on loopback, which a node refuses unless allowed
+        // (WebhookTargetTests clears this to see the refusal).
+        "--Node:Notifications:AllowedWebhookTargets:0", "127.0.0.1",
     ];
 
     /// <summary>Call options that authenticate this node to <paramref name="callee"/> as a peer.</summary>

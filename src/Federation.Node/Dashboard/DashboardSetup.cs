@@ -1,5 +1,7 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Federation.Core;
+using Federation.Core.Identity;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
@@ -19,14 +21,38 @@ public static class DashboardSetup
         var port = options.ResolvedDashboardPort;
         if (port > 0)
         {
-            // Browsers speak cleartext HTTP/1.1 only; the gRPC port is HTTP/2 only.
-            kestrel.Listen(IPAddress.Parse(options.Host), port, l => l.Protocols = HttpProtocols.Http1);
+            // On an interface of its own (loopback by default), HTTP/1.1 (the gRPC port is
+            // HTTP/2 only); with TLS on, HTTPS, so a sign-in token never crosses in clear.
+            kestrel.Listen(IPAddress.Parse(options.DashboardHost), port, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                if (options.Tls)
+                {
+                    l.UseHttps(Certificate(options, kestrel.ApplicationServices));
+                }
+            });
         }
     }
 
+    /// <summary>The operator's own certificate files if given, else the node's self-signed certificate.</summary>
+    private static X509Certificate2 Certificate(NodeOptions options, IServiceProvider services)
+    {
+        if (options.DashboardCertificate.Length == 0)
+        {
+            return services.GetRequiredService<NodeIdentity>().Certificate;
+        }
+        // Checked at start by TransportPolicy, which says what is wrong with the files.
+        return LoadCertificate(options);
+    }
+
+    /// <summary>The operator's certificate and key from their PEM files.</summary>
+    public static X509Certificate2 LoadCertificate(NodeOptions options) =>
+        X509Certificate2.CreateFromPemFile(options.DashboardCertificate,
+            options.DashboardCertificateKey.Length > 0 ? options.DashboardCertificateKey : null);
+
     public static string Address(NodeOptions options) =>
         options.ResolvedDashboardPort > 0
-            ? $"http://{options.Host}:{options.ResolvedDashboardPort}/  (sign in with the operator token)"
+            ? $"{(options.Tls ? "https" : "http")}://{options.DashboardHost}:{options.ResolvedDashboardPort}/  (sign in with the operator token)"
             : "off (Node:DashboardPort is 0)";
 
     public static IServiceCollection AddFederationDashboard(this IServiceCollection services, NodeOptions options)
@@ -65,7 +91,9 @@ public static class DashboardSetup
             c.Cookie.Name = cookie;
             c.Cookie.HttpOnly = true;
             c.Cookie.SameSite = SameSiteMode.Strict;
-            c.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // Secure whenever browsers come over HTTPS (the node's or a proxy's, which the node
+            // sees as plain HTTP), so the cookie is never sent back in clear.
+            c.Cookie.SecurePolicy = options.DashboardOverHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             c.LoginPath = "/signin";
             c.AccessDeniedPath = "/signin";
             // Idle sessions end soon; busy ones at the lifetime (DashboardSessions), and
@@ -80,6 +108,7 @@ public static class DashboardSetup
         {
             a.Cookie.Name = cookie + "-csrf";
             a.Cookie.SameSite = SameSiteMode.Strict;
+            a.Cookie.SecurePolicy = options.DashboardOverHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             a.FormFieldName = "__csrf";
         });
         services.AddRazorPages(o =>
@@ -92,6 +121,7 @@ public static class DashboardSetup
             {
                 t.Cookie.Name = cookie + "-msg";
                 t.Cookie.SameSite = SameSiteMode.Strict;
+                t.Cookie.SecurePolicy = options.DashboardOverHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
             })
             .ConfigureApplicationPartManager(parts =>
             {
@@ -134,13 +164,13 @@ public static class DashboardSetup
             // dashboard request, not at start-up: mapping Razor Pages makes MVC scan the
             // node's types and load its assemblies at once, and a node whose dashboard nobody
             // has opened stays about 15 MB smaller without that (see docs/performance.md, "How the node is tuned").
-            var pipeline = new Lazy<RequestDelegate>(() => Dashboard(branch.New(), Stylesheet));
+            var pipeline = new Lazy<RequestDelegate>(() => Dashboard(branch.New(), Stylesheet, options.DashboardOverHttps));
             branch.Run(context => pipeline.Value(context));
         });
         return app;
     }
 
-    private static RequestDelegate Dashboard(IApplicationBuilder dashboard, Lazy<string> stylesheet)
+    private static RequestDelegate Dashboard(IApplicationBuilder dashboard, Lazy<string> stylesheet, bool overHttps)
     {
         // Without this, UseRouting here would add to the application's one global route table
         // instead of starting the dashboard's own.
@@ -157,6 +187,11 @@ public static class DashboardSetup
             h["Referrer-Policy"] = "no-referrer";
             h.CacheControl = "no-cache, no-store"; // what antiforgery wants too, so it need not override it
             h.Pragma = "no-cache";
+            if (overHttps)
+            {
+                // Browsers that have seen the dashboard over HTTPS never try it in clear again.
+                h.StrictTransportSecurity = "max-age=31536000";
+            }
             await next(context);
         });
         dashboard.UseRouting();

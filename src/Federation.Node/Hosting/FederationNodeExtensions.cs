@@ -27,6 +27,8 @@ public static class FederationNodeExtensions
         }
         var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
         configure?.Invoke(options);
+        TransportPolicy.Check(options);
+        DataFolderPermissions.Secure(options.ResolvedDataDir);
 
         builder.UseFederationKestrel(options);
         builder.Logging.AddFederationLogging();
@@ -55,6 +57,11 @@ public static class FederationNodeExtensions
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         app.MapFederationDashboard(options);
         app.MapFederationGrpc();
+        if (TransportPolicy.Warning(options) is { } warning)
+        {
+            // Every start, so that a cleartext node never looks like a normal one in its logs.
+            app.Logger.LogWarning("{Warning}", warning);
+        }
 
         app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
@@ -82,7 +89,7 @@ public static class FederationNodeExtensions
 
             Node '{o.Name}' is running (release {SoftwareVersion.Described}).
               gRPC address:   {o.ResolvedPublicAddress}
-              transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : "cleartext (loopback development; --tls for TLS)")}
+              transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : TransportPolicy.Warning(o) ?? "cleartext (loopback development; --tls for TLS)")}
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {store.Description}

@@ -16,11 +16,16 @@ public static class NodeCommandLine
         ["--database"] = "Node:Database",
         ["--region"] = "Node:Region",
         ["--dashboard-port"] = "Node:DashboardPort",
+        ["--dashboard-host"] = "Node:DashboardHost",
         ["--tls"] = "Node:Tls",
+        ["--insecure-cleartext"] = "Node:InsecureCleartext",
     };
 
+    /// <summary>On/off switches, which may be given without a value.</summary>
+    private static readonly HashSet<string> Bare = ["--tls", "--insecure-cleartext"];
+
     /// <summary>
-    /// Lets on/off settings be given bare (<c>--tls</c>): configuration's command-line
+    /// Lets on/off settings be given bare (<c>--tls</c>, <c>--insecure-cleartext</c>): configuration's command-line
     /// reader would otherwise take the next argument as the value.
     /// </summary>
     public static string[] BareSwitches(string[] args)
@@ -29,7 +34,7 @@ public static class NodeCommandLine
         for (var i = 0; i < args.Length; i++)
         {
             result.Add(args[i]);
-            if (args[i] == "--tls" && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
+            if (Bare.Contains(args[i]) && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
             {
                 result.Add("true");
             }

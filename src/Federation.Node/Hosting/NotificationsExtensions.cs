@@ -13,10 +13,16 @@ public static class NotificationsExtensions
         services.AddSingleton<InboxFeed>();
         services.AddSingleton<NotificationChannels>();
         services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookTargets>();
         services.AddSingleton<EmailSender>();
         // Redirects are not followed: a signed delivery goes where the operator said, or fails visibly.
         services.AddHttpClient(WebhookSender.ClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("solnet-federation/1"))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                // Every connection dials only an address the webhook may reach, checked then, not when it was added.
+                ConnectCallback = sp.GetRequiredService<WebhookTargets>().ConnectAsync,
+            });
         services.AddHostedService<Notifier>();
         services.AddHostedService<ExpirySweep>();
         return services;

@@ -27,6 +27,12 @@ public sealed class NotificationOptions
 
     /// <summary>Deadline for one webhook call or one SMTP conversation.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Host names, addresses or CIDR blocks (e.g. "10.1.2.0/24") webhooks may reach although
+    /// they are loopback, link-local or private; none by default (see <see cref="WebhookTargets"/>).
+    /// </summary>
+    public List<string> AllowedWebhookTargets { get; set; } = [];
 }
 
 /// <summary>The SMTP server e-mail notifications go through ("Node:Smtp:*").</summary>
@@ -35,8 +41,11 @@ public sealed class SmtpOptions
     public string Host { get; set; } = "";
     public int Port { get; set; } = 587;
 
-    /// <summary>auto (STARTTLS when offered; TLS on connect for port 465), starttls, ssl, or none.</summary>
-    public string Security { get; set; } = "auto";
+    /// <summary>
+    /// starttls (the default: the server must offer it, or nothing is sent), ssl (TLS on
+    /// connect, port 465), or none: mail, and the SMTP password, in clear, to be chosen explicitly.
+    /// </summary>
+    public string Security { get; set; } = "starttls";
 
     public string Username { get; set; } = "";
     public string Password { get; set; } = "";

@@ -122,11 +122,12 @@ public sealed class EmailSender(IOptions<CallOutOptions> options)
         _ => a.ToString(),
     };
 
+    // No "auto": MailKit's Auto sends in clear to a server that does not offer STARTTLS,
+    // which is what an attacker on the path makes it say. Cleartext is "none", said on purpose.
     private static SecureSocketOptions Security(string value) => value.ToLowerInvariant() switch
     {
         "none" => SecureSocketOptions.None,
-        "starttls" => SecureSocketOptions.StartTls,
         "ssl" or "tls" => SecureSocketOptions.SslOnConnect,
-        _ => SecureSocketOptions.Auto,
+        _ => SecureSocketOptions.StartTls,
     };
 }

@@ -9,7 +9,7 @@ using MimeKit;
 namespace Federation.Node.Notifications;
 
 /// <summary>The operator's notification channels: webhooks and e-mail recipients, and what was sent to them.</summary>
-public sealed class NotificationChannels(IFederationStore store, IOptions<CallOutOptions> options)
+public sealed class NotificationChannels(IFederationStore store, IOptions<CallOutOptions> options, WebhookTargets targets)
 {
     public const string Webhook = "webhook";
     public const string Email = "email";
@@ -27,6 +27,7 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
         {
             throw RuleViolation.Invalid($"The webhook secret signs every delivery; use at least {MinSecretLength} characters (for example: openssl rand -hex 32).");
         }
+        await targets.CheckAsync(uri, ct);
         return await AddAsync(Webhook, uri.ToString(), secret, ct);
     }
 
