@@ -269,13 +269,17 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         SignedEvent(origin, Identifiers.NewObjectId(origin.NodeId), ObjectKind.CallOut, 1,
             new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { to.NodeId } } });
 
-    private static CallOptions CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at)
+    private static CallOptions CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at) =>
+        CallSignedAs(from, from.NodeId, to, method, at);
+
+    /// <summary>Call headers naming <paramref name="named"/> but signed with <paramref name="signer"/>'s key.</summary>
+    private static CallOptions CallSignedAs(TestNode signer, string named, TestNode to, string method, DateTimeOffset at)
     {
         var ts = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var signature = from.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, from.NodeId, to.NodeId)));
+        var signature = signer.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId)));
         return new CallOptions(new Metadata
         {
-            { PeerClients.NodeHeader, from.NodeId },
+            { PeerClients.NodeHeader, named },
             { PeerClients.TimeHeader, ts },
             { PeerClients.SignatureHeader, Convert.ToBase64String(signature) },
         });
@@ -317,7 +321,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         // A captured Hello signature replayed on Deliver: the method is part of what is signed.
         var hello = f.Alpha.AsPeerOf(f.Gamma, Methods.Hello);
 
-        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(hello, f.Gamma, NextFightEvent()), "call signature does not verify");
+        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(hello, f.Gamma, NextFightEvent()), "could not authenticate the call");
     }
 
     // ---- 2. unknown peer ----------------------------------------------------------------
@@ -325,8 +329,26 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     [Fact]
     public async Task ANodeGammaNeverAddedIsRefusedAsNotAPeer()
     {
-        await RefusedAsync(StatusCode.PermissionDenied, () => Deliver(f.Epsilon, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)),
-            "is not a peer of this node", "must each add the other");
+        var ex = await RefusedAsync(StatusCode.Unauthenticated, () => Deliver(f.Epsilon, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)),
+            "could not authenticate the call", "both operators added each other");
+        Assert.DoesNotContain("not a peer", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ACallerWhoseSignatureFailsLearnsNothingAboutPeeringState()
+    {
+        // Epsilon names, in turn, a revoked peer (delta), an active one (alpha) and itself
+        // (unknown to gamma), signing with its own key: none of its signatures verifies, so
+        // every answer must be the same, or the answers tell it whom gamma knows and how.
+        var answers = new List<RpcException>();
+        foreach (var named in new[] { f.Delta, f.Alpha, f.Epsilon })
+        {
+            var options = CallSignedAs(f.Epsilon, named.NodeId, f.Gamma, Methods.Deliver, DateTimeOffset.UtcNow);
+            answers.Add(await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(options, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)), "could not authenticate"));
+        }
+
+        Assert.Single(answers.Select(a => (a.StatusCode, a.Status.Detail)).Distinct());
+        Assert.DoesNotContain("revoked", answers[0].Status.Detail, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
