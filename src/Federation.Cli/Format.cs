@@ -238,5 +238,5 @@ public static class Format
 
     public static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
 
-    public static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
+    public static string Short(string nodeId) => Domain.Identifiers.ShortFingerprint(nodeId);
 }
