@@ -48,6 +48,7 @@ public sealed class HostileInputFixture : IAsyncLifetime
             {
                 o.PeerRequestsPerSecond = 1;
                 o.DelegateRequestsPerSecond = 1;
+                o.PeerVerificationsPerSecond = 2;
             }));
         (Alpha, Beta, Gamma, Delta, Epsilon) = (started[0], started[1], started[2], started[3], started[4]);
         await TestNode.PeerAsync(Alpha, Beta, Gamma);
@@ -760,6 +761,54 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     }
 
     // ---- 17. rate limits ----------------------------------------------------------------
+
+    [Fact]
+    public async Task EventsNumberedFarAheadAreHeldOnlyUpToTheQuotaForTheirOrigin()
+    {
+        await using var zeta = await TestNode.StartAsync("zeta", o => o.MaxHeldEventsPerPeer = 2);
+        await TestNode.PeerAsync(f.Alpha, zeta);
+        var callOut = Identifiers.NewObjectId(f.Alpha.NodeId);
+        var ahead = new DeliverRequest();
+        // Events 3 to 6 with 1 and 2 missing: all four would wait for the gap.
+        ahead.Envelopes.AddRange(Enumerable.Range(3, 4).Select(seq => SignedEvent(f.Alpha, callOut, ObjectKind.CallOut, (ulong)seq,
+            new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { zeta.NodeId } } })));
+
+        var response = await zeta.Peer.DeliverAsync(ahead, f.Alpha.AsPeerOf(zeta, Methods.Deliver));
+
+        Assert.Equal(2u, response.Held);
+        Assert.Equal(2, zeta.Store.Count("held_events"));
+    }
+
+    [Fact]
+    public async Task APeerAskingForMoreSignatureChecksThanItsBudgetIsToldWhenToRetry()
+    {
+        // Epsilon allows alpha two checks a second (a burst of four); a delivery of ten
+        // envelopes empties the bucket, and the next one, within alpha's budget of calls,
+        // asks for ten more. Calls may also be over their own limit from another test:
+        // those answers are not the one looked for.
+        var batch = Enumerable.Range(0, 10).Select(_ => NewCallOut(f.Alpha, f.Epsilon)).ToArray();
+        RpcException? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            try
+            {
+                await Deliver(f.Alpha, f.Epsilon, batch);
+            }
+            catch (RpcException ex) when (ex.Status.Detail.Contains("signature checks", StringComparison.Ordinal))
+            {
+                refused = ex;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                await Task.Delay(Federation.Node.Grpc.WireRefusals.RetryAfter(ex) ?? TimeSpan.FromSeconds(1));
+            }
+        }
+
+        Assert.NotNull(refused);
+        Status.Is(StatusCode.ResourceExhausted, refused);
+        Assert.Contains("retry after", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.NotNull(Federation.Node.Grpc.WireRefusals.RetryAfter(refused));
+    }
 
     [Fact]
     public async Task APeerOverItsRateLimitIsToldWhenToRetry()
