@@ -239,5 +239,7 @@ public static class Format
 
     public static string Status(FightStatus s) => s == FightStatus.CalledOff ? "called off" : s.ToString().ToLowerInvariant();
 
-    public static string Short(string nodeId) => nodeId.Length >= 8 ? string.Join('-', nodeId[..8].Chunk(4).Select(c => new string(c))) : nodeId;
+    // 64 bits, as Identifiers.ShortFingerprint shows them on the node (the CLI speaks only
+    // the contracts): 32 bits could be matched by a made-up key in minutes.
+    public static string Short(string nodeId) => nodeId.Length >= 16 ? string.Join('-', nodeId[..16].Chunk(4).Select(c => new string(c))) : nodeId;
 }

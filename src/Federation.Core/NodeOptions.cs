@@ -142,6 +142,21 @@ public sealed class NodeOptions
     /// <summary>Sustained calls per second accepted from one peer (bursts of twice that).</summary>
     public int PeerRequestsPerSecond { get; set; } = 200;
 
+    /// <summary>
+    /// Sustained signature checks per second one peer may ask of this node (each envelope
+    /// of a delivery and each submission is one; bursts of twice that). Without it, 200
+    /// calls a second of 1000 envelopes each asked for 200,000 checks a second.
+    /// </summary>
+    public int PeerVerificationsPerSecond { get; set; } = 2000;
+
+    /// <summary>
+    /// Most out-of-order events held, per origin, until the gap before them is filled.
+    /// Past it, early events are not kept: the gap is fetched from the origin in order
+    /// anyway, so nothing is lost, and no origin can fill this node's disk with events
+    /// numbered far ahead.
+    /// </summary>
+    public int MaxHeldEventsPerPeer { get; set; } = 10_000;
+
     /// <summary>Sustained calls per second accepted from one delegate token (bursts of twice that).</summary>
     public int DelegateRequestsPerSecond { get; set; } = 20;
 

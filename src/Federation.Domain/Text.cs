@@ -49,4 +49,35 @@ public static class Text
             }
         }
     }
+
+    /// <summary>How much of a peer's error text this node keeps, shows or logs.</summary>
+    public const int PeerTextMax = 500;
+
+    /// <summary>
+    /// Text a peer chose (its refusal details, error messages), made safe to show on a
+    /// terminal, a page or in a log: control and text-direction characters become '?', and
+    /// it is cut to <see cref="PeerTextMax"/> characters. The one place such text is
+    /// cleaned: everything that keeps or shows what a peer said passes it through here.
+    /// </summary>
+    public static string FromPeer(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return "";
+        }
+        var cut = text.Length > PeerTextMax;
+        var chars = text.AsSpan(0, cut ? PeerTextMax : text.Length).ToArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var c = chars[i];
+            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' || char.IsSurrogate(c) && !IsPairedAt(chars, i))
+            {
+                chars[i] = '?';
+            }
+        }
+        return cut ? new string(chars) + "…" : new string(chars);
+    }
+
+    private static bool IsPairedAt(char[] chars, int i) =>
+        char.IsHighSurrogate(chars[i]) ? i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]) : i > 0 && char.IsHighSurrogate(chars[i - 1]);
 }

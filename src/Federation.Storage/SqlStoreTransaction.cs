@@ -97,6 +97,10 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         "INSERT INTO held_events (object_id, seq, envelope) VALUES (@o, @s, @e) ON CONFLICT DO NOTHING",
         ("@o", objectId), ("@s", (long)sequence), ("@e", envelope));
 
+    // Object ids are "<origin>.<id>" in lower-case hex: the prefix names the origin, and holds no LIKE wildcard.
+    public long CountHeldOf(string originNodeId) =>
+        Convert.ToInt64(Scalar("SELECT COUNT(*) FROM held_events WHERE object_id LIKE @p", ("@p", originNodeId + ".%")), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
     public byte[]? TakeHeld(string objectId, ulong sequence) =>
         Scalar("DELETE FROM held_events WHERE object_id = @o AND seq = @s RETURNING envelope", ("@o", objectId), ("@s", (long)sequence)) as byte[];

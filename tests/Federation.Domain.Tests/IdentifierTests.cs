@@ -20,6 +20,21 @@ public class IdentifierTests
     }
 
     [Fact]
+    public void ANetworkShownShortIsShownBy64BitsSoALookAlikeIsToldApart()
+    {
+        // A made-up key whose id matches a peer's first 32 bits takes minutes to find; the
+        // short form must not stop there.
+        var peer = Make.NodeId();
+        var lookAlike = peer[..8] + new string(peer[8..].Select(c => c == '0' ? '1' : '0').ToArray());
+
+        var shown = Identifiers.ShortFingerprint(peer);
+
+        Assert.Equal(16, shown.Replace("-", "", StringComparison.Ordinal).Length);
+        Assert.StartsWith(shown, Identifiers.Fingerprint(peer), StringComparison.Ordinal);
+        Assert.NotEqual(shown, Identifiers.ShortFingerprint(lookAlike));
+    }
+
+    [Fact]
     public void FingerprintGroupsTheNodeIdInFours()
     {
         var id = Make.NodeId();

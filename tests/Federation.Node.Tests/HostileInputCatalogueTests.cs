@@ -48,6 +48,7 @@ public sealed class HostileInputFixture : IAsyncLifetime
             {
                 o.PeerRequestsPerSecond = 1;
                 o.DelegateRequestsPerSecond = 1;
+                o.PeerVerificationsPerSecond = 2;
             }));
         (Alpha, Beta, Gamma, Delta, Epsilon) = (started[0], started[1], started[2], started[3], started[4]);
         await TestNode.PeerAsync(Alpha, Beta, Gamma);
@@ -269,13 +270,17 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         SignedEvent(origin, Identifiers.NewObjectId(origin.NodeId), ObjectKind.CallOut, 1,
             new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { to.NodeId } } });
 
-    private static CallOptions CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at)
+    private static CallOptions CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at) =>
+        CallSignedAs(from, from.NodeId, to, method, at);
+
+    /// <summary>Call headers naming <paramref name="named"/> but signed with <paramref name="signer"/>'s key.</summary>
+    private static CallOptions CallSignedAs(TestNode signer, string named, TestNode to, string method, DateTimeOffset at)
     {
         var ts = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var signature = from.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, from.NodeId, to.NodeId)));
+        var signature = signer.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId)));
         return new CallOptions(new Metadata
         {
-            { PeerClients.NodeHeader, from.NodeId },
+            { PeerClients.NodeHeader, named },
             { PeerClients.TimeHeader, ts },
             { PeerClients.SignatureHeader, Convert.ToBase64String(signature) },
         });
@@ -317,7 +322,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         // A captured Hello signature replayed on Deliver: the method is part of what is signed.
         var hello = f.Alpha.AsPeerOf(f.Gamma, Methods.Hello);
 
-        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(hello, f.Gamma, NextFightEvent()), "call signature does not verify");
+        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(hello, f.Gamma, NextFightEvent()), "could not authenticate the call");
     }
 
     // ---- 2. unknown peer ----------------------------------------------------------------
@@ -325,8 +330,26 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     [Fact]
     public async Task ANodeGammaNeverAddedIsRefusedAsNotAPeer()
     {
-        await RefusedAsync(StatusCode.PermissionDenied, () => Deliver(f.Epsilon, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)),
-            "is not a peer of this node", "must each add the other");
+        var ex = await RefusedAsync(StatusCode.Unauthenticated, () => Deliver(f.Epsilon, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)),
+            "could not authenticate the call", "both operators added each other");
+        Assert.DoesNotContain("not a peer", ex.Status.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ACallerWhoseSignatureFailsLearnsNothingAboutPeeringState()
+    {
+        // Epsilon names, in turn, a revoked peer (delta), an active one (alpha) and itself
+        // (unknown to gamma), signing with its own key: none of its signatures verifies, so
+        // every answer must be the same, or the answers tell it whom gamma knows and how.
+        var answers = new List<RpcException>();
+        foreach (var named in new[] { f.Delta, f.Alpha, f.Epsilon })
+        {
+            var options = CallSignedAs(f.Epsilon, named.NodeId, f.Gamma, Methods.Deliver, DateTimeOffset.UtcNow);
+            answers.Add(await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(options, f.Gamma, NewCallOut(f.Epsilon, f.Gamma)), "could not authenticate"));
+        }
+
+        Assert.Single(answers.Select(a => (a.StatusCode, a.Status.Detail)).Distinct());
+        Assert.DoesNotContain("revoked", answers[0].Status.Detail, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -738,6 +761,54 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     }
 
     // ---- 17. rate limits ----------------------------------------------------------------
+
+    [Fact]
+    public async Task EventsNumberedFarAheadAreHeldOnlyUpToTheQuotaForTheirOrigin()
+    {
+        await using var zeta = await TestNode.StartAsync("zeta", o => o.MaxHeldEventsPerPeer = 2);
+        await TestNode.PeerAsync(f.Alpha, zeta);
+        var callOut = Identifiers.NewObjectId(f.Alpha.NodeId);
+        var ahead = new DeliverRequest();
+        // Events 3 to 6 with 1 and 2 missing: all four would wait for the gap.
+        ahead.Envelopes.AddRange(Enumerable.Range(3, 4).Select(seq => SignedEvent(f.Alpha, callOut, ObjectKind.CallOut, (ulong)seq,
+            new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { zeta.NodeId } } })));
+
+        var response = await zeta.Peer.DeliverAsync(ahead, f.Alpha.AsPeerOf(zeta, Methods.Deliver));
+
+        Assert.Equal(2u, response.Held);
+        Assert.Equal(2, zeta.Store.Count("held_events"));
+    }
+
+    [Fact]
+    public async Task APeerAskingForMoreSignatureChecksThanItsBudgetIsToldWhenToRetry()
+    {
+        // Epsilon allows alpha two checks a second (a burst of four); a delivery of ten
+        // envelopes empties the bucket, and the next one, within alpha's budget of calls,
+        // asks for ten more. Calls may also be over their own limit from another test:
+        // those answers are not the one looked for.
+        var batch = Enumerable.Range(0, 10).Select(_ => NewCallOut(f.Alpha, f.Epsilon)).ToArray();
+        RpcException? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            try
+            {
+                await Deliver(f.Alpha, f.Epsilon, batch);
+            }
+            catch (RpcException ex) when (ex.Status.Detail.Contains("signature checks", StringComparison.Ordinal))
+            {
+                refused = ex;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+                await Task.Delay(Federation.Node.Grpc.WireRefusals.RetryAfter(ex) ?? TimeSpan.FromSeconds(1));
+            }
+        }
+
+        Assert.NotNull(refused);
+        Status.Is(StatusCode.ResourceExhausted, refused);
+        Assert.Contains("retry after", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.NotNull(Federation.Node.Grpc.WireRefusals.RetryAfter(refused));
+    }
 
     [Fact]
     public async Task APeerOverItsRateLimitIsToldWhenToRetry()

@@ -74,6 +74,26 @@ public sealed class PeerHealthTests
     }
 
     [Fact]
+    public async Task APeersErrorTextIsStrippedOfControlCharactersAndBoundedBeforeItIsKeptOrShown()
+    {
+        // A hostile peer answers with terminal escapes (clear screen, a fake prompt) and a
+        // flood of text: what alpha keeps and shows its operator must carry neither.
+        var hostile = "busy\u001b[2J\u001b]0;owned\u0007\r\nsolnet$ \u202Egnp.exe" + new string('x', 20_000);
+        await using var fake = await FakePeer.StartAsync(new RpcException(new global::Grpc.Core.Status(StatusCode.ResourceExhausted, hostile),
+            new Metadata { { "retry-after-ms", "600000" } }));
+        await using var a = await TestNode.StartAsync("alpha");
+        await a.Delegate.AddPeerAsync(new AddPeerRequest { Address = fake.Address, Fingerprint = fake.Fingerprint }, a.Auth);
+
+        await a.Delegate.PublishCallOutAsync(new PublishCallOutRequest { Content = Samples.CallOut(), Recipients = { fake.NodeId } }, a.Auth);
+
+        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).Attempts == 1, "alpha's first delivery to be turned away");
+        var shown = a.PeerInfo(fake.NodeId).LastError;
+        Assert.StartsWith("ResourceExhausted: busy?[2J", shown);
+        Assert.DoesNotContain(shown, c => char.IsControl(c) || c == '\u202E');
+        Assert.True(shown.Length <= Federation.Domain.Text.PeerTextMax + 40, $"{shown.Length} characters kept");
+    }
+
+    [Fact]
     public async Task ThePeersCircuitOpensAfterRepeatedFailuresAndCallsStopReachingIt()
     {
         await using var fake = await FakePeer.StartAsync(new RpcException(new global::Grpc.Core.Status(StatusCode.Unavailable, "down for maintenance")));

@@ -187,7 +187,7 @@ public sealed class SubmitStreamTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             StreamAsync(stranger.AsPeerOf(_a, Methods.SubmitStream), [Pledge(stranger, _callOut, "stranger")]));
 
-        Status.Is(StatusCode.PermissionDenied, ex);
+        Status.Is(StatusCode.Unauthenticated, ex);
         Assert.Equal(eventsBefore, _a.Store.Count("events"));
     }
 

@@ -35,6 +35,13 @@ public sealed class PeerKeys
         _keys[nodeId] = pinned;
     }
 
+    /// <summary>A one-off check against a key that is not cached (a suspended or revoked peer's stored key).</summary>
+    public static bool VerifyWith(byte[] publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        using var key = Import(publicKey);
+        return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
+    }
+
     public void Forget(string nodeId) => _keys.TryRemove(nodeId, out _);
 
     public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)

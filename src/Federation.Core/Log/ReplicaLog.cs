@@ -4,6 +4,7 @@ using Federation.Core.Storage;
 using Federation.Core.Telemetry;
 using Federation.Domain;
 using Google.Protobuf;
+using Microsoft.Extensions.Options;
 
 namespace Federation.Core.Log;
 
@@ -14,7 +15,7 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry, IOptions<NodeOptions> options)
 {
     /// <summary>
     /// Checks a received batch before anything is stored: a bad envelope refuses the whole
@@ -53,6 +54,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             int applied = 0, duplicates = 0, held = 0;
             var membershipChanged = new HashSet<string>();
             var gaps = new HashSet<string>();
+            var heldOf = new Dictionary<string, long>();
             foreach (var v in batch)
             {
                 var e = v.Payload;
@@ -78,8 +80,17 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else
                 {
-                    tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
-                    held++;
+                    var origin = e.OriginNode;
+                    var already = heldOf.TryGetValue(origin, out var n) ? n : tx.CountHeldOf(origin);
+                    // Past the quota an early event is not kept: the gap is fetched from the
+                    // origin in order, and that fetch brings this event again.
+                    if (already < options.Value.MaxHeldEventsPerPeer)
+                    {
+                        tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
+                        held++;
+                        already++;
+                    }
+                    heldOf[origin] = already;
                     gaps.Add(e.ObjectId);
                 }
             }

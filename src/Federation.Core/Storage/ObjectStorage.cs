@@ -43,6 +43,9 @@ public interface IObjectWrites
     void InsertReport(FightReport report);
     void Hold(string objectId, ulong sequence, byte[] envelope);
 
+    /// <summary>How many events of <paramref name="originNodeId"/>'s objects are held, waiting for a gap.</summary>
+    long CountHeldOf(string originNodeId);
+
     /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
     byte[]? TakeHeld(string objectId, ulong sequence);
 

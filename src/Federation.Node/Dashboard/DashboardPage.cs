@@ -41,7 +41,7 @@ public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers,
             return $"{MyName} (this network)";
         }
         var peer = Peers.FirstOrDefault(p => p.NodeId == nodeId);
-        var shortId = nodeId.Length >= 8 ? $"{nodeId[..4]}-{nodeId[4..8]}" : nodeId;
+        var shortId = Identifiers.ShortFingerprint(nodeId);
         return peer is null ? $"network {shortId}" : $"{peer.Name} ({shortId})";
     }
 }

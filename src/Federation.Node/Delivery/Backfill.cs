@@ -70,7 +70,7 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog
 
     public static string Describe(Exception ex) => ex switch
     {
-        RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+        RpcException r => $"{r.StatusCode}: {Text.FromPeer(r.Status.Detail)}",
         RuleViolation v => $"{WireRefusals.StatusOf(v.Kind)}: {v.Message}",
         BrokenCircuitException => "circuit open: the last calls to this peer failed",
         _ => ex.Message,

@@ -2,6 +2,7 @@ using Federation.Core;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Core.Telemetry;
+using Federation.Domain;
 using Federation.Node.Grpc;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,7 @@ public sealed class DeliveryRecorder(
             peer.Name, item.Kind, item.ObjectId, item.Sequence, code);
         await store.WriteAsync(tx =>
         {
-            tx.DeadLetter(item, code.ToString(), detail);
+            tx.DeadLetter(item, code.ToString(), Text.FromPeer(detail));
             return true;
         }, ct);
     }
@@ -65,7 +66,7 @@ public sealed class DeliveryRecorder(
         {
             case RpcException failed:
                 telemetry.DeliveryFailed(peer.NodeId, "unavailable", failed.StatusCode.ToString());
-                await FailAsync(peer.NodeId, peer.Name, $"{failed.StatusCode}: {failed.Status.Detail}", ct, WireRefusals.RetryAfter(failed));
+                await FailAsync(peer.NodeId, peer.Name, $"{failed.StatusCode}: {Text.FromPeer(failed.Status.Detail)}", ct, WireRefusals.RetryAfter(failed));
                 break;
             case BrokenCircuitException open:
                 // No call was made: wait for the breaker, and do not grow the backoff for it.

@@ -35,28 +35,38 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         }
         RequireCertificateOf(caller, context);
         var peer = store.GetPeer(caller);
-        if (peer is not null)
+        if (peer is not null && PeerStates.Reachable(peer.State) && !keys.Knows(caller))
         {
-            // Another replica of this node may have added, suspended or revoked the caller
-            // since this process pinned its keys: the database decides, not this cache.
-            if (!PeerStates.Reachable(peer.State))
-            {
-                keys.Forget(caller);
-            }
-            else if (!keys.Knows(caller))
-            {
-                keys.Pin(caller, peer.PublicKey);
-            }
+            keys.Pin(caller, peer.PublicKey);
         }
-        if (peer is null || !keys.Knows(caller))
+        else if (peer is not null && !PeerStates.Reachable(peer.State))
         {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, peer is { State: PeerStates.Suspended or PeerStates.Revoked }
-                ? $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."
-                : $"Node {Identifiers.Fingerprint(caller)} is not a peer of this node. Its operator and ours must each add the other (address and fingerprint)."));
+            // Another replica of this node may have suspended or revoked the caller since
+            // this process pinned its key: the database decides, not this cache.
+            keys.Forget(caller);
         }
-        if (!long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        // Nothing about peering state goes to a caller whose signature has not verified:
+        // unknown, unreadable and forged calls all get the one answer below. Only a caller
+        // proven to hold the key of a node this one knows learns that node's state.
+        if (peer is null || !long.TryParse(ts, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() || !TryBase64(sig, out var signature))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"The call's time ({PeerClients.TimeHeader}) is not a number of milliseconds since 1970."));
+            throw NotAuthenticated();
+        }
+        var signed = Encoding.UTF8.GetBytes(PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId));
+        var verified = PeerStates.Reachable(peer.State)
+            ? keys.Verify(caller, signed, signature)
+            // A suspended or revoked peer's key is no longer cached; its stored key still
+            // proves who is calling, so that node (and only it) is told why it is refused.
+            : PeerKeys.VerifyWith(peer.PublicKey, signed, signature);
+        if (!verified)
+        {
+            throw NotAuthenticated();
+        }
+        if (!PeerStates.Reachable(peer.State))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."));
         }
         if ((clock.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
         {
@@ -64,21 +74,6 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
             // as dead letters, because it stops once either clock is put right.
             throw WireRefusals.ToRpc(new RuleViolation(RefusalKind.Unauthenticated, Rules.ClockSkew,
                 $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
-        }
-        byte[] signature;
-        try
-        {
-            signature = Convert.FromBase64String(sig);
-        }
-        catch (FormatException)
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "The call signature is not base64."));
-        }
-        var signed = Encoding.UTF8.GetBytes(PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId));
-        if (!keys.Verify(caller, signed, signature))
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"The call signature does not verify against the pinned key of {Identifiers.Fingerprint(caller)}."));
         }
         limits.ForPeer(caller);
         await protocols.CheckCallAsync(peer, context.RequestHeaders.GetValue(PeerProtocols.Header), context.CancellationToken);
@@ -91,6 +86,28 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         // A peer we could not pull from is calling us: it is back, so catch up from it.
         catchUp.Heard(caller);
         return peer;
+    }
+
+    /// <summary>
+    /// The one answer for every call that fails before its signature verifies: it says what
+    /// a genuine caller's operator should check, and nothing about who this node knows.
+    /// </summary>
+    public static RpcException NotAuthenticated() => new(new Status(StatusCode.Unauthenticated,
+        $"This node could not authenticate the call. It accepts calls only from nodes its operator has added, signed with that node's key "
+        + $"within {ClockWindow.TotalMinutes} minutes of its clock: if you run the calling node, check that both operators added each other (address and fingerprint) and both clocks."));
+
+    private static bool TryBase64(string text, out byte[] bytes)
+    {
+        try
+        {
+            bytes = Convert.FromBase64String(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            bytes = [];
+            return false;
+        }
     }
 
     /// <summary>

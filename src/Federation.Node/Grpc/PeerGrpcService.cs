@@ -57,11 +57,13 @@ public sealed class PeerGrpcService(
 
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
     {
-        await auth.AuthenticateAsync(context);
+        var caller = await auth.AuthenticateAsync(context);
         if (request.Envelopes.Count > MaxBatch)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds at most {MaxBatch} envelopes; this one has {request.Envelopes.Count}."));
         }
+        // Each envelope costs a signature check: charged before any is done.
+        limits.ForVerifications(caller.NodeId, request.Envelopes.Count);
         // Verify everything before touching the database: a bad envelope refuses the whole batch.
         var verified = replica.Verify(request.Envelopes);
         var result = await replica.ReceiveAsync(verified, context.CancellationToken);
@@ -161,6 +163,7 @@ public sealed class PeerGrpcService(
     private async Task<SubmitResponse> RecordAsync(PeerRecord caller, SubmitRequest request, CancellationToken ct)
     {
         var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
+        limits.ForVerifications(caller.NodeId, 1);
         if (!SignatureAlgorithms.CanVerify(signed.Algorithm))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The submission is refused: {SignatureAlgorithms.Unknown(signed.Algorithm)}."));

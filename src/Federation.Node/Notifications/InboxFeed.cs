@@ -61,6 +61,6 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
     {
         var names = store.ListPeers().ToDictionary(p => p.NodeId, p => p.Name);
         names[identity.NodeId] = node.Value.Name;
-        return id => names.TryGetValue(id, out var n) ? $"{n} ({Identifiers.Fingerprint(id)[..9]})" : Identifiers.Fingerprint(id);
+        return id => names.TryGetValue(id, out var n) ? $"{n} ({Identifiers.ShortFingerprint(id)})" : Identifiers.Fingerprint(id);
     }
 }

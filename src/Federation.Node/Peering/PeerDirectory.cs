@@ -103,7 +103,8 @@ public sealed class PeerDirectory(
         }
         catch (RpcException ex)
         {
-            // Not added us yet (PermissionDenied), or unreachable for now: pending until a
+            // Not added us yet (Unauthenticated: a node tells nobody it has not verified
+            // whom it knows), or unreachable for now: pending until a
             // call in either direction succeeds.
             log.LogInformation("Peer {Peer} added; pending until its operator adds this node ({Status})", who.Name, ex.StatusCode);
         }

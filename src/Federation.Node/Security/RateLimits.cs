@@ -15,12 +15,16 @@ public sealed class RateLimits : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _peers;
     private readonly PartitionedRateLimiter<string> _tokens;
+    private readonly PartitionedRateLimiter<string> _verifications;
+    private readonly int _verificationBurst;
 
     public RateLimits(IOptions<NodeOptions> options)
     {
         var o = options.Value;
         _peers = Buckets(o.PeerRequestsPerSecond);
         _tokens = Buckets(o.DelegateRequestsPerSecond);
+        _verifications = Buckets(o.PeerVerificationsPerSecond);
+        _verificationBurst = o.PeerVerificationsPerSecond * 2;
     }
 
     private static PartitionedRateLimiter<string> Buckets(int perSecond) => PartitionedRateLimiter.Create<string, string>(key =>
@@ -37,9 +41,16 @@ public sealed class RateLimits : IDisposable
 
     public void ForToken(string tokenId) => Take(_tokens, tokenId, "this token");
 
-    private static void Take(PartitionedRateLimiter<string> limiter, string key, string who)
+    /// <summary>
+    /// Charges <paramref name="count"/> signature checks to the peer before any is done. A
+    /// batch larger than the whole burst is charged the burst: it waits for a full bucket.
+    /// </summary>
+    public void ForVerifications(string nodeId, int count) =>
+        Take(_verifications, nodeId, "this peer: it asks for more signature checks than this node allows one peer", Math.Clamp(count, 1, _verificationBurst));
+
+    private static void Take(PartitionedRateLimiter<string> limiter, string key, string who, int permits = 1)
     {
-        using var lease = limiter.AttemptAcquire(key);
+        using var lease = limiter.AttemptAcquire(key, permits);
         if (!lease.IsAcquired)
         {
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
@@ -52,5 +63,6 @@ public sealed class RateLimits : IDisposable
     {
         _peers.Dispose();
         _tokens.Dispose();
+        _verifications.Dispose();
     }
 }
