@@ -17,6 +17,8 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     /// <summary>Records a submission for an object this node originates: the one path for Submit and SubmitStream.</summary>
     public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, CancellationToken ct)
     {
+        // The same date rule as for events: a peer's submission is refused whole, before anything is read or written.
+        Dates.CheckAll(submission);
         var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
         if (known && objectOrigin == identity.NodeId && !Fights.IsReport(submission))
         {
