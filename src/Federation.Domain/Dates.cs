@@ -39,7 +39,7 @@ public static class Dates
     {
         if (message is Timestamp t)
         {
-            Check(path, t);
+            Check($"{Words(path[(path.LastIndexOf('.') + 1)..])} ({path})", t);
             return;
         }
         // Protobuf parsing already bounds nesting; this bound only keeps a hand-built cycle finite.
@@ -81,6 +81,15 @@ public static class Dates
             }
         }
     }
+
+    /// <summary>A field's name as the per-field checks word it, so a message reads the same whichever check refused.</summary>
+    private static string Words(string field) => field switch
+    {
+        "expires_at" => "expiry",
+        "starts_at" => "start",
+        "ends_at" => "end",
+        _ => field.Replace('_', ' '),
+    };
 
     /// <summary>The time, or null when the stored value is not a date at all.</summary>
     public static DateTimeOffset? Read(Timestamp? t) => t is not null && IsValid(t) ? t.ToDateTimeOffset() : null;
