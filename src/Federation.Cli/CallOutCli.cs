@@ -234,7 +234,7 @@ public static class CallOutCli
     [
         new("Id", c => c.Id),
         new("State", Format.State),
-        new("Window", c => c.Content.WindowStart is { } w ? $"{w.ToDateTimeOffset():yyyy-MM-dd HH:mm}Z" : ""),
+        new("Window", c => Format.When(c.Content.WindowStart, "yyyy-MM-dd HH:mm'Z'")),
         new("From", c => Format.Short(c.OriginNode)),
         new("Title", c => c.Content.Title),
         new("Target", c => c.Content.Target?.Name ?? ""),

@@ -10,7 +10,12 @@ public static class Format
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
         + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}";
 
-    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t) => t is null ? "" : $"{t.ToDateTimeOffset():u}";
+    /// <summary>A stored time; a bad value prints as "(invalid date)" so one record cannot break a listing.</summary>
+    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u") =>
+        t is null ? ""
+        : t.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && t.Nanos is >= 0 and <= 999_999_999
+            ? t.ToDateTimeOffset().ToString(format, System.Globalization.CultureInfo.InvariantCulture)
+            : "(invalid date)";
 
     /// <summary>A peer's health in a few words, for a table cell.</summary>
     public static string Health(PeerInfo p)
@@ -18,8 +23,8 @@ public static class Format
         var now = DateTimeOffset.UtcNow;
         return p.Health switch
         {
-            PeerHealth.Failing => $"FAILING since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
-            PeerHealth.Unavailable => $"UNAVAILABLE: failing since {p.FailingSince.ToDateTimeOffset():u} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            PeerHealth.Failing => $"FAILING since {When(p.FailingSince)} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
+            PeerHealth.Unavailable => $"UNAVAILABLE: failing since {When(p.FailingSince)} ({Age(now - p.FailingSince.ToDateTimeOffset())})",
             _ => "healthy",
         } + (p.CircuitOpen ? ", circuit open" : "");
     }
@@ -71,7 +76,7 @@ public static class Format
     public static string Briefings(BriefingsState b) =>
         b.Purged ? "Purged: this node no longer holds these briefings."
         : b.Briefings.Count == 0 ? "No briefings."
-        : string.Join("\n", b.Briefings.Select(x => $"{x.At.ToDateTimeOffset():u}  {x.Text}"));
+        : string.Join("\n", b.Briefings.Select(x => $"{When(x.At)}  {x.Text}"));
 
     public static string Local(LocalDetails d) =>
         $"Affected person: {d.AffectedPerson}\nContact: {d.Contact}\nNotes: {d.Notes}\n(Local: kept on this node only, never sent to any other.)";
@@ -109,11 +114,11 @@ public static class Format
         }
         if (c.Content.WindowStart is not null)
         {
-            s.AppendLine($"  window:  {c.Content.WindowStart.ToDateTimeOffset():u} – {c.Content.WindowEnd?.ToDateTimeOffset().ToString("u") ?? "?"} {c.Content.TimeZone}");
+            s.AppendLine($"  window:  {When(c.Content.WindowStart)} – {(c.Content.WindowEnd is null ? "?" : When(c.Content.WindowEnd))} {c.Content.TimeZone}");
         }
         if (c.Content.ExpiresAt is not null)
         {
-            s.AppendLine($"  expires: {c.Content.ExpiresAt.ToDateTimeOffset():u}");
+            s.AppendLine($"  expires: {When(c.Content.ExpiresAt)}");
         }
         if (c.Content.FightId.Length > 0)
         {
@@ -129,7 +134,7 @@ public static class Format
         }
         foreach (var r in c.Revisions)
         {
-            s.AppendLine($"  updated {r.At.ToDateTimeOffset():u}: {string.Join(", ", r.ChangedFields)}");
+            s.AppendLine($"  updated {When(r.At)}: {string.Join(", ", r.ChangedFields)}");
         }
         s.AppendLine($"  responses ({c.Responses.Count}):");
         foreach (var r in c.Responses)
@@ -170,7 +175,7 @@ public static class Format
         _ => a.ToString(),
     };
 
-    public static string Item(InboxItem i) => $"[{i.Cursor}] {i.At.ToDateTimeOffset():u}  {i.Summary}  ({i.CallOutId})";
+    public static string Item(InboxItem i) => $"[{i.Cursor}] {When(i.At)}  {i.Summary}  ({i.CallOutId})";
 
     public static string Channel(NotificationChannel c) => $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Active ? "" : "  (removed)")}";
 
@@ -199,7 +204,7 @@ public static class Format
         }
         if (f.DemandDeliveredAt is not null)
         {
-            s.AppendLine($"  demand delivered {f.DemandDeliveredAt.ToDateTimeOffset():u}{(f.DemandDeadline is not null ? $", deadline {f.DemandDeadline.ToDateTimeOffset():u}" : "")}");
+            s.AppendLine($"  demand delivered {When(f.DemandDeliveredAt)}{(f.DemandDeadline is not null ? $", deadline {When(f.DemandDeadline)}" : "")}");
         }
         if (f.Versions.Count > 1)
         {
@@ -221,15 +226,15 @@ public static class Format
         }
         foreach (var c in f.Communications)
         {
-            s.AppendLine($"  {c.At.ToDateTimeOffset():u}  target: {c.Kind.ToString().ToLowerInvariant()}: {c.Summary}");
+            s.AppendLine($"  {When(c.At)}  target: {c.Kind.ToString().ToLowerInvariant()}: {c.Summary}");
         }
         foreach (var x in f.Actions)
         {
-            s.AppendLine($"  action {x.ActionId} by {Short(x.Network)}: {x.Plan.What}, {x.Plan.StartsAt.ToDateTimeOffset():u} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
+            s.AppendLine($"  action {x.ActionId} by {Short(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
         }
         foreach (var h in f.History)
         {
-            s.AppendLine($"  {h.At.ToDateTimeOffset():u}  {Status(h.From)} → {Status(h.To)}{(h.Note.Length > 0 ? $": {h.Note}" : "")}");
+            s.AppendLine($"  {When(h.At)}  {Status(h.From)} → {Status(h.To)}{(h.Note.Length > 0 ? $": {h.Note}" : "")}");
         }
         return s.ToString().TrimEnd();
     }

@@ -46,6 +46,59 @@ public static class Briefings
         return bodies;
     }
 
+    /// <summary>
+    /// The initiator's decision on a participants-only action event: checked against the
+    /// fight (who is committed, whether it has ended) and the actions already in this log,
+    /// then written to the participants-only log, opened first if need be.
+    /// </summary>
+    public static IReadOnlyList<EventBody> Act(FightState fight, BriefingsState? current, string actor, EventBody body)
+    {
+        if (current is { Purged: true })
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.OriginAuthority, "This fight's participants-only content has been purged.");
+        }
+        if (body.KindCase == EventBody.KindOneofCase.ActionPlanned && fight.Actions.Any(a => a.ActionId == body.ActionPlanned.ActionId))
+        {
+            throw RuleViolation.Invalid("An action with this id already exists.");
+        }
+        FightActions.RequireTier(body, participantsOnly: true);
+        var scratch = current?.Actions.Select(a => a.Clone()).ToList() ?? [];
+        var check = new EventPayload { ActorNode = actor, OriginNode = fight.OriginNode };
+        FightActions.Apply(scratch, check, body, network => network == fight.OriginNode || MembersOf(fight).Contains(network), FightActions.EndedAs(fight));
+        if (current is null)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, "This fight's participants-only log is not open yet.");
+        }
+        return [body];
+    }
+
+    /// <summary>Opens the participants-only log (the initiator's own event) unless it is open already.</summary>
+    public static IReadOnlyList<EventBody> OpenIfNeeded(FightState fight, BriefingsState? current)
+    {
+        if (current is not null)
+        {
+            return [];
+        }
+        var opened = new BriefingsOpened { FightId = fight.Id };
+        opened.Members.AddRange(MembersOf(fight));
+        return [new EventBody { BriefingsOpened = opened }];
+    }
+
+    /// <summary>
+    /// The fight as a reader on this node sees it: its shared log's state plus the
+    /// participants-only plans this node holds (none on an invited or departed network's node).
+    /// </summary>
+    public static FightState WithParticipantsOnly(FightState fight, BriefingsState? participants)
+    {
+        if (participants is null || participants.Actions.Count == 0)
+        {
+            return fight;
+        }
+        var view = fight.Clone();
+        view.Actions.AddRange(participants.Actions);
+        return view;
+    }
+
     public static EventBody MembersChanged(IEnumerable<string> members)
     {
         var changed = new BriefingMembersChanged();
@@ -58,12 +111,27 @@ public static class Briefings
     {
         var purged = state.Clone();
         purged.Briefings.Clear();
+        purged.Actions.Clear();
         purged.Purged = true;
         return purged;
     }
 
     internal static BriefingsState Apply(BriefingsState? state, EventPayload e, EventBody body)
     {
+        if (FightActions.ActionIdOf(body) is not null)
+        {
+            // A network's own participants-only plan: signed by the initiator, acted by the network.
+            var log = state ?? throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, $"{e.ObjectId} has not been opened.");
+            FightActions.RequireTier(body, participantsOnly: true);
+            if (!log.Purged)
+            {
+                // The fight's end is checked by the initiator, which alone holds the authority to
+                // append here; a replica checks membership and ownership from this log itself.
+                FightActions.Apply(log.Actions, e, body, network => network == log.OriginNode || log.Members.Contains(network), ended: null);
+            }
+            log.LastSequence = e.Sequence;
+            return log;
+        }
         EventLog.RequireOrigin(e, Rules.OriginAuthority, "writes a fight's briefings");
         if (body.KindCase == EventBody.KindOneofCase.BriefingsOpened)
         {

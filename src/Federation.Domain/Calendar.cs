@@ -11,13 +11,14 @@ public static class Calendar
     /// <summary>A fight's shared action calendar: every network's actions, cancelled ones marked so.</summary>
     public static string ForFight(FightState fight, DateTimeOffset now) => Write(
         $"-//solnet federation//{fight.Title}//EN",
-        fight.Actions.Select(a => new Entry(
+        // An action whose stored start is not a date is left out rather than failing the whole feed.
+        fight.Actions.Where(a => Dates.Read(a.Plan.StartsAt) is not null).Select(a => new Entry(
             $"{a.ActionId}@solnet",
             a.Plan.What,
             a.Plan.Place,
             $"{fight.Title} — by network {Identifiers.Fingerprint(a.Network)}",
-            a.Plan.StartsAt.ToDateTimeOffset(),
-            a.Plan.EndsAt?.ToDateTimeOffset(),
+            Dates.Read(a.Plan.StartsAt)!.Value,
+            Dates.Read(a.Plan.EndsAt),
             a.Status == ActionStatus.Cancelled)),
         now);
 

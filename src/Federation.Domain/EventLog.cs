@@ -45,6 +45,9 @@ public static class EventLog
             throw RuleViolation.Invalid("The event has no time.");
         }
         var body = e.Body ?? throw RuleViolation.Invalid("The event has no body.");
+        // Every date in the event, at the origin before it signs and at every replica before
+        // it applies: an impossible one is refused here, never stored (issue 15 #19).
+        Dates.CheckAll(e);
         return e.ObjectKind switch
         {
             ObjectKind.Fight => Fights.Apply(CheckState<FightState>(state, e, s => s.LastSequence), e, body),

@@ -9,18 +9,78 @@ namespace Federation.Domain;
 /// </summary>
 public static class FightActions
 {
+    /// <summary>
+    /// A plan whose visibility is not PUBLIC is participants-only: it goes in the fight's
+    /// participants-only log (the one briefings use), never in the shared log that invited,
+    /// declined and released networks hold. An unspecified visibility is the safe one.
+    /// </summary>
+    public static bool IsParticipantsOnly(ActionPlan? plan) => plan is null || plan.Visibility != ActionVisibility.Public;
+
+    /// <summary>The action id an action event is about.</summary>
+    public static string? ActionIdOf(EventBody body) => body.KindCase switch
+    {
+        EventBody.KindOneofCase.ActionPlanned => body.ActionPlanned.ActionId,
+        EventBody.KindOneofCase.ActionUpdated => body.ActionUpdated.ActionId,
+        EventBody.KindOneofCase.ActionCancelled => body.ActionCancelled.ActionId,
+        EventBody.KindOneofCase.ActionReported => body.ActionReported.ActionId,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether an action event belongs in the participants-only log: a new plan by its
+    /// visibility, anything else by where its action already is.
+    /// </summary>
+    public static bool BelongsToParticipants(EventBody body, BriefingsState? participants) =>
+        body.KindCase == EventBody.KindOneofCase.ActionPlanned
+            ? IsParticipantsOnly(body.ActionPlanned.Plan)
+            : participants is not null && participants.Actions.Any(a => a.ActionId == ActionIdOf(body));
+
+    /// <summary>An action event in the fight's shared log: public plans only.</summary>
     internal static void Apply(FightState fight, EventPayload e, EventBody body)
+    {
+        RequireTier(body, participantsOnly: false);
+        Apply(fight.Actions, e, body, network => network == fight.OriginNode || fight.Participants.Any(p => p.Network == network && Fights.IsIn(p)), EndedAs(fight));
+    }
+
+    /// <summary>How the fight ended, or null while it is live.</summary>
+    internal static string? EndedAs(FightState fight) => Fights.IsEnded(fight.Status) ? Fights.Describe(fight.Status) : null;
+
+    /// <summary>The plan of a new or edited action must be of the log's tier: a plan cannot move between tiers.</summary>
+    internal static void RequireTier(EventBody body, bool participantsOnly)
+    {
+        var plan = body.KindCase switch
+        {
+            EventBody.KindOneofCase.ActionPlanned => body.ActionPlanned.Plan,
+            EventBody.KindOneofCase.ActionUpdated => body.ActionUpdated.Plan,
+            _ => null,
+        };
+        if (plan is not null && IsParticipantsOnly(plan) != participantsOnly)
+        {
+            throw RuleViolation.Invalid(participantsOnly
+                ? "A public plan goes in the fight's shared log, not its participants-only log."
+                : "A participants-only plan goes in the fight's participants-only log, not its shared log; an action's visibility cannot change once planned (cancel it and plan it again).");
+        }
+    }
+
+    /// <summary>
+    /// One set of rules for both logs. <paramref name="mayPlan"/> says which networks may plan
+    /// (the initiator and the committed networks); <paramref name="ended"/> how the fight ended, or null while it is live.
+    /// </summary>
+    internal static void Apply(IList<FightAction> actions, EventPayload e, EventBody body, Func<string, bool> mayPlan, string? ended)
     {
         switch (body.KindCase)
         {
             case EventBody.KindOneofCase.ActionPlanned:
-                Planned(fight, e, body.ActionPlanned);
+                Planned(actions, e, body.ActionPlanned, mayPlan, ended);
                 break;
             case EventBody.KindOneofCase.ActionUpdated:
             {
                 var u = body.ActionUpdated;
-                var action = Own(fight, e, u.ActionId, u.Network, "edit");
-                Fights.RequireNotEnded(fight, "change planned actions");
+                var action = Own(actions, e, u.ActionId, u.Network, "edit");
+                if (ended is not null)
+                {
+                    throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SharedOutcome, $"Shared outcome: the fight has ended ({ended}); nobody can change planned actions now.");
+                }
                 RequirePlanned(action, "edited");
                 CheckPlan(u.Plan);
                 action.Plan = u.Plan;
@@ -29,7 +89,7 @@ public static class FightActions
             case EventBody.KindOneofCase.ActionCancelled:
             {
                 var c = body.ActionCancelled;
-                var action = Own(fight, e, c.ActionId, c.Network, "cancel");
+                var action = Own(actions, e, c.ActionId, c.Network, "cancel");
                 RequirePlanned(action, "cancelled");
                 Text.Check("reason", c.Reason, Text.LongMax);
                 action.Status = ActionStatus.Cancelled;
@@ -40,7 +100,7 @@ public static class FightActions
             {
                 // A report usually comes after the action, and may come after the fight ended.
                 var r = body.ActionReported;
-                var action = Own(fight, e, r.ActionId, r.Network, "report on");
+                var action = Own(actions, e, r.ActionId, r.Network, "report on");
                 RequirePlanned(action, "reported");
                 Text.Check("report", r.Report, Text.LongMax, required: true);
                 action.Status = ActionStatus.Reported;
@@ -48,37 +108,39 @@ public static class FightActions
                 action.Turnout = r.Turnout;
                 break;
             }
+            default:
+                throw RuleViolation.Invalid($"{body.KindCase} is not an action event.");
         }
     }
 
-    private static void Planned(FightState fight, EventPayload e, ActionPlanned planned)
+    private static void Planned(IList<FightAction> actions, EventPayload e, ActionPlanned planned, Func<string, bool> mayPlan, string? ended)
     {
         if (e.ActorNode != planned.Network)
         {
             throw new RuleViolation(RefusalKind.PermissionDenied, Rules.Autonomy,
                 "Autonomy of action: a network plans only its own actions; the initiator may publish requests but cannot assign work.");
         }
-        if (planned.Network != fight.OriginNode && !fight.Participants.Any(p => p.Network == planned.Network && Fights.IsIn(p)))
+        if (!mayPlan(planned.Network))
         {
             throw new RuleViolation(RefusalKind.PermissionDenied, Rules.Autonomy,
                 $"Network {Identifiers.Fingerprint(planned.Network)} is not committed to this fight, so it cannot plan actions in it.");
         }
-        if (Fights.IsEnded(fight.Status))
+        if (ended is not null)
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SharedOutcome,
-                $"Shared outcome: the fight has ended ({Fights.Describe(fight.Status)}); actions planned after the end are refused.");
+                $"Shared outcome: the fight has ended ({ended}); actions planned after the end are refused.");
         }
         // One spelling per UUID (lower case, dashed), so one action cannot hide under two ids.
         if (!Guid.TryParseExact(planned.ActionId, "D", out var id) || id.ToString() != planned.ActionId)
         {
             throw RuleViolation.Invalid("An action id must be a UUID in lower case with dashes.");
         }
-        if (fight.Actions.Any(a => a.ActionId == planned.ActionId))
+        if (actions.Any(a => a.ActionId == planned.ActionId))
         {
             throw RuleViolation.Invalid("An action with this id already exists.");
         }
         CheckPlan(planned.Plan);
-        fight.Actions.Add(new FightAction { ActionId = planned.ActionId, Network = planned.Network, Plan = planned.Plan, Status = ActionStatus.Planned });
+        actions.Add(new FightAction { ActionId = planned.ActionId, Network = planned.Network, Plan = planned.Plan, Status = ActionStatus.Planned });
     }
 
     public static void CheckPlan(ActionPlan? plan)
@@ -105,9 +167,9 @@ public static class FightActions
         }
     }
 
-    private static FightAction Own(FightState fight, EventPayload e, string actionId, string network, string verb)
+    private static FightAction Own(IList<FightAction> actions, EventPayload e, string actionId, string network, string verb)
     {
-        var action = fight.Actions.FirstOrDefault(a => a.ActionId == actionId)
+        var action = actions.FirstOrDefault(a => a.ActionId == actionId)
             ?? throw RuleViolation.NotFound($"No action {Identifiers.Truncate(actionId)} in this fight.");
         if (e.ActorNode != network || action.Network != network)
         {

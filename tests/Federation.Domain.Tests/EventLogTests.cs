@@ -96,4 +96,39 @@ public class EventLogTests
 
         fight.Refuse(e, RefusalKind.InvalidArgument, "valid input");
     }
+
+    // Issue 15 #19: an impossible date anywhere in an event is refused by the one rule the
+    // origin and every replica run, so it is never signed into a shared log nor stored.
+    [Theory]
+    [InlineData(1_700_000_000L, 2_000_000_000)]
+    [InlineData(253_402_300_800L, 0)]
+    [InlineData(-62_135_596_801L, 0)]
+    [InlineData(1_700_000_000L, -1)]
+    public void AnImpossibleDeadlineIsRefused(long seconds, int nanos)
+    {
+        var fight = FightTests.OpenedFight();
+        var deadline = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = seconds, Nanos = nanos };
+
+        var refused = fight.Refuse(Fights.DeliverDemand(deadline, "Handed over"), RefusalKind.InvalidArgument, "valid input");
+
+        Assert.Contains("deadline", refused.Message);
+    }
+
+    [Fact]
+    public void AnImpossibleDateDeepInsideAnEventIsRefused()
+    {
+        var log = NewFight(out var opened);
+        opened.OccurredAt = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_700_000_000, Nanos = 1_000_000_000 };
+
+        log.Refuse(opened, RefusalKind.InvalidArgument, "valid input");
+    }
+
+    [Fact]
+    public void AStoredImpossibleDateIsShownNotThrown()
+    {
+        var bad = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_700_000_000, Nanos = 2_000_000_000 };
+
+        Assert.Equal(Dates.Invalid, Dates.Show(bad, "u"));
+        Assert.Null(Dates.Read(bad));
+    }
 }

@@ -454,4 +454,35 @@ public class FightActionTests
 
         fight.Refuse(Update(network, id, PlanOn(12)), RefusalKind.FailedPrecondition, Rules.SharedOutcome, actor: network);
     }
+
+    // Issue 15 #2: the shared log reaches invited networks, so a participants-only plan is
+    // refused there by every node (origin and replicas); it belongs in the participants-only log.
+    [Theory]
+    [InlineData(ActionVisibility.ParticipantsUntilStart)]
+    [InlineData(ActionVisibility.Unspecified)]
+    public void AParticipantsOnlyPlanIsRefusedInTheSharedLog(ActionVisibility visibility)
+    {
+        var fight = Opened();
+        var network = Committed(fight);
+        var plan = PlanOn(10);
+        plan.Visibility = visibility;
+
+        var refused = fight.Refuse(Plan(network, Guid.NewGuid().ToString(), plan), RefusalKind.InvalidArgument, "valid input", actor: network);
+
+        Assert.Contains("participants-only log", refused.Message);
+        Assert.True(FightActions.BelongsToParticipants(Plan(network, Guid.NewGuid().ToString(), plan), null));
+    }
+
+    [Fact]
+    public void AnActionCannotMoveFromTheSharedLogToParticipantsOnly()
+    {
+        var fight = Opened();
+        var network = Committed(fight);
+        var id = Guid.NewGuid().ToString();
+        fight.Append(Plan(network, id, PlanOn(10)), actor: network);
+        var secret = PlanOn(11);
+        secret.Visibility = ActionVisibility.ParticipantsUntilStart;
+
+        fight.Refuse(Update(network, id, secret), RefusalKind.InvalidArgument, "valid input", actor: network);
+    }
 }

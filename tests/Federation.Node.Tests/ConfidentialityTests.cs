@@ -136,6 +136,71 @@ public sealed class ConfidentialityTests
         Assert.False(b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Purged);
     }
 
+    private const string SecretPlace = "Acme HQ, 3rd floor side door";
+
+    /// <summary>
+    /// Issue 15 #2: a participants-only plan goes in the participants-only log (the briefings'
+    /// path), so an invited network that never commits never receives it, and a network
+    /// that leaves deletes it. A public plan still reaches everyone, which shows the invited
+    /// network was being sent the fight's log all along.
+    /// </summary>
+    [Fact]
+    public async Task ParticipantsOnlyPlansReachCommittedNetworksOnlyAndLeaveWithThem()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await using var d = await TestNode.StartAsync("delta");
+        await TestNode.PeerAsync(a, b, c, d);
+        var fightId = await FightWithAsync(a, b, c, d);
+        await CommitAsync(b, fightId);
+        await CommitAsync(d, fightId);
+
+        var secret = new ActionPlan
+        {
+            What = "Secret occupation",
+            Place = SecretPlace,
+            StartsAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2)),
+            Visibility = ActionVisibility.ParticipantsUntilStart,
+        };
+        var rally = new ActionPlan
+        {
+            What = "Rally at the town hall",
+            StartsAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(3)),
+            Visibility = ActionVisibility.Public,
+        };
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = secret }, b.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = rally }, b.Auth);
+
+        // The committed networks and the initiator see both; the invited one only the public plan.
+        foreach (var n in new[] { a, b, d })
+        {
+            await Eventually.TrueAsync(() => Fight(n, fightId).Actions.Count == 2, $"both plans to reach {n.Name}");
+        }
+        await Eventually.TrueAsync(() => Fight(c, fightId).Actions.Any(x => x.Plan.What == rally.What), "the public plan to reach gamma");
+        Assert.DoesNotContain(Fight(c, fightId).Actions, x => x.Plan.Place == SecretPlace);
+
+        // delta is released: its copy of the participants-only plans is deleted.
+        await d.Delegate.RequestReleaseAsync(new RequestReleaseRequest { FightId = fightId, Reason = "capacity" }, d.Auth);
+        await Eventually.TrueAsync(() => Fight(a, fightId).Participants.Single(p => p.Network == d.NodeId).ReleaseRequested, "the release request");
+        await a.Delegate.GrantReleaseAsync(new GrantReleaseRequest { FightId = fightId, Network = d.NodeId }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(d, fightId).Actions.All(x => x.Plan.Place != SecretPlace), "delta to delete its copy");
+
+        // gamma declines; nothing secret was ever on its disk, nor is on delta's now.
+        await c.Delegate.DeclineInvitationAsync(new DeclineInvitationRequest { FightId = fightId, Reason = "no capacity" }, c.Auth);
+        await Eventually.TrueAsync(() => Fight(a, fightId).Participants.Single(p => p.Network == c.NodeId).State == ParticipantState.Declined, "gamma's decline");
+        await c.StopAsync();
+        await d.StopAsync();
+        await b.StopAsync();
+        Assert.True(Contains(Everything(b), SecretPlace), "the scan should find the plan where it is (beta, which planned it)");
+        foreach (var n in new[] { c, d })
+        {
+            var bytes = Directory.GetFiles(n.DataDir).SelectMany(File.ReadAllBytes).ToArray();
+            Assert.True(Contains(bytes, rally.What), $"{n.Name} should hold the public plan it was sent");
+            Assert.False(Contains(bytes, SecretPlace), $"{n.Name} holds the participants-only plan in " + string.Join(", ", Directory.GetFiles(n.DataDir).Where(f => Contains(File.ReadAllBytes(f), SecretPlace)).Select(Path.GetFileName)));
+        }
+    }
+
     [Fact]
     public async Task ConfidentialDetailsArePurgedOnDemandAndAfterTheEnd()
     {

@@ -845,4 +845,27 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
             $"Expected a retry-after-ms trailer between 1 and 2000, got '{hint}'.");
         Assert.Contains($"{ms} ms", ex.Status.Detail);
     }
+
+    // ---- issue 15 #19: impossible dates ---------------------------------------------------
+
+    [Theory]
+    [InlineData(1_700_000_000L, 2_000_000_000)]
+    [InlineData(253_402_300_800L, 0)]
+    public async Task ADelegatesImpossibleDeadlineIsRefusedAtTheOrigin(long seconds, int nanos)
+    {
+        var deadline = new Timestamp { Seconds = seconds, Nanos = nanos };
+
+        await RefusedAsync(StatusCode.InvalidArgument, () => f.Alpha.Delegate.DeliverDemandAsync(
+            new DeliverDemandRequest { FightId = f.FightId, Deadline = deadline, Note = "Handed over" }, f.Alpha.Auth).ResponseAsync,
+            "deadline", "not a valid date");
+    }
+
+    [Fact]
+    public async Task ASignedEventWithAnImpossibleDeadlineIsRefusedByAReplica()
+    {
+        var body = new EventBody { DemandDelivered = new DemandDelivered { Deadline = new Timestamp { Seconds = 1_700_000_000, Nanos = 2_000_000_000 } } };
+        var envelope = SignedEvent(f.Alpha, f.FightId, ObjectKind.Fight, f.LastSequence(f.Gamma, f.FightId) + 1, body);
+
+        await RefusedAsync(StatusCode.InvalidArgument, () => Deliver(f.Alpha, f.Gamma, envelope), "deadline", "not a valid date");
+    }
 }

@@ -234,6 +234,24 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         Status.Is(StatusCode.NotFound, ex);
     }
 
+    /// <summary>Issue 15 #16: an object that exists but is not shared with the caller gets the same answer as one that does not exist.</summary>
+    [Fact]
+    public async Task FetchingAnObjectNotSharedWithTheCallerLooksLikeFetchingAnUnknownOne()
+    {
+        var draft = await _a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bakery hours", Target = new Target { Name = "Bakery" }, Terms = Samples.Terms() }, _a.Auth);
+        await _a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, _a.Auth);
+        await _a.Delegate.InviteToFightAsync(new InviteToFightRequest { FightId = draft.Id, Networks = { _c.NodeId } }, _a.Auth);
+        var unknown = Federation.Domain.Identifiers.NewObjectId(_a.NodeId);
+
+        var notShared = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(
+            new FetchEventsRequest { ObjectId = draft.Id }, _b.AsPeerOf(_a, Methods.FetchEvents)).ResponseAsync);
+        var missing = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(
+            new FetchEventsRequest { ObjectId = unknown }, _b.AsPeerOf(_a, Methods.FetchEvents)).ResponseAsync);
+
+        Assert.Equal(missing.StatusCode, notShared.StatusCode);
+        Assert.Equal(missing.Status.Detail.Replace(unknown, "ID"), notShared.Status.Detail.Replace(draft.Id, "ID"));
+    }
+
     [Fact]
     public async Task AParticipantCannotChangeTheFightsStatusThroughItsDelegateService()
     {

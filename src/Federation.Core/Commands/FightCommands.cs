@@ -128,14 +128,22 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
 
     // ---- Reading -----------------------------------------------------------------
 
-    public FightState Get(string fightId)
+    /// <summary>The fight as this node's readers see it: with the participants-only plans this node holds.</summary>
+    public FightState Get(string fightId) => WithParticipantsOnly(Stored(fightId));
+
+    public IReadOnlyList<FightState> List() =>
+        store.ReadAll(ObjectKind.Fight, FightState.Parser).Select(WithParticipantsOnly).ToList();
+
+    /// <summary>The fight's shared-log state alone, for the rules.</summary>
+    private FightState Stored(string fightId)
     {
         Identifiers.OriginOf(fightId);
         return store.Read(fightId, ObjectKind.Fight, FightState.Parser) ?? throw NoFight(fightId);
     }
 
-    public IReadOnlyList<FightState> List() =>
-        store.ReadAll(ObjectKind.Fight, FightState.Parser);
+    private FightState WithParticipantsOnly(FightState fight) =>
+        fight.Status == FightStatus.Draft ? fight
+        : Briefings.WithParticipantsOnly(fight, store.Read(Briefings.IdOf(fight.Id), ObjectKind.Briefings, BriefingsState.Parser));
 
     public CalendarFile ExportCalendar(string fightId)
     {
@@ -177,7 +185,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
     /// </summary>
     private async Task<SubmissionReceipt> ActAsync(string fightId, SubmissionPayload submission, CancellationToken ct)
     {
-        var fight = Get(fightId);
+        var fight = Stored(fightId);
         if (fight.Status == FightStatus.Draft)
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.TermsFirst, "This fight is still a draft.");
@@ -185,11 +193,26 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
         var body = Fights.FromSubmission(new SubmissionPayload(submission) { SubmitterNode = identity.NodeId });
         if (fight.OriginNode == identity.NodeId)
         {
-            await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId, _ => [body], ct: ct);
+            if (FightActions.ActionIdOf(body) is not null)
+            {
+                await submissions.AppendActionAsync(fight, identity.NodeId, body, submissionId: null, ct);
+            }
+            else
+            {
+                await origin.AppendAsync(fightId, ObjectKind.Fight, identity.NodeId, _ => [body], ct: ct);
+            }
             return new SubmissionReceipt { OriginNode = identity.NodeId, Recorded = true };
         }
+        var participants = store.Read(Briefings.IdOf(fightId), ObjectKind.Briefings, BriefingsState.Parser);
         try
         {
+            if (FightActions.ActionIdOf(body) is not null && FightActions.BelongsToParticipants(body, participants))
+            {
+                // Checked against this node's copy of the participants-only log; the initiator checks again.
+                Briefings.Act(fight, participants ?? new BriefingsState(), identity.NodeId, body);
+            }
+            else
+            {
             EventLog.Apply(fight, new EventPayload
             {
             EventId = Guid.NewGuid().ToString(),
@@ -201,6 +224,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
             OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
             Body = body,
             });
+            }
         }
         catch (RuleViolation v) when (store.PendingSubmissions(fightId) > 0)
         {

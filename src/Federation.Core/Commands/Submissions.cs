@@ -17,7 +17,14 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     /// <summary>Records a submission for an object this node originates: the one path for Submit and SubmitStream.</summary>
     public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, CancellationToken ct)
     {
+        // The same date rule as for events: a peer's submission is refused whole, before anything is read or written.
+        Dates.CheckAll(submission);
         var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
+        if (known && objectOrigin == identity.NodeId && IsAction(submission) && store.GetObject(submission.ObjectId) is { Kind: ObjectKind.Fight, LastSequence: > 0 } fight)
+        {
+            var result = await AppendActionAsync(FightState.Parser.ParseFrom(fight.State), submission.SubmitterNode, Fights.FromSubmission(submission), submission.SubmissionId, ct);
+            return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
+        }
         if (known && objectOrigin == identity.NodeId && !Fights.IsReport(submission))
         {
             // The common case (a pledge or a fight action for an object of this node's): the
@@ -91,6 +98,32 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
             submission.SubmissionId,
             ct);
         return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
+    }
+
+    private static bool IsAction(SubmissionPayload s) => s.KindCase is SubmissionPayload.KindOneofCase.PlanAction
+        or SubmissionPayload.KindOneofCase.UpdateAction or SubmissionPayload.KindOneofCase.CancelAction or SubmissionPayload.KindOneofCase.ReportAction;
+
+    /// <summary>
+    /// The one path for a network's action event at the initiator: a participants-only plan
+    /// (and everything after it) goes in the fight's participants-only log, whose audience is
+    /// the committed networks; a public plan goes in the shared log (issue 15 #2).
+    /// </summary>
+    public async Task<AppendResult> AppendActionAsync(FightState fight, string actor, EventBody body, string? submissionId, CancellationToken ct)
+    {
+        var participantsId = Briefings.IdOf(fight.Id);
+        var participants = store.Read(participantsId, ObjectKind.Briefings, BriefingsState.Parser);
+        if (!FightActions.BelongsToParticipants(body, participants))
+        {
+            return await origin.AppendAsync(fight.Id, ObjectKind.Fight, actor, _ => [body], submissionId, ct);
+        }
+        if (participants is null)
+        {
+            // The log's opening is the initiator's own event; the plan that follows is the network's.
+            Briefings.Act(fight, new BriefingsState(), actor, body);
+            await origin.AppendAsync(participantsId, ObjectKind.Briefings, identity.NodeId, s => Briefings.OpenIfNeeded(fight, s as BriefingsState), ct: ct);
+        }
+        return await origin.AppendAsync(participantsId, ObjectKind.Briefings, actor,
+            s => Briefings.Act(fight, s as BriefingsState, actor, body), submissionId, ct);
     }
 
     private static RuleViolation Unknown(SubmissionPayload submission) =>

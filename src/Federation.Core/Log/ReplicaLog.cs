@@ -48,8 +48,10 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         }
     }
 
-    private Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct) =>
-        store.WriteAsync(tx =>
+    private async Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct)
+    {
+        var emptied = false;
+        var result = await store.WriteAsync(tx =>
         {
             int applied = 0, duplicates = 0, held = 0;
             var membershipChanged = new HashSet<string>();
@@ -96,25 +98,35 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             }
             foreach (var id in membershipChanged)
             {
-                if (FollowMembership(tx, id))
+                var (refetch, purged) = FollowMembership(tx, id);
+                emptied |= purged;
+                if (refetch)
                 {
                     gaps.Add(id);
                 }
             }
             return new ReceiveResult(applied, duplicates, held, gaps.ToArray());
         }, ct);
+        if (emptied)
+        {
+            // This node left a fight's participants: the deleted briefings and plans must not
+            // linger as old page images in the write-ahead log (issue 15 #2).
+            await store.CheckpointAsync();
+        }
+        return result;
+    }
 
     /// <summary>
     /// Once a batch is in, acts on this node's final membership of a briefings log (not on
     /// each event: replaying history passes through old comings and goings). Out of it:
     /// keep nothing but the position. Back in after having emptied its copy: drop the
-    /// copy and fetch the log afresh (true).
+    /// copy and fetch the log afresh (Refetch). Purged says a copy was just emptied.
     /// </summary>
-    private bool FollowMembership(IStoreTransaction tx, string objectId)
+    private (bool Refetch, bool Purged) FollowMembership(IStoreTransaction tx, string objectId)
     {
         if (tx.GetObject(objectId) is not { } stored)
         {
-            return false;
+            return (false, false);
         }
         var b = BriefingsState.Parser.ParseFrom(stored.State);
         var member = b.Members.Contains(identity.NodeId);
@@ -122,14 +134,15 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         {
             tx.DeleteEvents(objectId);
             tx.PutObject(stored with { State = Briefings.Purged(b).ToByteArray() });
+            return (false, true);
         }
-        else if (member && b.Purged)
+        if (member && b.Purged)
         {
             tx.DeleteObject(objectId);
             tx.DropHeldUpTo(objectId, long.MaxValue);
-            return true;
+            return (true, false);
         }
-        return false;
+        return (false, false);
     }
 
     private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged)

@@ -177,8 +177,8 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
 
     protected void Refuse(string message) => ViewData["Refusal"] = message;
 
-    public static string When(Timestamp? at) =>
-        at is null ? "" : at.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    /// <summary>A stored time for a page; a bad stored value shows as "(invalid date)" and never fails the page.</summary>
+    public static string When(Timestamp? at) => Dates.Show(at, "yyyy-MM-dd HH:mm 'UTC'");
 
     /// <summary>
     /// The value a datetime-local field shows for a stored time (UTC). Seconds are kept
@@ -186,7 +186,7 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     /// not move the time by a few seconds.
     /// </summary>
     public static string Local(Timestamp? at) =>
-        at is null ? "" : at.ToDateTimeOffset().ToString(at.Seconds % 60 == 0 && at.Nanos == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+        at is null || !Dates.IsValid(at) ? "" : Dates.Show(at, at.Seconds % 60 == 0 && at.Nanos == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss");
 
     /// <summary>Reads a datetime-local field; the dashboard shows and takes times in UTC.</summary>
     protected static Timestamp? ParseUtc(string? value, string field)

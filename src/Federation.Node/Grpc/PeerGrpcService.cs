@@ -196,13 +196,12 @@ public sealed class PeerGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "That is not an object id."));
         }
         var stored = store.GetObject(request.ObjectId);
-        if (stored is null || stored.LastSequence == 0 || objectOrigin != identity.NodeId)
+        // One answer for "no such object" and "not shared with you" (issue 15 #16): a
+        // different one would tell a peer which of this node's objects exist.
+        if (stored is null || stored.LastSequence == 0 || objectOrigin != identity.NodeId
+            || !Audience.Of(StateCodec.Parse(stored.Kind, stored.State)).Contains(caller.NodeId))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"This node is not the origin of {request.ObjectId}."));
-        }
-        if (!Audience.Of(StateCodec.Parse(stored.Kind, stored.State)).Contains(caller.NodeId))
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, "Your node is not among the networks this object is shared with."));
+            throw new RpcException(new Status(StatusCode.NotFound, $"This node shares no object {request.ObjectId} with your node."));
         }
         var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
         var response = new FetchEventsResponse { LastSequence = stored.LastSequence };

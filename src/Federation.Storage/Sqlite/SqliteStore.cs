@@ -73,13 +73,20 @@ public sealed class SqliteStore : SqlStore
     /// <summary>
     /// Copies the write-ahead log into the database and empties it, so old page images
     /// (which may hold purged content) do not linger in the -wal file.
+    /// The result is checked (issue 15 #10): a checkpoint blocked by a reader reports busy and
+    /// leaves the old pages in place, and a purge that says it is done must not be believed then.
     /// </summary>
     public override Task CheckpointAsync() => _writes.AloneAsync(() =>
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-        cmd.ExecuteNonQuery();
+        using var r = cmd.ExecuteReader();
+        // One row: busy (0 or 1), frames in the log, frames checkpointed; TRUNCATE leaves 0 frames.
+        if (!r.Read() || r.GetInt64(0) != 0 || r.GetInt64(1) != 0)
+        {
+            throw new InvalidOperationException("The SQLite write-ahead log could not be checkpointed and truncated (a reader held it); purged content may still be in node.db-wal. Try the purge again.");
+        }
     });
 
     public override void Dispose() => _writes.Dispose();
