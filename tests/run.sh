@@ -239,6 +239,18 @@ else
   tail -n 40 "$results/load-smoke.txt"
 fi
 
+# The wire contract: buf lint, and buf breaking against the latest release tag
+# (tests/proto-compat/check.sh; docs/protocol.md "Compatibility"). It counts as one check.
+echo "Checking the wire contract against the latest release (tests/proto-compat/check.sh)..."
+if timeout 300 bash tests/proto-compat/check.sh >"$results/proto-compat.txt" 2>&1; then
+  passed=$((passed + 1))
+  tail -n 1 "$results/proto-compat.txt"
+else
+  failed=$((failed + 1))
+  echo "Wire contract check: FAILED. Its output:"
+  tail -n 40 "$results/proto-compat.txt"
+fi
+
 for f in "$results"/*/*.trx; do
   [ -e "$f" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$f")
