@@ -56,6 +56,9 @@ public class NodeProcess : IAsyncDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>The node build to run: this tree's, or another release's (<see cref="PreviousRelease"/>); changed between starts to upgrade in place.</summary>
+    public string NodeDll { get; set; } = Built.NodeDll;
     public string DataDir { get; }
     public int Port { get; }
     public Dictionary<string, string> Settings { get; }
@@ -127,7 +130,7 @@ public class NodeProcess : IAsyncDisposable
         {
             psi.WorkingDirectory = _workingDirectory;
         }
-        psi.ArgumentList.Add(Built.NodeDll);
+        psi.ArgumentList.Add(NodeDll);
         foreach (var arg in _arguments ?? ["--name", Name, "--port", Port.ToString(), "--data", DataDir])
         {
             psi.ArgumentList.Add(arg);
