@@ -80,8 +80,8 @@ public sealed class RabbitDeliveryTests
         await Eventually.TrueAsync(() => a.Store.ListDeadLetters().Count == 3, "beta's refusals to be parked at alpha");
         var listed = await Solnet.RunAsync(a.DataDir, "deadletters");
         Assert.Equal(0, listed.ExitCode);
-        Assert.Contains("refused (PermissionDenied)", listed.Out);
-        Assert.Contains("is not a peer of this node", listed.Out);
+        Assert.Contains("refused (Unauthenticated)", listed.Out);
+        Assert.Contains("could not authenticate the call", listed.Out);
         Assert.Equal(3ul, a.PeerInfo(b.NodeId).DeadLetters);
         Assert.Equal(0, a.Store.Count("outbox")); // parked, not retried
         Assert.Equal(0, b.Store.Count("events"));

@@ -57,6 +57,8 @@ public sealed partial class ScaledShapeTests
             // Both replicas look for work ten times a second: without a lease, they would
             // both find and send the same deliveries.
             s["Node__Notifications__PollInterval"] = "00:00:00.1";
+            // The receiver listens on loopback, which webhooks may reach only when allowed.
+            s["Node__Notifications__AllowedWebhookTargets__0"] = "127.0.0.1";
         };
         await using var a1 = await BrokerNode.StartAsync("alpha", settings);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
