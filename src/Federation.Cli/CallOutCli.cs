@@ -154,9 +154,10 @@ public static class CallOutCli
         var turnout = Whole("--turnout", "report: how many people took part");
         var targetResponse = Text("--target-response", "report: how the target responded", "TEXT");
         var incidents = Text("--incidents", "report: police, arrests, threats…", "TEXT");
+        var share = Switch("--share", "report: let the call-out's other recipients read it too (by default it reaches the issuer only)");
         var (wait, timeout) = WaitOptions();
         return Cmd("respond", "Answer a call-out: pledge an action, decline, say you are unable after all, or report back what you did",
-            [id, kind, date, place, reason, report, turnout, targetResponse, incidents, wait, timeout], async s =>
+            [id, kind, date, place, reason, report, turnout, targetResponse, incidents, share, wait, timeout], async s =>
             {
                 var response = s.Get(kind) switch
                 {
@@ -170,6 +171,7 @@ public static class CallOutCli
                         Turnout = s.Get(turnout) ?? 0,
                         TargetResponse = s.Text(targetResponse),
                         Incidents = s.Text(incidents),
+                        ShareWithRecipients = s.Get(share),
                     },
                 };
                 await Delivery.SubmitAsync(s, () => s.Client.RespondToCallOutAsync(new RespondToCallOutRequest { CallOutId = s.Get(id), Response = response }, s.Call).ResponseAsync,

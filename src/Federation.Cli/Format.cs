@@ -149,6 +149,7 @@ public static class Format
         ResponseKind.Pledge => $"pledged: {r.PlannedDate} {r.Place}".TrimEnd(),
         ResponseKind.Decline => $"declined{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.Unable => $"unable after all{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
+        ResponseKind.ReportBack when r.Withheld => "reported back (to the issuer only)",
         ResponseKind.ReportBack => $"reported back: {r.Report} (turnout {r.Turnout})"
             + (r.TargetResponse.Length > 0 ? $"; target: {r.TargetResponse}" : "")
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),

@@ -177,6 +177,21 @@ public static partial class CallOuts
                 Text.Check("reason", r.Reason, Text.LongMax);
                 break;
             case ResponseKind.ReportBack:
+                // Every recipient holds this log, so a report-back's content is in it only
+                // when its reporter shared it; otherwise only "withheld" (issue 15 #9).
+                if (r.Withheld)
+                {
+                    if (r.Report.Length > 0 || r.Turnout > 0 || r.TargetResponse.Length > 0 || r.Incidents.Length > 0 || r.ShareWithRecipients)
+                    {
+                        throw RuleViolation.Invalid("A withheld report-back carries no report, turnout, target response or incidents.");
+                    }
+                    break;
+                }
+                if (!r.ShareWithRecipients)
+                {
+                    throw new RuleViolation(RefusalKind.PermissionDenied, Rules.Recipients,
+                        "A report-back reaches the issuer only unless its reporter shares it; this one is not shared, so it cannot be in the call-out's shared log.");
+                }
                 Text.Check("report", r.Report, Text.LongMax, required: true);
                 Text.Check("target response", r.TargetResponse, Text.LongMax);
                 Text.Check("incidents", r.Incidents, Text.LongMax);

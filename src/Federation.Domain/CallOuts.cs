@@ -147,15 +147,69 @@ public static partial class CallOuts
         return new EventBody { CallOutClosed = new CallOutClosed { Cancelled = cancelled, Reason = reason ?? "" } };
     }
 
-    /// <summary>Turns a recipient's submission into the event the issuer appends.</summary>
-    public static EventBody FromSubmission(SubmissionPayload s) => s.KindCase switch
+    /// <summary>
+    /// Turns a recipient's submission into the event the issuer appends to the shared log:
+    /// a report-back its reporter did not share is there only as "withheld" (issue 15 #9);
+    /// its content is what <see cref="IssuerOnly"/> gives the issuer to keep.
+    /// </summary>
+    public static EventBody FromSubmission(SubmissionPayload s)
     {
-        SubmissionPayload.KindOneofCase.CallOutResponse => new EventBody
+        if (s.KindCase != SubmissionPayload.KindOneofCase.CallOutResponse)
         {
-            CallOutResponded = new CallOutResponded { Network = s.SubmitterNode, Response = s.CallOutResponse },
-        },
-        _ => throw RuleViolation.Invalid($"A call-out does not take a {s.KindCase} submission."),
-    };
+            throw RuleViolation.Invalid($"A call-out does not take a {s.KindCase} submission.");
+        }
+        CheckReportText(s.CallOutResponse);
+        return new EventBody { CallOutResponded = new CallOutResponded { Network = s.SubmitterNode, Response = InLog(s.CallOutResponse) } };
+    }
+
+    /// <summary>
+    /// The response as the call-out's shared log carries it, which every recipient receives:
+    /// pledges, declines and shared report-backs whole; an unshared report-back as its kind only.
+    /// </summary>
+    public static CallOutResponse InLog(CallOutResponse r)
+    {
+        if (IssuerOnly(r) is not null)
+        {
+            return new CallOutResponse { Kind = ResponseKind.ReportBack, Withheld = true };
+        }
+        // Only the issuer withholds; a submission cannot claim it.
+        return r.Withheld ? new CallOutResponse(r) { Withheld = false } : r;
+    }
+
+    /// <summary>The part of a response that reaches the issuer only (null when all of it is shared).</summary>
+    public static CallOutResponse? IssuerOnly(CallOutResponse? r) =>
+        r is { Kind: ResponseKind.ReportBack, ShareWithRecipients: false } ? new CallOutResponse(r) { Withheld = false } : null;
+
+    /// <summary>Where the issuer keeps a network's latest unshared report-back, next to the local details of fights.</summary>
+    public static string IssuerOnlyKey(string callOutId, string network) => $"{callOutId}/report-back/{network}";
+
+    /// <summary>The issuer's view: each withheld report-back replaced by the content it keeps (when it still has it).</summary>
+    public static CallOutState WithIssuerOnly(CallOutState callOut, Func<string, CallOutResponse?> kept)
+    {
+        if (!callOut.Responses.Any(r => r.Latest?.Withheld == true))
+        {
+            return callOut;
+        }
+        var view = callOut.Clone();
+        foreach (var row in view.Responses.Where(r => r.Latest?.Withheld == true))
+        {
+            if (kept(IssuerOnlyKey(callOut.Id, row.Network)) is { } full)
+            {
+                row.Latest = full;
+            }
+        }
+        return view;
+    }
+
+    private static void CheckReportText(CallOutResponse? r)
+    {
+        if (r?.Kind == ResponseKind.ReportBack && !r.Withheld)
+        {
+            Text.Check("report", r.Report, Text.LongMax, required: true);
+            Text.Check("target response", r.TargetResponse, Text.LongMax);
+            Text.Check("incidents", r.Incidents, Text.LongMax);
+        }
+    }
 
     /// <summary>Only the issuing network changes what a call-out asks, or closes it.</summary>
     public static void RequireIssuer(CallOutState callOut, string network, string verb)
@@ -183,7 +237,8 @@ public static partial class CallOuts
             Sequence = callOut.LastSequence + 1,
             OccurredAt = now is { } t ? Timestamp.FromDateTimeOffset(t) : null,
         };
-        ApplyResponded(callOut.Clone(), probe, new CallOutResponded { Network = network, Response = response });
+        CheckReportText(response);
+        ApplyResponded(callOut.Clone(), probe, new CallOutResponded { Network = network, Response = InLog(response) });
     }
 
     public static void CheckContent(CallOutContent? content)

@@ -36,6 +36,12 @@ internal sealed partial class SqlStoreTransaction
         "UPDATE notification_deliveries SET state = 'delivered', attempts = attempts + 1, last_error = NULL, delivered_at = @now WHERE id = @i",
         ("@i", id), ("@now", Now));
 
+    // A given-up delivery has no delivered_at; its last attempt was at next_attempt_at.
+    public int ForgetBodies(DateTimeOffset before) => Execute("""
+        UPDATE notification_deliveries SET body = @empty
+        WHERE state <> 'pending' AND COALESCE(delivered_at, next_attempt_at, created_at) < @before AND LENGTH(body) > 0
+        """, ("@empty", Array.Empty<byte>()), ("@before", before.ToUnixTimeMilliseconds()));
+
     /// <summary>Records a failed attempt; the delivery is retried at <paramref name="nextAttemptAt"/>, or given up when that is null.</summary>
     public void MarkAttemptFailed(long id, string error, DateTimeOffset? nextAttemptAt) => Execute("""
         UPDATE notification_deliveries SET attempts = attempts + 1, last_error = @e,

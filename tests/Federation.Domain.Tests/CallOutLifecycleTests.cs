@@ -25,7 +25,7 @@ public class CallOutLifecycleTests
 
     private static CallOutResponse Pledge() => new() { Kind = ResponseKind.Pledge, PlannedDate = "2025-03-07", Place = "Leeds" };
 
-    private static CallOutResponse ReportBack() => new() { Kind = ResponseKind.ReportBack, Report = "We leafleted the branch.", Turnout = 6 };
+    private static CallOutResponse ReportBack() => new() { Kind = ResponseKind.ReportBack, Report = "We leafleted the branch.", Turnout = 6, ShareWithRecipients = true };
 
     private static Timestamp At(int minutesAfterLogStart) => Timestamp.FromDateTimeOffset(LogStart.AddMinutes(minutesAfterLogStart));
 

@@ -26,7 +26,7 @@ public class CallOutTests
     private static CallOutResponse Unable(string reason = "") => new() { Kind = ResponseKind.Unable, Reason = reason };
 
     private static CallOutResponse ReportBack(string report = "Twenty of us picketed for two hours.") =>
-        new() { Kind = ResponseKind.ReportBack, Report = report, Turnout = 20, TargetResponse = "Manager came out" };
+        new() { Kind = ResponseKind.ReportBack, Report = report, Turnout = 20, TargetResponse = "Manager came out", ShareWithRecipients = true };
 
     private void RefusePublished(CallOutContent content, string[]? recipients = null) =>
         _log.Refuse(CallOuts.Publish(content, recipients ?? [_a]), RefusalKind.InvalidArgument, "valid input");
@@ -566,6 +566,25 @@ public class CallOutTests
         Assert.Equal(Pledge(), body.CallOutResponded.Response);
         _log.Append(body, actor: _a);
         Assert.Equal(_a, Assert.Single(_log.State!.Responses).Network);
+    }
+
+    /// <summary>Issue 15 #9: an unshared report-back's text never enters the log every recipient holds.</summary>
+    [Fact]
+    public void AnUnsharedReportBackIsWithheldFromTheSharedLog()
+    {
+        Published();
+        var unshared = new CallOutResponse(ReportBack()) { ShareWithRecipients = false, Incidents = "Two arrests" };
+
+        var body = CallOuts.FromSubmission(new SubmissionPayload { SubmissionId = Guid.NewGuid().ToString(), ObjectId = _log.ObjectId, SubmitterNode = _a, CallOutResponse = unshared });
+
+        Assert.Equal(new CallOutResponse { Kind = ResponseKind.ReportBack, Withheld = true }, body.CallOutResponded.Response);
+        Assert.Equal(new CallOutResponse(unshared), CallOuts.IssuerOnly(unshared));
+        Assert.Null(CallOuts.IssuerOnly(ReportBack()));
+        _log.Refuse(Respond(_a, unshared), RefusalKind.PermissionDenied, Rules.Recipients, actor: _a);
+        _log.Refuse(Respond(_a, new CallOutResponse { Kind = ResponseKind.ReportBack, Withheld = true, Incidents = "Two arrests" }),
+            RefusalKind.InvalidArgument, "valid input", actor: _a);
+        _log.Append(body, actor: _a);
+        Assert.True(Assert.Single(_log.State!.Responses).Latest.Withheld);
     }
 
     [Fact]

@@ -201,6 +201,48 @@ public sealed class ConfidentialityTests
         }
     }
 
+    /// <summary>
+    /// Issue 15 #9: a report-back's incidents reach the issuer only; the other recipients see
+    /// that a report came, and pledges, but not its text, unless the reporter shares it.
+    /// </summary>
+    [Fact]
+    public async Task ReportBacksReachTheIssuerOnlyUnlessSharedWhilePledgesStayVisible()
+    {
+        const string Incident = "Constable Ferdinand Oyelaran-Pike arrested our steward";
+        const string Shared = "Forty of us held the gate until noon";
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+        var x = await CallOutSteps.PublishAsync(a, null, b, c);
+        await CallOutSteps.ReachedAsync(b, x.Id, 1);
+        await CallOutSteps.ReachedAsync(c, x.Id, 1);
+
+        await CallOutSteps.RespondAsync(c, x.Id, CallOutSteps.Pledge("2026-12-05", "the Leeds branch"));
+        await CallOutSteps.ReachedAsync(a, x.Id, 2);
+        await CallOutSteps.RespondAsync(b, x.Id, new CallOutResponse
+        {
+            Kind = ResponseKind.ReportBack, Report = "We picketed.", Turnout = 9, TargetResponse = "Doors locked", Incidents = Incident,
+        });
+
+        // The issuer reads all of it; gamma (a fellow recipient) only that beta reported back.
+        var atIssuer = await CallOutSteps.ReachedAsync(a, x.Id, 3);
+        Assert.Equal(Incident, atIssuer.Responses.Single(r => r.Network == b.NodeId).Latest.Incidents);
+        var atGamma = await CallOutSteps.ReachedAsync(c, x.Id, 3);
+        var betaRow = atGamma.Responses.Single(r => r.Network == b.NodeId).Latest;
+        Assert.Equal((ResponseKind.ReportBack, true, "", "", 0u), (betaRow.Kind, betaRow.Withheld, betaRow.Incidents, betaRow.Report, betaRow.Turnout));
+        // Pledges stay visible to fellow recipients, for coordination.
+        var atBeta = await CallOutSteps.ReachedAsync(b, x.Id, 3);
+        Assert.Equal("the Leeds branch", atBeta.Responses.Single(r => r.Network == c.NodeId).Latest.Place);
+        Assert.False(Contains(Everything(c), Incident),
+            "gamma holds the issuer-only incident in " + string.Join(", ", Directory.GetFiles(c.DataDir).Where(f => Contains(File.ReadAllBytes(f), Incident)).Select(Path.GetFileName)));
+
+        // Shared by its reporter, a report-back reaches every recipient.
+        await CallOutSteps.RespondAsync(c, x.Id, new CallOutResponse { Kind = ResponseKind.ReportBack, Report = Shared, Turnout = 40, ShareWithRecipients = true });
+        var shared = (await CallOutSteps.ReachedAsync(b, x.Id, 4)).Responses.Single(r => r.Network == c.NodeId).Latest;
+        Assert.Equal((Shared, 40u, false), (shared.Report, shared.Turnout, shared.Withheld));
+    }
+
     [Fact]
     public async Task ConfidentialDetailsArePurgedOnDemandAndAfterTheEnd()
     {

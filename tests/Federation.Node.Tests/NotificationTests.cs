@@ -50,11 +50,42 @@ public sealed class NotificationTests
         var item = JsonParser.Default.Parse<InboxItem>(Encoding.UTF8.GetString(request.Body));
         Assert.Equal((published.Id, InboxChange.Published), (item.CallOutId, item.Change));
         Assert.Contains("Picket the Leeds branch", item.Summary);
-        Assert.Equal(published.Content, item.CallOut.Content);
+        // The title and the id to open it by; not the call-out's whole content (issue 15 #9).
+        Assert.Equal(new CallOutContent { Title = published.Content.Title }, item.CallOut.Content);
+        Assert.DoesNotContain(published.Content.DemandSummary, Encoding.UTF8.GetString(request.Body));
         await Eventually.TrueAsync(() => Deliveries(b, channel.Id).SingleOrDefault()?.State == "delivered", "the delivery to show as delivered");
         var delivery = Deliveries(b, channel.Id).Single();
         Assert.Equal((1u, published.Id, request.Headers["X-Solnet-Delivery"]), (delivery.Attempts, delivery.CallOutId, delivery.Id.ToString(CultureInfo.InvariantCulture)));
         Assert.NotNull(delivery.DeliveredAt);
+    }
+
+    /// <summary>Issue 15 #9: a sent notification's stored body is emptied after Node:Notifications:KeepDelivered; its status stays.</summary>
+    [Fact]
+    public async Task ASentNotificationsStoredBodyIsEmptiedAfterTheKeep()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta", "--Node:Notifications:KeepDelivered", "00:00:01");
+        await TestNode.PeerAsync(a, b);
+        var channel = await AddWebhookAsync(b, receiver.Url);
+
+        await PublishAsync(a, to: b);
+
+        await Eventually.TrueAsync(() => Deliveries(b, channel.Id).SingleOrDefault()?.State == "delivered", "the delivery to be sent");
+        await Eventually.TrueAsync(() => StoredBodyBytes(b) == 0, "the sent body to be emptied", seconds: 30);
+        Assert.Equal("delivered", Deliveries(b, channel.Id).Single().State);
+    }
+
+    private static long StoredBodyBytes(TestNode node)
+    {
+        using var c = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(node.DataDir, "node.db"), Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false,
+        }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM notification_deliveries";
+        return (long)cmd.ExecuteScalar()!;
     }
 
     [Fact]
@@ -188,10 +219,11 @@ public sealed class NotificationTests
         Assert.StartsWith("[solnet] New call-out from alpha", mail.Message.Subject ?? "");
         Assert.Contains("Picket the Leeds branch", mail.Message.Subject);
         var text = mail.Message.TextBody;
-        Assert.Contains("Pay the £2,400 in stolen wages", text);
-        Assert.Contains("Ask for the manager; be polite.", text);
-        Assert.Contains("Stay on the public pavement.", text);
-        Assert.Contains(published.Id, text);
+        // What happened, the title and how to open it; the details stay on the node (issue 15 #9).
+        Assert.Contains("Title: " + content.Title, text);
+        Assert.Contains("solnet callout show " + published.Id, text);
+        Assert.DoesNotContain("Pay the £2,400 in stolen wages", text);
+        Assert.DoesNotContain("Stay on the public pavement.", text);
         Assert.Contains(smtp.Transcript, l => l.StartsWith("EHLO", StringComparison.Ordinal));
         // The client says QUIT after the server accepts the message, a moment later.
         await Eventually.TrueAsync(() => smtp.Transcript.Contains("QUIT"), "the SMTP client to end the conversation with QUIT");

@@ -105,11 +105,16 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
     public CallOutState Get(string callOutId)
     {
         Identifiers.OriginOf(callOutId);
-        return store.Read(callOutId, ObjectKind.CallOut, CallOutState.Parser) ?? throw NoCallOut(callOutId);
+        return IssuerView(store.Read(callOutId, ObjectKind.CallOut, CallOutState.Parser) ?? throw NoCallOut(callOutId));
     }
 
     public IReadOnlyList<CallOutState> List() =>
-        store.ReadAll(ObjectKind.CallOut, CallOutState.Parser);
+        store.ReadAll(ObjectKind.CallOut, CallOutState.Parser).Select(IssuerView).ToList();
+
+    /// <summary>The issuer reads the report-backs sent to it only; every other node sees them as withheld.</summary>
+    private CallOutState IssuerView(CallOutState callOut) => callOut.OriginNode != identity.NodeId
+        ? callOut
+        : CallOuts.WithIssuerOnly(callOut, key => store.GetLocalDetails(key) is { } bytes ? CallOutResponse.Parser.ParseFrom(bytes) : null);
 
     /// <summary>
     /// The issuer's operations: one read of the call-out, inside the append's transaction,
@@ -125,7 +130,7 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
                 CallOuts.RequireIssuer(callOut, identity.NodeId, verb);
                 return [decide(callOut)];
             }, ct: ct);
-        return (CallOutState)result.State;
+        return IssuerView((CallOutState)result.State);
     }
 
     private static RuleViolation NoCallOut(string callOutId) =>

@@ -3,6 +3,7 @@ using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Federation.Core.Commands;
@@ -96,9 +97,25 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
                 _ => throw RuleViolation.Invalid("Unknown object kind."),
             },
             submission.SubmissionId,
-            ct);
+            ct,
+            KeepIssuerOnly(submission));
         return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
     }
+
+    /// <summary>
+    /// An unshared report-back's content stays at the issuer, in its local table, never in
+    /// the call-out's log (issue 15 #9); its latest one per network is kept.
+    /// </summary>
+    private static Action<IStoreTransaction, Google.Protobuf.IMessage>? KeepIssuerOnly(SubmissionPayload submission) =>
+        CallOuts.IssuerOnly(submission.CallOutResponse) is { } kept
+            ? (tx, state) =>
+            {
+                if (state is CallOutState)
+                {
+                    tx.PutLocalDetails(CallOuts.IssuerOnlyKey(submission.ObjectId, submission.SubmitterNode), kept.ToByteArray());
+                }
+            }
+            : null;
 
     private static bool IsAction(SubmissionPayload s) => s.KindCase is SubmissionPayload.KindOneofCase.PlanAction
         or SubmissionPayload.KindOneofCase.UpdateAction or SubmissionPayload.KindOneofCase.CancelAction or SubmissionPayload.KindOneofCase.ReportAction;

@@ -39,9 +39,19 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide,
         string? submissionId = null,
-        CancellationToken ct = default)
+        CancellationToken ct = default,
+        Action<IStoreTransaction, IMessage>? alongside = null)
     {
-        var result = await store.WriteAsync(tx => Append(tx, objectId, kindOf, actor, decide, submissionId), ct);
+        // What the origin keeps beside the event (an issuer-only report-back) commits with it or not at all.
+        var result = await store.WriteAsync(tx =>
+        {
+            var appended = Append(tx, objectId, kindOf, actor, decide, submissionId);
+            if (!appended.Duplicate)
+            {
+                alongside?.Invoke(tx, appended.State);
+            }
+            return appended;
+        }, ct);
         signal.Poke();
         return result;
     }

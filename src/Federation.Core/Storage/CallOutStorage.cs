@@ -36,6 +36,12 @@ public interface ICallOutWrites
     void InsertDelivery(string channelId, long cursor, string objectId, int change, byte[] body);
     void MarkDelivered(long id);
 
+    /// <summary>
+    /// Empties the bodies of notifications delivered (or given up) before <paramref name="before"/>:
+    /// the status row stays, what it said does not (issue 15 #9). Returns how many were emptied.
+    /// </summary>
+    int ForgetBodies(DateTimeOffset before);
+
     /// <summary>Records a failed attempt; the delivery is retried at <paramref name="nextAttemptAt"/>, or given up when that is null.</summary>
     void MarkAttemptFailed(long id, string error, DateTimeOffset? nextAttemptAt);
 }

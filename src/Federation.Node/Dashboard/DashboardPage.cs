@@ -229,6 +229,7 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     {
         ResponseKind.Pledge => $"pledged {r.PlannedDate} {r.Place}".TrimEnd(),
         ResponseKind.Decline or ResponseKind.Unable => $"{Describe(r.Kind)}{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
+        ResponseKind.ReportBack when r.Withheld => "reported back (to the issuing network only)",
         ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}"
             + (r.TargetResponse.Length > 0 ? $"; the target: {r.TargetResponse}" : "")
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),

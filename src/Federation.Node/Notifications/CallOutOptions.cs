@@ -29,6 +29,12 @@ public sealed class NotificationOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a sent (or given-up) notification's body is kept, for the operator to see what
+    /// went, before it is emptied; the delivery's status row stays (issue 15 #9).
+    /// </summary>
+    public TimeSpan KeepDelivered { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
     /// Host names, addresses or CIDR blocks (e.g. "10.1.2.0/24") webhooks may reach although
     /// they are loopback, link-local or private; none by default (see <see cref="WebhookTargets"/>).
     /// </summary>

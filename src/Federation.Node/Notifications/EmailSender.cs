@@ -59,52 +59,11 @@ public sealed class EmailSender(IOptions<CallOutOptions> options)
         {
             s.AppendLine($"What changed: {string.Join(", ", item.ChangedFields)}").AppendLine();
         }
-        if (item.Response is { } r)
+        // What happened and where to read it, no more: a mailbox is kept and searched long
+        // after the call-out, so the details stay on the node (issue 15 #9).
+        if (item.CallOut?.Content?.Title is { Length: > 0 } title)
         {
-            if (r.Report.Length > 0)
-            {
-                s.AppendLine($"Report: {r.Report}");
-                s.AppendLine($"Turnout: {r.Turnout}");
-            }
-            if (r.TargetResponse.Length > 0)
-            {
-                s.AppendLine($"How the target responded: {r.TargetResponse}");
-            }
-            if (r.Incidents.Length > 0)
-            {
-                s.AppendLine($"Incidents: {r.Incidents}");
-            }
-            s.AppendLine();
-        }
-        if (item.CallOut?.Content is { } c)
-        {
-            s.AppendLine($"Title:    {c.Title}");
-            s.AppendLine($"Target:   {c.Target?.Name}{(c.Target?.ParentCompany.Length > 0 ? $" ({c.Target.ParentCompany})" : "")}");
-            s.AppendLine($"Demand:   {c.DemandSummary}");
-            foreach (var p in c.Places)
-            {
-                s.AppendLine($"Place:    {p.City}{(p.Address.Length > 0 ? $", {p.Address}" : "")}");
-            }
-            if (c.ActionTypes.Count > 0)
-            {
-                s.AppendLine($"Actions:  {string.Join(", ", c.ActionTypes.Select(Describe))}");
-            }
-            if (c.WindowStart is not null)
-            {
-                s.AppendLine($"When:     {c.WindowStart.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC{(c.WindowEnd is not null ? $" to {c.WindowEnd.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC" : "")}{(c.TimeZone.Length > 0 ? $" (local time zone {c.TimeZone})" : "")}");
-            }
-            if (c.ExpiresAt is not null)
-            {
-                s.AppendLine($"Expires:  {c.ExpiresAt.ToDateTimeOffset():yyyy-MM-dd HH:mm} UTC");
-            }
-            if (c.TalkingPoints.Length > 0)
-            {
-                s.AppendLine().AppendLine("Talking points:").AppendLine(c.TalkingPoints);
-            }
-            if (c.SafetyNotes.Length > 0)
-            {
-                s.AppendLine().AppendLine("Safety and legal notes:").AppendLine(c.SafetyNotes);
-            }
+            s.AppendLine($"Title: {title}");
         }
         s.AppendLine().AppendLine($"Call-out {item.CallOutId}");
         s.AppendLine($"See it with: solnet callout show {item.CallOutId}");

@@ -48,6 +48,31 @@ public static class InboxItems
         return item;
     }
 
+    /// <summary>
+    /// What a webhook or an e-mail carries, and so what the node stores until it is sent: what
+    /// happened, the title and the id to open it by — not the call-out's whole state nor a
+    /// response's text (issue 15 #9). The subscription, read by the node's own delegates, keeps the whole item.
+    /// </summary>
+    public static InboxItem ForChannel(InboxItem item) => new()
+    {
+        Cursor = item.Cursor,
+        Change = item.Change,
+        CallOutId = item.CallOutId,
+        Sequence = item.Sequence,
+        At = item.At,
+        ChangedFields = { item.ChangedFields },
+        Network = item.Network,
+        Response = item.Response is { } r ? new CallOutResponse { Kind = r.Kind, Withheld = r.Withheld } : null,
+        Summary = item.Summary,
+        CallOut = new CallOutState
+        {
+            Id = item.CallOutId,
+            OriginNode = item.CallOut?.OriginNode ?? "",
+            Content = new CallOutContent { Title = item.CallOut?.Content?.Title ?? "" },
+        },
+        OwnAction = item.OwnAction,
+    };
+
     /// <summary>The event name webhooks carry, e.g. "callout.published".</summary>
     public static string EventName(InboxChange change) => change switch
     {
@@ -65,6 +90,7 @@ public static class InboxItems
         ResponseKind.Pledge => $"pledged ({r.PlannedDate}{(r.Place.Length > 0 ? $", {r.Place}" : "")})",
         ResponseKind.Decline => "declined" + (r.Reason.Length > 0 ? $" ({r.Reason})" : ""),
         ResponseKind.Unable => "is unable after all" + (r.Reason.Length > 0 ? $" ({r.Reason})" : ""),
+        ResponseKind.ReportBack when r.Withheld => "reported back (to the issuer only)",
         ResponseKind.ReportBack => $"reported back (turnout {r.Turnout})",
         _ => "responded",
     };

@@ -37,6 +37,7 @@ public sealed class Notifier(
                 {
                     await FanOutAsync(stoppingToken);
                     await SendDueAsync(stoppingToken);
+                    await ForgetSentAsync(stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -69,13 +70,32 @@ public sealed class Notifier(
             {
                 foreach (var channel in channels)
                 {
-                    tx.InsertDelivery(channel.Id, (long)item.Cursor, item.CallOutId, (int)item.Change, Google.Protobuf.MessageExtensions.ToByteArray(item));
+                    tx.InsertDelivery(channel.Id, (long)item.Cursor, item.CallOutId, (int)item.Change, Google.Protobuf.MessageExtensions.ToByteArray(InboxItems.ForChannel(item)));
                 }
             }
             tx.SetFeedCursor(CursorName, (long)items[^1].Cursor);
             return true;
         }, ct);
         signal.Poke();
+    }
+
+    private DateTimeOffset nextForget;
+
+    /// <summary>Empties stored bodies once sent and kept for KeepDelivered; at most once a minute, as a write.</summary>
+    private async Task ForgetSentAsync(CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now < nextForget)
+        {
+            return;
+        }
+        var keep = options.Value.Notifications.KeepDelivered;
+        nextForget = now + TimeSpan.FromTicks(Math.Clamp(keep.Ticks, TimeSpan.TicksPerSecond, TimeSpan.TicksPerMinute));
+        var forgotten = await store.WriteAsync(tx => tx.ForgetBodies(now - keep), ct);
+        if (forgotten > 0)
+        {
+            log.LogInformation("Emptied {Count} sent notification bodies kept past {Keep}", forgotten, keep);
+        }
     }
 
     private async Task SendDueAsync(CancellationToken ct)

@@ -43,7 +43,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
     }
 
     public Task<IActionResult> OnPostRespondAsync(ResponseKind kind, string? date, string? place, string? reason, string? report,
-        uint turnout, string? targetResponse, string? incidents, string? back, CancellationToken ct) =>
+        uint turnout, string? targetResponse, string? incidents, bool share, string? back, CancellationToken ct) =>
         RunAsync("RespondToCallOut", () => callOuts.RespondAsync(Id, new CallOutResponse
         {
             Kind = kind,
@@ -54,6 +54,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
             Turnout = turnout,
             TargetResponse = targetResponse ?? "",
             Incidents = incidents ?? "",
+            ShareWithRecipients = share,
         }, ct),
         $"Your answer ({Describe(kind)}) is on its way to the issuing network, which records it and shares it.",
         back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
