@@ -48,6 +48,9 @@ public sealed class MixedVersionTests
         var afterUpgrade = await Pledged(current, old, "2026-12-14");
         foreach (var node in new[] { old, current })
         {
+            // Each pledge comes back to the recipient's copy as the issuer's event, a moment later.
+            await Eventually.TrueAsync(() => node.Delegate.ListCallOuts(new ListCallOutsRequest(), node.Auth).CallOuts.All(c => c.Responses.Count == 1),
+                $"every pledge to be in {node.Name}'s copies");
             var callOuts = (await node.Delegate.ListCallOutsAsync(new ListCallOutsRequest(), node.Auth)).CallOuts;
             Assert.Equal(new[] { fromOld, fromCurrent, afterUpgrade }.Order(), callOuts.Select(c => c.Id).Order());
             Assert.All(callOuts, c => Assert.Single(c.Responses));
