@@ -93,9 +93,13 @@ public sealed class DocsExampleTests(ITestOutputHelper output)
                 }
                 if (line is null)
                 {
+                    // What the command had printed so far, to see where it stopped.
+                    string Printed(string stream) => File.Exists(Path.Combine(work, ".docs-test", $"{stream}.{n}"))
+                        ? File.ReadAllText(Path.Combine(work, ".docs-test", $"{stream}.{n}")) : "(nothing)";
                     lock (bashErrors)
                     {
-                        Assert.Fail($"{command}\ndid not finish within {CommandTimeout.TotalSeconds} s (or bash ended).\n{bashErrors}");
+                        Assert.Fail($"{command}\ndid not finish within {CommandTimeout.TotalSeconds} s (or bash ended).\n{bashErrors}"
+                            + $"\nIts output: {Printed("out")}\nIts errors: {Printed("err")}");
                     }
                 }
 
