@@ -76,7 +76,8 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
                 $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
         }
         limits.ForPeer(caller);
-        await protocols.CheckCallAsync(peer, context.RequestHeaders.GetValue(PeerProtocols.Header), context.CancellationToken);
+        await protocols.CheckCallAsync(peer, context.RequestHeaders.GetValue(PeerProtocols.Header),
+            saysItself: context.Method == Methods.Hello, context.CancellationToken);
         if (peer.State == PeerStates.Pending)
         {
             // A signed call from a node we added proves it has added us too.

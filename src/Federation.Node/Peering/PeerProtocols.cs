@@ -80,7 +80,8 @@ public sealed class PeerProtocols(
     /// release before the exchange (protocol 1.0). Another major version is refused; a new
     /// minor version (the peer upgraded) is recorded, and a Hello asks it what it has now.
     /// </summary>
-    public async Task CheckCallAsync(PeerRecord caller, string? header, CancellationToken ct)
+    /// <param name="saysItself">The call is a Hello, which carries what the caller speaks: no Hello back is needed to learn it.</param>
+    public async Task CheckCallAsync(PeerRecord caller, string? header, bool saysItself, CancellationToken ct)
     {
         header ??= Protocol.Unadvertised.ToString();
         if (_lastHeader.TryGetValue(caller.NodeId, out var last) && last == header)
@@ -95,6 +96,10 @@ public sealed class PeerProtocols(
             await HeardAsync(caller.NodeId, caller.Name, wire, ct); // records the refusal, then throws it
         }
         _lastHeader[caller.NodeId] = header;
+        if (saysItself)
+        {
+            return;
+        }
         var known = store.PeerProtocols().FirstOrDefault(p => p.NodeId == caller.NodeId);
         if (known is null || known.Protocol != header || known.Refusal is not null)
         {
