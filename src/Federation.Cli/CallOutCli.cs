@@ -284,10 +284,11 @@ public static class CallOutCli
         return Cmd("watch", "Stream new and changed call-outs as they arrive, until Ctrl-C (--json: one object per line)", [after], async s =>
         {
             using var call = s.Client.SubscribeInbox(new SubscribeInboxRequest { AfterCursor = s.Get(after) }, s.Stream(s.Cancel));
-            var from = (await call.ResponseHeadersAsync).GetValue("x-feed-cursor");
             var write = s.Out.LinesDuringWait;
             try
             {
+                // Inside the try: Ctrl-C before the node has answered ends the watch as quietly as after.
+                var from = (await call.ResponseHeadersAsync).GetValue("x-feed-cursor");
                 await s.Out.WaitAsync($"Watching for new and changed call-outs after cursor {from}. Ctrl-C stops.", async status =>
                 {
                     var seen = 0;
