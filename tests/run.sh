@@ -239,7 +239,7 @@ else
   tail -n 40 "$results/load-smoke.txt"
 fi
 
-# The wire contract: buf lint, and buf breaking against the latest release tag
+# The wire contract: buf lint, and buf breaking against the latest release (tests/releases/)
 # (tests/proto-compat/check.sh; docs/protocol.md "Compatibility"). It counts as one check.
 echo "Checking the wire contract against the latest release (tests/proto-compat/check.sh)..."
 if timeout 300 bash tests/proto-compat/check.sh >"$results/proto-compat.txt" 2>&1; then

@@ -4,9 +4,10 @@ using Federation.Contracts;
 namespace Federation.Testing;
 
 /// <summary>
-/// The latest release before this build, checked out from its git tag into a worktree
-/// under artifacts/ and built once (later runs reuse it), so that tests can run a
-/// federation of two releases (docs/protocol.md "Compatibility").
+/// The latest release before this build, unpacked from its source recorded in
+/// tests/releases/ (tests/releases/record.sh; CI's clone carries no tags or history) into
+/// artifacts/ and built once (later runs reuse it), so that tests can run a federation of
+/// two releases (docs/protocol.md "Compatibility").
 /// </summary>
 public static class PreviousRelease
 {
@@ -19,7 +20,7 @@ public static class PreviousRelease
         await Gate.WaitAsync();
         try
         {
-            return _built ??= await CheckOutAndBuildAsync();
+            return _built ??= await UnpackAndBuildAsync();
         }
         finally
         {
@@ -27,14 +28,20 @@ public static class PreviousRelease
         }
     }
 
-    private static async Task<(string Tag, string NodeDll)> CheckOutAndBuildAsync()
+    private static async Task<(string Tag, string NodeDll)> UnpackAndBuildAsync()
     {
         var root = Built.Root;
-        // The newest vX.Y.Z that is not this build's own number.
-        var tags = (await RunAsync(root, "git", ["tag", "--list", "v[0-9]*", "--sort=-v:refname"]))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var tag = tags.FirstOrDefault(t => t != $"v{SoftwareVersion.Number}")
-            ?? throw new InvalidOperationException("No earlier release tag (vX.Y.Z) in this clone to test against; `git fetch --tags`.");
+        // The newest recorded vX.Y.Z that is not this build's own number.
+        var archive = Directory.GetFiles(Path.Combine(root, "tests", "releases"), "v*.tar.gz")
+            .Select(path => (Path: path, Tag: Path.GetFileName(path)[..^".tar.gz".Length]))
+            .Where(r => r.Tag != $"v{SoftwareVersion.Number}" && Version.TryParse(r.Tag[1..], out _))
+            .OrderByDescending(r => Version.Parse(r.Tag[1..]))
+            .FirstOrDefault();
+        if (archive.Path is null)
+        {
+            throw new InvalidOperationException("No earlier release recorded in tests/releases/ to test against (bash tests/releases/record.sh vX.Y.Z).");
+        }
+        var tag = archive.Tag;
         var dir = Path.Combine(root, "artifacts", "previous-release", tag);
         var dll = Path.Combine(dir, "src", "Federation.Node", "bin", "Release", "net10.0", "federation-node.dll");
         var done = Path.Combine(dir, ".built");
@@ -44,17 +51,17 @@ public static class PreviousRelease
         }
         if (Directory.Exists(dir))
         {
-            // A checkout or build that was interrupted: start it again.
-            await RunAsync(root, "git", ["worktree", "remove", "--force", dir], mayFail: true);
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
+            // An unpacking or build that was interrupted: start it again.
+            Directory.Delete(dir, recursive: true);
         }
-        await RunAsync(root, "git", ["worktree", "prune"]);
-        await RunAsync(root, "git", ["worktree", "add", "--detach", dir, tag]);
+        Directory.CreateDirectory(dir);
+        await RunAsync(dir, "tar", ["-xzf", archive.Path]);
+        // The archive names the release's commit; without it the build would take the
+        // commit of the repository it was unpacked in.
+        var commit = (await RunAsync(root, "sh", ["-c", "gzip -dc \"$0\" | git get-tar-commit-id", archive.Path], mayFail: true)).Trim();
         await RunAsync(dir, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
-            ["build", Path.Combine("src", "Federation.Node"), "-c", "Release", "-nologo", "-clp:ErrorsOnly"], timeout: TimeSpan.FromMinutes(20));
+            ["build", Path.Combine("src", "Federation.Node"), "-c", "Release", "-nologo", "-clp:ErrorsOnly",
+             $"-p:SourceRevisionId={commit}", "-p:EnableSourceControlManagerQueries=false"], timeout: TimeSpan.FromMinutes(20));
         await File.WriteAllTextAsync(done, tag + "\n");
         return (tag, dll);
     }

@@ -54,6 +54,7 @@ public static class CoreExtensions
         services.AddSingleton<RateLimits>();
         services.AddSingleton<DelegateGate>();
         services.AddSingleton<RefusalAudit>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefusalAudit>());
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();

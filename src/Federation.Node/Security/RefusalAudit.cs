@@ -1,6 +1,7 @@
 using System.Globalization;
 using Federation.Core;
 using Federation.Core.Storage;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Security;
@@ -12,8 +13,11 @@ namespace Federation.Node.Security;
 /// summary row when it ends. Those callers are not identified, so they are counted by the
 /// address they called from; past <see cref="MaxSources"/> addresses a window, the rest
 /// share one count.
+/// The open windows are written when the host stops, not when the container is disposed:
+/// by then the store may already be disposed (it is registered under several read roles,
+/// each of which the container disposes on its own).
 /// </summary>
-public sealed class RefusalAudit : IAsyncDisposable
+public sealed class RefusalAudit : IHostedService
 {
     public const string Who = "unauthenticated";
     public const int MaxSources = 1000;
@@ -98,7 +102,9 @@ public sealed class RefusalAudit : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _timer.DisposeAsync();
         await FlushAsync(all: true);
