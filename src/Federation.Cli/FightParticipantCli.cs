@@ -39,7 +39,7 @@ public static partial class FightCli
             start.Required = true;
             var end = When("--end", "When it ends");
             var place = Text("--place", "Where", "PLACE");
-            var open = Switch("--public", "Public from the start (default: participants only until it starts)");
+            var open = Switch("--public", "Shown to every network in the fight, invited ones too (default: committed networks only, also after it starts)");
             plan = s => new ActionPlan
             {
                 What = s.Text(what),

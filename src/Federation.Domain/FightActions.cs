@@ -27,13 +27,17 @@ public static class FightActions
     };
 
     /// <summary>
-    /// Whether an action event belongs in the participants-only log: a new plan by its
-    /// visibility, anything else by where its action already is.
+    /// Whether an event belongs in the participants-only log, by its tier in <see cref="EventTiers"/>:
+    /// a new plan by its visibility, anything else about an action by where its action already is.
     /// </summary>
-    public static bool BelongsToParticipants(EventBody body, BriefingsState? participants) =>
-        body.KindCase == EventBody.KindOneofCase.ActionPlanned
+    public static bool BelongsToParticipants(EventBody body, BriefingsState? participants) => EventTiers.Of(body.KindCase) switch
+    {
+        EventTier.ParticipantsOnly => true,
+        EventTier.ByPlanVisibility => body.KindCase == EventBody.KindOneofCase.ActionPlanned
             ? IsParticipantsOnly(body.ActionPlanned.Plan)
-            : participants is not null && participants.Actions.Any(a => a.ActionId == ActionIdOf(body));
+            : participants is not null && participants.Actions.Any(a => a.ActionId == ActionIdOf(body)),
+        _ => false,
+    };
 
     /// <summary>An action event in the fight's shared log: public plans only.</summary>
     internal static void Apply(FightState fight, EventPayload e, EventBody body)

@@ -26,6 +26,13 @@ public sealed class RuleViolation(RefusalKind kind, string rule, string message)
 
     public static RuleViolation Invalid(string message) => new(RefusalKind.InvalidArgument, "valid input", message);
     public static RuleViolation NotFound(string message) => new(RefusalKind.NotFound, "known object", message);
+
+    /// <summary>
+    /// The one answer for a confidential part of an object that this node does not hold or
+    /// the caller may not see: a different answer would tell which fights exist here and
+    /// which of them this node takes part in.
+    /// </summary>
+    public static RuleViolation NotShown(string what, string objectId) => NotFound($"No {what} of {objectId} here.");
 }
 
 /// <summary>The names of the rules, as users see them in refusals.</summary>

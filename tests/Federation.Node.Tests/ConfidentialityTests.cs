@@ -96,6 +96,34 @@ public sealed class ConfidentialityTests
     }
 
     [Fact]
+    public async Task ConfidentialReadsAnswerForAFightHeldButNotShownExactlyAsForAnUnknownOne()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        var fightId = await FightWithAsync(a, b);
+        // The same shape of id, from the same origin, that no node holds.
+        var unknownId = $"{a.NodeId}.{Guid.NewGuid():N}";
+        var reads = new (string What, Func<string, Task> Read)[]
+        {
+            ("GetBriefings", id => b.Delegate.GetBriefingsAsync(new GetObjectRequest { Id = id }, b.Auth).ResponseAsync),
+            ("GetLocalDetails", id => b.Delegate.GetLocalDetailsAsync(new GetObjectRequest { Id = id }, b.Auth).ResponseAsync),
+            ("ListReports", id => b.Delegate.ListReportsAsync(new GetObjectRequest { Id = id }, b.Auth).ResponseAsync),
+        };
+        foreach (var (what, read) in reads)
+        {
+            // beta holds the fight (it is invited, not committed, and not the initiator) …
+            var held = await Assert.ThrowsAsync<RpcException>(() => read(fightId));
+            var unknown = await Assert.ThrowsAsync<RpcException>(() => read(unknownId));
+            // … and its delegate cannot tell that from an id nobody holds.
+            Assert.Equal(unknown.StatusCode, held.StatusCode);
+            Assert.Equal(StatusCode.NotFound, held.StatusCode);
+            Assert.Equal(unknown.Status.Detail.Replace(unknownId, "<id>"), held.Status.Detail.Replace(fightId, "<id>"));
+            Assert.True(unknown.Status.Detail.Contains(unknownId, StringComparison.Ordinal), $"{what}: the answer should name the id asked for");
+        }
+    }
+
+    [Fact]
     public async Task BriefingsReachCommittedNetworksOnlyAndLeaveWithThem()
     {
         await using var a = await TestNode.StartAsync("alpha");
@@ -108,9 +136,9 @@ public sealed class ConfidentialityTests
         await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Safe house is the community centre" }, a.Auth);
         await Eventually.TrueAsync(() => b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings.Count == 1, "the briefing to reach beta");
 
-        // gamma is invited but has not committed: it has nothing, and is told why.
+        // gamma is invited but has not committed: it has nothing, and hears exactly what an unknown id would hear.
         var ex = await Assert.ThrowsAsync<RpcException>(() => c.Delegate.GetBriefingsAsync(new GetObjectRequest { Id = fightId }, c.Auth).ResponseAsync);
-        Status.Is(StatusCode.PermissionDenied, ex);
+        Status.Is(StatusCode.NotFound, ex);
         Assert.Null(c.Store.GetObject(Federation.Domain.Briefings.IdOf(fightId)));
 
         // Once gamma commits, it receives the briefings so far.

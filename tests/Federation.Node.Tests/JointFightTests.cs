@@ -85,7 +85,7 @@ public sealed class JointFightTests
         await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = "Acme's lawyer phoned us" }, b.Auth);
         await c.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Police, Summary = "police asked for our names" }, c.Auth);
         await Eventually.TrueAsync(() => a.Delegate.ListReports(new GetObjectRequest { Id = fightId }, a.Auth).Reports.Count == 2, "both reports to reach alpha");
-        await Refused(() => b.Delegate.ListReportsAsync(new GetObjectRequest { Id = fightId }, b.Auth).ResponseAsync, StatusCode.PermissionDenied, "only the initiating network");
+        await Refused(() => b.Delegate.ListReportsAsync(new GetObjectRequest { Id = fightId }, b.Auth).ResponseAsync, StatusCode.NotFound, "No referrals or incidents of");
 
         // Autonomy: beta plans its own action; nobody else can touch it.
         var planned = await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = Picket() }, b.Auth);

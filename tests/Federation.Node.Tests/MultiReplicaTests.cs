@@ -1,6 +1,8 @@
 using Federation.Contracts.V1;
+using Federation.Node.Delivery;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Federation.Node.Tests;
@@ -107,6 +109,52 @@ public sealed class MultiReplicaTests
             Console.WriteLine(string.Join("\n", replicas.Append(b).Append(c).Select(n => n.LogTail(60))));
             throw;
         }
+    }
+
+    /// <summary>
+    /// Issue 15 #13: beta is revoked at replica 1; replica 2, which pinned beta's key before,
+    /// refuses beta's envelopes relayed by gamma and ends beta's open SubmitStream at once.
+    /// </summary>
+    [Fact]
+    public async Task ARevocationAtOneReplicaTakesEffectAtTheOthersAndEndsOpenStreams()
+    {
+        using var db = new TestPostgresDatabase();
+        await using var a1 = await BrokerNode.StartAsync("alpha", s =>
+        {
+            s["Node__Database"] = "postgres";
+            s["Node__Postgres__ConnectionString"] = db.ConnectionString;
+        });
+        await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
+        await using var beta = await TestNode.StartAsync("beta");
+        await using var gamma = await TestNode.StartAsync("gamma");
+        foreach (var peer in new[] { beta, gamma })
+        {
+            await a1.Delegate.AddPeerAsync(new AddPeerRequest { Address = peer.Address, Fingerprint = peer.Identity.Fingerprint }, a1.Auth);
+            // The peers reach alpha through replica 2, so that replica pins their keys.
+            await peer.AddPeerAsync(a2.Address, a1.Fingerprint);
+        }
+        var published = await beta.Delegate.PublishSampleAsync(beta.Auth, [a1.NodeId]);
+        await Eventually.TrueAsync(() => Scalar(db, $"SELECT COUNT(*) FROM objects WHERE object_id = '{published.Id}'") == 1, "beta's call-out to reach alpha", 60);
+        var envelopes = beta.Store.LoadEvents(published.Id, 0, 100).Select(Federation.Core.Log.Envelopes.Build).ToList();
+
+        var clients = beta.Services.GetRequiredService<PeerClients>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stream = clients.For(a2.Address, a1.NodeId).SubmitStream(clients.Options(a1.NodeId, Methods.SubmitStream, cts.Token));
+        await stream.RequestStream.WriteAsync(new SubmitRequest());
+        Assert.True(await stream.ResponseStream.MoveNext(cts.Token));
+
+        await a1.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = beta.NodeId, State = "revoked" }, a1.Auth);
+
+        // gamma, still a peer, relays beta's signed events to replica 2: refused.
+        var gammaClients = gamma.Services.GetRequiredService<PeerClients>();
+        var relayed = await Assert.ThrowsAsync<RpcException>(() => gammaClients.For(a2.Address, a1.NodeId)
+            .DeliverAsync(new DeliverRequest { Envelopes = { envelopes } }, gammaClients.Options(a1.NodeId, Methods.Deliver, cts.Token)).ResponseAsync);
+        Assert.Contains("is not a peer of this node", relayed.Status.Detail, StringComparison.Ordinal);
+
+        // beta's open stream on replica 2 ends at its next message.
+        await stream.RequestStream.WriteAsync(new SubmitRequest());
+        var ended = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(cts.Token));
+        Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
     }
 
     private static long LastSequence(NodeProcess node, string id)

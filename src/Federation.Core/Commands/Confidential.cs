@@ -32,7 +32,10 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
 
     public LocalDetails GetLocalDetails(string fightId)
     {
-        RequireOwn(fightId, "read local details of");
+        if (fights.Find(fightId)?.OriginNode != identity.NodeId)
+        {
+            throw RuleViolation.NotShown("local details", fightId);
+        }
         return store.GetLocalDetails(fightId) is { } bytes ? LocalDetails.Parser.ParseFrom(bytes) : new LocalDetails();
     }
 
@@ -47,14 +50,13 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
     /// <summary>The briefings as this node holds them: all of them at the initiator and at committed networks; none elsewhere.</summary>
     public BriefingsState GetBriefings(string fightId)
     {
-        var fight = fights.Get(fightId);
+        var fight = fights.Find(fightId) ?? throw RuleViolation.NotShown("briefings", fightId);
         var stored = store.GetObject(Briefings.IdOf(fightId));
         if (stored is null)
         {
             return fight.OriginNode == identity.NodeId || fight.Participants.Any(p => p.Network == identity.NodeId && Fights.IsIn(p))
                 ? new BriefingsState { FightId = fightId, OriginNode = fight.OriginNode }
-                : throw new RuleViolation(RefusalKind.PermissionDenied, "participants only",
-                    "Briefings are shared only with the networks committed to the fight.");
+                : throw RuleViolation.NotShown("briefings", fightId);
         }
         return BriefingsState.Parser.ParseFrom(stored.State);
     }

@@ -71,7 +71,10 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
     /// <summary>Referrals and incidents filed with this node as the fight's initiator.</summary>
     public IReadOnlyList<FightReport> ListReports(string fightId)
     {
-        Fights.RequireInitiator(Get(fightId), identity.NodeId, Rules.OneVoice, "read the referrals and incidents of");
+        if (Find(fightId)?.OriginNode != identity.NodeId)
+        {
+            throw RuleViolation.NotShown("referrals or incidents", fightId);
+        }
         return store.ListReports(fightId);
     }
 
@@ -130,6 +133,13 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
 
     /// <summary>The fight as this node's readers see it: with the participants-only plans this node holds.</summary>
     public FightState Get(string fightId) => WithParticipantsOnly(Stored(fightId));
+
+    /// <summary>The fight as <see cref="Get"/> gives it, or null when this node holds none by that id.</summary>
+    public FightState? Find(string fightId)
+    {
+        Identifiers.OriginOf(fightId);
+        return store.Read(fightId, ObjectKind.Fight, FightState.Parser) is { } fight ? WithParticipantsOnly(fight) : null;
+    }
 
     public IReadOnlyList<FightState> List() =>
         store.ReadAll(ObjectKind.Fight, FightState.Parser).Select(WithParticipantsOnly).ToList();

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
 using Federation.Domain;
 
 namespace Federation.Core.Identity;
@@ -43,6 +45,26 @@ public sealed class PeerKeys
     }
 
     public void Forget(string nodeId) => _keys.TryRemove(nodeId, out _);
+
+    /// <summary>
+    /// Brings the cache in line with the peer's row in the store, which every replica of
+    /// this node shares: another replica may have suspended or revoked the peer (or added
+    /// it) since this process pinned its key, and the database decides, not this cache.
+    /// Returns whether the peer is reachable now.
+    /// </summary>
+    public bool Sync(string nodeId, PeerRecord? peer)
+    {
+        if (peer is not null && PeerStates.Reachable(peer.State))
+        {
+            if (!_keys.ContainsKey(nodeId))
+            {
+                Pin(nodeId, peer.PublicKey);
+            }
+            return true;
+        }
+        Forget(nodeId);
+        return false;
+    }
 
     public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {

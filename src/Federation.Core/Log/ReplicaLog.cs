@@ -27,6 +27,12 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         {
             Replicas.RequireOthers(envelope.ObjectId, identity.NodeId);
         }
+        // Once per origin per batch, the origin's row in the shared store decides whether its
+        // key is trusted: a key another replica has revoked must not verify relayed events here.
+        foreach (var origin in envelopes.Select(e => e.OriginNode).Where(Identifiers.IsNodeId).Distinct())
+        {
+            keys.Sync(origin, store.GetPeer(origin));
+        }
         var now = clock.UtcNow;
         return envelopes.Select(e => Envelopes.Verify(e, keys, now)).ToList();
     }

@@ -35,15 +35,9 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         }
         RequireCertificateOf(caller, context);
         var peer = store.GetPeer(caller);
-        if (peer is not null && PeerStates.Reachable(peer.State) && !keys.Knows(caller))
+        if (peer is not null)
         {
-            keys.Pin(caller, peer.PublicKey);
-        }
-        else if (peer is not null && !PeerStates.Reachable(peer.State))
-        {
-            // Another replica of this node may have suspended or revoked the caller since
-            // this process pinned its key: the database decides, not this cache.
-            keys.Forget(caller);
+            keys.Sync(caller, peer);
         }
         // Nothing about peering state goes to a caller whose signature has not verified:
         // unknown, unreadable and forged calls all get the one answer below. Only a caller
@@ -87,6 +81,21 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         // A peer we could not pull from is calling us: it is back, so catch up from it.
         catchUp.Heard(caller);
         return peer;
+    }
+
+    /// <summary>
+    /// For a call that stays open (a stream), checked again before each message: the
+    /// caller's row may have been suspended or revoked since the call began, by this
+    /// process or another replica sharing the store, and that ends the call at once.
+    /// </summary>
+    public void RequireStillPeer(string caller)
+    {
+        var peer = store.GetPeer(caller);
+        if (!keys.Sync(caller, peer))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"Node {Identifiers.Fingerprint(caller)} has been {peer?.State ?? "removed"} by this node's operator; this call ends here."));
+        }
     }
 
     /// <summary>

@@ -109,6 +109,9 @@ public sealed class PeerGrpcService(
             ulong index = 0;
             await foreach (var request in requests.ReadAllAsync(ct))
             {
+                // The stream was authenticated once, when it opened; a revocation since then
+                // (here or on another replica) ends it before this message is looked at.
+                auth.RequireStillPeer(caller.NodeId);
                 // Each submission is started before the next is read, and its write joins the
                 // commit queue before it first waits: submissions are sequenced in the order
                 // sent, while many of them share one commit.
