@@ -44,24 +44,8 @@ public static class Measurements
 
         var channels = Drive.Channels(origin.Address, p.Callers);
         var clients = channels.Select(c => new PeerService.PeerServiceClient(c)).ToArray();
-        // Call metadata is signed per member every second and reused meanwhile: signing
-        // it is the caller's cost; the origin still verifies every call's signature.
-        var headers = new Metadata[submitters];
-        var signedAt = new long[submitters];
-        Metadata Headers(int member)
-        {
-            var now = Environment.TickCount64;
-            if (now - Volatile.Read(ref signedAt[member]) > 1000)
-            {
-                headers[member] = Swarm.Headers(swarm.Members[member], Methods.Submit, origin.Identity.NodeId);
-                Volatile.Write(ref signedAt[member], now);
-            }
-            return headers[member];
-        }
-        for (var m = 0; m < submitters; m++)
-        {
-            Headers(m);
-        }
+        // Call metadata is signed per call (it binds the body and a call id the origin takes
+        // once): signing it is the caller's cost; the origin verifies every call's signature.
         var next = -1;
         long duplicates = 0;
         Report.Progress($"Submissions: {p.Callers} concurrent callers for up to {p.Window.TotalSeconds}s…");
@@ -74,7 +58,7 @@ public static class Measurements
                 return false;
             }
             var member = n % p.SubmitCallOuts % submitters;
-            var reply = await clients[i % clients.Length].SubmitAsync(pool[n], new CallOptions(Headers(member), DateTime.UtcNow.AddSeconds(30)));
+            var reply = await clients[i % clients.Length].SubmitAsync(pool[n], new CallOptions(Swarm.Headers(swarm.Members[member], Methods.Submit, origin.Identity.NodeId, pool[n]), DateTime.UtcNow.AddSeconds(30)));
             if (reply.Duplicate)
             {
                 Interlocked.Increment(ref duplicates);

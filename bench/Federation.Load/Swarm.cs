@@ -128,15 +128,21 @@ public sealed class Swarm : IAsyncDisposable
     }
 
     /// <summary>Signed call metadata from <paramref name="m"/> to the node <paramref name="callee"/>, as PeerClients makes it.</summary>
-    public static Metadata Headers(Member m, string method, string callee)
+    /// <remarks>Signed over <paramref name="request"/> (none for SubmitStream) with a fresh call id: one set per call.</remarks>
+    public static Metadata Headers(Member m, string method, string callee, Google.Protobuf.IMessage? request = null)
     {
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var sig = m.Key.SignData(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, m.NodeId, callee)), HashAlgorithmName.SHA256);
+        var callId = Guid.NewGuid().ToString();
+        var bodyHash = PeerClients.BodyHash(request is null ? [] : Google.Protobuf.MessageExtensions.ToByteArray(request));
+        var sig = m.Key.SignData(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, m.NodeId, callee, callId, bodyHash)), HashAlgorithmName.SHA256);
         return new Metadata
         {
             { PeerClients.NodeHeader, m.NodeId },
             { PeerClients.TimeHeader, ts },
+            { PeerClients.CallIdHeader, callId },
+            { PeerClients.BodyHashHeader, bodyHash },
             { PeerClients.SignatureHeader, Convert.ToBase64String(sig) },
+            { Federation.Node.Peering.PeerProtocols.Header, Federation.Node.Peering.LocalProtocol.ThisBuild.Header },
         };
     }
 
@@ -227,8 +233,11 @@ public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
         var caller = context.RequestHeaders.GetValue(PeerClients.NodeHeader) ?? "";
         var ts = context.RequestHeaders.GetValue(PeerClients.TimeHeader) ?? "";
         var sig = context.RequestHeaders.GetValue(PeerClients.SignatureHeader) ?? "";
+        // The signature only: this stand-in peer does not check the body against its hash.
+        var signing = PeerClients.CallSigningString(context.Method, ts, caller, me.NodeId,
+            context.RequestHeaders.GetValue(PeerClients.CallIdHeader) ?? "", context.RequestHeaders.GetValue(PeerClients.BodyHashHeader) ?? "");
         if (caller != swarm.OriginId || sig.Length == 0
-            || !swarm.Keys.Verify(caller, Encoding.UTF8.GetBytes(PeerClients.CallSigningString(context.Method, ts, caller, me.NodeId)), Convert.FromBase64String(sig)))
+            || !swarm.Keys.Verify(caller, Encoding.UTF8.GetBytes(signing), Convert.FromBase64String(sig)))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "Not signed by the trusted origin for this member."));
         }

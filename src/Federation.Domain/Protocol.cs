@@ -48,6 +48,12 @@ public static class Protocol
 
         /// <summary>Verifies and makes ECDSA P-256 / SHA-256 signatures, the algorithm every release so far signs with.</summary>
         public const string SignaturesEcdsaP256 = "signatures.ecdsa-p256";
+
+        /// <summary>
+        /// Signs every peer call over a SHA-256 of its request body and a unique call id, and
+        /// refuses a call id seen within the clock window (protocol 1.1; docs/protocol.md "Call signature").
+        /// </summary>
+        public const string BodyBoundCalls = "calls.body-bound";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -55,7 +61,16 @@ public static class Protocol
     {
         Capabilities.PeerVersions,
         Capabilities.SignaturesEcdsaP256,
+        Capabilities.BodyBoundCalls,
     };
+
+    /// <summary>
+    /// Whether a peer's stored protocol is a release before the exchange (protocol 1.0, no
+    /// peer-versions): the only peers that are sent, and may send, calls signed the old way.
+    /// A peer of which nothing is stored is not one: it is called the new way.
+    /// </summary>
+    public static bool IsBeforeExchange(string storedProtocol, IEnumerable<string> storedCapabilities) =>
+        ProtocolVersion.Parse(storedProtocol) == Unadvertised && !storedCapabilities.Contains(Capabilities.PeerVersions);
 
     /// <summary>The most capabilities, and the longest name, a peer's advertisement may carry.</summary>
     public const int MaxCapabilities = 64;

@@ -135,7 +135,7 @@ public sealed class CallOutNodeTests
         }.ToByteString();
         var signed = new SignedSubmission { Payload = payload, Signature = ByteString.CopyFrom(c.Identity.Sign(payload.Span)), KeyId = c.NodeId };
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, c.AsPeerOf(a, Methods.Submit)).ResponseAsync);
+            a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, c.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed })).ResponseAsync);
 
         Status.Is(StatusCode.PermissionDenied, ex);
         Assert.Contains("not a recipient", ex.Status.Detail);

@@ -84,7 +84,7 @@ public sealed class CatchUpTests
         await a.CloseAsync(toBoth.Id);
         await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "draft", Target = new Target { Name = "Acme" } }, a.Auth);
 
-        var all = await a.Peer.ListSharedAsync(new ListSharedRequest(), b.AsPeerOf(a, Methods.ListShared));
+        var all = await a.Peer.ListSharedAsync(new ListSharedRequest(), b.AsPeerOf(a, Methods.ListShared, new ListSharedRequest()));
         Assert.Equal(new[] { toBeta.Id, toBoth.Id }.Order(), all.Objects.Select(o => o.ObjectId).Order());
         Assert.Equal(2ul, all.Objects.Single(o => o.ObjectId == toBoth.Id).LastSequence);
         Assert.Equal("", all.NextCursor);
@@ -95,7 +95,7 @@ public sealed class CatchUpTests
         var pages = 0;
         do
         {
-            var page = await a.Peer.ListSharedAsync(new ListSharedRequest { AfterCursor = cursor, Limit = 1 }, b.AsPeerOf(a, Methods.ListShared));
+            var page = await a.Peer.ListSharedAsync(new ListSharedRequest { AfterCursor = cursor, Limit = 1 }, b.AsPeerOf(a, Methods.ListShared, new ListSharedRequest { AfterCursor = cursor, Limit = 1 }));
             paged.AddRange(page.Objects.Select(o => o.ObjectId));
             cursor = page.NextCursor;
             Assert.True(++pages < 10, "the cursor must advance");
@@ -105,7 +105,7 @@ public sealed class CatchUpTests
         Assert.DoesNotContain(toGamma.Id, paged);
 
         var bad = await Assert.ThrowsAsync<RpcException>(() =>
-            a.Peer.ListSharedAsync(new ListSharedRequest { AfterCursor = "not a cursor" }, b.AsPeerOf(a, Methods.ListShared)).ResponseAsync);
+            a.Peer.ListSharedAsync(new ListSharedRequest { AfterCursor = "not a cursor" }, b.AsPeerOf(a, Methods.ListShared, new ListSharedRequest { AfterCursor = "not a cursor" })).ResponseAsync);
         Status.Is(StatusCode.InvalidArgument, bad);
         var anonymous = await Assert.ThrowsAsync<RpcException>(() => a.Peer.ListSharedAsync(new ListSharedRequest()).ResponseAsync);
         Status.Is(StatusCode.Unauthenticated, anonymous);

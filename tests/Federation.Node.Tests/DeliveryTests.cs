@@ -38,8 +38,8 @@ public sealed class DeliveryTests
 
         var batch = new DeliverRequest();
         batch.Envelopes.AddRange(a.Store.LoadEvents(callOut.Id, 0, 10).Select(Envelopes.Build));
-        var first = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver));
-        var second = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver));
+        var first = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
+        var second = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
 
         Assert.Equal((0u, 2u), (first.Applied, first.Duplicates));
         Assert.Equal((0u, 2u), (second.Applied, second.Duplicates));
@@ -58,7 +58,7 @@ public sealed class DeliveryTests
 
         // Only event 2 arrives; event 1 was "lost".
         var onlySecond = new DeliverRequest { Envelopes = { Envelopes.Build(a.Store.LoadEvents(callOut.Id, 1, 1)[0]) } };
-        var response = await c.Peer.DeliverAsync(onlySecond, a.AsPeerOf(c, Methods.Deliver));
+        var response = await c.Peer.DeliverAsync(onlySecond, a.AsPeerOf(c, Methods.Deliver, onlySecond));
         Assert.Equal(1u, response.Held);
 
         // gamma pulls event 1 from alpha by itself, then applies the held event 2.
@@ -132,8 +132,8 @@ public sealed class DeliveryTests
         var bytes = payload.ToByteString();
         var signed = new SignedSubmission { Payload = bytes, KeyId = b.NodeId, Signature = ByteString.CopyFrom(b.Identity.Sign(bytes.Span)) };
 
-        var first = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit));
-        var again = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit));
+        var first = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed }));
+        var again = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed }));
 
         Assert.False(first.Duplicate);
         Assert.True(again.Duplicate);

@@ -265,7 +265,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
     {
         var request = new DeliverRequest();
         request.Envelopes.AddRange(envelopes);
-        await f.Beta.Peer.DeliverAsync(request, f.Alpha.AsPeerOf(f.Beta, Methods.Deliver));
+        await f.Beta.Peer.DeliverAsync(request, f.Alpha.AsPeerOf(f.Beta, Methods.Deliver, request));
     });
 
     private Task RawAsync(TestNode to, string service, string method, Metadata headers, byte[] body) => CallClearly(async () =>
@@ -276,8 +276,9 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
 
     private async Task AssertStillServingAsync()
     {
-        await f.Beta.Peer.HelloAsync(new HelloRequest(), f.Alpha.AsPeerOf(f.Beta, Methods.Hello));
-        await f.Alpha.Peer.HelloAsync(new HelloRequest(), f.Beta.AsPeerOf(f.Alpha, Methods.Hello));
+        var hello = new HelloRequest { Speaks = Federation.Node.Peering.LocalProtocol.ThisBuild.ToWire() };
+        await f.Beta.Peer.HelloAsync(hello, f.Alpha.AsPeerOf(f.Beta, Methods.Hello, hello));
+        await f.Alpha.Peer.HelloAsync(hello, f.Beta.AsPeerOf(f.Alpha, Methods.Hello, hello));
         Assert.DoesNotContain(f.Alpha.Logs.Lines.Concat(f.Beta.Logs.Lines), l => l.Contains("Unexpected failure", StringComparison.Ordinal));
     }
 
@@ -286,7 +287,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
     {
         var mutatedRequests = AValidEnvelope.SelectMany(e => Mutations(new DeliverRequest { Envelopes = { e } }.ToByteArray()));
         await Gen.OneOf(
-                mutatedRequests.Select(bytes => (Func<Task>)(() => RawAsync(f.Beta, "federation.v1.PeerService", "Deliver", f.Alpha.AsPeerOf(f.Beta, Methods.Deliver).Headers!, bytes))),
+                mutatedRequests.Select(bytes => (Func<Task>)(() => RawAsync(f.Beta, "federation.v1.PeerService", "Deliver", f.Alpha.AsPeerOf(f.Beta, Methods.Deliver, bytes).Headers!, bytes))),
                 FieldSwaps.Select(e => (Func<Task>)(() => DeliverAsync(e))),
                 ResignedGarbage.Select(e => (Func<Task>)(() => DeliverAsync(e))))
             .SampleAsync(call => call(), iter: OverGrpc, threads: 1);
@@ -312,12 +313,12 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
             CallOutResponse = fight ? null : new CallOutResponse { Kind = ResponseKind.Decline, Reason = "busy" },
         };
         Task Submit(SignedSubmission s) => CallClearly(async () =>
-            await f.Alpha.Peer.SubmitAsync(new SubmitRequest { Submission = s }, f.Beta.AsPeerOf(f.Alpha, Methods.Submit)));
+            await f.Alpha.Peer.SubmitAsync(new SubmitRequest { Submission = s }, f.Beta.AsPeerOf(f.Alpha, Methods.Submit, new SubmitRequest { Submission = s })));
 
         await Gen.OneOf(
                 // The whole request garbled, signature and all.
                 Gen.Bool.SelectMany(fight => Mutations(new SubmitRequest { Submission = Signed(Valid(fight)) }.ToByteArray()))
-                    .Select(bytes => (Func<Task>)(() => RawAsync(f.Alpha, "federation.v1.PeerService", "Submit", f.Beta.AsPeerOf(f.Alpha, Methods.Submit).Headers!, bytes))),
+                    .Select(bytes => (Func<Task>)(() => RawAsync(f.Alpha, "federation.v1.PeerService", "Submit", f.Beta.AsPeerOf(f.Alpha, Methods.Submit, bytes).Headers!, bytes))),
                 // The payload garbled and signed again by beta: a pinned peer sending nonsense.
                 Gen.Bool.SelectMany(fight => Mutations(Valid(fight).ToByteArray()))
                     .Select(bytes => (Func<Task>)(() => Submit(new SignedSubmission
@@ -337,7 +338,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
         string[] peerMethods = ["Deliver", "Submit", "FetchEvents", "ListShared", "Hello", "Identify"];
         string[] delegateMethods = ["PublishCallOut", "RespondToCallOut", "ChangeFightStatus", "AcceptInvitation", "QueryInbox", "AddPeer"];
         var peerCalls = Gen.Select(Gen.Int[0, peerMethods.Length - 1], Gen.Byte.Array[0, 300], (m, body) => (Func<Task>)(() =>
-            RawAsync(f.Beta, "federation.v1.PeerService", peerMethods[m], f.Alpha.AsPeerOf(f.Beta, $"/federation.v1.PeerService/{peerMethods[m]}").Headers!, body)));
+            RawAsync(f.Beta, "federation.v1.PeerService", peerMethods[m], f.Alpha.AsPeerOf(f.Beta, $"/federation.v1.PeerService/{peerMethods[m]}", body).Headers!, body)));
         var delegateCalls = Gen.Select(Gen.Int[0, delegateMethods.Length - 1], Gen.Byte.Array[0, 300], (m, body) => (Func<Task>)(() =>
             RawAsync(f.Beta, "federation.v1.DelegateService", delegateMethods[m], f.Beta.Auth, body)));
 

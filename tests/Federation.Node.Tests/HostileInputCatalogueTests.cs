@@ -219,14 +219,18 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         return ex;
     }
 
-    private static Task Deliver(TestNode from, TestNode to, params Envelope[] envelopes) =>
-        DeliverWith(from.AsPeerOf(to, Methods.Deliver), to, envelopes);
-
-    private static async Task DeliverWith(CallOptions options, TestNode to, params Envelope[] envelopes)
+    private static async Task Deliver(TestNode from, TestNode to, params Envelope[] envelopes)
     {
         var request = new DeliverRequest();
         request.Envelopes.AddRange(envelopes);
-        await to.Peer.DeliverAsync(request, options);
+        await to.Peer.DeliverAsync(request, from.AsPeerOf(to, Methods.Deliver, request));
+    }
+
+    private static async Task DeliverWith(Func<DeliverRequest, CallOptions> sign, TestNode to, params Envelope[] envelopes)
+    {
+        var request = new DeliverRequest();
+        request.Envelopes.AddRange(envelopes);
+        await to.Peer.DeliverAsync(request, sign(request));
     }
 
     private static async Task<SubmitResponse> Submit(TestNode from, TestNode to, SubmissionPayload payload, TestNode? signer = null)
@@ -237,7 +241,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         var bytes = payload.ToByteString();
         var key = signer ?? from;
         var signed = new SignedSubmission { Payload = bytes, KeyId = key.NodeId, Signature = ByteString.CopyFrom(key.Identity.Sign(bytes.Span)) };
-        return await to.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, from.AsPeerOf(to, Methods.Submit));
+        return await to.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, from.AsPeerOf(to, Methods.Submit, new SubmitRequest { Submission = signed }));
     }
 
     /// <summary>A correctly signed event by <paramref name="signer"/> with whatever header and date the test wants.</summary>
@@ -271,21 +275,26 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         SignedEvent(origin, Identifiers.NewObjectId(origin.NodeId), ObjectKind.CallOut, 1,
             new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { to.NodeId } } });
 
-    private static CallOptions CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at) =>
+    private static Func<DeliverRequest, CallOptions> CallSignedAt(TestNode from, TestNode to, string method, DateTimeOffset at) =>
         CallSignedAs(from, from.NodeId, to, method, at);
 
     /// <summary>Call headers naming <paramref name="named"/> but signed with <paramref name="signer"/>'s key.</summary>
-    private static CallOptions CallSignedAs(TestNode signer, string named, TestNode to, string method, DateTimeOffset at)
+    private static Func<DeliverRequest, CallOptions> CallSignedAs(TestNode signer, string named, TestNode to, string method, DateTimeOffset at) => request =>
     {
         var ts = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var signature = signer.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId)));
+        var callId = Guid.NewGuid().ToString();
+        var bodyHash = PeerClients.BodyHash(request.ToByteArray());
+        var signature = signer.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId, callId, bodyHash)));
         return new CallOptions(new Metadata
         {
             { PeerClients.NodeHeader, named },
             { PeerClients.TimeHeader, ts },
+            { PeerClients.CallIdHeader, callId },
+            { PeerClients.BodyHashHeader, bodyHash },
             { PeerClients.SignatureHeader, Convert.ToBase64String(signature) },
+            { Federation.Node.Peering.PeerProtocols.Header, "1.1" },
         });
-    }
+    };
 
     private static ActionPlan Plan => new()
     {
@@ -323,7 +332,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         // A captured Hello signature replayed on Deliver: the method is part of what is signed.
         var hello = f.Alpha.AsPeerOf(f.Gamma, Methods.Hello);
 
-        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(hello, f.Gamma, NextFightEvent()), "could not authenticate the call");
+        await RefusedAsync(StatusCode.Unauthenticated, () => DeliverWith(_ => hello, f.Gamma, NextFightEvent()), "could not authenticate the call");
     }
 
     // ---- 2. unknown peer ----------------------------------------------------------------
@@ -384,7 +393,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         var recorded = f.Alpha.Store.LoadEvents(f.FightId, 0, 500).Select(Envelopes.Build).ToArray();
         var before = Snapshot();
 
-        var response = await f.Gamma.Peer.DeliverAsync(new DeliverRequest { Envelopes = { recorded } }, f.Alpha.AsPeerOf(f.Gamma, Methods.Deliver));
+        var response = await f.Gamma.Peer.DeliverAsync(new DeliverRequest { Envelopes = { recorded } }, f.Alpha.AsPeerOf(f.Gamma, Methods.Deliver, new DeliverRequest { Envelopes = { recorded } }));
 
         Assert.Equal((0u, (uint)recorded.Length, 0u), (response.Applied, response.Duplicates, response.Held));
         AssertNothingChanged(before);
@@ -537,12 +546,12 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         using var channel = GrpcChannel.ForAddress(f.Gamma.Address);
         var call = new Method<byte[], byte[]>(MethodType.Unary, service, method, Raw, Raw);
         // Credentials that would pass, so only the body is wrong.
-        var headers = service.EndsWith("PeerService", StringComparison.Ordinal) ? f.Alpha.AsPeerOf(f.Gamma, $"/{service}/{method}").Headers! : f.Gamma.Auth;
         // A field 1 that claims 80 bytes and has 2; then a tag with wire type 7.
         byte[][] bodies = [[0x0a, 0x50, 0x01, 0x02], [0xff, 0xff, 0xff, 0x01]];
 
         foreach (var body in bodies)
         {
+            var headers = service.EndsWith("PeerService", StringComparison.Ordinal) ? f.Alpha.AsPeerOf(f.Gamma, $"/{service}/{method}", body).Headers! : f.Gamma.Auth;
             await RefusedAsync(StatusCode.InvalidArgument, () => channel.CreateCallInvoker().AsyncUnaryCall(call, null, new CallOptions(headers), body).ResponseAsync,
                 $"not a readable", "not valid protobuf");
         }
@@ -580,7 +589,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     [Fact]
     public async Task ASubmitCallWithoutASubmissionIsRefusedAsInvalid()
     {
-        await RefusedAsync(StatusCode.InvalidArgument, () => f.Alpha.Peer.SubmitAsync(new SubmitRequest(), f.Beta.AsPeerOf(f.Alpha, Methods.Submit)).ResponseAsync,
+        await RefusedAsync(StatusCode.InvalidArgument, () => f.Alpha.Peer.SubmitAsync(new SubmitRequest(), f.Beta.AsPeerOf(f.Alpha, Methods.Submit, new SubmitRequest())).ResponseAsync,
             "carries no submission");
     }
 
@@ -774,7 +783,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         ahead.Envelopes.AddRange(Enumerable.Range(3, 4).Select(seq => SignedEvent(f.Alpha, callOut, ObjectKind.CallOut, (ulong)seq,
             new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { zeta.NodeId } } })));
 
-        var response = await zeta.Peer.DeliverAsync(ahead, f.Alpha.AsPeerOf(zeta, Methods.Deliver));
+        var response = await zeta.Peer.DeliverAsync(ahead, f.Alpha.AsPeerOf(zeta, Methods.Deliver, ahead));
 
         Assert.Equal(2u, response.Held);
         Assert.Equal(2, zeta.Store.Count("held_events"));
@@ -815,7 +824,8 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     public async Task APeerOverItsRateLimitIsToldWhenToRetry()
     {
         var ex = await RefusedAsync(StatusCode.ResourceExhausted, () => RepeatUntilRefused(() =>
-            f.Epsilon.Peer.HelloAsync(new HelloRequest(), f.Alpha.AsPeerOf(f.Epsilon, Methods.Hello)).ResponseAsync), "too many requests from this peer", "retry after");
+            f.Epsilon.Peer.ListSharedAsync(new ListSharedRequest { Limit = 1 }, f.Alpha.AsPeerOf(f.Epsilon, Methods.ListShared, new ListSharedRequest { Limit = 1 })).ResponseAsync),
+            "too many requests from this peer", "retry after");
 
         AssertRetryAfter(ex);
     }

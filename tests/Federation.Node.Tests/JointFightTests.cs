@@ -245,7 +245,7 @@ public sealed class JointFightTests
         // beta signs a "settlement offer" as if it spoke for the fight.
         var forged = Forge.Sign(b.Identity, fightId, ObjectKind.Fight, seq + 1,
             new EventBody { TargetCommunication = new TargetCommunication { Kind = CommunicationKind.SettlementOffer, Summary = "we settled for half" } });
-        var ex = await Assert.ThrowsAsync<RpcException>(() => c.Peer.DeliverAsync(new DeliverRequest { Envelopes = { forged } }, b.AsPeerOf(c, Federation.Node.Delivery.Methods.Deliver)).ResponseAsync);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => c.Peer.DeliverAsync(new DeliverRequest { Envelopes = { forged } }, b.AsPeerOf(c, Federation.Node.Delivery.Methods.Deliver, new DeliverRequest { Envelopes = { forged } })).ResponseAsync);
 
         Status.Is(StatusCode.PermissionDenied, ex);
         Assert.Empty(Fight(c, fightId).Communications);

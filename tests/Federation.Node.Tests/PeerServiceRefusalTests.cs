@@ -47,7 +47,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         var before = (_c.Store.Count("events"), _c.Store.Count("held_events"), FightAtC);
         var request = new DeliverRequest();
         request.Envelopes.AddRange(envelopes);
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _c.Peer.DeliverAsync(request, caller.AsPeerOf(_c, Methods.Deliver)).ResponseAsync)
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _c.Peer.DeliverAsync(request, caller.AsPeerOf(_c, Methods.Deliver, request)).ResponseAsync)
             .ConfigureAwait(false);
         // Nothing stored: same events, nothing held, same state.
         Assert.Equal(before, (_c.Store.Count("events"), _c.Store.Count("held_events"), FightAtC));
@@ -197,7 +197,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         var eventsBefore = _a.Store.Count("events");
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, _b.AsPeerOf(_a, Methods.Submit)).ResponseAsync);
+            _a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, _b.AsPeerOf(_a, Methods.Submit, new SubmitRequest { Submission = signed })).ResponseAsync);
 
         Status.Is(StatusCode.NotFound, ex);
         Assert.Equal(eventsBefore, _a.Store.Count("events"));
@@ -219,7 +219,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         var eventsBefore = _a.Store.Count("events");
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            _a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, _b.AsPeerOf(_a, Methods.Submit)).ResponseAsync);
+            _a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, _b.AsPeerOf(_a, Methods.Submit, new SubmitRequest { Submission = signed })).ResponseAsync);
 
         Status.Is(StatusCode.Unauthenticated, ex);
         Assert.Equal(eventsBefore, _a.Store.Count("events"));
@@ -228,8 +228,8 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
     [Fact]
     public async Task FetchingEventsOfAnUnknownObjectIsNotFound()
     {
-        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(
-            new FetchEventsRequest { ObjectId = Federation.Domain.Identifiers.NewObjectId(_a.NodeId) }, _b.AsPeerOf(_a, Methods.FetchEvents)).ResponseAsync);
+        var request = new FetchEventsRequest { ObjectId = Federation.Domain.Identifiers.NewObjectId(_a.NodeId) };
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(request, _b.AsPeerOf(_a, Methods.FetchEvents, request)).ResponseAsync);
 
         Status.Is(StatusCode.NotFound, ex);
     }
@@ -244,9 +244,9 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
         var unknown = Federation.Domain.Identifiers.NewObjectId(_a.NodeId);
 
         var notShared = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(
-            new FetchEventsRequest { ObjectId = draft.Id }, _b.AsPeerOf(_a, Methods.FetchEvents)).ResponseAsync);
+            new FetchEventsRequest { ObjectId = draft.Id }, _b.AsPeerOf(_a, Methods.FetchEvents, new FetchEventsRequest { ObjectId = draft.Id })).ResponseAsync);
         var missing = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(
-            new FetchEventsRequest { ObjectId = unknown }, _b.AsPeerOf(_a, Methods.FetchEvents)).ResponseAsync);
+            new FetchEventsRequest { ObjectId = unknown }, _b.AsPeerOf(_a, Methods.FetchEvents, new FetchEventsRequest { ObjectId = unknown })).ResponseAsync);
 
         Assert.Equal(missing.StatusCode, notShared.StatusCode);
         Assert.Equal(missing.Status.Detail.Replace(unknown, "ID"), notShared.Status.Detail.Replace(draft.Id, "ID"));

@@ -38,7 +38,7 @@ public sealed class PeeringTests
         // beta's next envelope is refused…
         var envelope = Forge.Sign(b.Identity, Federation.Domain.Identifiers.NewObjectId(b.NodeId), ObjectKind.CallOut, 1,
             new EventBody { CallOutPublished = new CallOutPublished { Content = Samples.CallOut(), Recipients = { a.NodeId } } });
-        var ex = await Assert.ThrowsAsync<RpcException>(() => a.Peer.DeliverAsync(new DeliverRequest { Envelopes = { envelope } }, b.AsPeerOf(a, Methods.Deliver)).ResponseAsync);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => a.Peer.DeliverAsync(new DeliverRequest { Envelopes = { envelope } }, b.AsPeerOf(a, Methods.Deliver, new DeliverRequest { Envelopes = { envelope } })).ResponseAsync);
         Status.Is(StatusCode.PermissionDenied, ex);
         Assert.Contains("revoked", ex.Status.Detail);
 
@@ -68,7 +68,7 @@ public sealed class PeeringTests
         await a.Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOut.Id, Reason = "done" }, a.Auth);
         await Eventually.TrueAsync(() => c.Store.GetObject(callOut.Id)!.LastSequence == 2, "the close to reach gamma");
         Assert.Equal(1ul, b.Store.GetObject(callOut.Id)!.LastSequence);
-        var ex = await Assert.ThrowsAsync<RpcException>(() => a.Peer.HelloAsync(new HelloRequest(), b.AsPeerOf(a, Methods.Hello)).ResponseAsync);
+        var ex = await Assert.ThrowsAsync<RpcException>(() => a.Peer.HelloAsync(new HelloRequest(), b.AsPeerOf(a, Methods.Hello, new HelloRequest())).ResponseAsync);
         Status.Is(StatusCode.PermissionDenied, ex);
 
         await a.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = b.NodeId, State = "active" }, a.Auth);

@@ -47,11 +47,11 @@ public sealed class RabbitDeliveryTests
         }
         Assert.Equal(6, batch.Envelopes.Count);
 
-        var first = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver));
-        var second = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver));
-        var together = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver)).ResponseAsync));
+        var first = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
+        var second = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
+        var together = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch)).ResponseAsync));
         var reversed = new DeliverRequest { Envelopes = { batch.Envelopes.Reverse() } };
-        var backwards = await b.Peer.DeliverAsync(reversed, a.AsPeerOf(b, Methods.Deliver));
+        var backwards = await b.Peer.DeliverAsync(reversed, a.AsPeerOf(b, Methods.Deliver, reversed));
 
         Assert.Equal((6u, 0u), (first.Applied, first.Duplicates));
         Assert.Equal((0u, 6u), (second.Applied, second.Duplicates));

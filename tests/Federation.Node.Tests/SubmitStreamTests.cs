@@ -144,7 +144,7 @@ public sealed class SubmitStreamTests : IAsyncLifetime
 
         var firstStream = await StreamAsync(AsPeer(_b), [pledge, pledge]);
         var secondStream = await StreamAsync(AsPeer(_b), [pledge]);
-        var unary = await _a.Peer.SubmitAsync(pledge, _b.AsPeerOf(_a, Methods.Submit));
+        var unary = await _a.Peer.SubmitAsync(pledge, _b.AsPeerOf(_a, Methods.Submit, pledge));
 
         var sequence = firstStream[0].Accepted.Sequence;
         Assert.False(firstStream[0].Accepted.Duplicate);

@@ -86,8 +86,13 @@ public sealed class TestNode : InProcNode
     ];
 
     /// <summary>Call options that authenticate this node to <paramref name="callee"/> as a peer.</summary>
-    public CallOptions AsPeerOf(TestNode callee, string method) =>
-        Services.GetRequiredService<PeerClients>().Options(callee.NodeId, method, CancellationToken.None);
+    /// <remarks>Signed over <paramref name="request"/>, as a peer signs its call's body; none for SubmitStream.</remarks>
+    public CallOptions AsPeerOf(TestNode callee, string method, Google.Protobuf.IMessage? request = null) =>
+        Services.GetRequiredService<PeerClients>().Options(callee.NodeId, method, CancellationToken.None, request: request);
+
+    /// <summary>Call options signed over the raw request message <paramref name="body"/>.</summary>
+    public CallOptions AsPeerOf(TestNode callee, string method, byte[] body) =>
+        Services.GetRequiredService<PeerClients>().Options(callee.NodeId, method, body, CancellationToken.None);
 
     public async Task AddPeerAsync(TestNode other) =>
         await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Identity.Fingerprint }, Auth);

@@ -60,7 +60,7 @@ public sealed class TlsTests
         using (var asGamma = TlsChannels.Pinned(beta.Address, beta.NodeId, gamma.Identity.Certificate))
         {
             var ex = await Assert.ThrowsAsync<RpcException>(() => new PeerService.PeerServiceClient(asGamma)
-                .DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver)).ResponseAsync);
+                .DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver, deliver)).ResponseAsync);
             Status.Is(StatusCode.Unauthenticated, ex);
             Assert.Contains($"client certificate is for {gamma.Identity.Fingerprint}, but the call names {alpha.Identity.Fingerprint}", ex.Status.Detail);
         }
@@ -68,7 +68,7 @@ public sealed class TlsTests
         using (var anonymous = TlsChannels.Pinned(beta.Address, beta.NodeId))
         {
             var ex = await Assert.ThrowsAsync<RpcException>(() => new PeerService.PeerServiceClient(anonymous)
-                .DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver)).ResponseAsync);
+                .DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver, deliver)).ResponseAsync);
             Status.Is(StatusCode.Unauthenticated, ex);
             Assert.Contains("presented none", ex.Status.Detail);
         }
@@ -77,7 +77,7 @@ public sealed class TlsTests
 
         // The same call over alpha's own certificate is taken: the certificate was the only fault.
         using var asAlpha = TlsChannels.Pinned(beta.Address, beta.NodeId, alpha.Identity.Certificate);
-        var taken = await new PeerService.PeerServiceClient(asAlpha).DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver));
+        var taken = await new PeerService.PeerServiceClient(asAlpha).DeliverAsync(deliver, alpha.AsPeerOf(beta, Methods.Deliver, deliver));
         Assert.Equal(1u, taken.Applied);
         Assert.NotNull(beta.Store.GetObject(id));
     }

@@ -48,8 +48,8 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog
         while (!ct.IsCancellationRequested)
         {
             var after = store.GetObject(objectId)?.LastSequence ?? 0;
-            var page = await calls.CallAsync(origin, Methods.FetchEvents,
-                (c, o) => c.FetchEventsAsync(new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = PageSize }, o), ct);
+            var page = await calls.CallAsync(origin, Methods.FetchEvents, new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = PageSize },
+                (c, r, o) => c.FetchEventsAsync(r, o), ct);
             if (page.Envelopes.Count == 0)
             {
                 break;

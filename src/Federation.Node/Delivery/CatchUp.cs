@@ -55,7 +55,7 @@ public sealed class CatchUp(IFederationStore store, PeerCalls calls, Backfill ba
             do
             {
                 var request = new ListSharedRequest { AfterCursor = cursor, Limit = PageSize };
-                var page = await calls.CallAsync(peer, Methods.ListShared, (c, o) => c.ListSharedAsync(request, o), ct);
+                var page = await calls.CallAsync(peer, Methods.ListShared, request, (c, r, o) => c.ListSharedAsync(r, o), ct);
                 foreach (var shared in page.Objects)
                 {
                     listed++;

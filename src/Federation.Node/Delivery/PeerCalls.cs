@@ -28,12 +28,20 @@ public sealed class PeerCalls(PeerClients clients, IOptions<NodeOptions> options
     /// <see cref="RpcException"/>, or <see cref="BrokenCircuitException"/> when the
     /// breaker is open and no call was made.
     /// </summary>
-    public Task<T> CallAsync<T>(
+    public async Task<T> CallAsync<TRequest, T>(
         PeerRecord peer,
         string method,
-        Func<PeerService.PeerServiceClient, CallOptions, AsyncUnaryCall<T>> call,
-        CancellationToken ct) =>
-        ExchangeAsync(peer, method, async (client, options) => await call(client, options), ct);
+        TRequest request,
+        Func<PeerService.PeerServiceClient, TRequest, CallOptions, AsyncUnaryCall<T>> call,
+        CancellationToken ct)
+        where TRequest : Google.Protobuf.IMessage
+    {
+        var pipeline = _pipelines.GetOrAddPipeline(peer.NodeId, (builder, _) => Configure(builder, peer.NodeId, peer.Name));
+        // Signed over this request's bytes, with a fresh call id on every attempt.
+        return await pipeline.ExecuteAsync(
+            async token => await call(clients.For(peer.Address, peer.NodeId), request, clients.Options(peer.NodeId, method, token, request: request)),
+            ct);
+    }
 
     /// <summary>
     /// Runs a streaming exchange with <paramref name="peer"/> through its breaker, as

@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Text;
 using Federation.Contracts.V1;
 using Federation.Core;
 using Federation.Core.Identity;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Delivery;
@@ -16,36 +19,19 @@ namespace Federation.Node.Delivery;
 /// gRPC clients for peers: one channel per address (over TLS, per address and expected
 /// peer), reused. Every call names this node in signed metadata and carries a deadline.
 /// </summary>
-public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock, Peering.LocalProtocol protocol) : IDisposable
+public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock, Peering.LocalProtocol protocol, IPeerReads store) : IDisposable
 {
     public const string NodeHeader = "x-fed-node";
     public const string TimeHeader = "x-fed-ts";
     public const string SignatureHeader = "x-fed-sig";
 
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
+    /// <summary>A unique id for the call (a UUID), signed; a node refuses one it has seen within the clock window.</summary>
+    public const string CallIdHeader = "x-fed-call";
 
-    // gRPC's own retry, for a call that could not reach the peer at all; every peer call
-    // is safe to repeat (deliveries and submissions are deduplicated, the rest only read).
-    // The deadline still bounds the call with all its attempts.
-    // See https://learn.microsoft.com/aspnet/core/grpc/retries
-    private static readonly ServiceConfig Retry = new()
-    {
-        MethodConfigs =
-        {
-            new MethodConfig
-            {
-                Names = { MethodName.Default },
-                RetryPolicy = new RetryPolicy
-                {
-                    MaxAttempts = 3,
-                    InitialBackoff = TimeSpan.FromMilliseconds(200),
-                    MaxBackoff = TimeSpan.FromSeconds(2),
-                    BackoffMultiplier = 2,
-                    RetryableStatusCodes = { StatusCode.Unavailable },
-                },
-            },
-        },
-    };
+    /// <summary>The SHA-256 of the request message's bytes (base64), signed; the receiver checks the body against it.</summary>
+    public const string BodyHashHeader = "x-fed-body";
+
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
 
     /// <summary>
     /// A client for the peer <paramref name="peerNodeId"/> at <paramref name="address"/>.
@@ -75,7 +61,8 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             HttpHandler = handler,
             DisposeHttpClient = handler is not null,
             MaxReceiveMessageSize = options.Value.MaxMessageBytes,
-            ServiceConfig = Retry,
+            // No gRPC retries: a retry resends the same signed headers, and the callee refuses
+            // a call id it has seen. The delivery loop and catch-up retry with fresh headers.
             // The channel's own reconnect backoff (up to two minutes by default) would keep
             // failing calls to a peer that is back; when to retry is decided in the database.
             MaxReconnectBackoff = TimeSpan.FromSeconds(5),
@@ -99,23 +86,60 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
         },
     };
 
-    /// <summary>Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>.</summary>
-    public CallOptions Options(string calleeNodeId, string method, CancellationToken ct, TimeSpan? timeout = null)
+    /// <summary>
+    /// Call options for <paramref name="method"/> on the peer <paramref name="calleeNodeId"/>,
+    /// signed over <paramref name="request"/> (none for a streaming call: each message of
+    /// SubmitStream is itself a signed submission).
+    /// </summary>
+    public CallOptions Options(string calleeNodeId, string method, CancellationToken ct, TimeSpan? timeout = null, IMessage? request = null) =>
+        Options(calleeNodeId, method, request is null ? [] : request.ToByteArray(), ct, timeout);
+
+    /// <summary>Call options signed over the raw request message bytes <paramref name="body"/>.</summary>
+    public CallOptions Options(string calleeNodeId, string method, byte[] body, CancellationToken ct, TimeSpan? timeout = null)
     {
         var ts = clock.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var signature = identity.Sign(Encoding.UTF8.GetBytes(CallSigningString(method, ts, identity.NodeId, calleeNodeId)));
         var headers = new Metadata
         {
             { NodeHeader, identity.NodeId },
             { TimeHeader, ts },
-            { SignatureHeader, Convert.ToBase64String(signature) },
             { Peering.PeerProtocols.Header, protocol.Header },
         };
+        string signing;
+        if (CalleeSignsTheOldWay(calleeNodeId))
+        {
+            signing = LegacySigningString(method, ts, identity.NodeId, calleeNodeId);
+        }
+        else
+        {
+            var callId = Guid.NewGuid().ToString();
+            var bodyHash = BodyHash(body);
+            headers.Add(CallIdHeader, callId);
+            headers.Add(BodyHashHeader, bodyHash);
+            signing = CallSigningString(method, ts, identity.NodeId, calleeNodeId, callId, bodyHash);
+        }
+        headers.Add(SignatureHeader, Convert.ToBase64String(identity.Sign(Encoding.UTF8.GetBytes(signing))));
         return new CallOptions(headers, DateTime.UtcNow + (timeout ?? options.Value.PeerCallTimeout), ct);
     }
 
-    /// <summary>What a caller signs: the method, the time, who calls and who is called, so a captured header cannot be reused elsewhere.</summary>
-    public static string CallSigningString(string method, string ts, string caller, string callee) =>
+    // A release before the exchange (0.1.0) checks only the old signature; every other
+    // callee, one of which nothing is known yet included, is sent the body-bound one.
+    private bool CalleeSignsTheOldWay(string calleeNodeId) =>
+        store.PeerProtocols().FirstOrDefault(p => p.NodeId == calleeNodeId) is { } known
+        && Protocol.IsBeforeExchange(known.Protocol, known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>The body hash a caller signs: SHA-256 over the request message's bytes, base64.</summary>
+    public static string BodyHash(ReadOnlySpan<byte> body) => Convert.ToBase64String(SHA256.HashData(body));
+
+    /// <summary>
+    /// What a caller signs (protocol 1.1): the method, the time, who calls and who is called,
+    /// the call's unique id and its body's hash, so that a captured header set works for no
+    /// other method, node, body or second call.
+    /// </summary>
+    public static string CallSigningString(string method, string ts, string caller, string callee, string callId, string bodyHash) =>
+        $"fed-call-1.1\n{method}\n{ts}\n{caller}\n{callee}\n{callId}\n{bodyHash}";
+
+    /// <summary>What 0.1.0 signs and checks (protocol 1.0): no body, no call id. Used only with such peers.</summary>
+    public static string LegacySigningString(string method, string ts, string caller, string callee) =>
         $"{method}\n{ts}\n{caller}\n{callee}";
 
     public void Dispose()

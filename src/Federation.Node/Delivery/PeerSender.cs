@@ -211,12 +211,12 @@ public sealed class PeerSender(PeerCalls calls, DeliveryLeases leases, DeliveryR
             {
                 var request = new DeliverRequest();
                 request.Envelopes.AddRange(run.Select(x => Parsed.GetValue(x.Body, static body => Envelope.Parser.ParseFrom(body))));
-                await calls.CallAsync(peer, Methods.Deliver, (c, o) => c.DeliverAsync(request, o), ct);
+                await calls.CallAsync(peer, Methods.Deliver, request, (c, r, o) => c.DeliverAsync(r, o), ct);
             }
             else
             {
                 var request = new SubmitRequest { Submission = SignedSubmission.Parser.ParseFrom(run[0].Body) };
-                await calls.CallAsync(peer, Methods.Submit, (c, o) => c.SubmitAsync(request, o), ct);
+                await calls.CallAsync(peer, Methods.Submit, request, (c, r, o) => c.SubmitAsync(r, o), ct);
             }
             return null;
         }

@@ -19,7 +19,7 @@ namespace Federation.Node.Grpc;
 /// certificate, the key it names: the connection itself is bound to the pinned key.
 /// </summary>
 public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdentity identity, PeerDirectory peers, PeerProtocols protocols,
-    RateLimits limits, CatchUpSignal catchUp, NodeClock clock)
+    RateLimits limits, CatchUpSignal catchUp, NodeClock clock, SeenCalls seen)
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
@@ -28,6 +28,9 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         var caller = context.RequestHeaders.GetValue(PeerClients.NodeHeader) ?? "";
         var ts = context.RequestHeaders.GetValue(PeerClients.TimeHeader) ?? "";
         var sig = context.RequestHeaders.GetValue(PeerClients.SignatureHeader) ?? "";
+        var callId = context.RequestHeaders.GetValue(PeerClients.CallIdHeader) ?? "";
+        var bodyHash = context.RequestHeaders.GetValue(PeerClients.BodyHashHeader) ?? "";
+        var protocolHeader = context.RequestHeaders.GetValue(PeerProtocols.Header);
         if (!Identifiers.IsNodeId(caller) || ts.Length == 0 || sig.Length == 0)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,
@@ -47,7 +50,19 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         {
             throw NotAuthenticated();
         }
-        var signed = Encoding.UTF8.GetBytes(PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId));
+        var bodyBound = callId.Length > 0 || bodyHash.Length > 0;
+        if (bodyBound ? !Guid.TryParseExact(callId, "D", out _) || bodyHash != ExpectedBodyHash(context)
+            // The old signature binds no body and no call id: it is taken only from a
+            // release before the exchange (0.1.0), which names no protocol on its calls, and
+            // only while this node knows of no newer protocol from that peer. Once a peer
+            // has upgraded, an old-format call in its name is a replay and refused.
+            : protocolHeader is not null || !StoredAsBeforeExchange(caller))
+        {
+            throw NotAuthenticated();
+        }
+        var signed = Encoding.UTF8.GetBytes(bodyBound
+            ? PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId, callId, bodyHash)
+            : PeerClients.LegacySigningString(context.Method, ts, caller, identity.NodeId));
         var verified = PeerStates.Reachable(peer.State)
             ? keys.Verify(caller, signed, signature)
             // A suspended or revoked peer's key is no longer cached; its stored key still
@@ -69,9 +84,18 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
             throw WireRefusals.ToRpc(new RuleViolation(RefusalKind.Unauthenticated, Rules.ClockSkew,
                 $"The call's time is more than {ClockWindow.TotalMinutes} minutes from this node's clock; check both clocks."));
         }
+        // Remembered once the call is authenticated, so that a call that never got here (a
+        // lost connection) does not spend its id; gRPC retries are off for peer calls, as a
+        // retry would resend the same id (PeerClients).
+        if (bodyBound && !seen.TryClaim(caller, callId, ms + (long)ClockWindow.TotalMilliseconds, clock.UtcNow.ToUnixTimeMilliseconds(), out var full))
+        {
+            throw full
+                ? new RpcException(new Status(StatusCode.ResourceExhausted, "This node is remembering too many recent calls to take another now; try again in a few minutes."))
+                : new RpcException(new Status(StatusCode.Unauthenticated,
+                    $"This node has already taken a call with id {callId} from your node: each signed call is taken once. If you run the calling node, this is a replay, not your software."));
+        }
         limits.ForPeer(caller);
-        await protocols.CheckCallAsync(peer, context.RequestHeaders.GetValue(PeerProtocols.Header),
-            saysItself: context.Method == Methods.Hello, context.CancellationToken);
+        await protocols.CheckCallAsync(peer, protocolHeader, saysItself: context.Method == Methods.Hello, context.CancellationToken);
         if (peer.State == PeerStates.Pending)
         {
             // A signed call from a node we added proves it has added us too.
@@ -106,7 +130,20 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         $"This node could not authenticate the call. It accepts calls only from nodes its operator has added, signed with that node's key "
         + $"within {ClockWindow.TotalMinutes} minutes of its clock: if you run the calling node, check that both operators added each other (address and fingerprint) and both clocks."));
 
-    private static bool TryBase64(string text, out byte[] bytes)
+    /// <summary>
+    /// The hash the call must have signed: of the request message the gate read (unary
+    /// calls), or of nothing for SubmitStream, whose messages are each a signed submission.
+    /// </summary>
+    private static string? ExpectedBodyHash(ServerCallContext context) =>
+        context.Method == Methods.SubmitStream
+            ? PeerClients.BodyHash([])
+            : context.GetHttpContext().Items[PeerCallGate.BodyHashItem] as string;
+
+    private bool StoredAsBeforeExchange(string caller) =>
+        store.PeerProtocols().FirstOrDefault(p => p.NodeId == caller) is not { } known
+        || Protocol.IsBeforeExchange(known.Protocol, known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+
+    internal static bool TryBase64(string text, out byte[] bytes)
     {
         try
         {

@@ -51,6 +51,13 @@ public sealed class PeerGrpcService(
     public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
     {
         var caller = await auth.AuthenticateAsync(context);
+        // Only nodes of protocol 1.1 and later say Hello, and they always say what they speak.
+        // Taken as "a release before the exchange", an empty Hello would make this node sign
+        // its calls to the caller the old way, which the caller then refuses.
+        if (request.Speaks is null || request.Speaks.ProtocolVersion.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "A Hello must say what the node speaks (speaks.protocol_version, e.g. 1.1)."));
+        }
         await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
         return new HelloResponse { Speaks = protocols.Advertisement };
     }

@@ -66,6 +66,7 @@ public static class CoreExtensions
         services.AddHostedService<ProtocolExchange>();
         services.AddSingleton<PeerRoster>();
         services.AddSingleton<PeerAuthenticator>();
+        services.AddSingleton<Grpc.SeenCalls>();
         services.AddSingleton<CallOutCommands>();
         services.AddSingleton<FightCommands>();
         services.AddSingleton<Submissions>();

@@ -55,6 +55,8 @@ public static class FederationNodeExtensions
     public static WebApplication MapFederationNode(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        // Before any endpoint reads a body: peer callers are checked from their headers first.
+        app.UseMiddleware<Grpc.PeerCallGate>();
         app.MapFederationDashboard(options);
         app.MapFederationGrpc();
         if (TransportPolicy.Warning(options) is { } warning)

@@ -95,8 +95,8 @@ public sealed class PeerDirectory(
         // If the other operator has already added us, peering is mutual now.
         try
         {
-            var hello = await clients.For(record.Address, actual).HelloAsync(new HelloRequest { Speaks = protocols.Advertisement },
-                clients.Options(actual, Methods.Hello, ct));
+            var helloRequest = new HelloRequest { Speaks = protocols.Advertisement };
+            var hello = await clients.For(record.Address, actual).HelloAsync(helloRequest, clients.Options(actual, Methods.Hello, ct, request: helloRequest));
             await protocols.HeardAsync(actual, who.Name, hello.Speaks, ct);
             await MarkActiveAsync(actual, ct);
             record = record with { State = PeerStates.Active };

@@ -113,8 +113,8 @@ public sealed class PeerProtocols(
     {
         try
         {
-            var answer = await clients.For(peer.Address, peer.NodeId)
-                .HelloAsync(new HelloRequest { Speaks = Advertisement }, clients.Options(peer.NodeId, Methods.Hello, ct));
+            var hello = new HelloRequest { Speaks = Advertisement };
+            var answer = await clients.For(peer.Address, peer.NodeId).HelloAsync(hello, clients.Options(peer.NodeId, Methods.Hello, ct, request: hello));
             await HeardAsync(peer.NodeId, peer.Name, answer.Speaks, ct);
         }
         catch (RpcException ex) when (ex.Trailers.GetValue(WireRefusals.ProtocolTrailer) is not null)
@@ -123,6 +123,11 @@ public sealed class PeerProtocols(
             var theirs = ProtocolVersion.Parse(ex.Trailers.GetValue(WireRefusals.ProtocolTrailer)!) ?? Protocol.Unadvertised;
             await RecordAsync(peer.NodeId, new SpokenProtocol(theirs, "", new HashSet<string>()), ex.Status.Detail, ct);
             log.LogWarning("Peer {Peer} refused this node's protocol version: {Detail}", peer.Name, ex.Status.Detail);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+        {
+            // No Hello: a release before the exchange (0.1.0), which is then called the old way.
+            await RecordAsync(peer.NodeId, Protocol.Legacy(), null, ct);
         }
         catch (RuleViolation v)
         {

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using Federation.Contracts.V1;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Federation.Node.Delivery;
+using Grpc.Core;
+
+namespace Federation.Node.Tests;
+
+/// <summary>
+/// Peer calls are signed over their body and a unique call id (issue 15 #4), and the old
+/// signature of release 0.1.0 is taken only from a peer still known to be that release.
+/// </summary>
+public sealed class PeerCallSignatureTests : IAsyncLifetime
+{
+    private TestNode _a = null!;
+    private TestNode _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a = await TestNode.StartAsync("alpha");
+        _b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(_a, _b);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CapturedHeadersReplayedWithAnotherFetchEventsBodyAreRefused()
+    {
+        var signedFor = new FetchEventsRequest { ObjectId = Identifiers.NewObjectId(_a.NodeId) };
+        var captured = _b.AsPeerOf(_a, Methods.FetchEvents, signedFor);
+        var other = new FetchEventsRequest { ObjectId = Identifiers.NewObjectId(_a.NodeId), Limit = 7 };
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.FetchEventsAsync(other, captured).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+        Assert.Contains("could not authenticate the call", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task TheSameCallIdIsTakenOnce()
+    {
+        var request = new ListSharedRequest();
+        var captured = _b.AsPeerOf(_a, Methods.ListShared, request);
+        await _a.Peer.ListSharedAsync(request, captured);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.ListSharedAsync(request, captured).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+        Assert.Contains("already taken a call with id", ex.Status.Detail);
+        // A fresh call from the same peer still works.
+        await _a.Peer.ListSharedAsync(request, _b.AsPeerOf(_a, Methods.ListShared, request));
+    }
+
+    [Fact]
+    public async Task AnOldFormatCallInTheNameOfAPeerKnownToSpeak11IsRefused()
+    {
+        Assert.Equal("1.1", _a.Store.PeerProtocols().Single(p => p.NodeId == _b.NodeId).Protocol);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.ListSharedAsync(new ListSharedRequest(), OldFormat(_b, _a, Methods.ListShared)).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnOldFormatCallFromAPeerKnownAsARelease010IsTakenAndItIsCalledTheOldWay()
+    {
+        // What alpha records of a 0.1.0 peer: protocol 1.0, no capabilities.
+        await _a.Store.WriteAsync(tx =>
+        {
+            tx.SetPeerProtocol(new PeerProtocolRecord(_b.NodeId, "1.0", "0.1.0", "", DateTimeOffset.UtcNow, null));
+            return true;
+        });
+
+        var answer = await _a.Peer.ListSharedAsync(new ListSharedRequest(), OldFormat(_b, _a, Methods.ListShared));
+        Assert.NotNull(answer);
+
+        // And alpha signs its own calls to such a peer the way 0.1.0 checks them.
+        var headers = _a.AsPeerOf(_b, Methods.ListShared, new ListSharedRequest()).Headers!;
+        Assert.Null(headers.GetValue(PeerClients.CallIdHeader));
+        Assert.Null(headers.GetValue(PeerClients.BodyHashHeader));
+    }
+
+    [Fact]
+    public void ThisBuildAdvertisesBodyBoundCalls() =>
+        Assert.Contains(Protocol.Capabilities.BodyBoundCalls, Protocol.ThisBuild);
+
+    /// <summary>Headers as release 0.1.0 sends them: no protocol, call id or body hash.</summary>
+    private static CallOptions OldFormat(TestNode from, TestNode to, string method)
+    {
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+        var signature = from.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.LegacySigningString(method, ts, from.NodeId, to.NodeId)));
+        return new CallOptions(new Metadata
+        {
+            { PeerClients.NodeHeader, from.NodeId },
+            { PeerClients.TimeHeader, ts },
+            { PeerClients.SignatureHeader, Convert.ToBase64String(signature) },
+        });
+    }
+}
