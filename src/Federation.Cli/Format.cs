@@ -46,12 +46,19 @@ public static class Format
         return s.ToString();
     }
 
+    /// <summary>Items set aside until the peer upgrades (they go by themselves once it has).</summary>
+    public static string Waiting(PeerInfo p) => p.Waiting == 0 ? "" : $"{p.Waiting} waiting for it to upgrade";
+
     public static string Peer(PeerInfo p)
     {
         var s = new StringBuilder($"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, {Health(p)}, {Backlog(p)}");
         if (p.DeadLetters > 0)
         {
             s.Append($", {p.DeadLetters} dead letter{(p.DeadLetters == 1 ? "" : "s")}");
+        }
+        if (p.Waiting > 0)
+        {
+            s.Append($", {Waiting(p)}");
         }
         if (p.LastError.Length > 0)
         {

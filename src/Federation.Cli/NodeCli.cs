@@ -111,6 +111,7 @@ public static class NodeCli
         new("Health", Format.Health),
         new("Backlog", Format.Backlog),
         new("Dead letters", p => p.DeadLetters == 0 ? "" : $"{p.DeadLetters}"),
+        new("Waiting", Format.Waiting),
         new("Last error", p => p.LastError),
         new("Protocol", p => PeerProtocolText.Describe(p.Protocol)),
         new("Capabilities", p => PeerProtocolText.Capabilities(p.Protocol)),

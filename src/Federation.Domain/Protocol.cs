@@ -1,4 +1,5 @@
 using System.Globalization;
+using Federation.Contracts.V1;
 
 namespace Federation.Domain;
 
@@ -54,6 +55,14 @@ public static class Protocol
         /// refuses a call id seen within the clock window (protocol 1.1; docs/protocol.md "Call signature").
         /// </summary>
         public const string BodyBoundCalls = "calls.body-bound";
+
+        /// <summary>
+        /// Takes a report-back whose content reaches the issuer only (issue 15 #9): as the
+        /// issuer it keeps the content and logs only "withheld"; as a recipient it accepts a
+        /// withheld response. An unshared report-back, and a withheld response, go only to a
+        /// peer that has it; for one that has not, they wait (<see cref="CapabilityNeeded(SubmissionPayload)"/>).
+        /// </summary>
+        public const string WithheldReportBacks = "responses.withheld";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -62,7 +71,30 @@ public static class Protocol
         Capabilities.PeerVersions,
         Capabilities.SignaturesEcdsaP256,
         Capabilities.BodyBoundCalls,
+        Capabilities.WithheldReportBacks,
     };
+
+    /// <summary>
+    /// The capability a peer must have to be sent this submission, or null. An unshared
+    /// report-back sent to an issuer without <see cref="Capabilities.WithheldReportBacks"/>
+    /// would be put, content and all, in the call-out's shared log for every recipient.
+    /// </summary>
+    public static string? CapabilityNeeded(SubmissionPayload submission) =>
+        submission.KindCase == SubmissionPayload.KindOneofCase.CallOutResponse
+        && submission.CallOutResponse.Kind == ResponseKind.ReportBack
+        && !submission.CallOutResponse.ShareWithRecipients
+            ? Capabilities.WithheldReportBacks
+            : null;
+
+    /// <summary>
+    /// The capability a peer must have to be sent this event, or null. A withheld response
+    /// carries no report, which a release without <see cref="Capabilities.WithheldReportBacks"/>
+    /// refuses as an incomplete report-back.
+    /// </summary>
+    public static string? CapabilityNeeded(EventBody body) =>
+        body.KindCase == EventBody.KindOneofCase.CallOutResponded && body.CallOutResponded.Response?.Withheld == true
+            ? Capabilities.WithheldReportBacks
+            : null;
 
     /// <summary>
     /// Whether a peer's stored protocol is a release before the exchange (protocol 1.0, no

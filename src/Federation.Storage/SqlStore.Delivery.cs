@@ -90,7 +90,10 @@ public abstract partial class SqlStore
             r.GetString(5), r.GetString(6), r.Time(7)),
         ("@p", peerId));
 
-    public IReadOnlyDictionary<string, long> DeadLetterCounts() =>
-        Query("SELECT peer_id, COUNT(*) FROM dead_letters GROUP BY peer_id", r => (Peer: r.GetString(0), Count: r.GetInt64(1)))
+    public IReadOnlyDictionary<string, DeadLetterCount> DeadLetterCounts() =>
+        Query("""
+            SELECT peer_id, COUNT(*) - COUNT(CASE WHEN status LIKE @w THEN 1 END), COUNT(CASE WHEN status LIKE @w THEN 1 END)
+            FROM dead_letters GROUP BY peer_id
+            """, r => (Peer: r.GetString(0), Count: new DeadLetterCount(r.GetInt64(1), r.GetInt64(2))), ("@w", DeadLetter.WaitingPrefix + "%"))
             .ToDictionary(x => x.Peer, x => x.Count);
 }

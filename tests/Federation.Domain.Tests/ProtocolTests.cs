@@ -1,3 +1,4 @@
+using Federation.Contracts.V1;
 using Federation.Domain;
 using Xunit;
 
@@ -76,5 +77,29 @@ public sealed class ProtocolTests
         Assert.Equal(1, Protocol.Current.Major);
         Assert.Contains(Protocol.Capabilities.PeerVersions, Protocol.ThisBuild);
         Assert.All(Protocol.ThisBuild, c => Protocol.Read("1.1", "x", [c]));
+    }
+
+    [Fact]
+    public void OnlyAnUnsharedReportBackNeedsTheIssuerToWithholdIt()
+    {
+        static SubmissionPayload Responding(CallOutResponse r) => new() { CallOutResponse = r };
+
+        Assert.Equal(Protocol.Capabilities.WithheldReportBacks,
+            Protocol.CapabilityNeeded(Responding(new CallOutResponse { Kind = ResponseKind.ReportBack, Report = "We picketed." })));
+        Assert.Null(Protocol.CapabilityNeeded(Responding(new CallOutResponse { Kind = ResponseKind.ReportBack, Report = "We picketed.", ShareWithRecipients = true })));
+        Assert.Null(Protocol.CapabilityNeeded(Responding(new CallOutResponse { Kind = ResponseKind.Pledge, PlannedDate = "2026-12-12" })));
+        Assert.Null(Protocol.CapabilityNeeded(new SubmissionPayload { AcceptInvitation = new AcceptInvitation { TermsHash = "h" } }));
+        Assert.Contains(Protocol.Capabilities.WithheldReportBacks, Protocol.ThisBuild);
+    }
+
+    [Fact]
+    public void OnlyAWithheldResponseEventNeedsTheRecipientToTakeIt()
+    {
+        static EventBody Responded(CallOutResponse r) => new() { CallOutResponded = new CallOutResponded { Network = "n", Response = r } };
+
+        Assert.Equal(Protocol.Capabilities.WithheldReportBacks,
+            Protocol.CapabilityNeeded(Responded(new CallOutResponse { Kind = ResponseKind.ReportBack, Withheld = true })));
+        Assert.Null(Protocol.CapabilityNeeded(Responded(new CallOutResponse { Kind = ResponseKind.ReportBack, Report = "shared", ShareWithRecipients = true })));
+        Assert.Null(Protocol.CapabilityNeeded(new EventBody { FightOpened = new FightOpened() }));
     }
 }

@@ -35,6 +35,25 @@ public sealed class MixedVersionTests
         var oldsFight = await FoughtAndWon(old, current);
         var currentsFight = await FoughtAndWon(current, old);
 
+        // A report-back this build keeps from fellow recipients needs capability
+        // responses.withheld, which the old release lacks (it would put the report in the
+        // shared log): beta's report-back on alpha's call-out is not sent to fail; it waits,
+        // counted on the peer and listed with the reason, until alpha has upgraded.
+        const string Report = "We leafleted the depot at dawn.";
+        var reportedOn = await old.PublishAsync(current);
+        await Eventually.TrueAsync(() => Holds(current, reportedOn.Id), "the call-out to reach beta");
+        await current.Delegate.RespondToCallOutAsync(new RespondToCallOutRequest
+        {
+            CallOutId = reportedOn.Id,
+            Response = new CallOutResponse { Kind = ResponseKind.ReportBack, Report = Report, Turnout = 7 },
+        }, current.Auth);
+        await Eventually.TrueAsync(() => Peer(current, old).Waiting == 1, "beta's report-back to wait for alpha to upgrade");
+        var waiting = current.Delegate.ListDeadLetters(new ListDeadLettersRequest { Peer = old.NodeId }, current.Auth).DeadLetters.Single();
+        Assert.Equal(("WAITING_FOR " + Protocol.Capabilities.WithheldReportBacks, reportedOn.Id), (waiting.Status, waiting.ObjectId));
+        Assert.Contains("upgrade", waiting.Error);
+        Assert.Equal(0ul, Peer(current, old).DeadLetters);
+        Assert.Empty(old.Delegate.GetCallOut(new GetObjectRequest { Id = reportedOn.Id }, old.Auth).Responses);
+
         // The old node is upgraded in place: stopped hard, started from this build on its data folder.
         old.Kill();
         old.NodeDll = Built.NodeDll;
@@ -44,6 +63,11 @@ public sealed class MixedVersionTests
         Assert.Equal(Protocol.Current.ToString(), Peer(current, old).Protocol.ProtocolVersion);
         Assert.Equal(SoftwareVersion.Number, Peer(old, current).Protocol?.SoftwareVersion);
 
+        // What waited for it goes now: the issuer has the report, kept from the other recipients.
+        await Eventually.TrueAsync(() => old.Delegate.GetCallOut(new GetObjectRequest { Id = reportedOn.Id }, old.Auth)
+            .Responses.Any(r => r.Latest.Report == Report), "the waiting report-back to reach alpha once it has upgraded");
+        Assert.Equal(0ul, Peer(current, old).Waiting);
+
         // It carries on: a new call-out reaches it, and everything from before is there, once.
         var afterUpgrade = await Pledged(current, old, "2026-12-14");
         foreach (var node in new[] { old, current })
@@ -52,13 +76,13 @@ public sealed class MixedVersionTests
             await Eventually.TrueAsync(() => node.Delegate.ListCallOuts(new ListCallOutsRequest(), node.Auth).CallOuts.All(c => c.Responses.Count == 1),
                 $"every pledge to be in {node.Name}'s copies");
             var callOuts = (await node.Delegate.ListCallOutsAsync(new ListCallOutsRequest(), node.Auth)).CallOuts;
-            Assert.Equal(new[] { fromOld, fromCurrent, afterUpgrade }.Order(), callOuts.Select(c => c.Id).Order());
+            Assert.Equal(new[] { fromOld, fromCurrent, reportedOn.Id, afterUpgrade }.Order(), callOuts.Select(c => c.Id).Order());
             Assert.All(callOuts, c => Assert.Single(c.Responses));
             var fights = (await node.Delegate.ListFightsAsync(new ListFightsRequest(), node.Auth)).Fights;
             Assert.Equal(new[] { oldsFight, currentsFight }.Order(), fights.Select(f => f.Id).Order());
             Assert.All(fights, f => Assert.Equal(FightStatus.Won, f.Status));
         }
-        Assert.All(new[] { old, current }, n => Assert.Equal(0ul, Peer(n, n == old ? current : old).DeadLetters));
+        Assert.All(new[] { old, current }, n => Assert.Equal((0ul, 0ul), (Peer(n, n == old ? current : old).DeadLetters, Peer(n, n == old ? current : old).Waiting)));
     }
 
     private static PeerInfo Peer(NodeProcess n, NodeProcess other) =>

@@ -369,12 +369,18 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(2, Store.ListDeadLetters().Count);
         var parked = Assert.Single(Store.ListDeadLetters(PeerB));
         Assert.Equal(("PermissionDenied", "no", id), (parked.Status, parked.Error, parked.ObjectId));
-        Assert.Equal(1, Store.DeadLetterCounts()[PeerC]);
+        Assert.Equal(new DeadLetterCount(1, 0), Store.DeadLetterCounts()[PeerC]);
 
         Assert.Equal(1, await Store.WriteAsync(tx => tx.ReplayDeadLetters([parked.Id, 999_999])));
         var again = Store.LoadBatch(PeerB, 10);
         Assert.Equal([[2], [1]], again.Select(i => i.Body));
         Assert.Single(Store.ListDeadLetters());
+
+        // One set aside until the peer has a capability is counted apart from the refused.
+        await Store.WriteAsync(tx => { tx.DeadLetter(Store.LoadBatch(PeerB, 1)[0], DeadLetter.WaitingPrefix + "responses.withheld", "waits"); return true; });
+        Assert.Equal(new DeadLetterCount(0, 1), Store.DeadLetterCounts()[PeerB]);
+        Assert.Equal("responses.withheld", Store.ListDeadLetters(PeerB).Single().WaitsFor);
+        Assert.Null(Store.ListDeadLetters(PeerC).Single().WaitsFor);
 
         await Store.WriteAsync(tx => { tx.DropOutbox(PeerB); return true; });
         Assert.Empty(Store.LoadBatch(PeerB, 10));

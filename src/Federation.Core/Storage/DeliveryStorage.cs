@@ -18,7 +18,7 @@ public interface IDeliveryReads
     /// <summary>Dead letters, oldest first; only <paramref name="peerId"/>'s when given.</summary>
     IReadOnlyList<DeadLetter> ListDeadLetters(string? peerId = null);
 
-    IReadOnlyDictionary<string, long> DeadLetterCounts();
+    IReadOnlyDictionary<string, DeadLetterCount> DeadLetterCounts();
 
     /// <summary>Submissions for an object that this node has queued and its origin has not yet acknowledged.</summary>
     long PendingSubmissions(string objectId);

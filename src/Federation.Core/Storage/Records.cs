@@ -32,7 +32,20 @@ public sealed record PeerDeliveryState(
 /// <summary>How pulling from one peer (catch-up) stands.</summary>
 public sealed record PeerCatchUpState(string PeerId, DateTimeOffset? CaughtUpAt, DateTimeOffset? FailingSince, string? LastError);
 
-public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt);
+public sealed record DeadLetter(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, string Status, string Error, DateTimeOffset ParkedAt)
+{
+    /// <summary>
+    /// The status of an item set aside, not refused: it waits for its peer to have a
+    /// capability ("WAITING_FOR responses.withheld") and goes back in the queue once it has.
+    /// </summary>
+    public const string WaitingPrefix = "WAITING_FOR ";
+
+    /// <summary>The capability this item waits for, or null for an item the peer refused.</summary>
+    public string? WaitsFor => Status.StartsWith(WaitingPrefix, StringComparison.Ordinal) ? Status[WaitingPrefix.Length..] : null;
+}
+
+/// <summary>A peer's dead letters: those it refused, and those waiting for it to upgrade.</summary>
+public readonly record struct DeadLetterCount(long Refused, long Waiting);
 
 public enum Role
 {

@@ -59,6 +59,17 @@ public sealed class DeliveryRecorder(
         }, ct);
     }
 
+    /// <summary>An item the peer cannot take until it has <paramref name="capability"/>: set aside with the reason, and the cursor moves past it (<see cref="CapabilityGate"/>).</summary>
+    public async Task WaitAsync(PeerRecord peer, OutboxItem item, string capability, string reason, CancellationToken ct)
+    {
+        log.LogInformation("{Kind} {Object}#{Seq} waits for {Peer} to have capability {Capability}", item.Kind, item.ObjectId, item.Sequence, peer.Name, capability);
+        await store.WriteAsync(tx =>
+        {
+            tx.DeadLetter(item, CapabilityGate.WaitingStatus(capability), reason);
+            return true;
+        }, ct);
+    }
+
     /// <summary>The peer is failing (or its breaker is open): record when to try again.</summary>
     public async Task FailedAsync(PeerRecord peer, Exception outcome, CancellationToken ct)
     {

@@ -19,6 +19,7 @@ public sealed class PeerDelivery(
     DeliveryLeases leases,
     PeerSender sender,
     DeliveryRecorder recorder,
+    CapabilityGate gate,
     OutboxSignal outbox,
     NodeTelemetry telemetry,
     IOptions<NodeOptions> options)
@@ -146,6 +147,17 @@ public sealed class PeerDelivery(
             if (batch.Count == 0)
             {
                 return Ended.Emptied;
+            }
+            if (gate.FirstWaiting(peerId, batch) is var (index, capability))
+            {
+                if (index == 0)
+                {
+                    // Not sent to fail: set aside until the peer has what it needs, then the rest goes.
+                    await recorder.WaitAsync(peer, batch[0], capability, gate.Reason(peer, batch[0], capability), ct);
+                    continue;
+                }
+                batch = batch.Take(index).ToList();
+                last = false;
             }
             var sent = await sender.SendAsync(peer, batch, ct, releaseAfter: last);
             if (sent == PeerSender.Sent.Failing)

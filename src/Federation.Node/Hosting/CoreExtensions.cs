@@ -56,6 +56,7 @@ public static class CoreExtensions
         services.AddSingleton<RefusalAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<RefusalAudit>());
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<CapabilityGate>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();
         services.AddSingleton<ReplicaLog>();

@@ -191,7 +191,8 @@ public sealed class PeerDirectory(
                     : now - failingSince >= options.Value.UnavailableAfter ? PeerHealth.Unavailable
                     : PeerHealth.Failing,
                 Attempts = (uint)(d?.Attempts ?? 0),
-                DeadLetters = (ulong)deadLetters.GetValueOrDefault(p.NodeId),
+                DeadLetters = (ulong)deadLetters.GetValueOrDefault(p.NodeId).Refused,
+                Waiting = (ulong)deadLetters.GetValueOrDefault(p.NodeId).Waiting,
                 CircuitOpen = calls.IsOpen(p.NodeId),
                 FailingSince = Stamp(failingSince),
                 OldestPendingAt = Stamp(d?.OldestPendingAt),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Federation.Contracts;
 using Federation.Contracts.V1;
+using Federation.Core.Delivery;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Domain;
@@ -41,6 +42,7 @@ public sealed class PeerProtocols(
     IFederationStore store,
     PeerClients clients,
     LocalProtocol local,
+    OutboxSignal outbox,
     ILogger<PeerProtocols> log)
 {
     public const string Header = "x-fed-protocol";
@@ -157,13 +159,28 @@ public sealed class PeerProtocols(
         return wire;
     });
 
-    private Task RecordAsync(string nodeId, SpokenProtocol spoken, string? refusal, CancellationToken ct) =>
-        store.WriteAsync(tx =>
+    /// <summary>
+    /// Records what a peer speaks. Items that were waiting for a capability it now has go
+    /// back in its queue in the same write (<see cref="CapabilityGate"/>), and are sent.
+    /// </summary>
+    private async Task RecordAsync(string nodeId, SpokenProtocol spoken, string? refusal, CancellationToken ct)
+    {
+        var ready = refusal is not null ? [] : store.ListDeadLetters(nodeId)
+            .Where(d => d.WaitsFor is { } capability && spoken.Capabilities.Contains(capability))
+            .Select(d => d.Id)
+            .ToList();
+        var replayed = await store.WriteAsync(tx =>
         {
             tx.SetPeerProtocol(new PeerProtocolRecord(nodeId, spoken.Protocol.ToString(), spoken.Software,
                 string.Join(' ', spoken.Capabilities.Order(StringComparer.Ordinal)), default, refusal));
-            return true;
+            return ready.Count == 0 ? 0 : tx.ReplayDeadLetters(ready);
         }, ct);
+        if (replayed > 0)
+        {
+            log.LogInformation("Peer {Peer} has what {Count} waiting items needed; they are queued again", nodeId, replayed);
+            outbox.Poke();
+        }
+    }
 }
 
 /// <summary>Says Hello to every peer when the node starts and then at an interval (Node:ProtocolExchangeInterval).</summary>

@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using Federation.Contracts.V1;
+using Federation.Core.Storage;
+using Federation.Domain;
+
+namespace Federation.Node.Delivery;
+
+/// <summary>
+/// Items a peer cannot take yet (docs/protocol.md "Compatibility"). An item that needs a
+/// capability the peer has not advertised is never sent to fail: it is set aside beside the
+/// peer's dead letters with the status <c>WAITING_FOR capability</c> and a reason the
+/// operator reads, and goes back in the peer's queue by itself once the peer says it has
+/// that capability (<see cref="Peering.PeerProtocols"/>). Setting it aside, rather than
+/// stopping the queue at it, lets everything else still reach a peer that has not upgraded.
+/// </summary>
+public sealed class CapabilityGate(IPeerReads store)
+{
+    // Event envelopes are shared between the peers' batches (one byte[] per event), so each
+    // is looked at once however many peers it goes to.
+    private static readonly ConditionalWeakTable<byte[], StrongBox<string?>> EventNeeds = new();
+
+    /// <summary>The dead-letter status of an item waiting for <paramref name="capability"/>.</summary>
+    public static string WaitingStatus(string capability) => DeadLetter.WaitingPrefix + capability;
+
+    /// <summary>The first item of <paramref name="batch"/> the peer cannot take, with the capability it needs; null when it can take them all.</summary>
+    public (int Index, string Capability)? FirstWaiting(string peerId, IReadOnlyList<OutboxItem> batch)
+    {
+        IReadOnlySet<string>? has = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (Needed(batch[i]) is not { } capability)
+            {
+                continue;
+            }
+            // Read only when an item needs something: most batches need nothing.
+            has ??= Advertised(peerId);
+            if (!has.Contains(capability))
+            {
+                return (i, capability);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>What the operator reads about a waiting item.</summary>
+    public string Reason(PeerRecord peer, OutboxItem item, string capability)
+    {
+        var known = store.PeerProtocols().FirstOrDefault(p => p.NodeId == peer.NodeId);
+        var runs = known is null ? "has not said what it runs yet" : $"runs release {(known.Software.Length > 0 ? known.Software : "0.1.0 or earlier")} (protocol {known.Protocol})";
+        return $"Waits for {peer.Name} to upgrade: this {(item.Kind == OutboxKind.Event ? "event" : "submission")} of {item.ObjectId} needs capability {capability}, "
+            + $"and {peer.Name} {runs}. It goes back in the queue by itself once {peer.Name} has it.";
+    }
+
+    private IReadOnlySet<string> Advertised(string peerId) =>
+        store.PeerProtocols().FirstOrDefault(p => p.NodeId == peerId) is { Refusal: null } known
+            ? known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
+            : new HashSet<string>();
+
+    private static string? Needed(OutboxItem item)
+    {
+        if (item.Kind == OutboxKind.Submission)
+        {
+            return Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(SignedSubmission.Parser.ParseFrom(item.Body).Payload));
+        }
+        return EventNeeds.GetValue(item.Body, static body =>
+        {
+            var envelope = Envelope.Parser.ParseFrom(body);
+            // Only call-out events need anything so far; the others are not unpacked.
+            return new StrongBox<string?>(envelope.ObjectKind == ObjectKind.CallOut
+                ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
+                : null);
+        }).Value;
+    }
+}
