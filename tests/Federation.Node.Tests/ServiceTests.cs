@@ -15,9 +15,12 @@ public sealed class ServiceTests
         await using var a = await TestNode.StartAsync("alpha");
         using var channel = GrpcChannel.ForAddress(a.Address);
 
-        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        using var call = new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        var reply = await call;
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+        // It names the release the node runs.
+        Assert.Equal(Federation.Contracts.SoftwareVersion.Number, (await call.ResponseHeadersAsync).GetValue(Hosting.GrpcExtensions.ReleaseHeader));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Core;
 using Federation.Node.Grpc;
 using Federation.Node.Observability;
@@ -7,6 +8,9 @@ namespace Federation.Node.Hosting;
 
 public static class GrpcExtensions
 {
+    /// <summary>The response header of the gRPC health answer that carries the node's release.</summary>
+    public const string ReleaseHeader = "x-fed-release";
+
     /// <summary>gRPC with the node's interceptors, reflection, and health checks (database; broker when on RabbitMQ).</summary>
     public static IServiceCollection AddFederationGrpc(this IServiceCollection services, NodeOptions options)
     {
@@ -28,6 +32,16 @@ public static class GrpcExtensions
     /// <summary>The peer and delegate services, gRPC health and reflection.</summary>
     public static WebApplication MapFederationGrpc(this WebApplication app)
     {
+        // The health answer names the release, so a load balancer's or operator's probe shows
+        // which release each replica runs during a rolling upgrade (Identify says it too).
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal))
+            {
+                http.Response.Headers[ReleaseHeader] = SoftwareVersion.Number;
+            }
+            return next(http);
+        });
         app.MapGrpcService<PeerGrpcService>();
         app.MapGrpcService<DelegateGrpcService>();
         app.MapGrpcHealthChecksService();
