@@ -147,8 +147,9 @@ public sealed class MultiReplicaTests
 
         // gamma, still a peer, relays beta's signed events to replica 2: refused.
         var gammaClients = gamma.Services.GetRequiredService<PeerClients>();
+        var relay = new DeliverRequest { Envelopes = { envelopes } };
         var relayed = await Assert.ThrowsAsync<RpcException>(() => gammaClients.For(a2.Address, a1.NodeId)
-            .DeliverAsync(new DeliverRequest { Envelopes = { envelopes } }, gammaClients.Options(a1.NodeId, Methods.Deliver, cts.Token)).ResponseAsync);
+            .DeliverAsync(relay, gammaClients.Options(a1.NodeId, Methods.Deliver, cts.Token, request: relay)).ResponseAsync);
         Assert.Contains("is not a peer of this node", relayed.Status.Detail, StringComparison.Ordinal);
 
         // beta's open stream on replica 2 ends at its next message.
