@@ -189,13 +189,16 @@ public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
             Name = $"swarm-{me.Index}",
             PublicKey = ByteString.CopyFrom(me.PublicKey),
             Fingerprint = me.Fingerprint,
+            // A stand-in for a node of this build: it says so, or the origin would take it
+            // for release 0.1.0 and sign its calls the old way.
+            Speaks = Federation.Node.Peering.LocalProtocol.ThisBuild.ToWire(),
         });
     }
 
     public override Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
     {
         Authenticate(context);
-        return Task.FromResult(new HelloResponse());
+        return Task.FromResult(new HelloResponse { Speaks = Federation.Node.Peering.LocalProtocol.ThisBuild.ToWire() });
     }
 
     /// <summary>Members originate nothing, so they share nothing; the origin's catch-up from them ends at once.</summary>
