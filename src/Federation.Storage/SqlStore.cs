@@ -94,9 +94,15 @@ public abstract partial class SqlStore : IFederationStore
 
     public IReadOnlyList<PeerRegion> PeerRegions() => Query("SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1)));
 
-    public IReadOnlyList<PeerProtocolRecord> PeerProtocols() => Query(
-        "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols",
-        r => new PeerProtocolRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5)));
+    private const string PeerProtocolColumns = "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols";
+
+    public IReadOnlyList<PeerProtocolRecord> PeerProtocols() => Query(PeerProtocolColumns, ReadPeerProtocol);
+
+    public PeerProtocolRecord? PeerProtocol(string nodeId) =>
+        Query(PeerProtocolColumns + " WHERE node_id = @n", ReadPeerProtocol, ("@n", nodeId)) is [var known] ? known : null;
+
+    private static PeerProtocolRecord ReadPeerProtocol(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5));
 
     // ---- Tokens and audit ----------------------------------------------------------
 

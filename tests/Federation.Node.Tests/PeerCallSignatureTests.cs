@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Federation.Contracts.V1;
+using Google.Protobuf;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Federation.Node.Delivery;
@@ -88,8 +89,19 @@ public sealed class PeerCallSignatureTests : IAsyncLifetime
     }
 
     [Fact]
-    public void ThisBuildAdvertisesBodyBoundCalls() =>
-        Assert.Contains(Protocol.Capabilities.BodyBoundCalls, Protocol.ThisBuild);
+    public async Task PeersOfThisBuildLearnOverTheWireThatEachSignsOverTheBodyAndCallEachOtherSo()
+    {
+        // What beta said in the Hello exchange when they peered, as alpha stored it.
+        var known = _a.Store.PeerProtocol(_b.NodeId);
+        Assert.NotNull(known);
+        Assert.Contains(Protocol.Capabilities.BodyBoundCalls, known.CapabilitySet);
+        Assert.False(known.IsBeforeExchange);
+
+        var request = new ListSharedRequest();
+        var headers = _a.AsPeerOf(_b, Methods.ListShared, request).Headers!;
+        Assert.NotNull(headers.GetValue(PeerClients.CallIdHeader));
+        Assert.Equal(PeerClients.BodyHash(request.ToByteArray()), headers.GetValue(PeerClients.BodyHashHeader));
+    }
 
     /// <summary>Headers as release 0.1.0 sends them: no protocol, call id or body hash.</summary>
     private static CallOptions OldFormat(TestNode from, TestNode to, string method)

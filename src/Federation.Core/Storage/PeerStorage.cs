@@ -9,6 +9,9 @@ public interface IPeerReads
 
     /// <summary>What each peer said it speaks; a peer that has never said has no row.</summary>
     IReadOnlyList<PeerProtocolRecord> PeerProtocols();
+
+    /// <summary>What one peer said it speaks, or null if it never said (read on every peer call, so by key).</summary>
+    PeerProtocolRecord? PeerProtocol(string nodeId);
 }
 
 /// <summary>Writes of the peer roster.</summary>

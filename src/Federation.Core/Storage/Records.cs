@@ -72,7 +72,14 @@ public sealed record PeerRegion(string NodeId, string Region);
 /// space-separated string) and when; <see cref="Refusal"/> says why the two nodes cannot
 /// talk (another major version), or is null when they can.
 /// </summary>
-public sealed record PeerProtocolRecord(string NodeId, string Protocol, string Software, string Capabilities, DateTimeOffset SeenAt, string? Refusal);
+public sealed record PeerProtocolRecord(string NodeId, string Protocol, string Software, string Capabilities, DateTimeOffset SeenAt, string? Refusal)
+{
+    /// <summary>The capabilities it advertised, one name each.</summary>
+    public IReadOnlySet<string> CapabilitySet => Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A release before the exchange (0.1.0): calls to and from it are signed the old way.</summary>
+    public bool IsBeforeExchange => Domain.Protocol.IsBeforeExchange(Protocol, CapabilitySet);
+}
 
 /// <summary>One call-out event in the order this node stored it (the trigger-filled feed).</summary>
 public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload);

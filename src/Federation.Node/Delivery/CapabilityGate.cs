@@ -45,16 +45,14 @@ public sealed class CapabilityGate(IPeerReads store)
     /// <summary>What the operator reads about a waiting item.</summary>
     public string Reason(PeerRecord peer, OutboxItem item, string capability)
     {
-        var known = store.PeerProtocols().FirstOrDefault(p => p.NodeId == peer.NodeId);
+        var known = store.PeerProtocol(peer.NodeId);
         var runs = known is null ? "has not said what it runs yet" : $"runs release {(known.Software.Length > 0 ? known.Software : "0.1.0 or earlier")} (protocol {known.Protocol})";
         return $"Waits for {peer.Name} to upgrade: this {(item.Kind == OutboxKind.Event ? "event" : "submission")} of {item.ObjectId} needs capability {capability}, "
             + $"and {peer.Name} {runs}. It goes back in the queue by itself once {peer.Name} has it.";
     }
 
     private IReadOnlySet<string> Advertised(string peerId) =>
-        store.PeerProtocols().FirstOrDefault(p => p.NodeId == peerId) is { Refusal: null } known
-            ? known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
-            : new HashSet<string>();
+        store.PeerProtocol(peerId) is { Refusal: null } known ? known.CapabilitySet : new HashSet<string>();
 
     private static string? Needed(OutboxItem item)
     {

@@ -124,8 +124,7 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
     // A release before the exchange (0.1.0) checks only the old signature; every other
     // callee, one of which nothing is known yet included, is sent the body-bound one.
     private bool CalleeSignsTheOldWay(string calleeNodeId) =>
-        store.PeerProtocols().FirstOrDefault(p => p.NodeId == calleeNodeId) is { } known
-        && Protocol.IsBeforeExchange(known.Protocol, known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        store.PeerProtocol(calleeNodeId) is { IsBeforeExchange: true };
 
     /// <summary>The body hash a caller signs: SHA-256 over the request message's bytes, base64.</summary>
     public static string BodyHash(ReadOnlySpan<byte> body) => Convert.ToBase64String(SHA256.HashData(body));

@@ -60,14 +60,16 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         {
             throw NotAuthenticated();
         }
-        var signed = Encoding.UTF8.GetBytes(bodyBound
+        var signing = bodyBound
             ? PeerClients.CallSigningString(context.Method, ts, caller, identity.NodeId, callId, bodyHash)
-            : PeerClients.LegacySigningString(context.Method, ts, caller, identity.NodeId));
-        var verified = PeerStates.Reachable(peer.State)
-            ? keys.Verify(caller, signed, signature)
-            // A suspended or revoked peer's key is no longer cached; its stored key still
-            // proves who is calling, so that node (and only it) is told why it is refused.
-            : PeerKeys.VerifyWith(peer.PublicKey, signed, signature);
+            : PeerClients.LegacySigningString(context.Method, ts, caller, identity.NodeId);
+        var signed = Encoding.UTF8.GetBytes(signing);
+        // The gate verified this very signature with the stored key before reading the
+        // body: once is enough. A suspended or revoked peer's key is no longer cached; its
+        // stored key still proves who is calling, so that node (and only it) is told why
+        // it is refused.
+        var verified = context.GetHttpContext().Items[PeerCallGate.VerifiedItem] as PeerCallGate.VerifiedCall == new PeerCallGate.VerifiedCall(caller, signing, sig)
+            || (PeerStates.Reachable(peer.State) ? keys.Verify(caller, signed, signature) : PeerKeys.VerifyWith(peer.PublicKey, signed, signature));
         if (!verified)
         {
             throw NotAuthenticated();
@@ -140,8 +142,7 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
             : context.GetHttpContext().Items[PeerCallGate.BodyHashItem] as string;
 
     private bool StoredAsBeforeExchange(string caller) =>
-        store.PeerProtocols().FirstOrDefault(p => p.NodeId == caller) is not { } known
-        || Protocol.IsBeforeExchange(known.Protocol, known.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        store.PeerProtocol(caller) is null or { IsBeforeExchange: true };
 
     internal static bool TryBase64(string text, out byte[] bytes)
     {

@@ -26,6 +26,12 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
     /// <summary>Where the gate leaves the SHA-256 of the verified call's request message for the authenticator.</summary>
     public const string BodyHashItem = "fed.body-hash";
 
+    /// <summary>Where the gate leaves the call signature it verified, so that the authenticator does not verify it again.</summary>
+    public const string VerifiedItem = "fed.verified-call";
+
+    /// <summary>A signature that verified over <paramref name="Signing"/> with the caller's stored key.</summary>
+    public sealed record VerifiedCall(string Caller, string Signing, string Signature);
+
     public async Task InvokeAsync(HttpContext http)
     {
         if (!http.Request.Path.StartsWithSegments("/federation.v1.PeerService", StringComparison.Ordinal))
@@ -105,7 +111,12 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         var signing = callId.Length > 0 || bodyHash.Length > 0
             ? PeerClients.CallSigningString(method, ts, caller, identity.NodeId, callId, bodyHash)
             : PeerClients.LegacySigningString(method, ts, caller, identity.NodeId);
-        return PeerKeys.VerifyWith(peer.PublicKey, System.Text.Encoding.UTF8.GetBytes(signing), signature);
+        if (!PeerKeys.VerifyWith(peer.PublicKey, System.Text.Encoding.UTF8.GetBytes(signing), signature))
+        {
+            return false;
+        }
+        http.Items[VerifiedItem] = new VerifiedCall(caller, signing, headers[PeerClients.SignatureHeader].ToString());
+        return true;
     }
 
     /// <summary>Reads at most a limit; past it the call is refused as not authenticated, having read no more.</summary>

@@ -102,7 +102,7 @@ public sealed class PeerProtocols(
         {
             return;
         }
-        var known = store.PeerProtocols().FirstOrDefault(p => p.NodeId == caller.NodeId);
+        var known = store.PeerProtocol(caller.NodeId);
         if (known is null || known.Protocol != header || known.Refusal is not null)
         {
             // Learn its capabilities too; not on this call's time.
@@ -155,7 +155,7 @@ public sealed class PeerProtocols(
             SeenAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(p.SeenAt),
             Refusal = p.Refusal ?? "",
         };
-        wire.Capabilities.AddRange(p.Capabilities.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        wire.Capabilities.AddRange(p.CapabilitySet.Order(StringComparer.Ordinal));
         return wire;
     });
 
