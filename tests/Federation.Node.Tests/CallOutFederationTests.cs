@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Node.Delivery;
 using Google.Protobuf;
 using static Federation.Node.Tests.CallOutSteps;
 
@@ -121,4 +122,40 @@ public sealed class CallOutFederationTests
             new[] { InboxChange.Published, InboxChange.Responded, InboxChange.Responded, InboxChange.Updated, InboxChange.Responded, InboxChange.Responded, InboxChange.Closed, InboxChange.Responded },
             streamed.Where(i => i.CallOutId == x.Id).Select(i => i.Change));
     }
+
+    [Fact]
+    public async Task APeerWithoutWithheldReportBacksFetchesTheLogUpToTheWithheldReportAndTheRestOnceItHasIt()
+    {
+        await using var alpha = await TestNode.StartAsync("alpha");
+        await using var beta = await TestNode.StartAsync("beta");
+        await using var gamma = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(alpha, beta, gamma);
+        var x = await PublishAsync(alpha, null, beta, gamma);
+        await ReachedAsync(gamma, x.Id, x.LastSequence);
+
+        // As alpha would know a release that lacks the capability: everything else it has.
+        await SpeaksAsync(alpha, gamma, Domain.Protocol.ThisBuild.Where(c => c != Domain.Protocol.Capabilities.WithheldReportBacks));
+        await RespondAsync(beta, x.Id, ReportBack());
+        await Eventually.TrueAsync(() => Get(alpha, x.Id).Responses.Count == 1, "beta's report-back to reach alpha");
+        var withheldAt = Get(alpha, x.Id).LastSequence;
+
+        // gamma pulls the log (catch-up): the event with the withheld report is not sent to
+        // fail, nor anything after it; the answer still says how far the log goes.
+        var request = new FetchEventsRequest { ObjectId = x.Id };
+        var pulled = await alpha.Peer.FetchEventsAsync(request, gamma.AsPeerOf(alpha, Methods.FetchEvents, request));
+        Assert.Equal(withheldAt, pulled.LastSequence);
+        Assert.Equal(withheldAt - 1, (ulong)pulled.Envelopes.Count);
+        Assert.Equal(withheldAt - 1, pulled.Envelopes[^1].Sequence);
+
+        // Once gamma has it, the pull brings the rest.
+        await SpeaksAsync(alpha, gamma, Domain.Protocol.ThisBuild);
+        pulled = await alpha.Peer.FetchEventsAsync(request, gamma.AsPeerOf(alpha, Methods.FetchEvents, request));
+        Assert.Equal(withheldAt, pulled.Envelopes[^1].Sequence);
+    }
+
+    private static Task SpeaksAsync(TestNode at, TestNode peer, IEnumerable<string> capabilities) => at.Store.WriteAsync(tx =>
+    {
+        tx.SetPeerProtocol(new Core.Storage.PeerProtocolRecord(peer.NodeId, Domain.Protocol.Current.ToString(), "test", string.Join(' ', capabilities), DateTimeOffset.UtcNow, null));
+        return true;
+    });
 }

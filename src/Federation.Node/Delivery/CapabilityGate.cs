@@ -42,6 +42,25 @@ public sealed class CapabilityGate(IPeerReads store)
         return null;
     }
 
+    /// <summary>
+    /// How many of <paramref name="events"/> (one object's, in order) the peer can take when
+    /// it fetches them: all up to the first it cannot. That one waits, as it would in the
+    /// peer's queue, and what follows it too (a replica applies a log in order); the peer
+    /// fetches them once it has the capability.
+    /// </summary>
+    public int TakeableCount(string peerId, IReadOnlyList<Envelope> events)
+    {
+        IReadOnlySet<string>? has = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (NeededBy(events[i]) is { } capability && !(has ??= Advertised(peerId)).Contains(capability))
+            {
+                return i;
+            }
+        }
+        return events.Count;
+    }
+
     /// <summary>What the operator reads about a waiting item.</summary>
     public string Reason(PeerRecord peer, OutboxItem item, string capability)
     {
@@ -60,13 +79,11 @@ public sealed class CapabilityGate(IPeerReads store)
         {
             return Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(SignedSubmission.Parser.ParseFrom(item.Body).Payload));
         }
-        return EventNeeds.GetValue(item.Body, static body =>
-        {
-            var envelope = Envelope.Parser.ParseFrom(body);
-            // Only call-out events need anything so far; the others are not unpacked.
-            return new StrongBox<string?>(envelope.ObjectKind == ObjectKind.CallOut
-                ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
-                : null);
-        }).Value;
+        return EventNeeds.GetValue(item.Body, static body => new StrongBox<string?>(NeededBy(Envelope.Parser.ParseFrom(body)))).Value;
     }
+
+    // Only call-out events need anything so far; the others are not unpacked.
+    private static string? NeededBy(Envelope envelope) => envelope.ObjectKind == ObjectKind.CallOut
+        ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
+        : null;
 }

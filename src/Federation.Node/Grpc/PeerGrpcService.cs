@@ -26,6 +26,7 @@ public sealed class PeerGrpcService(
     IObjectReads store,
     ReplicaLog replica,
     Submissions submissions,
+    CapabilityGate gate,
     RateLimits limits,
     IBus bus,
     BusReadiness busReady,
@@ -215,7 +216,9 @@ public sealed class PeerGrpcService(
         }
         var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
         var response = new FetchEventsResponse { LastSequence = stored.LastSequence };
-        response.Envelopes.AddRange(store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build));
+        var events = store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build).ToList();
+        // Pulled as pushed: an event the caller cannot take yet is not sent to fail.
+        response.Envelopes.AddRange(events.Take(gate.TakeableCount(caller.NodeId, events)));
         return response;
     }
 
