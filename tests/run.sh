@@ -8,6 +8,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# DialTraceTests watches from outside what a node dials, with Debian's strace.
+if ! command -v strace >/dev/null; then
+  echo "Installing Debian's strace for the outbound-connection test..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq strace >/dev/null \
+    || echo "Could not install strace; DialTraceTests will fail."
+fi
+# In the long profile it runs past MassTransit's five-minute usage timer.
+if [ "${FED_FAULTS_PROFILE:-}" = long ]; then
+  export FED_DIAL_TRACE_SECONDS="${FED_DIAL_TRACE_SECONDS:-330}"
+fi
+
 # The dashboard's browser tests drive Debian's Chromium (no browser download works here).
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the dashboard tests..."

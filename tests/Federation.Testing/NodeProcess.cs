@@ -57,6 +57,12 @@ public class NodeProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>
+    /// A program the node runs under, with its arguments (for example strace): the node's
+    /// command follows them. A kill then ends the whole tree, the node with it.
+    /// </summary>
+    public IReadOnlyList<string> RunUnder { get; init; } = [];
+
     /// <summary>The node build to run: this tree's, or another release's (<see cref="PreviousRelease"/>); changed between starts to upgrade in place.</summary>
     public string NodeDll { get; set; } = Built.NodeDll;
     public string DataDir { get; }
@@ -120,7 +126,8 @@ public class NodeProcess : IAsyncDisposable
     /// <summary>Starts the process and waits until it answers over gRPC.</summary>
     public async Task StartAgainAsync()
     {
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var psi = new ProcessStartInfo(RunUnder.Count > 0 ? RunUnder[0] : host)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -129,6 +136,10 @@ public class NodeProcess : IAsyncDisposable
         if (_workingDirectory is not null)
         {
             psi.WorkingDirectory = _workingDirectory;
+        }
+        foreach (var arg in RunUnder.Skip(1).Concat(RunUnder.Count > 0 ? [host] : []))
+        {
+            psi.ArgumentList.Add(arg);
         }
         psi.ArgumentList.Add(NodeDll);
         foreach (var arg in _arguments ?? ["--name", Name, "--port", Port.ToString(), "--data", DataDir])
@@ -198,7 +209,7 @@ public class NodeProcess : IAsyncDisposable
     {
         if (Process is { HasExited: false } p)
         {
-            p.Kill(); // SIGKILL on Unix
+            p.Kill(entireProcessTree: RunUnder.Count > 0); // SIGKILL on Unix
             p.WaitForExit();
             Append($"---- killed {Name}");
         }
