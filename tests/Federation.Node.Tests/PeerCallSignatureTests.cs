@@ -101,6 +101,26 @@ public sealed class PeerCallSignatureTests : IAsyncLifetime
         var headers = _a.AsPeerOf(_b, Methods.ListShared, request).Headers!;
         Assert.NotNull(headers.GetValue(PeerClients.CallIdHeader));
         Assert.Equal(PeerClients.BodyHash(request.ToByteArray()), headers.GetValue(PeerClients.BodyHashHeader));
+        Assert.Equal(((int)SignatureAlgorithm.EcdsaP256Sha256).ToString(CultureInfo.InvariantCulture), headers.GetValue(PeerClients.AlgorithmHeader));
+    }
+
+    [Fact]
+    public async Task ACallNamingAnAlgorithmThisNodeCannotVerifyIsRefusedSayingSo()
+    {
+        var request = new ListSharedRequest();
+        var signed = _b.AsPeerOf(_a, Methods.ListShared, request);
+        var other = new Metadata();
+        foreach (var entry in signed.Headers!.Where(e => e.Key != PeerClients.AlgorithmHeader))
+        {
+            other.Add(entry);
+        }
+        other.Add(PeerClients.AlgorithmHeader, "7");
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => _a.Peer.ListSharedAsync(request, new CallOptions(other)).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
+        Assert.Contains("signed with algorithm 7", ex.Status.Detail);
+        Assert.Contains("cannot verify", ex.Status.Detail);
     }
 
     /// <summary>Headers as release 0.1.0 sends them: no protocol, call id or body hash.</summary>

@@ -31,6 +31,15 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
     /// <summary>The SHA-256 of the request message's bytes (base64), signed; the receiver checks the body against it.</summary>
     public const string BodyHashHeader = "x-fed-body";
 
+    /// <summary>The signature's algorithm, as the number of its <see cref="SignatureAlgorithm"/>; absent means ECDSA P-256, as 0.1.0 signed.</summary>
+    public const string AlgorithmHeader = "x-fed-sig-alg";
+
+    /// <summary>The call's algorithm header: a known algorithm, or null for one this build cannot verify.</summary>
+    public static SignatureAlgorithm? AlgorithmOf(string? header) =>
+        header is null or "" ? SignatureAlgorithm.Unspecified
+        : int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && SignatureAlgorithms.CanVerify((SignatureAlgorithm)n) ? (SignatureAlgorithm)n
+        : null;
+
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new();
 
     /// <summary>
@@ -115,6 +124,7 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             var bodyHash = BodyHash(body);
             headers.Add(CallIdHeader, callId);
             headers.Add(BodyHashHeader, bodyHash);
+            headers.Add(AlgorithmHeader, ((int)SignatureAlgorithms.Signing).ToString(CultureInfo.InvariantCulture));
             signing = CallSigningString(method, ts, identity.NodeId, calleeNodeId, callId, bodyHash);
         }
         headers.Add(SignatureHeader, Convert.ToBase64String(identity.Sign(Encoding.UTF8.GetBytes(signing))));

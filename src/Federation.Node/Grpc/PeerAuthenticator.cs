@@ -36,6 +36,13 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 $"Peer calls must name the calling node and sign the call ({PeerClients.NodeHeader}, {PeerClients.TimeHeader}, {PeerClients.SignatureHeader})."));
         }
+        if (PeerClients.AlgorithmOf(context.RequestHeaders.GetValue(PeerClients.AlgorithmHeader)) is null)
+        {
+            // Said before the signature is checked: it tells nothing about this node's peers.
+            throw new RpcException(new Status(StatusCode.Unauthenticated,
+                $"The call is signed with algorithm {Text.FromPeer(context.RequestHeaders.GetValue(PeerClients.AlgorithmHeader) ?? "")} ({PeerClients.AlgorithmHeader}), "
+                + "which this node cannot verify (it knows ECDSA P-256, 1): sign calls to it with an algorithm it advertises (signatures.* in its Hello)."));
+        }
         RequireCertificateOf(caller, context);
         var peer = store.GetPeer(caller);
         if (peer is not null)

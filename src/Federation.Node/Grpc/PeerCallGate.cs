@@ -103,7 +103,8 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         var ts = headers[PeerClients.TimeHeader].ToString();
         var callId = headers[PeerClients.CallIdHeader].ToString();
         var bodyHash = headers[PeerClients.BodyHashHeader].ToString();
-        if (caller.Length == 0 || ts.Length == 0 || store.GetPeer(caller) is not { } peer
+        if (caller.Length == 0 || ts.Length == 0 || PeerClients.AlgorithmOf(headers[PeerClients.AlgorithmHeader].ToString()) is null
+            || store.GetPeer(caller) is not { } peer
             || !PeerAuthenticator.TryBase64(headers[PeerClients.SignatureHeader].ToString(), out var signature))
         {
             return false;
