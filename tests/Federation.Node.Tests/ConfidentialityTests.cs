@@ -1,6 +1,8 @@
 using System.Text;
 using Federation.Contracts.V1;
 using Federation.Core.Commands;
+using Federation.Core.Storage;
+using Federation.Domain;
 using Federation.Node.Jobs;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -382,5 +384,45 @@ public sealed class ConfidentialityTests
         Assert.DoesNotContain(fightId, confidential.EndedBefore(DateTimeOffset.UtcNow.AddMinutes(-10)));
         // The initiator's clock still waits for the end.
         Assert.DoesNotContain(fightId, a.Services.GetRequiredService<Confidential>().EndedBefore(DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+
+    /// <summary>Issue 15 #10: purging a fight deletes what of it (and of its briefings) is still queued, parked or held.</summary>
+    [Fact]
+    public async Task APurgedFightLeavesNothingQueuedParkedOrHeld()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        b.Configure = o => o.PurgeAfter = TimeSpan.Zero;
+        await b.StopAsync();
+        await b.StartAgainAsync();
+        await TestNode.PeerAsync(a, b);
+        var fightId = await FightWithAsync(a, b);
+        await CommitAsync(b, fightId);
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Settled }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Settled, "the end to reach beta");
+
+        // A peer that is never reached, so nothing is delivered (and so deleted) on its own.
+        var gone = Identifiers.NodeIdFromPublicKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(91));
+        var briefingsId = Briefings.IdOf(fightId);
+        await a.Store.WriteAsync(tx =>
+        {
+            tx.DeadLetter(new OutboxItem(0, gone, OutboxKind.Submission, fightId, 0, [1]), "PermissionDenied", "refused");
+            tx.DeadLetter(new OutboxItem(0, gone, OutboxKind.Submission, briefingsId, 0, [2]), DeadLetter.WaitingPrefix + "responses.withheld", "waits");
+            return true;
+        });
+        await b.Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(gone, OutboxKind.Submission, fightId, 0, [3]);
+            tx.Hold(fightId, 999, [4]);
+            return true;
+        });
+        Assert.Equal(2, a.Store.ListDeadLetters(gone).Count);
+
+        await a.Delegate.PurgeFightAsync(new GetObjectRequest { Id = fightId }, a.Auth);
+        await b.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None);
+
+        Assert.Empty(a.Store.ListDeadLetters(gone));
+        Assert.Empty(b.Store.LoadBatch(gone, 10));
+        Assert.DoesNotContain(fightId, b.Store.ObjectsWithHeldEvents());
     }
 }
