@@ -67,6 +67,7 @@ public static partial class CallOuts
                 callOut.Cancelled = body.CallOutClosed.Cancelled;
                 callOut.Expired = body.CallOutClosed.Expired;
                 callOut.CloseReason = body.CallOutClosed.Reason;
+                callOut.ClosedAt = e.OccurredAt;
                 break;
             case EventBody.KindOneofCase.CallOutUpdated:
                 ApplyUpdated(callOut, e, body.CallOutUpdated);
@@ -75,7 +76,8 @@ public static partial class CallOuts
                 throw RuleViolation.Invalid($"A call-out's log cannot hold a {body.KindCase} event.");
         }
         callOut.LastSequence = e.Sequence;
-        return callOut;
+        // A late report-back to a call-out this node already purged keeps no more than the purge would.
+        return callOut.Purged ? CallOutPurge.Purged(callOut) : callOut;
     }
 
     private static void ApplyUpdated(CallOutState callOut, EventPayload e, CallOutUpdated updated)

@@ -164,6 +164,7 @@ public static partial class Fights
         Text.Check("reason", declined.Reason, Text.LongMax);
         Text.Check("offer", declined.Offer, Text.LongMax);
         p.State = ParticipantState.Declined;
+        p.LeftAt = e.OccurredAt;
         p.Reason = declined.Reason;
         p.Offer = declined.Offer;
     }
@@ -303,6 +304,7 @@ public static partial class Fights
         }
         Text.Check("reason", declined.Reason, Text.LongMax);
         p.State = ParticipantState.Released;
+        p.LeftAt = e.OccurredAt;
         p.ReleaseReason = declined.Reason;
         p.ReleaseRequested = false;
     }
@@ -336,6 +338,7 @@ public static partial class Fights
         }
         Text.Check("reason", released.Reason, Text.LongMax);
         p.State = ParticipantState.Released;
+        p.LeftAt = e.OccurredAt;
         p.ReleaseRequested = false;
         if (released.Reason.Length > 0)
         {

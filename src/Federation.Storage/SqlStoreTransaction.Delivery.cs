@@ -24,6 +24,13 @@ internal sealed partial class SqlStoreTransaction
 
     public void DropOutbox(string peerId) => Execute("DELETE FROM outbox WHERE peer_id = @p", ("@p", peerId));
 
+    // Deleting from the middle of a peer's queue is safe: its cursor only moves forward over ids.
+    public int DeleteOutboxItems(string objectId) => Execute("DELETE FROM outbox WHERE object_id = @o", ("@o", objectId));
+
+    public int DeleteDeadLetters(string objectId) => Execute("DELETE FROM dead_letters WHERE object_id = @o", ("@o", objectId));
+
+    public int DeleteHeldEvents(string objectId) => Execute("DELETE FROM held_events WHERE object_id = @o", ("@o", objectId));
+
     /// <summary>Takes the peer's delivery lease if no one holds it: one batch in flight per peer.</summary>
     public bool TryLease(string peerId, string owner, DateTimeOffset until)
     {

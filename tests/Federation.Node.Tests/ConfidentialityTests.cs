@@ -1,5 +1,8 @@
 using System.Text;
 using Federation.Contracts.V1;
+using Federation.Core.Commands;
+using Federation.Core.Storage;
+using Federation.Domain;
 using Federation.Node.Jobs;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -306,5 +309,120 @@ public sealed class ConfidentialityTests
             Assert.False(Contains(Everything(a), secret), $"alpha still holds '{secret}'");
             Assert.False(Contains(Everything(b), secret), $"beta still holds '{secret}'");
         }
+    }
+
+    /// <summary>
+    /// Issue 15 #10: a set time after a call-out closes, the issuer and each recipient delete
+    /// its responses' texts (and the issuer its unshared report-backs) and keep the outcome.
+    /// </summary>
+    [Fact]
+    public async Task AClosedCallOutsResponsesArePurgedOnTheIssuerAndEachRecipient()
+    {
+        const string Place = "the loading bay of Quillfeather Mills";
+        const string Report = "Nine of us held the bay at Quillfeather";
+        const string Incident = "Inspector Marguerite Achterberg took our names";
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        foreach (var n in new[] { a, b })
+        {
+            n.Configure = o => o.PurgeAfter = TimeSpan.Zero;
+            await n.StopAsync();
+            await n.StartAgainAsync();
+        }
+        await TestNode.PeerAsync(a, b);
+        var x = await CallOutSteps.PublishAsync(a, null, b);
+        await CallOutSteps.ReachedAsync(b, x.Id, 1);
+        await CallOutSteps.RespondAsync(b, x.Id, CallOutSteps.Pledge("2026-12-05", Place));
+        await CallOutSteps.ReachedAsync(b, x.Id, 2);
+        // Not shared: the issuer keeps this one apart, as issuer-only content.
+        await CallOutSteps.RespondAsync(b, x.Id, new CallOutResponse { Kind = ResponseKind.ReportBack, Report = Report, Turnout = 9, Incidents = Incident });
+        await CallOutSteps.ReachedAsync(b, x.Id, 3);
+        Assert.Equal(Incident, CallOutSteps.Get(a, x.Id).Responses.Single().Latest.Incidents);
+        // Open, it is not purged however long ago it was published.
+        Assert.Equal(0, await a.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None));
+
+        await a.Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = x.Id, Reason = "the day has passed" }, a.Auth);
+        await CallOutSteps.ReachedAsync(b, x.Id, 4);
+        Assert.Equal(1, await a.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None));
+        Assert.Equal(1, await b.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None));
+        Assert.Equal(0, await b.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None)); // once
+
+        // The outcome stays on both: closed, who answered, how, and how many came.
+        foreach (var n in new[] { a, b })
+        {
+            var kept = CallOutSteps.Get(n, x.Id);
+            var row = kept.Responses.Single();
+            Assert.Equal((true, true, x.Content.Title, ResponseKind.ReportBack, 2u), (kept.Purged, kept.Closed, kept.Content.Title, row.Latest.Kind, row.Responses));
+            Assert.Equal("", row.Latest.Incidents);
+        }
+        await a.StopAsync();
+        await b.StopAsync();
+        foreach (var secret in new[] { Place, Report, Incident })
+        {
+            Assert.False(Contains(Everything(a), secret), $"alpha still holds '{secret}'");
+            Assert.False(Contains(Everything(b), secret), $"beta still holds '{secret}'");
+        }
+    }
+
+    /// <summary>Issue 15 #10: a network that declined may never learn that the fight ended, so its clock starts when it leaves.</summary>
+    [Fact]
+    public async Task ANetworkThatDeclinesAFightStartsItsPurgeClockThen()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        var fightId = await FightWithAsync(a, b);
+        var confidential = b.Services.GetRequiredService<Confidential>();
+        Assert.DoesNotContain(fightId, confidential.EndedBefore(DateTimeOffset.UtcNow.AddMinutes(1)));
+
+        await b.Delegate.DeclineInvitationAsync(new DeclineInvitationRequest { FightId = fightId, Reason = "no capacity" }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Participants.Single(p => p.Network == b.NodeId).State == ParticipantState.Declined,
+            "beta's decline to come back");
+
+        Assert.Equal(FightStatus.Open, Fight(b, fightId).Status); // the fight goes on
+        Assert.Contains(fightId, confidential.EndedBefore(DateTimeOffset.UtcNow.AddMinutes(1)));
+        Assert.DoesNotContain(fightId, confidential.EndedBefore(DateTimeOffset.UtcNow.AddMinutes(-10)));
+        // The initiator's clock still waits for the end.
+        Assert.DoesNotContain(fightId, a.Services.GetRequiredService<Confidential>().EndedBefore(DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+
+    /// <summary>Issue 15 #10: purging a fight deletes what of it (and of its briefings) is still queued, parked or held.</summary>
+    [Fact]
+    public async Task APurgedFightLeavesNothingQueuedParkedOrHeld()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        b.Configure = o => o.PurgeAfter = TimeSpan.Zero;
+        await b.StopAsync();
+        await b.StartAgainAsync();
+        await TestNode.PeerAsync(a, b);
+        var fightId = await FightWithAsync(a, b);
+        await CommitAsync(b, fightId);
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Settled }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Settled, "the end to reach beta");
+
+        // A peer that is never reached, so nothing is delivered (and so deleted) on its own.
+        var gone = Identifiers.NodeIdFromPublicKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(91));
+        var briefingsId = Briefings.IdOf(fightId);
+        await a.Store.WriteAsync(tx =>
+        {
+            tx.DeadLetter(new OutboxItem(0, gone, OutboxKind.Submission, fightId, 0, [1]), "PermissionDenied", "refused");
+            tx.DeadLetter(new OutboxItem(0, gone, OutboxKind.Submission, briefingsId, 0, [2]), DeadLetter.WaitingPrefix + "responses.withheld", "waits");
+            return true;
+        });
+        await b.Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(gone, OutboxKind.Submission, fightId, 0, [3]);
+            tx.Hold(fightId, 999, [4]);
+            return true;
+        });
+        Assert.Equal(2, a.Store.ListDeadLetters(gone).Count);
+
+        await a.Delegate.PurgeFightAsync(new GetObjectRequest { Id = fightId }, a.Auth);
+        await b.Services.GetRequiredService<PurgeSweeper>().SweepAsync(CancellationToken.None);
+
+        Assert.Empty(a.Store.ListDeadLetters(gone));
+        Assert.Empty(b.Store.LoadBatch(gone, 10));
+        Assert.DoesNotContain(fightId, b.Store.ObjectsWithHeldEvents());
     }
 }

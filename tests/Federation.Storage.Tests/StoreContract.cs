@@ -386,6 +386,72 @@ public abstract class StoreContract : IDisposable
         Assert.Empty(Store.LoadBatch(PeerB, 10));
     }
 
+    // ---- Purge: a purged object leaves nothing in transit (issue 15 #10) -------------------
+
+    [Fact]
+    public async Task APurgedObjectsQueuedItemsAreDeletedForEveryPeerAndOthersStay()
+    {
+        var purged = NewId();
+        var kept = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(PeerB, OutboxKind.Submission, purged, 0, [1]);
+            tx.Enqueue(PeerB, OutboxKind.Submission, kept, 0, [2]);
+            tx.Enqueue(PeerB, OutboxKind.Submission, purged, 0, [3]);
+            tx.Enqueue(PeerC, OutboxKind.Submission, purged, 0, [4]);
+            return true;
+        });
+
+        Assert.Equal(3, await Store.WriteAsync(tx => tx.DeleteOutboxItems(purged)));
+
+        Assert.Equal([kept], Store.LoadBatch(PeerB, 10).Select(i => i.ObjectId));
+        Assert.Empty(Store.LoadBatch(PeerC, 10));
+        Assert.Equal(0, await Store.WriteAsync(tx => tx.DeleteOutboxItems(purged)));
+    }
+
+    [Fact]
+    public async Task APurgedObjectsDeadLettersAndWaitingItemsAreDeletedAndOthersStay()
+    {
+        var purged = NewId();
+        var kept = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(PeerB, OutboxKind.Submission, purged, 0, [1]);
+            tx.Enqueue(PeerB, OutboxKind.Submission, purged, 0, [2]);
+            tx.Enqueue(PeerC, OutboxKind.Submission, kept, 0, [3]);
+            return true;
+        });
+        var b = Store.LoadBatch(PeerB, 10);
+        await Store.WriteAsync(tx => { tx.DeadLetter(b[0], "PermissionDenied", "no"); return true; });
+        await Store.WriteAsync(tx => { tx.DeadLetter(b[1], DeadLetter.WaitingPrefix + "responses.withheld", "waits"); return true; });
+        await Store.WriteAsync(tx => { tx.DeadLetter(Store.LoadBatch(PeerC, 1)[0], "InvalidArgument", "bad"); return true; });
+
+        Assert.Equal(2, await Store.WriteAsync(tx => tx.DeleteDeadLetters(purged)));
+
+        Assert.Equal([kept], Store.ListDeadLetters().Select(d => d.ObjectId));
+        Assert.False(Store.DeadLetterCounts().TryGetValue(PeerB, out var left) && (left.Refused > 0 || left.Waiting > 0));
+    }
+
+    [Fact]
+    public async Task APurgedObjectsHeldEventsAreDeletedAndOthersStay()
+    {
+        var purged = NewId();
+        var kept = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Hold(purged, 3, [3]);
+            tx.Hold(purged, 4, [4]);
+            tx.Hold(kept, 3, [5]);
+            return true;
+        });
+
+        Assert.Equal(2, await Store.WriteAsync(tx => tx.DeleteHeldEvents(purged)));
+
+        Assert.Equal([kept], Store.ObjectsWithHeldEvents());
+        Assert.Null(await Store.WriteAsync(tx => tx.TakeHeld(purged, 3)));
+        Assert.Equal([5], await Store.WriteAsync(tx => tx.TakeHeld(kept, 3)));
+    }
+
     // ---- Submissions ---------------------------------------------------------------------
 
     [Fact]

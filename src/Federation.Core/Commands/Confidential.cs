@@ -69,6 +69,8 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
         var purged = await store.WriteAsync(tx =>
         {
             var report = new PurgeReport { LocalDetails = tx.DeleteLocalDetails(fightId), Reports = (uint)tx.DeleteReports(fightId) };
+            DeleteInTransit(tx, fightId);
+            DeleteInTransit(tx, briefingsId);
             if (tx.GetObject(briefingsId) is { } stored)
             {
                 var state = BriefingsState.Parser.ParseFrom(stored.State);
@@ -82,10 +84,71 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
         return purged;
     }
 
-    /// <summary>Fights that ended more than <paramref name="after"/> ago.</summary>
+    /// <summary>
+    /// Deletes this node's confidential content of a closed call-out (what <see cref="CallOutPurge"/>
+    /// does not keep), its log's events, the issuer's unshared report-backs, and anything of
+    /// it still queued, parked or held. Returns false when there was nothing to purge.
+    /// </summary>
+    public async Task<bool> PurgeCallOutAsync(string callOutId, CancellationToken ct)
+    {
+        var purged = await store.WriteAsync(tx =>
+        {
+            if (tx.GetObject(callOutId) is not { Kind: ObjectKind.CallOut } stored)
+            {
+                return false;
+            }
+            var state = CallOutState.Parser.ParseFrom(stored.State);
+            if (!state.Closed || state.Purged)
+            {
+                return false;
+            }
+            foreach (var key in CallOutPurge.IssuerOnlyKeys(state))
+            {
+                tx.DeleteLocalDetails(key);
+            }
+            tx.DeleteEvents(callOutId);
+            DeleteInTransit(tx, callOutId);
+            tx.PutObject(stored with { State = CallOutPurge.Purged(state).ToByteArray() });
+            return true;
+        }, ct);
+        if (purged)
+        {
+            await store.CheckpointAsync();
+        }
+        return purged;
+    }
+
+    /// <summary>Closed call-outs whose purge clock started before <paramref name="cutoff"/> and that this node has not purged yet.</summary>
+    public IEnumerable<string> CallOutsClosedBefore(DateTimeOffset cutoff) =>
+        store.ReadAll(ObjectKind.CallOut, CallOutState.Parser).Where(c => CallOutPurge.IsDue(c, cutoff)).Select(c => c.Id);
+
+    /// <summary>
+    /// Fights whose purge clock started before <paramref name="cutoff"/>: those that ended, and
+    /// those this node declined or was released from (it may never learn that they ended).
+    /// </summary>
     public IEnumerable<string> EndedBefore(DateTimeOffset cutoff) => fights.List()
-        .Where(f => Fights.IsEnded(f.Status) && f.History.Count > 0 && f.History[^1].At.ToDateTimeOffset() < cutoff)
+        .Where(f => ClockStart(f) is { } start && start < cutoff)
         .Select(f => f.Id);
+
+    private DateTimeOffset? ClockStart(FightState f)
+    {
+        if (Fights.IsEnded(f.Status) && f.History.Count > 0)
+        {
+            return f.History[^1].At.ToDateTimeOffset();
+        }
+        return f.OriginNode != identity.NodeId
+            && f.Participants.FirstOrDefault(p => p.Network == identity.NodeId) is { State: ParticipantState.Released or ParticipantState.Declined, LeftAt: { } left }
+            ? left.ToDateTimeOffset()
+            : null;
+    }
+
+    /// <summary>An object being purged leaves nothing behind in the delivery tables either.</summary>
+    private static void DeleteInTransit(IStoreTransaction tx, string objectId)
+    {
+        tx.DeleteOutboxItems(objectId);
+        tx.DeleteDeadLetters(objectId);
+        tx.DeleteHeldEvents(objectId);
+    }
 
     private FightState RequireOwn(string fightId, string verb)
     {

@@ -35,6 +35,15 @@ public interface IDeliveryWrites
 
     void DropOutbox(string peerId);
 
+    /// <summary>Deletes every queued outbound item (to any peer) of an object being purged. Returns how many.</summary>
+    int DeleteOutboxItems(string objectId);
+
+    /// <summary>Deletes the dead letters of an object being purged, items waiting for a capability among them. Returns how many.</summary>
+    int DeleteDeadLetters(string objectId);
+
+    /// <summary>Deletes the events of an object being purged that arrived ahead of a gap and are held. Returns how many.</summary>
+    int DeleteHeldEvents(string objectId);
+
     /// <summary>Takes the peer's delivery lease if no one holds it: one batch in flight per peer.</summary>
     bool TryLease(string peerId, string owner, DateTimeOffset until);
 

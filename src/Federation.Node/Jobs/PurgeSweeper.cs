@@ -5,8 +5,9 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Jobs;
 
 /// <summary>
-/// Data minimisation: a set time after a fight ends, its confidential details are
-/// deleted here — whatever other nodes do, each node purges its own copy.
+/// Data minimisation: a set time after a fight ends (or this network left it) or a
+/// call-out closes, its confidential details are deleted here — whatever other nodes do,
+/// each node purges its own copy.
 /// </summary>
 public sealed class PurgeSweeper(Confidential confidential, JobLeases leases, IOptions<NodeOptions> options, ILogger<PurgeSweeper> log) : BackgroundService
 {
@@ -46,12 +47,22 @@ public sealed class PurgeSweeper(Confidential confidential, JobLeases leases, IO
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         var purged = 0;
-        foreach (var fightId in confidential.EndedBefore(DateTimeOffset.UtcNow - options.Value.PurgeAfter))
+        var cutoff = DateTimeOffset.UtcNow - options.Value.PurgeAfter;
+        foreach (var fightId in confidential.EndedBefore(cutoff))
         {
             var report = await confidential.PurgeAsync(fightId, ct);
             if (report.LocalDetails || report.Briefings > 0 || report.Reports > 0)
             {
                 log.LogInformation("Purged the confidential details of {Fight}, which ended more than {Days} days ago", fightId, options.Value.PurgeAfter.TotalDays);
+                purged++;
+            }
+        }
+        // Closed call-outs, on the issuer and on each recipient alike (CallOutPurge says what stays).
+        foreach (var callOutId in confidential.CallOutsClosedBefore(cutoff))
+        {
+            if (await confidential.PurgeCallOutAsync(callOutId, ct))
+            {
+                log.LogInformation("Purged the confidential content of call-out {CallOut}, closed more than {Days} days ago", callOutId, options.Value.PurgeAfter.TotalDays);
                 purged++;
             }
         }

@@ -46,7 +46,7 @@ public sealed class PostgresStore : SqlStore
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "VACUUM events, objects, local_details, fight_reports, held_events";
+        cmd.CommandText = "VACUUM events, objects, local_details, fight_reports, held_events, outbox, dead_letters";
         cmd.ExecuteNonQuery();
         return Task.CompletedTask;
     }
