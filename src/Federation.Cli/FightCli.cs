@@ -64,7 +64,7 @@ public static partial class FightCli
             Local(),
             Cmd("local-show", "The details that never leave this node (organiser, initiator)", [id], async s =>
                 s.Out.Print(await s.Client.GetLocalDetailsAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), Format.Local)),
-            Cmd("purge", "Delete this node's confidential details of the fight now (operator): local details, briefings, referrals and incidents", [id], async s =>
+            Cmd("purge", "Delete this node's confidential details of the fight now (operator): local details, briefings and participants-only plans, referrals and incidents, and anything of it still queued or parked for peers (closed call-outs are purged by themselves, Node:PurgeAfter after they close)", [id], async s =>
                 s.Out.Print(await s.Client.PurgeFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call),
                     r => $"Purged here: local details {(r.LocalDetails ? "deleted" : "none")}, {r.Briefings} briefing(s), {r.Reports} referral(s)/incident(s).")));
     }

@@ -50,6 +50,8 @@ public static class CallOutPurge
             Content = new CallOutContent
             {
                 Title = callOut.Content?.Title ?? "",
+                // Empty, not absent: every view of a call-out reads its target.
+                Target = new Target(),
                 FightId = callOut.Content?.FightId ?? "",
                 ExpiresAt = callOut.Content?.ExpiresAt,
             },

@@ -61,7 +61,7 @@ public class CallOutPurgeTests
         Assert.Equal(
             closed.Responses.Select(r => (r.Network, r.Responses, r.Latest.Kind, r.Latest.Turnout)),
             purged.Responses.Select(r => (r.Network, r.Responses, r.Latest.Kind, r.Latest.Turnout)));
-        Assert.Equal(new CallOutContent { Title = closed.Content.Title, FightId = _fightId, ExpiresAt = closed.Content.ExpiresAt }, purged.Content);
+        Assert.Equal(new CallOutContent { Title = closed.Content.Title, Target = new Target(), FightId = _fightId, ExpiresAt = closed.Content.ExpiresAt }, purged.Content);
         Assert.Equal("", purged.CloseReason);
         foreach (var secret in new[] { Place, "at dawn", DeclineReason, Incident, "We leafleted", "Doors locked",
                      closed.Content.Target.Name, closed.Content.DemandSummary })

@@ -4,6 +4,8 @@ using Federation.Core.Commands;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Federation.Node.Jobs;
+using Federation.Node.Security;
+using Federation.Testing;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -325,7 +327,12 @@ public sealed class ConfidentialityTests
         await using var b = await TestNode.StartAsync("beta");
         foreach (var n in new[] { a, b })
         {
-            n.Configure = o => o.PurgeAfter = TimeSpan.Zero;
+            var dashboardPort = Ports.Free();
+            n.Configure = o =>
+            {
+                o.PurgeAfter = TimeSpan.Zero;
+                o.DashboardPort = dashboardPort;
+            };
             await n.StopAsync();
             await n.StartAgainAsync();
         }
@@ -354,6 +361,14 @@ public sealed class ConfidentialityTests
             var row = kept.Responses.Single();
             Assert.Equal((true, true, x.Content.Title, ResponseKind.ReportBack, 2u), (kept.Purged, kept.Closed, kept.Content.Title, row.Latest.Kind, row.Responses));
             Assert.Equal("", row.Latest.Incidents);
+            // What is left still shows: in the dashboard's lists and page, and in solnet.
+            var (token, _) = await n.Get<DelegateTokens>().CreateAsync("Sam", Core.Storage.Role.Delegate);
+            using var dashboard = await DashboardClient.SignedInAsync(n, token);
+            await dashboard.PageAsync("/callouts");
+            await dashboard.PageAsync($"/callouts/{x.Id}");
+            var shown = await Solnet.RunAsync(n.DataDir, "callout", "show", x.Id);
+            Assert.True(shown.ExitCode == 0, shown.Error);
+            Assert.Contains(x.Content.Title, shown.Out);
         }
         await a.StopAsync();
         await b.StopAsync();
