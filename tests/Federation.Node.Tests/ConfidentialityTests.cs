@@ -280,10 +280,7 @@ public sealed class ConfidentialityTests
     public async Task ConfidentialDetailsArePurgedOnDemandAndAfterTheEnd()
     {
         await using var a = await TestNode.StartAsync("alpha");
-        await using var b = await TestNode.StartAsync("beta");
-        b.Configure = o => o.PurgeAfter = TimeSpan.Zero;
-        await b.StopAsync();
-        await b.StartAgainAsync();
+        await using var b = await TestNode.StartAsync("beta", o => o.PurgeAfter = TimeSpan.Zero);
         await TestNode.PeerAsync(a, b);
         var fightId = await FightWithAsync(a, b);
         await CommitAsync(b, fightId);
@@ -323,19 +320,8 @@ public sealed class ConfidentialityTests
         const string Place = "the loading bay of Quillfeather Mills";
         const string Report = "Nine of us held the bay at Quillfeather";
         const string Incident = "Inspector Marguerite Achterberg took our names";
-        await using var a = await TestNode.StartAsync("alpha");
-        await using var b = await TestNode.StartAsync("beta");
-        foreach (var n in new[] { a, b })
-        {
-            var dashboardPort = Ports.Free();
-            n.Configure = o =>
-            {
-                o.PurgeAfter = TimeSpan.Zero;
-                o.DashboardPort = dashboardPort;
-            };
-            await n.StopAsync();
-            await n.StartAgainAsync();
-        }
+        await using var a = await TestNode.StartAsync("alpha", PurgingAtOnceWithDashboard(Ports.Free()));
+        await using var b = await TestNode.StartAsync("beta", PurgingAtOnceWithDashboard(Ports.Free()));
         await TestNode.PeerAsync(a, b);
         var x = await CallOutSteps.PublishAsync(a, null, b);
         await CallOutSteps.ReachedAsync(b, x.Id, 1);
@@ -406,10 +392,7 @@ public sealed class ConfidentialityTests
     public async Task APurgedFightLeavesNothingQueuedParkedOrHeld()
     {
         await using var a = await TestNode.StartAsync("alpha");
-        await using var b = await TestNode.StartAsync("beta");
-        b.Configure = o => o.PurgeAfter = TimeSpan.Zero;
-        await b.StopAsync();
-        await b.StartAgainAsync();
+        await using var b = await TestNode.StartAsync("beta", o => o.PurgeAfter = TimeSpan.Zero);
         await TestNode.PeerAsync(a, b);
         var fightId = await FightWithAsync(a, b);
         await CommitAsync(b, fightId);
@@ -440,4 +423,11 @@ public sealed class ConfidentialityTests
         Assert.Empty(b.Store.LoadBatch(gone, 10));
         Assert.DoesNotContain(fightId, b.Store.ObjectsWithHeldEvents());
     }
+
+    // The port is chosen once: the options are built more than once.
+    private static Action<Core.NodeOptions> PurgingAtOnceWithDashboard(int dashboardPort) => o =>
+    {
+        o.PurgeAfter = TimeSpan.Zero;
+        o.DashboardPort = dashboardPort;
+    };
 }

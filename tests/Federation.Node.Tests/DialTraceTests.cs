@@ -64,8 +64,9 @@ public sealed partial class DialTraceTests(ITestOutputHelper output)
 
     private static NodeProcess Traced(Dictionary<string, string> settings, string name, string traces) => new(name, settings)
     {
-        // connect() and sendto()/sendmsg() with an address: every way a process reaches
-        // another host over IP, a DNS query included. The filter keeps the node's speed.
+        // connect(), and sendto()/sendmsg() with an address: a TCP connection, and a UDP
+        // datagram whether or not its socket is connected first (as a DNS resolver's is).
+        // The seccomp filter keeps the node's speed.
         RunUnder = ["strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=connect,sendto,sendmsg", "-o", Path.Combine(traces, name)],
         StartTimeout = TimeSpan.FromSeconds(120),
     };

@@ -23,24 +23,7 @@ public sealed class CapabilityGate(IPeerReads store)
     public static string WaitingStatus(string capability) => DeadLetter.WaitingPrefix + capability;
 
     /// <summary>The first item of <paramref name="batch"/> the peer cannot take, with the capability it needs; null when it can take them all.</summary>
-    public (int Index, string Capability)? FirstWaiting(string peerId, IReadOnlyList<OutboxItem> batch)
-    {
-        IReadOnlySet<string>? has = null;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (Needed(batch[i]) is not { } capability)
-            {
-                continue;
-            }
-            // Read only when an item needs something: most batches need nothing.
-            has ??= Advertised(peerId);
-            if (!has.Contains(capability))
-            {
-                return (i, capability);
-            }
-        }
-        return null;
-    }
+    public (int Index, string Capability)? FirstWaiting(string peerId, IReadOnlyList<OutboxItem> batch) => FirstLacking(peerId, batch, Needed);
 
     /// <summary>
     /// How many of <paramref name="events"/> (one object's, in order) the peer can take when
@@ -48,17 +31,21 @@ public sealed class CapabilityGate(IPeerReads store)
     /// peer's queue, and what follows it too (a replica applies a log in order); the peer
     /// fetches them once it has the capability.
     /// </summary>
-    public int TakeableCount(string peerId, IReadOnlyList<Envelope> events)
+    public int TakeableCount(string peerId, IReadOnlyList<Envelope> events) =>
+        FirstLacking(peerId, events, NeededBy) is { } first ? first.Index : events.Count;
+
+    private (int Index, string Capability)? FirstLacking<T>(string peerId, IReadOnlyList<T> items, Func<T, string?> needed)
     {
         IReadOnlySet<string>? has = null;
-        for (var i = 0; i < events.Count; i++)
+        for (var i = 0; i < items.Count; i++)
         {
-            if (NeededBy(events[i]) is { } capability && !(has ??= Advertised(peerId)).Contains(capability))
+            // The peer's capabilities are read only when an item needs one: most need none.
+            if (needed(items[i]) is { } capability && !(has ??= Advertised(peerId)).Contains(capability))
             {
-                return i;
+                return (i, capability);
             }
         }
-        return events.Count;
+        return null;
     }
 
     /// <summary>What the operator reads about a waiting item.</summary>
