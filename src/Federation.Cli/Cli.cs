@@ -9,6 +9,11 @@ using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 namespace Federation.Cli;
 
 /// <summary>What solnet's exit code tells a script.</summary>
+/// <summary>Nothing answers at the node's address: said with the address, and how to find the right one.</summary>
+public sealed class NodeNotRunningException(string address) : Exception(
+    $"No node answers at {address}: it is not running, or it listens on another address. "
+    + "Start it (it prints its gRPC address when it starts), or check --node or --data.");
+
 public static class ExitCodes
 {
     public const int Done = 0;
@@ -160,6 +165,10 @@ public static class Cli
         {
             return Fail(ExitCodes.Unreachable, mismatch.Message);
         }
+        catch (NodeNotRunningException ex)
+        {
+            return Fail(ExitCodes.Unreachable, ex.Message);
+        }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
         {
             return Fail(ExitCodes.Refused, $"The node does not know this command: it runs an older version than this solnet. Upgrade the node. ({ex.StatusCode})");
@@ -181,6 +190,15 @@ public static class Cli
             return Fail(ExitCodes.Usage, ex.Message);
         }
     }
+
+    /// <summary>
+    /// Nothing listens at the node's address (it is not running): gRPC says only "Error
+    /// connecting to subchannel", and the address is not in it.
+    /// </summary>
+    private static bool NotListening(RpcException ex) =>
+        ex.StatusCode == StatusCode.Unavailable
+        && ex.Status.DebugException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }
+            or System.Net.Http.HttpRequestException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } };
 
     private static int ParseFailed(RootCommand root, string[] args, ParseResult parse)
     {
@@ -252,7 +270,15 @@ public static class Cli
         }
         command.SetAction(async (parse, cancel) =>
         {
-            await run(new Session(parse, cancel));
+            var session = new Session(parse, cancel);
+            try
+            {
+                await run(session);
+            }
+            catch (RpcException ex) when (NotListening(ex))
+            {
+                throw new NodeNotRunningException(session.Address ?? "the node's address");
+            }
             return ExitCodes.Done;
         });
         return command;

@@ -22,6 +22,9 @@ public sealed class Session(ParseResult parse, CancellationToken cancel)
 
     public CancellationToken Cancel => cancel;
 
+    /// <summary>The node's address, once a command has connected to it.</summary>
+    public string? Address { get; private set; }
+
     public T? Get<T>(Option<T> option) => parse.GetValue(option);
 
     public T? Get<T>(Argument<T> argument) => parse.GetValue(argument);
@@ -62,6 +65,7 @@ public sealed class Session(ParseResult parse, CancellationToken cancel)
         {
             throw new UsageException($"'{address}' is not a node address: expected http://HOST:PORT or https://HOST:PORT.");
         }
+        Address = address;
         if (uri.Scheme == "http")
         {
             return new DelegateService.DelegateServiceClient(GrpcChannel.ForAddress(address));

@@ -1,4 +1,6 @@
+using Federation.Core;
 using Federation.Node.Hosting;
+using Microsoft.Extensions.Options;
 
 // Before anything is opened: every file and folder this process makes is its user's only.
 DataFolderPermissions.RestrictUmask();
@@ -8,23 +10,27 @@ if (AdminCommands.Handles(args))
     return await AdminCommands.RunFromCommandLineAsync(args);
 }
 
-WebApplication app;
+WebApplication? app = null;
 try
 {
     var builder = NodeHost.CreateBuilder(args);
     builder.AddFederationNode();
     app = builder.Build();
     app.MapFederationNode();
+    var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+    if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
+    {
+        await StartupChecks.EnsureBrokerAsync(options.RabbitMq, app.Logger);
+    }
+    app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(app.FederationBanner()));
+    await app.StartAsync();
 }
-catch (NodeStartRefusedException refused)
+catch (Exception ex)
 {
-    // The operator's settings, not a fault in the node: one line saying what to change.
-    Console.Error.WriteLine($"federation-node: {refused.Message}");
-    return 2;
+    return StartFailure.Report(ex, args, app);
 }
-app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(app.FederationBanner()));
 
-await app.RunAsync();
+await app.WaitForShutdownAsync();
 return 0;
 
 /// <summary>Entry point; public so tests can reference the assembly.</summary>

@@ -14,7 +14,7 @@ public static class Stores
     {
         Sqlite => new SqliteStore(options),
         Postgres or "postgresql" => new PostgresStore(options.Postgres.ConnectionString),
-        _ => throw new InvalidOperationException($"Node:Database is '{options.Database}'; use '{Sqlite}' or '{Postgres}'."),
+        _ => throw new NodeStartRefusedException($"Node:Database is '{options.Database}'; use '{Sqlite}' or '{Postgres}'."),
     };
 
     /// <summary>

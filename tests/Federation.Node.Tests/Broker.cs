@@ -29,6 +29,9 @@ public static class Broker
         return vhost;
     }
 
+    /// <summary>A broker user with a password and no permissions on any virtual host.</summary>
+    public static Task AddUserAsync(string user, string password) => CtlAsync("add_user", user, password);
+
     /// <summary>Points a node's bus at this broker, on <paramref name="vhost"/>.</summary>
     public static void Use(NodeOptions o, string vhost, bool quorumQueues = false)
     {

@@ -181,9 +181,12 @@ public sealed class CliCommandTests
         Assert.Contains("is not a node fingerprint", bad.Error);
         Assert.Empty(a.Store.ListPeers());
 
-        var closed = await Solnet.RunWithoutDataAsync(["--node", $"http://127.0.0.1:{Ports.Free()}", "--token", "sn_x", "info"]);
+        // A node that is not running: said so, with its address, not as "Error connecting to subchannel".
+        var port = Ports.Free();
+        var closed = await Solnet.RunWithoutDataAsync(["--node", $"http://127.0.0.1:{port}", "--token", "sn_x", "info"]);
         Assert.Equal(4, closed.ExitCode);
-        Assert.Contains("(Unavailable)", closed.Error);
+        Assert.Contains($"No node answers at http://127.0.0.1:{port}: it is not running, or it listens on another address.", closed.Error);
+        Assert.DoesNotContain("subchannel", closed.Error);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Federation.Core;
 using Federation.Node.Hosting;
 using Federation.Testing;
 using MassTransit;
@@ -23,7 +24,7 @@ public sealed class NothingPhonesHomeTests
     [InlineData("1")]
     public void AnEnvironmentVariableThatWouldTurnTheReportBackOnIsRefused(string value)
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => BusExtensions.RefuseUsageTelemetry(value));
+        var ex = Assert.Throws<NodeStartRefusedException>(() => BusExtensions.RefuseUsageTelemetry(value));
         Assert.Contains("unset MASSTRANSIT_USAGE_TELEMETRY", ex.Message);
     }
 

@@ -170,6 +170,9 @@ public class NodeProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // Without a timeout, this waits for the output readers to reach the end too:
+                // the last lines (the reason it exited) may still be on their way.
+                process.WaitForExit();
                 throw new InvalidOperationException($"{Name} exited with {process.ExitCode} while starting.\n{LogTail()}");
             }
             var tokenFile = Path.Combine(DataDir, "operator.token");

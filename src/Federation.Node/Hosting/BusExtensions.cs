@@ -41,7 +41,7 @@ public static class BusExtensions
             }
             else
             {
-                throw new InvalidOperationException($"Node:Bus is '{options.Bus}'; use 'inmemory' or 'rabbitmq'.");
+                throw new NodeStartRefusedException($"Node:Bus is '{options.Bus}' (--bus); use 'inmemory' or 'rabbitmq'.");
             }
         });
         return services;
@@ -91,7 +91,7 @@ public static class BusExtensions
         var on = bool.TryParse(value, out var enabled) ? enabled : int.TryParse(value, out var number) && number == 1;
         if (on)
         {
-            throw new InvalidOperationException(
+            throw new NodeStartRefusedException(
                 $"{UsageTelemetryVariable} is '{value}', which would make MassTransit report this node's versions and time zone to its vendor. "
                 + $"A node dials only what its operator configured: unset {UsageTelemetryVariable} (or set it to false) and start again.");
         }

@@ -28,7 +28,13 @@ public static class FederationNodeExtensions
         var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
         configure?.Invoke(options);
         TransportPolicy.Check(options);
-        DataFolderPermissions.Secure(options.ResolvedDataDir);
+        // Before the data folder and the key are made: a node that cannot serve leaves nothing behind.
+        StartupChecks.EnsurePortFree(options.Host, options.Port, "Node:Port", "--port");
+        if (options.ResolvedDashboardPort > 0)
+        {
+            StartupChecks.EnsurePortFree(options.DashboardHost, options.ResolvedDashboardPort, "Node:DashboardPort", "--dashboard-port");
+        }
+        StartupChecks.EnsureDataFolderWritable(options.ResolvedDataDir);
 
         builder.UseFederationKestrel(options);
         builder.Logging.AddFederationLogging();

@@ -47,13 +47,14 @@ public static class NodeCommandLine
         configuration.AddCommandLine(BareSwitches(args), Switches.ToDictionary());
 
     /// <summary>The node's settings from the same sources as a running node (for the admin commands).</summary>
-    public static NodeOptions ReadOptions(string[] args)
-    {
-        var config = new ConfigurationBuilder()
+    public static NodeOptions ReadOptions(string[] args) =>
+        ReadConfiguration(args).GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
+
+    /// <summary>All settings, from the same sources in the same order as a running node reads them.</summary>
+    public static IConfiguration ReadConfiguration(string[] args) =>
+        new ConfigurationBuilder()
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddNodeCommandLine(args)
             .Build();
-        return config.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
-    }
 }

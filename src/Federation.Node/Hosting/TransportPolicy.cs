@@ -70,6 +70,3 @@ public static class TransportPolicy
     /// <summary>Only an address literal on loopback counts: a name could resolve anywhere.</summary>
     public static bool IsLoopback(string host) => IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip);
 }
-
-/// <summary>Settings a node will not start with; <c>Program</c> prints the message alone and exits non-zero.</summary>
-public sealed class NodeStartRefusedException(string message) : Exception(message);

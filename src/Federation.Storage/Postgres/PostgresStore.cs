@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Federation.Core;
 using Federation.Core.Storage;
 using Npgsql;
 
@@ -19,7 +20,7 @@ public sealed class PostgresStore : SqlStore
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            throw new InvalidOperationException("Node:Database is 'postgres' but Node:Postgres:ConnectionString is empty (environment: Node__Postgres__ConnectionString).");
+            throw new NodeStartRefusedException("Node:Database is 'postgres' but Node:Postgres:ConnectionString is empty (environment: Node__Postgres__ConnectionString).");
         }
         _source = NpgsqlDataSource.Create(connectionString);
         _writes = new PostgresWriteRetry(_source);
