@@ -10,6 +10,11 @@ public static class Format
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
         + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}";
 
+    /// <summary>"up", or "DOWN since … (40s): why", for `solnet status`.</summary>
+    public static string Dependency(DependencyHealth d, DateTimeOffset now) =>
+        $"  {d.Name + ":",-12} "
+        + (d.Up ? "up" : $"DOWN since {When(d.Since)} ({Age(now - d.Since.ToDateTimeOffset())}): {d.Reason}");
+
     /// <summary>A stored time; a bad value prints as "(invalid date)" so one record cannot break a listing.</summary>
     public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u") =>
         t is null ? ""

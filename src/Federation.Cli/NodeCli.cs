@@ -92,6 +92,10 @@ public static class NodeCli
             return;
         }
         s.Out.Line(Format.Node(info));
+        foreach (var d in info.Dependencies)
+        {
+            s.Out.Line(Format.Dependency(d, DateTimeOffset.UtcNow));
+        }
         var failing = peers.Count(p => p.Health is PeerHealth.Failing or PeerHealth.Unavailable);
         s.Out.Line($"  peers:       {peers.Count} ({peers.Count(p => p.State == "active")} active, {failing} failing)"
             + $", {peers.Aggregate(0ul, (n, p) => n + p.Pending)} item(s) waiting for delivery, {peers.Aggregate(0ul, (n, p) => n + p.DeadLetters)} dead letter(s)");

@@ -87,6 +87,9 @@ public sealed class NodeOptions
     /// <summary>Deadline for each call to a peer.</summary>
     public TimeSpan PeerCallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the node checks its database and broker, for `solnet status` and the log.</summary>
+    public TimeSpan DependencyCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>First retry delay after a failed delivery; it doubles on each failure up to <see cref="RetryMaxDelay"/>.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -18,6 +18,7 @@ namespace Federation.Node.Grpc;
 public sealed class DelegateGrpcService(
     NodeIdentity identity,
     IOptions<NodeOptions> options,
+    Observability.Dependencies dependencies,
     PeerDirectory peers,
     CallOutCommands callOuts,
     FightCommands fights,
@@ -39,6 +40,7 @@ public sealed class DelegateGrpcService(
             Address = options.Value.ResolvedPublicAddress,
             Region = options.Value.Region,
             SoftwareVersion = Contracts.SoftwareVersion.Number,
+            Dependencies = { dependencies.Snapshot() },
         });
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)

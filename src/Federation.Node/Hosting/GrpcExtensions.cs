@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Federation.Contracts;
 using Federation.Core;
 using Federation.Node.Grpc;
@@ -21,11 +22,24 @@ public static class GrpcExtensions
             o.Interceptors.Add<DelegateAuthInterceptor>();
         });
         services.AddGrpcReflection();
-        var health = services.AddGrpcHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // "" and "readiness": may this replica be given work (its database and broker answer)?
+        // "liveness": does the process answer at all (restart it if not)? A database outage
+        // should take a replica out of a load balancer's rotation, not get it restarted.
+        const string process = "process";
+        var health = services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map("readiness", r => r.Name != process);
+            o.Services.Map("liveness", r => r.Name == process);
+        })
+            // Answering at all is the liveness check: a service with no check reads as UNKNOWN.
+            .AddCheck(process, () => HealthCheckResult.Healthy())
+            .AddCheck<DatabaseHealthCheck>(DatabaseHealthCheck.Name);
         if (options.Bus.Equals("rabbitmq", StringComparison.OrdinalIgnoreCase))
         {
-            health.AddCheck<BrokerHealthCheck>("broker");
+            health.AddCheck<BrokerHealthCheck>(BrokerHealthCheck.Name);
         }
+        services.AddSingleton<Dependencies>();
+        services.AddHostedService<DependencyMonitor>();
         return services;
     }
 

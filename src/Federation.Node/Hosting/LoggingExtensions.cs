@@ -13,6 +13,9 @@ public static class LoggingExtensions
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("MassTransit", LogLevel.Warning);
         logging.AddFilter("Grpc", LogLevel.Warning);
+        // The health service logs every unhealthy check at every probe; Observability.Dependencies
+        // says when a dependency goes down and when it is back, once each.
+        logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         return logging;
     }
 }

@@ -12,6 +12,8 @@ namespace Federation.Node.Observability;
 /// </summary>
 public sealed class BrokerHealthCheck(IBusControl bus) : IHealthCheck
 {
+    public const string Name = "broker";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var result = bus.CheckHealth();

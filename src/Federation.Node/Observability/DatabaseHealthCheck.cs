@@ -9,6 +9,8 @@ namespace Federation.Node.Observability;
 /// </summary>
 public sealed class DatabaseHealthCheck(IFederationStore store) : IHealthCheck
 {
+    public const string Name = "database";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try

@@ -6,11 +6,18 @@ using Microsoft.AspNetCore.Mvc;
 namespace Federation.Node.Dashboard.Pages;
 
 /// <summary>The networks this node trusts, how delivery to each is going, and (operator) adding, suspending, resuming and revoking one.</summary>
-public sealed class PeersModel(DashboardContext context, PeerDirectory peers) : DashboardPage(context)
+public sealed class PeersModel(DashboardContext context, PeerDirectory peers, Observability.Dependencies dependencies) : DashboardPage(context)
 {
     public IReadOnlyList<PeerInfo> All { get; private set; } = [];
 
-    protected override void Load() => All = peers.List();
+    /// <summary>This node's database and broker, as last checked.</summary>
+    public IReadOnlyList<DependencyHealth> Dependencies { get; private set; } = [];
+
+    protected override void Load()
+    {
+        All = peers.List();
+        Dependencies = dependencies.Snapshot();
+    }
 
     public static string Health(PeerInfo p) =>
         p.State == PeerStates.Pending ? "pending: waiting for its operator to add this node"
