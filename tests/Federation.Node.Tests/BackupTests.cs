@@ -275,3 +275,85 @@ public sealed class BackupTests(ITestOutputHelper output)
         return Convert.ToString(cmd.ExecuteScalar())!;
     }
 }
+
+/// <summary>
+/// A node on PostgreSQL, backed up the documented way (docs/operators.md, "Backups and
+/// restore"): solnet backup for the key and the folder's files, pg_dump for the database;
+/// restored with solnet restore and pg_restore into a new database.
+/// </summary>
+public sealed class PostgresBackupTests
+{
+    private const string Worker = "Philippa Oyelaran-Brannigan";
+    private const string Passphrase = "tarpaulin lantern oboe meridian";
+
+    /// <summary>PostgreSQL's own tools, from the same installation as the test server's initdb.</summary>
+    private static string Tool(string name) =>
+        Directory.GetDirectories("/usr/lib/postgresql").Order(StringComparer.Ordinal)
+            .Select(d => Path.Combine(d, "bin", name)).LastOrDefault(File.Exists)
+        ?? throw new InvalidOperationException($"PostgreSQL's {name} was not found under /usr/lib/postgresql/*/bin (apt-get install postgresql).");
+
+    /// <summary>The libpq form of an Npgsql connection string, as an operator passes it to pg_dump and pg_restore.</summary>
+    private static string LibPq(string connectionString)
+    {
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return $"host={b.Host} port={b.Port} user={b.Username} dbname={b.Database}";
+    }
+
+    private static async Task RunAsync(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Tool(tool)) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var error = p.StandardError.ReadToEndAsync();
+        await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"{tool} failed: {await error}");
+    }
+
+    private static Dictionary<string, string> OnPostgres(string connectionString) => new()
+    {
+        ["Node__Database"] = "postgres",
+        ["Node__Postgres__ConnectionString"] = connectionString,
+        ["Node__DashboardPort"] = "0",
+    };
+
+    [Fact]
+    public async Task ANodeOnPostgresComesBackFromSolnetBackupAndPgDump()
+    {
+        using var original = new TestPostgresDatabase();
+        using var replacement = new TestPostgresDatabase();
+        await using var a = new NodeProcess("alpha", OnPostgres(original.ConnectionString), folderPrefix: "fedbk");
+        await a.StartAgainAsync();
+        var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bistro wages", Target = new Target { Name = "Bistro Co" }, Terms = Samples.Terms() }, a.Auth);
+        await a.Delegate.SetLocalDetailsAsync(new SetLocalDetailsRequest { FightId = draft.Id, Details = new LocalDetails { AffectedPerson = Worker } }, a.Auth);
+
+        var work = Directory.CreateTempSubdirectory("fedbk-").FullName;
+        var passphrase = Path.Combine(work, "passphrase");
+        File.WriteAllText(passphrase, Passphrase + "\n");
+        var file = Path.Combine(work, "alpha.backup");
+        var dump = Path.Combine(work, "alpha.pgdump");
+        var backup = await Solnet.RunAsync(a.DataDir, "backup", file, "--passphrase-file", passphrase);
+        Assert.True(backup.ExitCode == 0, backup.Error);
+        Assert.Contains("is NOT in this file: dump it with pg_dump", backup.Out);
+        // The commands docs/operators.md gives.
+        await RunAsync("pg_dump", "--format=custom", "--file=" + dump, "--dbname=" + LibPq(original.ConnectionString));
+        a.Kill();
+
+        var restoredDir = Path.Combine(work, "alpha");
+        var restore = await Solnet.RunAsync(restoredDir, "restore", file, "--passphrase-file", passphrase);
+        Assert.True(restore.ExitCode == 0, restore.Error);
+        Assert.Contains("restore it with pg_restore", restore.Out);
+        Assert.False(File.Exists(Path.Combine(restoredDir, "node.db")));
+        await RunAsync("pg_restore", "--no-owner", "--exit-on-error", "--dbname=" + LibPq(replacement.ConnectionString), dump);
+
+        await using var restored = await NodeProcess.StartWithArgumentsAsync(
+            ["--name", "alpha", "--port", a.Port.ToString(), "--data", restoredDir], work, OnPostgres(replacement.ConnectionString));
+        Assert.Equal(a.NodeId, restored.NodeId);
+        var details = await restored.Delegate.GetLocalDetailsAsync(new GetObjectRequest { Id = draft.Id }, restored.Auth);
+        Assert.Equal(Worker, details.AffectedPerson);
+        Assert.Equal("Bistro wages", restored.Delegate.GetFight(new GetObjectRequest { Id = draft.Id }, restored.Auth).Title);
+    }
+}
