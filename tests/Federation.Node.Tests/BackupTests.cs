@@ -192,6 +192,9 @@ public sealed class BackupTests(ITestOutputHelper output)
         // The scan finds the name where it is in clear (the restored database), so its silence above means something.
         Assert.True(clear.AsSpan().IndexOf(Encoding.UTF8.GetBytes(Worker)) >= 0, "the restored database lacks the worker's name");
         Assert.Equal(File.ReadAllBytes(Path.Combine(a.DataDir, "node.key")), File.ReadAllBytes(Path.Combine(restoredDir, "node.key")));
+        // Taking a copy of everything is audited, as reading local details is.
+        var audit = await a.Delegate.ListAuditAsync(new ListAuditRequest(), a.Auth);
+        Assert.Contains(audit.Entries, e => e.Action == "TakeBackup" && e.Role == "operator");
     }
 
     [Fact]
