@@ -14,6 +14,7 @@ namespace Federation.Node.Tests;
 /// processes: a node restored from its backup is the same node to its peers, the file
 /// shows nothing in clear, and every refusal leaves everything as it was.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // checks Unix file modes, as FilePermissionTests does
 public sealed class BackupTests(ITestOutputHelper output)
 {
     private const string Worker = "Philippa Oyelaran-Brannigan";
@@ -192,6 +193,10 @@ public sealed class BackupTests(ITestOutputHelper output)
         // The scan finds the name where it is in clear (the restored database), so its silence above means something.
         Assert.True(clear.AsSpan().IndexOf(Encoding.UTF8.GetBytes(Worker)) >= 0, "the restored database lacks the worker's name");
         Assert.Equal(File.ReadAllBytes(Path.Combine(a.DataDir, "node.key")), File.ReadAllBytes(Path.Combine(restoredDir, "node.key")));
+        // Owner-only from the moment they exist, like the node's own files.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(restoredDir));
+        Assert.All(Directory.GetFiles(restoredDir), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
         // Taking a copy of everything is audited, as reading local details is.
         var audit = await a.Delegate.ListAuditAsync(new ListAuditRequest(), a.Auth);
         Assert.Contains(audit.Entries, e => e.Action == "TakeBackup" && e.Role == "operator");
