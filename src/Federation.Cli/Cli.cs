@@ -28,7 +28,8 @@ public static class ExitCodes
           0  done
           1  solnet itself failed (a bug: please report it)
           2  usage: the command line, a setting or an input file needs fixing; nothing was sent
-          3  the node refused (the message says which rule or what is missing; nothing changed)
+          3  the node refused (the message says which rule or what is missing; nothing changed),
+             or solnet refused a backup to restore (wrong passphrase, damaged file, a folder not empty)
           4  the node could not be reached or failed, or is not the node the fingerprint names
           5  --wait gave up: the node accepted the change and keeps delivering it, but the
              other node has not received it yet
@@ -37,6 +38,9 @@ public static class ExitCodes
 
 /// <summary>A mistake on the command line or in the settings, found before anything is sent.</summary>
 public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>solnet itself refuses, as a node would (a restore into a folder in use, a wrong passphrase); nothing was written.</summary>
+public sealed class RefusedException(string message) : Exception(message);
 
 /// <summary>--wait ran out of time; what was asked is queued and still being delivered.</summary>
 public sealed class NotYetException(string message) : Exception(message);
@@ -114,7 +118,7 @@ public static class Cli
         {
             root.Options.Add(option);
         }
-        foreach (var command in NodeCli.Commands().Concat(CallOutCli.Commands()).Concat(FightCli.Commands()))
+        foreach (var command in NodeCli.Commands().Concat(BackupCli.Commands()).Concat(CallOutCli.Commands()).Concat(FightCli.Commands()))
         {
             root.Subcommands.Add(command);
         }
@@ -156,6 +160,10 @@ public static class Cli
         catch (UsageException ex)
         {
             return Fail(ExitCodes.Usage, $"{ex.Message}\nRun '{CommandPath(parse)} --help' for usage.");
+        }
+        catch (RefusedException ex)
+        {
+            return Fail(ExitCodes.Refused, ex.Message);
         }
         catch (NotYetException ex)
         {

@@ -73,6 +73,7 @@ public sealed class CliCommandTests
         ["GetBriefings"] = "fight briefings",
         ["PurgeFight"] = "fight purge",
         ["ListAudit"] = "audit",
+        ["TakeBackup"] = "backup",
     };
 
     /// <summary>Commands that are not one call: overviews, aliases, settings and waiting.</summary>
@@ -80,6 +81,7 @@ public sealed class CliCommandTests
     [
         "status", "peer list", "peer show", "peer code", "peer revoke", "peer resume", "peer wait", "deadletter list",
         "callout list", "callout cancel", "fight list", "fight participants", "fight diff", "config set", "config show",
+        "restore",
     ];
 
     [Fact]

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Federation.Node.Tests;
 
 /// <summary>
-/// The user guide's shell examples (README.md, then docs/delegates.md on its own), pasted in
+/// The user guide's shell examples (README.md, docs/delegates.md and docs/operators.md, each on its own), pasted in
 /// order into bash in an empty folder, as a reader would: so the guide cannot drift from
 /// what the software does.
 /// </summary>
@@ -38,6 +38,9 @@ public sealed class DocsExampleTests(ITestOutputHelper output)
 
     [Fact]
     public Task TheDelegatesGuideExamplesRunInOrderOnTwoFreshNodes() => RunGuideAsync(Path.Combine("docs", "delegates.md"));
+
+    [Fact]
+    public Task TheOperatorsGuideExamplesRunInOrderOnAFreshNode() => RunGuideAsync(Path.Combine("docs", "operators.md"));
 
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan CtrlCAfter = TimeSpan.FromSeconds(3);

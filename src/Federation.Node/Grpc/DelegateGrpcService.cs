@@ -29,6 +29,7 @@ public sealed class DelegateGrpcService(
     DeadLetters deadLetters,
     DelegateTokens tokens,
     OperatorToken operatorToken,
+    Backups.NodeBackup backup,
     IAuditReads store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
@@ -264,6 +265,14 @@ public sealed class DelegateGrpcService(
         var token = operatorToken.Rotate();
         tokens.Changed();
         return Task.FromResult(new RotatedOperatorToken { Token = token, Path = operatorToken.Path });
+    }
+
+    public override async Task TakeBackup(TakeBackupRequest request, IServerStreamWriter<BackupChunk> responseStream, ServerCallContext context)
+    {
+        await foreach (var chunk in backup.ChunksAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(chunk, context.CancellationToken);
+        }
     }
 
     public override async Task<TokenInfo> RevokeToken(RevokeTokenRequest request, ServerCallContext context)

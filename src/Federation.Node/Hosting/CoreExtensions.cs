@@ -51,6 +51,7 @@ public static class CoreExtensions
         services.AddSingleton<PeerKeys>();
         services.AddSingleton<OperatorToken>();
         services.AddSingleton<DelegateTokens>();
+        services.AddSingleton<Backups.NodeBackup>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<DelegateGate>();
         services.AddSingleton<RefusalAudit>();

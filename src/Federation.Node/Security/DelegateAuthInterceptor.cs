@@ -37,8 +37,21 @@ public sealed class DelegateAuthInterceptor(
             await continuation(request, responseStream, context);
             return;
         }
-        var presented = await AllowStreamAsync(context, ObjectIdOf(request));
-        await WatchedAsync(presented, context, c => continuation(request, responseStream, c));
+        var objectId = ObjectIdOf(request);
+        var (caller, presented) = await AllowStreamAsync(context, objectId);
+        var method = context.Method[DelegatePrefix.Length..];
+        if (!DelegateRoles.Audited(method))
+        {
+            await WatchedAsync(presented, context, c => continuation(request, responseStream, c));
+            return;
+        }
+        // A stream that hands out confidential data (TakeBackup: the key and every local
+        // detail) is audited as a unary call is: attempted before, its outcome after.
+        await gate.RunAsync(caller, method, objectId, async () =>
+        {
+            await WatchedAsync(presented, context, c => continuation(request, responseStream, c));
+            return true;
+        });
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
@@ -48,7 +61,7 @@ public sealed class DelegateAuthInterceptor(
         {
             return await continuation(requestStream, context);
         }
-        var presented = await AllowStreamAsync(context, null);
+        var (_, presented) = await AllowStreamAsync(context, null);
         TResponse response = default!;
         await WatchedAsync(presented, context, async c => response = await continuation(requestStream, c));
         return response;
@@ -63,12 +76,12 @@ public sealed class DelegateAuthInterceptor(
             await continuation(requestStream, responseStream, context);
             return;
         }
-        var presented = await AllowStreamAsync(context, null);
+        var (_, presented) = await AllowStreamAsync(context, null);
         await WatchedAsync(presented, context, c => continuation(requestStream, responseStream, c));
     }
 
-    /// <summary>A stream's token and role, checked as a unary call's are (refusals audited alike); returns the token presented.</summary>
-    private async Task<string> AllowStreamAsync(ServerCallContext context, string? objectId)
+    /// <summary>A stream's token and role, checked as a unary call's are (refusals audited alike); returns the caller and the token presented.</summary>
+    private async Task<(Caller Caller, string Presented)> AllowStreamAsync(ServerCallContext context, string? objectId)
     {
         var method = context.Method[DelegatePrefix.Length..];
         var (caller, presented) = await AuthenticateAsync(context, method);
@@ -81,7 +94,7 @@ public sealed class DelegateAuthInterceptor(
             await gate.RefusedAsync(caller, method, objectId, refused.StatusCode);
             throw;
         }
-        return presented;
+        return (caller, presented);
     }
 
     /// <summary>

@@ -68,6 +68,8 @@ public static class DelegateRoles
         ["ListAudit"] = Role.Operator,
         ["RotateOperatorToken"] = Role.Operator,
         ["EndTokenSessions"] = Role.Operator,
+        // A backup holds the node key and every local detail (adr/0015).
+        ["TakeBackup"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);

@@ -89,5 +89,36 @@ public sealed class SqliteStore : SqlStore
         }
     });
 
+    /// <summary>
+    /// A consistent copy of the whole database, as the bytes of a SQLite file, taken with
+    /// SQLite's online backup while the node keeps serving (adr/0015). It is copied into an
+    /// in-memory database and read out from there, so no clear copy is written to disk. In
+    /// WAL mode the copy holds a read transaction only: writers carry on beside it.
+    /// </summary>
+    public byte[] Snapshot()
+    {
+        using var source = Open();
+        using var copy = new SqliteConnection("Data Source=:memory:");
+        copy.Open();
+        // One step over every page, under one read transaction: the copy is the database as
+        // of one commit, never a mix of before and after a write.
+        source.BackupDatabase(copy);
+        var image = SQLitePCL.raw.sqlite3_serialize(copy.Handle!, "main", out var size, 0);
+        if (image == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("SQLite could not serialise the database copy (out of memory?).");
+        }
+        try
+        {
+            var bytes = new byte[size];
+            System.Runtime.InteropServices.Marshal.Copy(image, bytes, 0, checked((int)size));
+            return bytes;
+        }
+        finally
+        {
+            SQLitePCL.raw.sqlite3_free(image);
+        }
+    }
+
     public override void Dispose() => _writes.Dispose();
 }
