@@ -10,6 +10,9 @@ public static class LoggingExtensions
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
+        // A warning repeated word for word is written once a minute, with a count (an outage
+        // would otherwise repeat it several times a second).
+        Observability.CalmLoggerProvider.WrapConsole(logging, TimeSpan.FromMinutes(1));
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("MassTransit", LogLevel.Warning);
         logging.AddFilter("Grpc", LogLevel.Warning);
