@@ -15,6 +15,13 @@ if ! command -v strace >/dev/null; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq strace >/dev/null \
     || echo "Could not install strace; DialTraceTests will fail."
 fi
+# ComposeFileTests checks compose/docker-compose.yml with Debian's docker-compose (no engine needed for `config`).
+if ! command -v docker-compose >/dev/null; then
+  echo "Installing Debian's docker-compose for the compose file test..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null \
+    || echo "Could not install docker-compose; ComposeFileTests will fail."
+fi
 # In the long profile it runs past MassTransit's five-minute usage timer.
 if [ "${FED_FAULTS_PROFILE:-}" = long ]; then
   export FED_DIAL_TRACE_SECONDS="${FED_DIAL_TRACE_SECONDS:-330}"

@@ -5,6 +5,11 @@ using Microsoft.Extensions.Options;
 // Before anything is opened: every file and folder this process makes is its user's only.
 DataFolderPermissions.RestrictUmask();
 
+if (HealthProbe.Handles(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
+
 if (AdminCommands.Handles(args))
 {
     return await AdminCommands.RunFromCommandLineAsync(args);
