@@ -54,7 +54,7 @@ public static class FightNotices
                                                                 && me is not null && (me.StandDownPending || me.StandDownAcknowledgedAt is not null):
                 var change = e.Body.FightStatusChanged;
                 return new(InboxChange.StandDown, id, title,
-                    $"Stand down: {origin} ended {title}: {Fights.Describe(change.To)}.{Note(change.Note)} Acknowledge the stand-down.",
+                    $"Stand down: {origin} ended {title}: {Fights.Describe(change.To)}{Note(change.Note)}. Acknowledge the stand-down.",
                     $"solnet fight ack {id}");
 
             case EventBody.KindOneofCase.ReleaseRequested when fight.OriginNode == self:

@@ -56,27 +56,30 @@ public sealed class CallOutStorageTests : IDisposable
         Assert.Equal(1, store.Count("events"));
     }
 
+    /// <summary>Issue 17 #1: fight and briefings events enter the feed too, so people hear of them; the feed keeps the order stored.</summary>
     [Fact]
-    public async Task EveryStoredCallOutEventEntersTheFeedAndNoFightEventDoes()
+    public async Task EveryStoredCallOutFightAndBriefingsEventEntersTheFeedInTheOrderStored()
     {
         using var store = Open();
         var origin = new string('c', 32);
         var callOut = Identifiers.NewObjectId(origin);
         var fight = Identifiers.NewObjectId(origin);
+        var briefings = Briefings.IdOf(fight);
 
         await store.WriteAsync(tx =>
         {
             tx.InsertEvent(Event(callOut, ObjectKind.CallOut, 1));
             tx.InsertEvent(Event(fight, ObjectKind.Fight, 1));
+            tx.InsertEvent(Event(briefings, ObjectKind.Briefings, 1));
             tx.InsertEvent(Event(callOut, ObjectKind.CallOut, 2));
             return true;
         });
 
         var feed = store.ReadFeed(0, 10);
-        Assert.Equal(new[] { (callOut, 1UL), (callOut, 2UL) }, feed.Select(f => (f.ObjectId, f.Sequence)));
+        Assert.Equal(new[] { (callOut, 1UL), (fight, 1UL), (briefings, 1UL), (callOut, 2UL) }, feed.Select(f => (f.ObjectId, f.Sequence)));
         Assert.Equal(new byte[] { 1, 2, 3 }, feed[0].Payload);
-        Assert.Equal(feed[1].Position, store.FeedEnd());
-        Assert.Single(store.ReadFeed(feed[0].Position, 10));
+        Assert.Equal(feed[3].Position, store.FeedEnd());
+        Assert.Equal(3, store.ReadFeed(feed[0].Position, 10).Count);
     }
 
     [Fact]
