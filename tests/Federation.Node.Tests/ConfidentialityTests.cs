@@ -183,7 +183,7 @@ public sealed class ConfidentialityTests
         await using var atBeta = await WebhookReceiver.StartAsync();
         await using var atGamma = await WebhookReceiver.StartAsync();
         await using var smtp = SmtpTestServer.Start();
-        var mail = new[] { "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", $"{smtp.Port}", "--Node:Smtp:From", "solnet@example.org", "--Node:Smtp:Security", "none" };
+        var mail = smtp.NodeArgs("solnet@example.org");
         await using var a = await TestNode.StartAsync("alpha", mail);
         await using var b = await TestNode.StartAsync("beta", mail);
         await using var c = await TestNode.StartAsync("gamma");
@@ -204,10 +204,9 @@ public sealed class ConfidentialityTests
         await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = briefing }, a.Auth);
         await b.Delegate.RequestReleaseAsync(new RequestReleaseRequest { FightId = fightId, Reason = "capacity" }, b.Auth);
 
-        static InboxItem Posted(ReceivedRequest r) => Google.Protobuf.JsonParser.Default.Parse<InboxItem>(Encoding.UTF8.GetString(r.Body));
-        await Eventually.TrueAsync(() => atBeta.Accepted.Any(r => Posted(r).Change == InboxChange.BriefingPosted), "beta's webhook to hear of the briefing");
+        await Eventually.TrueAsync(() => atBeta.Accepted.Any(r => r.Item().Change == InboxChange.BriefingPosted), "beta's webhook to hear of the briefing");
         await Eventually.TrueAsync(() => smtp.Received.Any(m => m.RcptTo.Contains("delegate@beta.example") && (m.Message.Subject ?? "").Contains("briefing")), "beta's e-mail to hear of the briefing");
-        await Eventually.TrueAsync(() => atAlpha.Accepted.Any(r => Posted(r).Change == InboxChange.ReleaseRequested), "alpha's webhook to hear of the release request");
+        await Eventually.TrueAsync(() => atAlpha.Accepted.Any(r => r.Item().Change == InboxChange.ReleaseRequested), "alpha's webhook to hear of the release request");
         await Eventually.TrueAsync(() => smtp.Received.Any(m => m.RcptTo.Contains("organiser@alpha.example")), "alpha's e-mail to hear of the release request");
         InboxItem? told = null;
         while (told is null && await stream.ResponseStream.MoveNext(stop.Token))
@@ -230,8 +229,8 @@ public sealed class ConfidentialityTests
             Assert.DoesNotContain(Worker, body);
             Assert.DoesNotContain(Phone, body);
         });
-        Assert.DoesNotContain(atGamma.Accepted, r => Posted(r).Change == InboxChange.BriefingPosted);
-        Assert.Contains(atGamma.Accepted, r => Posted(r).Change == InboxChange.Invited);
+        Assert.DoesNotContain(atGamma.Accepted, r => r.Item().Change == InboxChange.BriefingPosted);
+        Assert.Contains(atGamma.Accepted, r => r.Item().Change == InboxChange.Invited);
     }
 
     private const string SecretPlace = "Acme HQ, 3rd floor side door";

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
 using Federation.Contracts.V1;
-using Google.Protobuf;
 using Grpc.Core;
 
 namespace Federation.Node.Tests;
@@ -21,14 +18,6 @@ public sealed class FightNotificationTests
 
     private static IReadOnlyList<NotificationDelivery> Deliveries(TestNode node, string channelId = "") =>
         node.Delegate.ListNotificationDeliveries(new ListNotificationDeliveriesRequest { ChannelId = channelId }, node.Auth).Deliveries;
-
-    private static string[] SmtpArgs(SmtpTestServer smtp, string from) =>
-    [
-        "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", smtp.Port.ToString(CultureInfo.InvariantCulture),
-        "--Node:Smtp:From", from, "--Node:Smtp:Security", "none",
-    ];
-
-    private static InboxItem Posted(ReceivedRequest r) => JsonParser.Default.Parse<InboxItem>(Encoding.UTF8.GetString(r.Body));
 
     private static async Task<string> OpenAsync(TestNode a)
     {
@@ -83,7 +72,7 @@ public sealed class FightNotificationTests
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var smtp = SmtpTestServer.Start();
         await using var a = await TestNode.StartAsync("alpha");
-        await using var b = await TestNode.StartAsync("beta", [.. SmtpArgs(smtp, "Beta SolNet <solnet@beta.example>"),
+        await using var b = await TestNode.StartAsync("beta", [.. smtp.NodeArgs("Beta SolNet <solnet@beta.example>"),
             "--Node:Notifications:DashboardUrl", "https://solnet.beta.example/"]);
         await TestNode.PeerAsync(a, b);
         var webhook = await b.Delegate.AddWebhookAsync(new AddWebhookRequest { Url = receiver.Url, Secret = Secret }, b.Auth);
@@ -97,7 +86,7 @@ public sealed class FightNotificationTests
         await Eventually.TrueAsync(() => receiver.Accepted.Count == 1 && smtp.Received.Count == 1 && stream.Items.Count == 1, "the invitation to reach all three channels");
         var hash = Fight(b, fightId).TermsHash;
         var link = $"https://solnet.beta.example/fights/{Uri.EscapeDataString(fightId)}";
-        var invited = Posted(receiver.Accepted[0]);
+        var invited = receiver.Accepted[0].Item();
         Assert.Equal((InboxChange.Invited, fightId, "Acme deposits", link), (invited.Change, invited.FightId, invited.Title, invited.Link));
         Assert.Contains("invites you to a joint fight: Acme deposits (target: Acme Lettings)", invited.Summary);
         Assert.Contains($"solnet fight accept {fightId} {hash}", invited.Act);
@@ -118,7 +107,7 @@ public sealed class FightNotificationTests
         terms.Demands.Add("Compensation for the damp");
         var amended = await a.Delegate.AmendTermsAsync(new AmendTermsRequest { FightId = fightId, Terms = terms, Note = "the tenant asked" }, a.Auth);
         await Eventually.TrueAsync(() => receiver.Accepted.Count == 2 && smtp.Received.Count == 2 && stream.Items.Count == 2, "the amendment to reach all three channels");
-        var amendment = Posted(receiver.Accepted[1]);
+        var amendment = receiver.Accepted[1].Item();
         Assert.Equal((InboxChange.Amended, fightId, "fight.amended"), (amendment.Change, amendment.FightId, receiver.Accepted[1].Headers["X-Solnet-Event"]));
         Assert.Contains("reaffirm them to stay in the fight", amendment.Summary);
         Assert.Contains($"solnet fight reaffirm {fightId} {amended.TermsHash}", amendment.Act);
@@ -130,7 +119,7 @@ public sealed class FightNotificationTests
         // The stand-down, with the acknowledge action.
         await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Settled, Note = "deposits returned" }, a.Auth);
         await Eventually.TrueAsync(() => receiver.Accepted.Count == 3 && smtp.Received.Count == 3 && stream.Items.Count == 3, "the stand-down to reach all three channels");
-        var standDown = Posted(receiver.Accepted[2]);
+        var standDown = receiver.Accepted[2].Item();
         Assert.Equal((InboxChange.StandDown, "fight.stand_down", $"solnet fight ack {fightId}"), (standDown.Change, receiver.Accepted[2].Headers["X-Solnet-Event"], standDown.Act));
         Assert.Contains("Stand down", standDown.Summary);
         Assert.Contains("settled (deposits returned)", standDown.Summary);
@@ -164,15 +153,15 @@ public sealed class FightNotificationTests
 
         await b.Delegate.RequestReleaseAsync(new RequestReleaseRequest { FightId = fightId, Reason = "we lost our meeting space" }, b.Auth);
 
-        await Eventually.TrueAsync(() => atAlpha.Accepted.Any(r => Posted(r).Change == InboxChange.ReleaseRequested), "alpha to hear of the request");
-        var request = Posted(atAlpha.Accepted.Single(r => Posted(r).Change == InboxChange.ReleaseRequested));
+        await Eventually.TrueAsync(() => atAlpha.Accepted.Any(r => r.Item().Change == InboxChange.ReleaseRequested), "alpha to hear of the request");
+        var request = atAlpha.Accepted.Single(r => r.Item().Change == InboxChange.ReleaseRequested).Item();
         Assert.Contains("asks to be released from Acme deposits. (we lost our meeting space)", request.Summary);
         Assert.StartsWith($"solnet fight release {fightId} ", request.Act);
 
         await a.Delegate.GrantReleaseAsync(new GrantReleaseRequest { FightId = fightId, Network = b.NodeId }, a.Auth);
 
         await Eventually.TrueAsync(() => atBeta.Accepted.Count == 1, "beta to hear of its release");
-        Assert.Equal(InboxChange.Released, Posted(atBeta.Accepted[0]).Change);
+        Assert.Equal(InboxChange.Released, atBeta.Accepted[0].Item().Change);
         // Beta's webhook asked for releases only: its invitation was never sent to it.
         Assert.DoesNotContain(Deliveries(b), d => d.Change == InboxChange.Invited);
         // Alpha's own acts (opening, inviting, releasing) were told to nobody at alpha.
@@ -198,7 +187,7 @@ public sealed class FightNotificationTests
 
         await Eventually.TrueAsync(() => receiver.Accepted.Count == 1, "the stand-down to be posted");
         await Eventually.TrueAsync(() => b.Store.FeedCursor("notifier") >= b.Store.FeedEnd(), "the notifier to pass every event");
-        Assert.Equal(InboxChange.StandDown, Posted(Assert.Single(receiver.Requests)).Change);
+        Assert.Equal(InboxChange.StandDown, Assert.Single(receiver.Requests).Item().Change);
         Assert.Equal(InboxChange.StandDown, Assert.Single(Deliveries(b, channel.Id)).Change);
     }
 
@@ -208,7 +197,7 @@ public sealed class FightNotificationTests
     public async Task AnUnknownKindIsRefusedNamingTheKnownOnesAndNothingIsAdded(string kinds, string message)
     {
         await using var smtp = SmtpTestServer.Start();
-        await using var a = await TestNode.StartAsync("alpha", SmtpArgs(smtp, "solnet@alpha.example"));
+        await using var a = await TestNode.StartAsync("alpha", smtp.NodeArgs("solnet@alpha.example"));
 
         var webhook = await Assert.ThrowsAsync<RpcException>(() =>
             a.Delegate.AddWebhookAsync(new AddWebhookRequest { Url = "http://127.0.0.1:9/hook", Secret = Secret, Kinds = { kinds } }, a.Auth).ResponseAsync);
