@@ -281,7 +281,7 @@ public static class CallOutCli
     private static Command Watch()
     {
         var after = new Option<ulong>("--after") { Description = "Resume after this cursor, as printed by an earlier watch (default: only what happens from now on)", HelpName = "CURSOR" };
-        return Cmd("watch", "Stream new and changed call-outs as they arrive, until Ctrl-C (--json: one object per line)", [after], async s =>
+        return Cmd("watch", "Stream new and changed call-outs, and fight events this network must act on, as they arrive, until Ctrl-C (--json: one object per line)", [after], async s =>
         {
             using var call = s.Client.SubscribeInbox(new SubscribeInboxRequest { AfterCursor = s.Get(after) }, s.Stream(s.Cancel));
             var write = s.Out.LinesDuringWait;
@@ -289,7 +289,7 @@ public static class CallOutCli
             {
                 // Inside the try: Ctrl-C before the node has answered ends the watch as quietly as after.
                 var from = (await call.ResponseHeadersAsync).GetValue("x-feed-cursor");
-                await s.Out.WaitAsync($"Watching for new and changed call-outs after cursor {from}. Ctrl-C stops.", async status =>
+                await s.Out.WaitAsync($"Watching for call-outs and fight events after cursor {from}. Ctrl-C stops.", async status =>
                 {
                     var seen = 0;
                     while (await call.ResponseStream.MoveNext(s.Cancel))
@@ -316,16 +316,19 @@ public static class CallOutCli
         var channel = Arg("CHANNEL-ID", "The channel's id (`solnet notify list`)");
         var only = new Argument<string>("CHANNEL-ID") { Description = "Only this channel's deliveries", Arity = ArgumentArity.ZeroOrOne };
         var limit = Whole("--limit", "How many, newest first (default 50)");
-        return Group("notify", "Tell people about new and changed call-outs by webhook or e-mail (operator)",
-            Cmd("webhook", "POST signed JSON to a URL for each new or changed call-out", [url, secret], async s =>
-                s.Out.Print(await s.Client.AddWebhookAsync(new AddWebhookRequest { Url = s.Get(url), Secret = s.Text(secret) }, s.Call), Format.Channel)),
-            Cmd("email", "E-mail an address for each new or changed call-out (needs Node:Smtp:Host and Node:Smtp:From)", [address], async s =>
-                s.Out.Print(await s.Client.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = s.Get(address) }, s.Call), Format.Channel)),
+        // The node checks the names and its refusal lists the known ones, so the list is written once (NotificationKinds).
+        var kinds = Text("--kinds", "Only these kinds of notification, comma-separated, e.g. invitation,amendment,stand-down (default: all; a wrong name is refused with the list)", "KINDS");
+        return Group("notify", "Tell people by webhook or e-mail of call-outs and of the fight events their network must act on (operator)",
+            Cmd("webhook", "POST signed JSON to a URL for each notification", [url, secret, kinds], async s =>
+                s.Out.Print(await s.Client.AddWebhookAsync(new AddWebhookRequest { Url = s.Get(url), Secret = s.Text(secret), Kinds = { s.Text(kinds) } }, s.Call), Format.Channel)),
+            Cmd("email", "E-mail an address for each notification (needs Node:Smtp:Host and Node:Smtp:From)", [address, kinds], async s =>
+                s.Out.Print(await s.Client.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = s.Get(address), Kinds = { s.Text(kinds) } }, s.Call), Format.Channel)),
             Cmd("list", "The notification channels", [], async s =>
                 s.Out.List((await s.Client.ListNotificationChannelsAsync(new ListNotificationChannelsRequest(), s.Call)).Channels, "No notification channels.",
                     new Column<NotificationChannel>("Id", c => c.Id),
                     new Column<NotificationChannel>("Kind", c => c.Kind),
                     new Column<NotificationChannel>("Target", c => c.Target),
+                    new Column<NotificationChannel>("Kinds", c => c.Kinds.Count == 0 ? "all" : string.Join(",", c.Kinds)),
                     new Column<NotificationChannel>("Created", c => Format.When(c.CreatedAt)),
                     new Column<NotificationChannel>("Active", c => c.Active ? "yes" : "removed"))),
             Cmd("remove", "Stop a channel", [channel], async s =>
@@ -336,7 +339,7 @@ public static class CallOutCli
                     new Column<NotificationDelivery>("Id", d => $"#{d.Id}"),
                     new Column<NotificationDelivery>("State", d => d.State),
                     new Column<NotificationDelivery>("Channel", d => $"{d.Kind} {d.Target}"),
-                    new Column<NotificationDelivery>("Change", d => $"{d.Change.ToString().ToLowerInvariant()} {d.CallOutId}"),
+                    new Column<NotificationDelivery>("Change", d => $"{d.Change.ToString().ToLowerInvariant()} {(d.FightId.Length > 0 ? d.FightId : d.CallOutId)}"),
                     new Column<NotificationDelivery>("Attempts", d => $"{d.Attempts}"),
                     new Column<NotificationDelivery>("When", d => d.State switch
                     {

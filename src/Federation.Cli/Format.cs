@@ -188,9 +188,28 @@ public static class Format
         _ => a.ToString(),
     };
 
-    public static string Item(InboxItem i) => $"[{i.Cursor}] {When(i.At)}  {i.Summary}  ({i.CallOutId})";
+    /// <summary>One line per change; a fight's notice adds what answers it, where to open it, and a briefing's text.</summary>
+    public static string Item(InboxItem i)
+    {
+        if (i.FightId.Length == 0)
+        {
+            return $"[{i.Cursor}] {When(i.At)}  {i.Summary}  ({i.CallOutId})";
+        }
+        var s = new StringBuilder($"[{i.Cursor}] {When(i.At)}  {i.Summary}  ({i.FightId})");
+        if (i.Detail.Length > 0)
+        {
+            s.Append($"\n    Briefing: {i.Detail.ReplaceLineEndings(" ")}");
+        }
+        s.Append($"\n    Answer: {i.Act}");
+        if (i.Link.Length > 0)
+        {
+            s.Append($"\n    Open: {i.Link}");
+        }
+        return s.ToString();
+    }
 
-    public static string Channel(NotificationChannel c) => $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Active ? "" : "  (removed)")}";
+    public static string Channel(NotificationChannel c) =>
+        $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Kinds.Count > 0 ? $"  only: {string.Join(",", c.Kinds)}" : "")}{(c.Active ? "" : "  (removed)")}";
 
     public static string Fight(FightState f)
     {

@@ -14,6 +14,11 @@ internal static class SharedSchema
         """;
 
     // BIGINT is an integer on both engines (SQLite gives it INTEGER affinity).
+    /// <summary>The kinds of notification a channel is sent, comma-separated names (NotificationKinds); '' = every kind.</summary>
+    public const string ChannelKinds = """
+        ALTER TABLE notification_channels ADD COLUMN kinds TEXT NOT NULL DEFAULT '';
+        """;
+
     public const string PeerProtocols = """
         -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
         CREATE TABLE peer_protocols (

@@ -5,7 +5,7 @@ namespace Federation.Storage;
 /// <summary>Reads of the call-out feed and of notifications (SQLite migration 5).</summary>
 public abstract partial class SqlStore
 {
-    /// <summary>Call-out events stored after <paramref name="afterPosition"/>, oldest first.</summary>
+    /// <summary>Call-out, fight and briefings events stored after <paramref name="afterPosition"/>, oldest first.</summary>
     public IReadOnlyList<FeedEntry> ReadFeed(long afterPosition, int limit) => Query("""
         SELECT f.position, f.object_id, f.seq, e.payload FROM callout_feed f
         JOIN events e ON e.object_id = f.object_id AND e.seq = f.seq
@@ -18,8 +18,8 @@ public abstract partial class SqlStore
     public long FeedCursor(string name) => Read(tx => tx.FeedCursor(name));
 
     public IReadOnlyList<ChannelRecord> ListChannels() => Query(
-        "SELECT id, kind, target, secret, active, created_at FROM notification_channels ORDER BY created_at",
-        r => new ChannelRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.StringOrNull(3), r.GetInt32(4) != 0, r.Time(5)));
+        "SELECT id, kind, target, secret, active, created_at, kinds FROM notification_channels ORDER BY created_at",
+        r => new ChannelRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.StringOrNull(3), r.GetInt32(4) != 0, r.Time(5), r.GetString(6)));
 
     /// <summary>
     /// Pending deliveries whose time has come, oldest first, to active channels. A channel

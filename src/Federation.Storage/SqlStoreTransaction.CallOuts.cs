@@ -15,8 +15,8 @@ internal sealed partial class SqlStoreTransaction
         """, ("@n", name), ("@p", position));
 
     public void AddChannel(ChannelRecord channel) => Execute(
-        "INSERT INTO notification_channels (id, kind, target, secret, active, created_at) VALUES (@i, @k, @t, @s, 1, @c)",
-        ("@i", channel.Id), ("@k", channel.Kind), ("@t", channel.Target), ("@s", channel.Secret), ("@c", channel.CreatedAt.ToUnixTimeMilliseconds()));
+        "INSERT INTO notification_channels (id, kind, target, secret, active, created_at, kinds) VALUES (@i, @k, @t, @s, 1, @c, @kinds)",
+        ("@i", channel.Id), ("@k", channel.Kind), ("@t", channel.Target), ("@s", channel.Secret), ("@c", channel.CreatedAt.ToUnixTimeMilliseconds()), ("@kinds", channel.Kinds));
 
     /// <summary>Stops a channel; its undelivered notifications are marked failed so the status says why they never went.</summary>
     public bool DeactivateChannel(string id)

@@ -127,14 +127,24 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         await a.GetByRole(AriaRole.Button, new() { Name = "Add the webhook" }).ClickAsync();
         Assert.Contains("use at least 16 characters", await a.RefusalAsync());
         Assert.Contains("None yet", await a.Locator("main").InnerTextAsync());
+        // So is a kind of notification that does not exist, naming those that do (issue 17 #1).
+        await a.GetByLabel("URL").FillAsync(hook.Url);
+        await a.GetByLabel("Secret").FillAsync("a-secret-of-thirty-two-characters");
+        await a.Locator("#webhook-kinds").FillAsync("standdown");
+        await a.GetByRole(AriaRole.Button, new() { Name = "Add the webhook" }).ClickAsync();
+        Assert.Contains("the kinds are: invitation, amendment, stand-down", await a.RefusalAsync());
+        Assert.Contains("None yet", await a.Locator("main").InnerTextAsync());
 
         await a.GetByLabel("URL").FillAsync(hook.Url);
         await a.GetByLabel("Secret").FillAsync("a-secret-of-thirty-two-characters");
+        await a.Locator("#webhook-kinds").FillAsync("call-out");
         await a.GetByRole(AriaRole.Button, new() { Name = "Add the webhook" }).ClickAsync();
         Assert.Contains("The webhook is added", await a.FlashAsync());
+        Assert.Contains("call-out", await a.Locator("#channels tbody tr", new() { HasText = hook.Url }).InnerTextAsync());
         // A receiver that is down: its deliveries wait and say why.
         await a.GetByLabel("URL").FillAsync("http://127.0.0.1:9/down");
         await a.GetByLabel("Secret").FillAsync("a-secret-of-thirty-two-characters");
+        await a.Locator("#webhook-kinds").FillAsync("");
         await a.GetByRole(AriaRole.Button, new() { Name = "Add the webhook" }).ClickAsync();
         Assert.Equal(2, await a.Locator("#channels tbody tr").CountAsync());
 

@@ -35,7 +35,7 @@ public sealed class PageTests(BrowserFixture browser)
         await Eventually.TrueAsync(() => beta.Fights.Get(fightId).Actions.Count == 1, "beta's action to be recorded");
         await alpha.Get<Confidential>().PostBriefingAsync(fightId, "Meet at the letting office at 9", CancellationToken.None);
         // The operator pages with something on them: a webhook (and its deliveries) and a token.
-        await alpha.Get<NotificationChannels>().AddWebhookAsync("http://127.0.0.1:9/hook", "a-secret-of-thirty-two-characters", CancellationToken.None);
+        await alpha.Get<NotificationChannels>().AddWebhookAsync("http://127.0.0.1:9/hook", "a-secret-of-thirty-two-characters", [], CancellationToken.None);
         await alpha.Get<DelegateTokens>().CreateAsync("Sam", Role.Delegate);
         string[] common =
         [

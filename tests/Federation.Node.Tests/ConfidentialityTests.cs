@@ -169,6 +169,70 @@ public sealed class ConfidentialityTests
         Assert.False(b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Purged);
     }
 
+    /// <summary>
+    /// Issue 17 #1: a fight's notifications keep the tiers. A briefing is announced to the
+    /// committed network's webhook and e-mail without its text (a mail provider or a chat
+    /// service is not a committed network); only the node's own inbox stream carries the text;
+    /// an invited network hears nothing of it; the worker's name reaches no channel anywhere.
+    /// </summary>
+    [Fact]
+    public async Task ANotificationNeverCarriesLocalDetailsOrABriefingsTextToAWebhookOrAnEmail()
+    {
+        const string briefing = "Safe house is the community centre on Mill Lane";
+        await using var atAlpha = await WebhookReceiver.StartAsync();
+        await using var atBeta = await WebhookReceiver.StartAsync();
+        await using var atGamma = await WebhookReceiver.StartAsync();
+        await using var smtp = SmtpTestServer.Start();
+        var mail = smtp.NodeArgs("solnet@example.org");
+        await using var a = await TestNode.StartAsync("alpha", mail);
+        await using var b = await TestNode.StartAsync("beta", mail);
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+        const string secret = "correct-horse-battery-staple-42";
+        foreach (var (node, receiver) in new[] { (a, atAlpha), (b, atBeta), (c, atGamma) })
+        {
+            await node.Delegate.AddWebhookAsync(new AddWebhookRequest { Url = receiver.Url, Secret = secret }, node.Auth);
+        }
+        await a.Delegate.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = "organiser@alpha.example" }, a.Auth);
+        await b.Delegate.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = "delegate@beta.example" }, b.Auth);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var stream = b.Delegate.SubscribeInbox(new SubscribeInboxRequest(), b.Auth, cancellationToken: stop.Token);
+        await stream.ResponseHeadersAsync;
+        var fightId = await FightWithAsync(a, b, c);
+        await CommitAsync(b, fightId);
+
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = briefing }, a.Auth);
+        await b.Delegate.RequestReleaseAsync(new RequestReleaseRequest { FightId = fightId, Reason = "capacity" }, b.Auth);
+
+        await Eventually.TrueAsync(() => atBeta.Accepted.Any(r => r.Item().Change == InboxChange.BriefingPosted), "beta's webhook to hear of the briefing");
+        await Eventually.TrueAsync(() => smtp.Received.Any(m => m.RcptTo.Contains("delegate@beta.example") && (m.Message.Subject ?? "").Contains("briefing")), "beta's e-mail to hear of the briefing");
+        await Eventually.TrueAsync(() => atAlpha.Accepted.Any(r => r.Item().Change == InboxChange.ReleaseRequested), "alpha's webhook to hear of the release request");
+        await Eventually.TrueAsync(() => smtp.Received.Any(m => m.RcptTo.Contains("organiser@alpha.example")), "alpha's e-mail to hear of the release request");
+        InboxItem? told = null;
+        while (told is null && await stream.ResponseStream.MoveNext(stop.Token))
+        {
+            told = stream.ResponseStream.Current.Change == InboxChange.BriefingPosted ? stream.ResponseStream.Current : null;
+        }
+        // Gamma is invited, not committed: its notifier passes the whole log without a briefing.
+        await Eventually.TrueAsync(() => c.Store.FeedCursor("notifier") >= c.Store.FeedEnd() && atGamma.Accepted.Count >= 1, "gamma's notifier to pass every event");
+
+        // The node's own delegates, in the committed network, read the text on the stream.
+        Assert.Equal(briefing, told!.Detail);
+        Assert.Equal($"solnet fight briefings {fightId}", told.Act);
+        var sent = atAlpha.Requests.Concat(atBeta.Requests).Concat(atGamma.Requests).Select(r => Encoding.UTF8.GetString(r.Body))
+            .Concat(smtp.Received.Select(m => $"{m.Message.Subject}\n{m.Message.TextBody}\n{m.Message}"))
+            .ToList();
+        Assert.NotEmpty(sent);
+        Assert.All(sent, body =>
+        {
+            Assert.DoesNotContain("Mill Lane", body);
+            Assert.DoesNotContain(Worker, body);
+            Assert.DoesNotContain(Phone, body);
+        });
+        Assert.DoesNotContain(atGamma.Accepted, r => r.Item().Change == InboxChange.BriefingPosted);
+        Assert.Contains(atGamma.Accepted, r => r.Item().Change == InboxChange.Invited);
+    }
+
     private const string SecretPlace = "Acme HQ, 3rd floor side door";
 
     /// <summary>

@@ -34,6 +34,13 @@ public sealed class SmtpTestServer : IAsyncDisposable
 
     public static SmtpTestServer Start() => new();
 
+    /// <summary>A node's settings to send its e-mail here, from <paramref name="from"/>: in clear, since this server speaks no TLS.</summary>
+    public string[] NodeArgs(string from) =>
+    [
+        "--Node:Smtp:Host", "127.0.0.1", "--Node:Smtp:Port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--Node:Smtp:From", from, "--Node:Smtp:Security", "none",
+    ];
+
     private async Task AcceptAsync()
     {
         while (!_stop.IsCancellationRequested)

@@ -8,7 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace Federation.Node.Tests;
 
 /// <summary>A request the receiver got, with the exact body bytes (signatures are over bytes).</summary>
-public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredWith, DateTimeOffset ReceivedAt);
+public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body, int AnsweredWith, DateTimeOffset ReceivedAt)
+{
+    /// <summary>The inbox item the body carries (protobuf's JSON mapping).</summary>
+    public Contracts.V1.InboxItem Item() => Google.Protobuf.JsonParser.Default.Parse<Contracts.V1.InboxItem>(System.Text.Encoding.UTF8.GetString(Body));
+}
 
 /// <summary>
 /// A real HTTP server on a loopback port standing in for a chat bot or mailing-list

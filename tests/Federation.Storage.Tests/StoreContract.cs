@@ -466,22 +466,23 @@ public abstract class StoreContract : IDisposable
 
     // ---- The call-out feed and notifications ----------------------------------------------
 
+    /// <summary>Call-out, fight and briefings events all enter the feed (issue 17 #1: people hear of fights too).</summary>
     [Fact]
-    public async Task EveryStoredCallOutEventEntersTheFeedInOrder()
+    public async Task EveryStoredEventEntersTheFeedInOrder()
     {
         var callOut = NewId();
         var fight = NewId();
         await Store.WriteAsync(tx => Append(tx, callOut, ObjectKind.CallOut) + Append(tx, fight) + Append(tx, callOut, ObjectKind.CallOut));
         var feed = Store.ReadFeed(0, 10);
-        Assert.Equal([(callOut, 1ul), (callOut, 2ul)], feed.Select(f => (f.ObjectId, f.Sequence)));
-        Assert.Equal([1, 2, 2], feed[1].Payload);
-        Assert.Equal(feed[1].Position, Store.FeedEnd());
-        Assert.Equal([feed[1].Position], Store.ReadFeed(feed[0].Position, 10).Select(f => f.Position));
+        Assert.Equal([(callOut, 1ul), (fight, 1ul), (callOut, 2ul)], feed.Select(f => (f.ObjectId, f.Sequence)));
+        Assert.Equal([1, 2, 2], feed[2].Payload);
+        Assert.Equal(feed[2].Position, Store.FeedEnd());
+        Assert.Equal([feed[1].Position, feed[2].Position], Store.ReadFeed(feed[0].Position, 10).Select(f => f.Position));
 
         Assert.Equal(0, Store.FeedCursor("notifier"));
-        await Store.WriteAsync(tx => { tx.SetFeedCursor("notifier", feed[0].Position); tx.SetFeedCursor("notifier", feed[1].Position); return true; });
-        Assert.Equal(feed[1].Position, Store.FeedCursor("notifier"));
-        Assert.Equal(feed[1].Position, await Store.WriteAsync(tx => tx.FeedCursor("notifier")));
+        await Store.WriteAsync(tx => { tx.SetFeedCursor("notifier", feed[0].Position); tx.SetFeedCursor("notifier", feed[2].Position); return true; });
+        Assert.Equal(feed[2].Position, Store.FeedCursor("notifier"));
+        Assert.Equal(feed[2].Position, await Store.WriteAsync(tx => tx.FeedCursor("notifier")));
     }
 
     [Fact]
@@ -491,14 +492,14 @@ public abstract class StoreContract : IDisposable
         await Store.WriteAsync(tx =>
         {
             tx.AddChannel(new ChannelRecord("wh1", "webhook", "http://x", "secret", true, now));
-            tx.AddChannel(new ChannelRecord("em1", "email", "a@b", null, true, now));
+            tx.AddChannel(new ChannelRecord("em1", "email", "a@b", null, true, now, "invitation,stand-down"));
             tx.InsertDelivery("wh1", 1, "o", 1, [1]);
             tx.InsertDelivery("wh1", 1, "o", 1, [1]); // the notifier saw the same feed item twice
             tx.InsertDelivery("wh1", 2, "o", 2, [2]);
             tx.InsertDelivery("em1", 1, "o", 1, [1]);
             return true;
         });
-        Assert.Equal(["wh1", "em1"], Store.ListChannels().Select(c => c.Id));
+        Assert.Equal([("wh1", ""), ("em1", "invitation,stand-down")], Store.ListChannels().Select(c => (c.Id, c.Kinds)));
         Assert.Equal(3, Store.ListDeliveries(null, 10).Count);
         var due = Store.DueDeliveries(DateTimeOffset.UtcNow.AddSeconds(1), 10);
         Assert.Equal([("wh1", 1L), ("wh1", 2L), ("em1", 1L)], due.Select(d => (d.ChannelId, d.Cursor)));

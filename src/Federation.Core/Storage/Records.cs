@@ -81,11 +81,17 @@ public sealed record PeerProtocolRecord(string NodeId, string Protocol, string S
     public bool IsBeforeExchange => Domain.Protocol.IsBeforeExchange(Protocol, CapabilitySet);
 }
 
-/// <summary>One call-out event in the order this node stored it (the trigger-filled feed).</summary>
+/// <summary>One call-out, fight or briefings event in the order this node stored it (the trigger-filled feed).</summary>
 public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload);
 
-/// <summary>Where notifications go: a webhook URL with its signing secret, or an e-mail address.</summary>
-public sealed record ChannelRecord(string Id, string Kind, string Target, string? Secret, bool Active, DateTimeOffset CreatedAt);
+/// <summary>
+/// Where notifications go: a webhook URL with its signing secret, or an e-mail address;
+/// <paramref name="Kinds"/> names the kinds of notification it is sent, comma-separated (empty: every kind).
+/// </summary>
+public sealed record ChannelRecord(string Id, string Kind, string Target, string? Secret, bool Active, DateTimeOffset CreatedAt, string Kinds = "")
+{
+    public IReadOnlyList<string> KindList => Kinds.Split(',', StringSplitOptions.RemoveEmptyEntries);
+}
 
 public static class DeliveryStates
 {

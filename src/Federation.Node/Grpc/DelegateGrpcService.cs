@@ -104,10 +104,10 @@ public sealed class DelegateGrpcService(
         Task.FromResult(callOuts.ExportPledges(request.AllNetworks, options.Value.Name, DateTimeOffset.UtcNow));
 
     public override Task<NotificationChannel> AddWebhook(AddWebhookRequest request, ServerCallContext context) =>
-        notifications.AddWebhookAsync(request.Url, request.Secret, context.CancellationToken);
+        notifications.AddWebhookAsync(request.Url, request.Secret, request.Kinds, context.CancellationToken);
 
     public override Task<NotificationChannel> AddEmailRecipient(AddEmailRecipientRequest request, ServerCallContext context) =>
-        notifications.AddEmailAsync(request.Address, context.CancellationToken);
+        notifications.AddEmailAsync(request.Address, request.Kinds, context.CancellationToken);
 
     public override Task<ListNotificationChannelsResponse> ListNotificationChannels(ListNotificationChannelsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListNotificationChannelsResponse { Channels = { notifications.List() } });

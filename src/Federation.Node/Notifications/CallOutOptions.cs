@@ -14,7 +14,7 @@ public sealed class CallOutOptions
 /// <summary>Outbound notifications ("Node:Notifications:*").</summary>
 public sealed class NotificationOptions
 {
-    /// <summary>How often the notifier and open subscriptions look for new call-out events.</summary>
+    /// <summary>How often the notifier and open subscriptions look for new events.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>First retry delay for a failed webhook or e-mail; doubles (with jitter) up to <see cref="RetryMaxDelay"/>.</summary>
@@ -39,6 +39,12 @@ public sealed class NotificationOptions
     /// they are loopback, link-local or private; none by default (see <see cref="WebhookTargets"/>).
     /// </summary>
     public List<string> AllowedWebhookTargets { get; set; } = [];
+
+    /// <summary>
+    /// The address people open this node's dashboard at (e.g. "https://solnet.example.org"),
+    /// for the link each notification carries; unset, the dashboard's own address (Node:DashboardHost and port).
+    /// </summary>
+    public string DashboardUrl { get; set; } = "";
 }
 
 /// <summary>The SMTP server e-mail notifications go through ("Node:Smtp:*").</summary>

@@ -7,7 +7,7 @@ using MimeKit;
 
 namespace Federation.Node.Notifications;
 
-/// <summary>Sends an inbox item as a plain-text e-mail over SMTP (MailKit).</summary>
+/// <summary>Sends an inbox item (a call-out's change or a fight's notice) as a plain-text e-mail over SMTP (MailKit).</summary>
 public sealed class EmailSender(IOptions<CallOutOptions> options)
 {
     /// <summary>Null when the server accepted the message; otherwise what went wrong, for the delivery status.</summary>
@@ -46,7 +46,7 @@ public sealed class EmailSender(IOptions<CallOutOptions> options)
         message.To.Add(to);
         var subject = item.Summary.ReplaceLineEndings(" ");
         message.Subject = "[solnet] " + (subject.Length > 150 ? subject[..150] + "…" : subject);
-        message.MessageId = $"{item.CallOutId}.{item.Sequence}.{deliveryId}@solnet";
+        message.MessageId = $"{InboxItems.ObjectId(item)}.{item.Sequence}.{deliveryId}@solnet";
         message.Body = new TextPart("plain") { Text = Text(item) };
         return message;
     }
@@ -59,14 +59,18 @@ public sealed class EmailSender(IOptions<CallOutOptions> options)
         {
             s.AppendLine($"What changed: {string.Join(", ", item.ChangedFields)}").AppendLine();
         }
-        // What happened and where to read it, no more: a mailbox is kept and searched long
-        // after the call-out, so the details stay on the node (issue 15 #9).
-        if (item.CallOut?.Content?.Title is { Length: > 0 } title)
+        // What happened, where to read it and how to answer, no more: a mailbox is kept and
+        // searched long after, so the details stay on the node (issue 15 #9, issue 17 #1).
+        if ((item.Title.Length > 0 ? item.Title : item.CallOut?.Content?.Title) is { Length: > 0 } title)
         {
             s.AppendLine($"Title: {title}");
         }
-        s.AppendLine().AppendLine($"Call-out {item.CallOutId}");
-        s.AppendLine($"See it with: solnet callout show {item.CallOutId}");
+        s.AppendLine().AppendLine(item.FightId.Length > 0 ? $"Fight {item.FightId}" : $"Call-out {item.CallOutId}");
+        if (item.Link.Length > 0)
+        {
+            s.AppendLine($"Open it: {item.Link}");
+        }
+        s.AppendLine(item.FightId.Length > 0 ? $"Answer with: {item.Act}" : $"See it with: solnet callout show {item.CallOutId}");
         return s.ToString();
     }
 

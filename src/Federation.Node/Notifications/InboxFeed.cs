@@ -3,38 +3,54 @@ using Federation.Core;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Domain;
+using Google.Protobuf;
 using Microsoft.Extensions.Options;
 
 namespace Federation.Node.Notifications;
 
 /// <summary>
-/// New and changed call-outs as a feed of <see cref="InboxItem"/>s, read from the
-/// call-out events this node has stored (its own and its replicas'), in the order it
-/// stored them. The subscription, webhooks and e-mail all read from here, so they tell
-/// the same story; each item's cursor lets a reader resume where it stopped.
+/// What this node's people are told, as a feed of <see cref="InboxItem"/>s: every new or
+/// changed call-out, and the fight events that ask something of this network
+/// (<see cref="FightNotices"/>), read from the events this node has stored (its own and its
+/// replicas') in the order it stored them. The subscription, webhooks and e-mail all read
+/// from here, so they tell the same story; each item's cursor lets a reader resume where it stopped.
 /// </summary>
 public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal)
 {
-    public IReadOnlyList<InboxItem> Read(long afterCursor, int limit)
+    /// <summary>The items among the next <paramref name="limit"/> stored events, and how far they were read (a reader resumes after <see cref="FeedPage.End"/>).</summary>
+    public FeedPage Read(long afterCursor, int limit)
     {
         var entries = store.ReadFeed(afterCursor, limit);
         if (entries.Count == 0)
         {
-            return [];
+            return new([], afterCursor);
         }
         var names = NetworkNames();
-        var states = new Dictionary<string, CallOutState?>();
+        var links = new Links(DashboardUrl());
+        var states = new Dictionary<string, object?>();
         var items = new List<InboxItem>(entries.Count);
         foreach (var entry in entries)
         {
-            if (!states.TryGetValue(entry.ObjectId, out var state))
+            var e = EventPayload.Parser.ParseFrom(entry.Payload);
+            if (e.ObjectKind == ObjectKind.CallOut)
             {
-                var stored = store.GetObject(entry.ObjectId);
-                states[entry.ObjectId] = state = stored is null ? null : CallOutState.Parser.ParseFrom(stored.State);
+                var callOut = State(states, entry.ObjectId, CallOutState.Parser);
+                var item = InboxItems.Build(entry.Position, e, callOut, identity.NodeId, names);
+                item.Link = links.To("callouts", e.ObjectId);
+                items.Add(item);
+                continue;
             }
-            items.Add(InboxItems.Build(entry.Position, EventPayload.Parser.ParseFrom(entry.Payload), state, identity.NodeId, names));
+            // A briefings event is told of with the fight it belongs to.
+            var fightId = e.ObjectKind == ObjectKind.Briefings
+                ? State(states, entry.ObjectId, BriefingsState.Parser)?.FightId
+                : e.ObjectId;
+            var fight = fightId is null ? null : State(states, fightId, FightState.Parser);
+            if (FightNotices.For(e, fight, identity.NodeId, names) is { } notice)
+            {
+                items.Add(InboxItems.Build(entry.Position, e, notice, links.To("fights", notice.FightId)));
+            }
         }
-        return items;
+        return new(items, entries[^1].Position);
     }
 
     public long End() => store.FeedEnd();
@@ -44,17 +60,47 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
     {
         while (!ct.IsCancellationRequested)
         {
-            var items = Read(cursor, 100);
-            foreach (var item in items)
+            var page = Read(cursor, 100);
+            foreach (var item in page.Items)
             {
                 await write(item);
-                cursor = (long)item.Cursor;
             }
-            if (items.Count == 0)
+            // Past what was read, told or not: events that ask nothing of this network are not read again.
+            var moved = page.End > cursor;
+            cursor = page.End;
+            if (!moved)
             {
                 await signal.WaitAsync(options.Value.Notifications.PollInterval, ct);
             }
         }
+    }
+
+    /// <summary>An object's state as this node holds it now, read once per page.</summary>
+    private T? State<T>(Dictionary<string, object?> states, string id, MessageParser<T> parser) where T : class, IMessage<T>
+    {
+        if (!states.TryGetValue(id, out var state))
+        {
+            var stored = store.GetObject(id);
+            states[id] = state = stored is null ? null : parser.ParseFrom(stored.State);
+        }
+        return (T?)state;
+    }
+
+    /// <summary>Where people open the dashboard: Node:Notifications:DashboardUrl, or the node's own dashboard address.</summary>
+    private string DashboardUrl()
+    {
+        var configured = options.Value.Notifications.DashboardUrl.TrimEnd('/');
+        if (configured.Length > 0)
+        {
+            return configured;
+        }
+        var o = node.Value;
+        return o.ResolvedDashboardPort > 0 ? $"{(o.Tls ? "https" : "http")}://{o.DashboardHost}:{o.ResolvedDashboardPort}" : "";
+    }
+
+    private sealed record Links(string Base)
+    {
+        public string To(string page, string id) => Base.Length > 0 ? $"{Base}/{page}/{Uri.EscapeDataString(id)}" : "";
     }
 
     private Func<string, string> NetworkNames()
@@ -64,3 +110,6 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
         return id => names.TryGetValue(id, out var n) ? $"{n} ({Identifiers.ShortFingerprint(id)})" : Identifiers.Fingerprint(id);
     }
 }
+
+/// <summary>A page of the feed: the items to tell, and the position of the last event read (told or not).</summary>
+public sealed record FeedPage(IReadOnlyList<InboxItem> Items, long End);

@@ -1,10 +1,26 @@
 using Federation.Contracts.V1;
+using Federation.Domain;
 
 namespace Federation.Node.Notifications;
 
-/// <summary>Turns one stored call-out event into the item a delegate is told about.</summary>
+/// <summary>Turns one stored event into the item a delegate is told about.</summary>
 public static class InboxItems
 {
+    /// <summary>A fight event's notice (<see cref="FightNotices"/>) as an item.</summary>
+    public static InboxItem Build(long cursor, EventPayload e, FightNotice notice, string link) => new()
+    {
+        Cursor = (ulong)cursor,
+        Change = notice.Change,
+        FightId = notice.FightId,
+        Sequence = e.Sequence,
+        At = e.OccurredAt,
+        Summary = notice.Summary,
+        Title = notice.Title,
+        Link = link,
+        Act = notice.Act,
+        Detail = notice.ParticipantsOnly,
+    };
+
     public static InboxItem Build(long cursor, EventPayload e, CallOutState? state, string self, Func<string, string> networkName)
     {
         var item = new InboxItem
@@ -17,6 +33,8 @@ public static class InboxItems
             OwnAction = e.ActorNode == self,
         };
         var title = state?.Content?.Title ?? e.ObjectId;
+        item.Title = state?.Content?.Title ?? "";
+        item.Act = $"solnet callout show {e.ObjectId}";
         switch (e.Body?.KindCase)
         {
             case EventBody.KindOneofCase.CallOutPublished:
@@ -50,8 +68,10 @@ public static class InboxItems
 
     /// <summary>
     /// What a webhook or an e-mail carries, and so what the node stores until it is sent: what
-    /// happened, the title and the id to open it by — not the call-out's whole state nor a
-    /// response's text (issue 15 #9). The subscription, read by the node's own delegates, keeps the whole item.
+    /// happened, the title, the id to open it by, the link and the command that answers it —
+    /// not the call-out's whole state, a response's text (issue 15 #9) nor a briefing's
+    /// participants-only text (issue 17 #1): a mail provider or a chat service is not in the
+    /// committed networks. The subscription, read by the node's own delegates, keeps the whole item.
     /// </summary>
     public static InboxItem ForChannel(InboxItem item) => new()
     {
@@ -64,18 +84,35 @@ public static class InboxItems
         Network = item.Network,
         Response = item.Response is { } r ? new CallOutResponse { Kind = r.Kind, Withheld = r.Withheld } : null,
         Summary = item.Summary,
-        CallOut = new CallOutState
+        CallOut = item.CallOutId.Length == 0 ? null : new CallOutState
         {
             Id = item.CallOutId,
             OriginNode = item.CallOut?.OriginNode ?? "",
             Content = new CallOutContent { Title = item.CallOut?.Content?.Title ?? "" },
         },
         OwnAction = item.OwnAction,
+        FightId = item.FightId,
+        Title = item.Title,
+        Link = item.Link,
+        Act = item.Act,
     };
 
-    /// <summary>The event name webhooks carry, e.g. "callout.published".</summary>
+    public static bool IsFightChange(InboxChange change) =>
+        change is InboxChange.Invited or InboxChange.Amended or InboxChange.StandDown
+            or InboxChange.ReleaseRequested or InboxChange.Released or InboxChange.BriefingPosted;
+
+    /// <summary>The object an item is about: its call-out or its fight.</summary>
+    public static string ObjectId(InboxItem item) => item.FightId.Length > 0 ? item.FightId : item.CallOutId;
+
+    /// <summary>The event name webhooks carry, e.g. "callout.published" or "fight.stand_down".</summary>
     public static string EventName(InboxChange change) => change switch
     {
+        InboxChange.Invited => "fight.invited",
+        InboxChange.Amended => "fight.amended",
+        InboxChange.StandDown => "fight.stand_down",
+        InboxChange.ReleaseRequested => "fight.release_requested",
+        InboxChange.Released => "fight.released",
+        InboxChange.BriefingPosted => "fight.briefing_posted",
         InboxChange.Published => "callout.published",
         InboxChange.Updated => "callout.updated",
         InboxChange.Responded => "callout.responded",

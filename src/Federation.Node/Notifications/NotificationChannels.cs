@@ -8,15 +8,16 @@ using MimeKit;
 
 namespace Federation.Node.Notifications;
 
-/// <summary>The operator's notification channels: webhooks and e-mail recipients, and what was sent to them.</summary>
+/// <summary>The operator's notification channels: webhooks and e-mail recipients, each sent every kind of notification or only those it names, and what was sent to them.</summary>
 public sealed class NotificationChannels(IFederationStore store, IOptions<CallOutOptions> options, WebhookTargets targets)
 {
     public const string Webhook = "webhook";
     public const string Email = "email";
     public const int MinSecretLength = 16;
 
-    public async Task<NotificationChannel> AddWebhookAsync(string url, string secret, CancellationToken ct)
+    public async Task<NotificationChannel> AddWebhookAsync(string url, string secret, IEnumerable<string> kinds, CancellationToken ct)
     {
+        var only = NotificationKinds.Parse(kinds);
         Text.Check("webhook URL", url, 2000, required: true);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
@@ -28,11 +29,12 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
             throw RuleViolation.Invalid($"The webhook secret signs every delivery; use at least {MinSecretLength} characters (for example: openssl rand -hex 32).");
         }
         await targets.CheckAsync(uri, ct);
-        return await AddAsync(Webhook, uri.ToString(), secret, ct);
+        return await AddAsync(Webhook, uri.ToString(), secret, only, ct);
     }
 
-    public async Task<NotificationChannel> AddEmailAsync(string address, CancellationToken ct)
+    public async Task<NotificationChannel> AddEmailAsync(string address, IEnumerable<string> kinds, CancellationToken ct)
     {
+        var only = NotificationKinds.Parse(kinds);
         Text.Check("e-mail address", address, Text.ShortMax, required: true);
         if (!MailboxAddress.TryParse(address.Trim(), out var mailbox) || !mailbox.Address.Contains('@'))
         {
@@ -43,7 +45,7 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
             throw new RuleViolation(RefusalKind.FailedPrecondition, "notifications",
                 "E-mail needs an SMTP server: set Node:Smtp:Host and Node:Smtp:From (and Port, Username, Password as your provider says), then restart the node.");
         }
-        return await AddAsync(Email, mailbox.Address, null, ct);
+        return await AddAsync(Email, mailbox.Address, null, only, ct);
     }
 
     public IReadOnlyList<NotificationChannel> List() => store.ListChannels().Select(ToMessage).ToList();
@@ -74,7 +76,8 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
                 Kind = ch?.Kind ?? "",
                 Target = ch?.Target ?? "",
                 Cursor = (ulong)d.Cursor,
-                CallOutId = d.ObjectId,
+                CallOutId = InboxItems.IsFightChange((InboxChange)d.Change) ? "" : d.ObjectId,
+                FightId = InboxItems.IsFightChange((InboxChange)d.Change) ? d.ObjectId : "",
                 Change = (InboxChange)d.Change,
                 State = d.State,
                 Attempts = (uint)d.Attempts,
@@ -86,10 +89,10 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
         }).ToList();
     }
 
-    private async Task<NotificationChannel> AddAsync(string kind, string target, string? secret, CancellationToken ct)
+    private async Task<NotificationChannel> AddAsync(string kind, string target, string? secret, IReadOnlyList<string> kinds, CancellationToken ct)
     {
         var record = new ChannelRecord($"{(kind == Webhook ? "wh" : "em")}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5))}",
-            kind, target, secret, true, DateTimeOffset.UtcNow);
+            kind, target, secret, true, DateTimeOffset.UtcNow, string.Join(",", kinds));
         await store.WriteAsync(tx =>
         {
             tx.AddChannel(record);
@@ -106,5 +109,6 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
         Target = c.Target,
         Active = c.Active,
         CreatedAt = Timestamp.FromDateTimeOffset(c.CreatedAt),
+        Kinds = { c.KindList },
     };
 }

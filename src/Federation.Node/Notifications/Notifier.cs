@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Core.Storage;
+using Federation.Domain;
 using Federation.Node.Delivery;
 using Federation.Node.Jobs;
 using Microsoft.Extensions.Options;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Notifications;
 
 /// <summary>
-/// Tells the operator's channels about new and changed call-outs. It reads the call-out
-/// feed after its stored cursor and, in one transaction, records a pending delivery per
+/// Tells the operator's channels about new and changed call-outs and the fight events that
+/// ask something of this network (<see cref="InboxFeed"/>), each channel only the kinds it
+/// asked for. It reads the feed after its stored cursor and, in one transaction, records a pending delivery per
 /// channel and moves the cursor; then it sends what is due. Retry timing lives in the
 /// database, so a restart neither loses nor repeats a decided delivery (a send that
 /// crashes before its result is stored is sent again: at least once, like peer delivery).
@@ -58,22 +60,24 @@ public sealed class Notifier(
     private async Task FanOutAsync(CancellationToken ct)
     {
         var cursor = store.FeedCursor(CursorName);
-        var items = feed.Read(cursor, 200);
-        if (items.Count == 0)
+        var page = feed.Read(cursor, 200);
+        if (page.End == cursor)
         {
             return;
         }
         var channels = store.ListChannels().Where(c => c.Active).ToList();
         await store.WriteAsync(tx =>
         {
-            foreach (var item in items.Where(i => !i.OwnAction))
+            foreach (var item in page.Items.Where(i => !i.OwnAction))
             {
-                foreach (var channel in channels)
+                var body = Google.Protobuf.MessageExtensions.ToByteArray(InboxItems.ForChannel(item));
+                foreach (var channel in channels.Where(c => NotificationKinds.Wants(c.KindList, item.Change)))
                 {
-                    tx.InsertDelivery(channel.Id, (long)item.Cursor, item.CallOutId, (int)item.Change, Google.Protobuf.MessageExtensions.ToByteArray(InboxItems.ForChannel(item)));
+                    tx.InsertDelivery(channel.Id, (long)item.Cursor, InboxItems.ObjectId(item), (int)item.Change, body);
                 }
             }
-            tx.SetFeedCursor(CursorName, (long)items[^1].Cursor);
+            // Past every event read, told or not, in the same transaction as the deliveries.
+            tx.SetFeedCursor(CursorName, page.End);
             return true;
         }, ct);
         signal.Poke();

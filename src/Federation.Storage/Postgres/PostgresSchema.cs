@@ -196,6 +196,13 @@ internal static class PostgresSchema
         """,
         // 4 — protocol versions and capabilities per peer (issue 23).
         SharedSchema.PeerProtocols,
+        // 5 — people hear of fights too (issue 17 #1), as SQLite's migration 10.
+        $"""
+        DROP TRIGGER callout_feed_on_event ON events;
+        CREATE TRIGGER callout_feed_on_event AFTER INSERT ON events
+            FOR EACH ROW WHEN (NEW.kind IN (1, 2, 3)) EXECUTE FUNCTION callout_feed_on_event();
+        {SharedSchema.ChannelKinds}
+        """,
     ];
 
     public static int Latest => Migrations.Length;

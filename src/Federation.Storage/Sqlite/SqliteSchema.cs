@@ -203,6 +203,16 @@ internal static class SqliteSchema
         """,
         // 9 — protocol versions and capabilities per peer (issue 23).
         SharedSchema.PeerProtocols,
+        // 10 — people hear of fights too (issue 17 #1): the feed takes fight and briefings
+        // events as well as call-outs', and a channel can be limited to kinds of notification.
+        $"""
+        DROP TRIGGER callout_feed_on_event;
+        CREATE TRIGGER callout_feed_on_event AFTER INSERT ON events WHEN NEW.kind IN (1, 2, 3)
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq) VALUES (NEW.object_id, NEW.seq);
+        END;
+        {SharedSchema.ChannelKinds}
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

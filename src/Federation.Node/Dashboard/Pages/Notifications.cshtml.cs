@@ -1,11 +1,13 @@
 using Federation.Contracts.V1;
+using Federation.Domain;
 using Federation.Node.Notifications;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Federation.Node.Dashboard.Pages;
 
 /// <summary>
-/// Webhooks and e-mail recipients told of new and changed call-outs, and how each
+/// Webhooks and e-mail recipients told of new and changed call-outs and of the fight events
+/// this network must act on, and how each
 /// delivery went (operator only). The same NotificationChannels service as `solnet notify`.
 /// </summary>
 public sealed class NotificationsModel(DashboardContext context, NotificationChannels channels) : DashboardPage(context)
@@ -24,12 +26,14 @@ public sealed class NotificationsModel(DashboardContext context, NotificationCha
         }
     }
 
-    public Task<IActionResult> OnPostWebhookAsync(string? url, string? secret, CancellationToken ct) =>
-        RunAsync("AddWebhook", () => channels.AddWebhookAsync(url?.Trim() ?? "", secret ?? "", ct),
-            "The webhook is added. New and changed call-outs are posted to it, signed with its secret.");
+    public static string KnownKinds => NotificationKinds.Known;
 
-    public Task<IActionResult> OnPostEmailAsync(string? address, CancellationToken ct) =>
-        RunAsync("AddEmailRecipient", () => channels.AddEmailAsync(address?.Trim() ?? "", ct),
+    public Task<IActionResult> OnPostWebhookAsync(string? url, string? secret, string? kinds, CancellationToken ct) =>
+        RunAsync("AddWebhook", () => channels.AddWebhookAsync(url?.Trim() ?? "", secret ?? "", [kinds ?? ""], ct),
+            "The webhook is added. What your network must hear of is posted to it, signed with its secret.");
+
+    public Task<IActionResult> OnPostEmailAsync(string? address, string? kinds, CancellationToken ct) =>
+        RunAsync("AddEmailRecipient", () => channels.AddEmailAsync(address?.Trim() ?? "", [kinds ?? ""], ct),
             "The e-mail recipient is added.");
 
     public Task<IActionResult> OnPostRemoveAsync(string? channel, CancellationToken ct) =>
@@ -51,6 +55,12 @@ public sealed class NotificationsModel(DashboardContext context, NotificationCha
         InboxChange.Closed => "closed",
         InboxChange.Cancelled => "cancelled",
         InboxChange.Expired => "expired",
+        InboxChange.Invited => "invitation",
+        InboxChange.Amended => "terms amended",
+        InboxChange.StandDown => "stand-down",
+        InboxChange.ReleaseRequested => "release requested",
+        InboxChange.Released => "released",
+        InboxChange.BriefingPosted => "briefing",
         _ => "changed",
     };
 }
