@@ -15,13 +15,17 @@ if ! command -v strace >/dev/null; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq strace >/dev/null \
     || echo "Could not install strace; DialTraceTests will fail."
 fi
-# ComposeFileTests checks compose/docker-compose.yml with Debian's docker-compose (no engine needed for `config`).
-if ! command -v docker-compose >/dev/null; then
-  echo "Installing Debian's docker-compose for the compose file test..."
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-compose >/dev/null \
-    || echo "Could not install docker-compose; ComposeFileTests will fail."
-fi
+# ComposeFileTests checks compose/docker-compose.yml with Debian's docker-compose (no engine
+# needed for `config`); HAProxyFrontTests runs the shipped front, compose/haproxy.cfg, with
+# Debian's haproxy on loopback (the test starts and stops its own; no service is enabled).
+for tool in docker-compose:docker-compose haproxy:haproxy; do
+  if ! command -v "${tool%%:*}" >/dev/null && [ ! -x "/usr/sbin/${tool%%:*}" ]; then
+    echo "Installing Debian's ${tool##*:} for the tests that use it..."
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${tool##*:}" >/dev/null \
+      || echo "Could not install ${tool##*:}; the tests that need it will fail."
+  fi
+done
 # In the long profile it runs past MassTransit's five-minute usage timer.
 if [ "${FED_FAULTS_PROFILE:-}" = long ]; then
   export FED_DIAL_TRACE_SECONDS="${FED_DIAL_TRACE_SECONDS:-330}"

@@ -57,6 +57,13 @@ public sealed partial class ComposeFileTests
         Assert.DoesNotContain("operator.token\"]", text); // the old check: alive, not ready
         Assert.Equal(3, Regex.Matches(text, "Node__RabbitMq__QuorumQueues: \"false\"").Count);
         Assert.DoesNotContain("QuorumQueues: \"true\"", text);
+        // The front is the HAProxy file HAProxyFrontTests proves, for each network's two replicas.
+        Assert.Contains("- ./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro", text);
+        foreach (var network in new[] { "leeds", "bristol", "glasgow" })
+        {
+            Assert.Contains($"REPLICA_1_GRPC: {network}-1:5000", text);
+            Assert.Contains($"REPLICA_2_GRPC: {network}-2:5000", text);
+        }
     }
 
     [Fact]

@@ -158,7 +158,7 @@ public sealed class MultiReplicaTests
         Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
     }
 
-    private static long LastSequence(NodeProcess node, string id)
+    internal static long LastSequence(NodeProcess node, string id)
     {
         try
         {
@@ -170,7 +170,7 @@ public sealed class MultiReplicaTests
         }
     }
 
-    private static List<(long Seq, string EventId)> OriginSequences(TestPostgresDatabase db, string id)
+    internal static List<(long Seq, string EventId)> OriginSequences(TestPostgresDatabase db, string id)
     {
         using var c = new NpgsqlConnection(db.ConnectionString);
         c.Open();
@@ -185,7 +185,7 @@ public sealed class MultiReplicaTests
         return list;
     }
 
-    private static long Scalar(TestPostgresDatabase db, string sql)
+    internal static long Scalar(TestPostgresDatabase db, string sql)
     {
         using var c = new NpgsqlConnection(db.ConnectionString);
         c.Open();
@@ -200,7 +200,7 @@ public sealed class MultiReplicaTests
         return c;
     }
 
-    private static List<(long Seq, string EventId)> PeerEvents(NodeProcess node, string id)
+    internal static List<(long Seq, string EventId)> PeerEvents(NodeProcess node, string id)
     {
         using var c = OpenSqlite(node);
         using var cmd = c.CreateCommand();
@@ -215,7 +215,7 @@ public sealed class MultiReplicaTests
         return list;
     }
 
-    private static long PeerFeedRows(NodeProcess node, string id)
+    internal static long PeerFeedRows(NodeProcess node, string id)
     {
         using var c = OpenSqlite(node);
         using var cmd = c.CreateCommand();

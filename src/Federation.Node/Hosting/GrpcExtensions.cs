@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Federation.Contracts;
 using Federation.Core;
@@ -13,6 +14,9 @@ public static class GrpcExtensions
     public const string ReleaseHeader = "x-fed-release";
 
     /// <summary>gRPC with the node's interceptors, reflection, and health checks (database; broker when on RabbitMQ).</summary>
+    /// <summary>The check that passes whenever the process answers: liveness, as against readiness.</summary>
+    private const string LivenessCheck = "process";
+
     public static IServiceCollection AddFederationGrpc(this IServiceCollection services, NodeOptions options)
     {
         services.AddGrpc(o =>
@@ -25,7 +29,7 @@ public static class GrpcExtensions
         // "" and "readiness": may this replica be given work (its database and broker answer)?
         // "liveness": does the process answer at all (restart it if not)? A database outage
         // should take a replica out of a load balancer's rotation, not get it restarted.
-        const string process = "process";
+        const string process = LivenessCheck;
         var health = services.AddGrpcHealthChecks(o =>
         {
             o.Services.Map("readiness", r => r.Name != process);
@@ -59,6 +63,10 @@ public static class GrpcExtensions
         app.MapGrpcService<PeerGrpcService>();
         app.MapGrpcService<DelegateGrpcService>();
         app.MapGrpcHealthChecksService();
+        // The same two answers over plain HTTP/2 on the gRPC port, for a proxy whose active
+        // checks cannot speak gRPC (HAProxy: compose/haproxy.cfg, adr/0017): 200 or 503.
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Name != LivenessCheck });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Name == LivenessCheck });
         app.MapGrpcReflectionService();
         return app;
     }
