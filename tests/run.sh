@@ -234,6 +234,8 @@ export FED_TEST_PID_DIR="$results/pids"
 # its short profile by default, the long one with FED_FAULTS_PROFILE=long. It starts its
 # own RabbitMQ and PostgreSQL (it kills them), and writes each scenario's time to converge here.
 export FED_FAULTS_RESULTS="$results/faults.tsv"
+# Figures other tests measure (the hung-replica front's p99, say), one line each, printed below.
+export FED_TEST_MEASUREMENTS="$results/measurements.txt"
 
 status=0
 for project in tests/*/*.Tests.csproj; do
@@ -248,6 +250,11 @@ failed=0
 if [ -s "$FED_FAULTS_RESULTS" ]; then
   echo "Fault suite ($(cut -f2 "$FED_FAULTS_RESULTS" | head -n 1) profile): seconds to converge after healing, per scenario:"
   cut -f3,4 "$FED_FAULTS_RESULTS" | sort | sed 's/^/  /'
+fi
+
+if [ -s "$FED_TEST_MEASUREMENTS" ]; then
+  echo "Measured by the tests:"
+  sed 's/^/  /' "$FED_TEST_MEASUREMENTS"
 fi
 
 # The load tool's smoke profile: every measurement at a tiny size, in seconds, so the

@@ -37,6 +37,9 @@ public sealed class OutageVisibilityTests
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await StatusOf("readiness"));
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await StatusOf(""));
             Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusOf("liveness"));
+            // And which dependency it is.
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, await StatusOf("broker"));
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, await StatusOf("database"));
             // Checked every half second for a few seconds more: still said once.
             await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.True(node.LogCount("The broker is down:") == 1, node.LogTail(60));

@@ -34,6 +34,9 @@ public static class GrpcExtensions
         {
             o.Services.Map("readiness", r => r.Name != process);
             o.Services.Map("liveness", r => r.Name == process);
+            // Each dependency on its own, so a probe can say which one is down.
+            o.Services.Map(DatabaseHealthCheck.Name, r => r.Name == DatabaseHealthCheck.Name);
+            o.Services.Map(BrokerHealthCheck.Name, r => r.Name == BrokerHealthCheck.Name);
         })
             // Answering at all is the liveness check: a service with no check reads as UNKNOWN.
             .AddCheck(process, () => HealthCheckResult.Healthy())
