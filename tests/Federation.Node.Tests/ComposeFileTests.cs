@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Federation.Testing;
 
@@ -82,30 +81,8 @@ public sealed partial class ComposeFileTests
         Assert.Contains("liveness: no answer (Unavailable", saidDown);
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        Process p;
-        try
-        {
-            p = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new InvalidOperationException($"{program} is missing (tests/run.sh installs Debian's docker-compose, to check the compose file with it).");
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            return (p.ExitCode, await stdout + await stderr);
-        }
-    }
+    private static Task<(int Exit, string Output)> RunAsync(string program, params string[] args) =>
+        ProgramRun.RunAsync(program, args, "tests/run.sh installs Debian's docker-compose, to check the compose file with it.");
 
     [GeneratedRegex(@"(?im)^\s*\w*PASS\w*:\s*(?<value>\S+)|Password=(?<value>[^;\s]+)")]
     private static partial Regex PasswordValue();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Federation.Testing;
@@ -47,30 +46,8 @@ public sealed partial class SystemdUnitTests
         Assert.DoesNotContain("ReadWritePaths", text);
     }
 
-    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
-    {
-        var psi = new ProcessStartInfo("systemd-analyze") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        Process p;
-        try
-        {
-            p = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new InvalidOperationException("systemd-analyze is missing: apt-get install systemd (these tests check the shipped unit with it).");
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            return (p.ExitCode, await stdout + await stderr);
-        }
-    }
+    private static Task<(int Exit, string Output)> RunAsync(params string[] args) =>
+        ProgramRun.RunAsync("systemd-analyze", args, "apt-get install systemd (these tests check the shipped unit with it).");
 
     [GeneratedRegex(@"Overall exposure level for \S+: (\d+(?:\.\d+)?)")]
     private static partial Regex ExposureLevel();
