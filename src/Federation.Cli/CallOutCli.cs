@@ -126,7 +126,9 @@ public static class CallOutCli
                     request.Audience = new CallOutAudience { Kind = AudienceKind.Regions, Regions = { s.All(region) } };
                 }
                 request.Recipients.AddRange(s.All(to).Select(PeeringCode.Id));
-                s.Out.Print(await s.Client.PublishCallOutAsync(request, s.Call), Format.CallOut);
+                var published = await s.Client.PublishCallOutAsync(request, s.Call);
+                s.Out.Print(published, Format.CallOut);
+                Output.Warn(published.Warnings);
             });
     }
 

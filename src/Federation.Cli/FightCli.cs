@@ -104,7 +104,9 @@ public static partial class FightCli
         {
             var invite = new InviteToFightRequest { FightId = s.Get(id) };
             invite.Networks.AddRange(s.Get(networks) ?? []);
-            s.Out.Print(await s.Client.InviteToFightAsync(invite, s.Call), Format.Fight);
+            var invited = await s.Client.InviteToFightAsync(invite, s.Call);
+            s.Out.Print(invited, Format.Fight);
+            Output.Warn(invited.Warnings);
         });
     }
 

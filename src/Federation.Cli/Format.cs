@@ -72,6 +72,10 @@ public static class Format
         return s.ToString();
     }
 
+    /// <summary>What a dead letter carried, by the title people know (the id only when this node holds no title; --json has both).</summary>
+    public static string DeadLetterItem(DeadLetterInfo d) =>
+        $"{d.Kind}{(d.Kind == "event" ? $" #{d.Sequence}" : "")} of {(d.Title.Length > 0 ? $"\"{d.Title}\"" : d.ObjectId)}";
+
     /// <summary>A duration as people say it: 45s, 12m, 3h 5m, 2d 4h.</summary>
     public static string Age(TimeSpan t) => t switch
     {

@@ -97,7 +97,9 @@ public static class NodeCli
             s.Out.Line(Format.Dependency(d, DateTimeOffset.UtcNow));
         }
         var failing = peers.Count(p => p.Health is PeerHealth.Failing or PeerHealth.Unavailable);
-        s.Out.Line($"  peers:       {peers.Count} ({peers.Count(p => p.State == "active")} active, {failing} failing)"
+        // A failing peer is counted once, as failing: "2 active, 1 failing" must not mean two that work.
+        var working = peers.Count(p => p.State == "active" && p.Health is not (PeerHealth.Failing or PeerHealth.Unavailable));
+        s.Out.Line($"  peers:       {peers.Count} ({working} active, {failing} failing)"
             + $", {peers.Aggregate(0ul, (n, p) => n + p.Pending)} item(s) waiting for delivery, {peers.Aggregate(0ul, (n, p) => n + p.DeadLetters)} dead letter(s)");
         if (peers.Count > 0)
         {
@@ -178,7 +180,7 @@ public static class NodeCli
             new Column<DeadLetterInfo>("Id", d => $"{d.Id}"),
             new Column<DeadLetterInfo>("Parked", d => Format.When(d.ParkedAt)),
             new Column<DeadLetterInfo>("To", d => d.PeerName.Length > 0 ? d.PeerName : Format.Short(d.PeerNodeId)),
-            new Column<DeadLetterInfo>("Item", d => $"{d.Kind} {d.ObjectId}" + (d.Kind == "event" ? $" #{d.Sequence}" : "")),
+            new Column<DeadLetterInfo>("Item", Format.DeadLetterItem),
             new Column<DeadLetterInfo>("Why", d => $"refused ({d.Status}): {d.Error}"));
 
     private static Command DeadLetterCommands()

@@ -53,6 +53,15 @@ public sealed class Output(bool json, string? field)
 
     public void Line(string text) => System.Console.Out.WriteLine(text);
 
+    /// <summary>Warnings go to standard error, even with --json or --field, so a script still reads only data and a person still sees them.</summary>
+    public static void Warn(IEnumerable<string> warnings)
+    {
+        foreach (var w in warnings)
+        {
+            System.Console.Error.WriteLine($"solnet: warning: {w}");
+        }
+    }
+
     public void Print<T>(T message, Func<T, string> human) where T : IMessage
     {
         if (PrintedAsData(message))

@@ -83,13 +83,15 @@ internal sealed partial class SqlStoreTransaction
 
     /// <summary>
     /// Records a failed attempt and when to try next. <paramref name="countAttempt"/> is
-    /// false when no call was made (the circuit was open), so the backoff does not grow for it.
+    /// false when no call was made (the circuit was open), so the backoff does not grow for it,
+    /// and the last call's own error stays as the cause: "circuit open" alone tells an
+    /// operator nothing they can fix. <paramref name="error"/> is kept only when there is none.
     /// </summary>
     public void RecordFailure(string peerId, string error, DateTimeOffset nextAttemptAt, bool countAttempt = true)
     {
         Execute("INSERT INTO peer_delivery (peer_id) VALUES (@p) ON CONFLICT DO NOTHING", ("@p", peerId));
-        Execute("""
-            UPDATE peer_delivery SET attempts = attempts + @c, next_attempt_at = @n, last_error = @e,
+        Execute($"""
+            UPDATE peer_delivery SET attempts = attempts + @c, next_attempt_at = @n, last_error = {(countAttempt ? "@e" : "COALESCE(last_error, @e)")},
                    failing_since = COALESCE(failing_since, @now) WHERE peer_id = @p
             """, ("@p", peerId), ("@c", countAttempt ? 1 : 0), ("@n", nextAttemptAt.ToUnixTimeMilliseconds()), ("@e", error), ("@now", Now));
     }

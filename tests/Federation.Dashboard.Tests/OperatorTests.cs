@@ -32,13 +32,15 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         await b.GotoAsync(Beta.Dashboard + "/peers");
         await b.GetByRole(AriaRole.Button, new() { Name = "Suspend alpha" }).ClickAsync();
         Assert.Contains("The peer is suspended", await b.FlashAsync());
-        Assert.Contains("suspended: nothing is taken from it", await b.Locator("#peers").InnerTextAsync());
+        Assert.Contains("suspended nothing is taken from it", await b.Locator("#peers").InnerTextAsync()); // the badge, then what it means
 
         var callOut = await Alpha.CallOuts.PublishAsync(CallOut("Picket while suspended"), [Beta.NodeId], audience: null, CancellationToken.None);
 
         // Alpha parks the refused event where its operator sees it, with beta's reason.
         await a.ReloadUntilAsync(Alpha.Dashboard + "/deadletters", "main", "PermissionDenied");
-        var row = a.Locator("#deadletters tbody tr", new() { HasText = callOut.Id });
+        // The row names the call-out by its title; its id is only in the title's tooltip.
+        var row = a.Locator("#deadletters tbody tr", new() { HasText = "Picket while suspended" });
+        Assert.Equal(callOut.Id, await row.Locator(".object-title").GetAttributeAsync("title"));
         await Assertions.Expect(row).ToContainTextAsync("beta");
         await Assertions.Expect(row).ToContainTextAsync("has been suspended by this node's operator");
         // On a phone, the long object id wraps rather than widening the page.
@@ -168,6 +170,58 @@ public sealed class OperatorTests(BrowserFixture browser, TwoNodes nodes) : ICla
         await removeDown.GetByRole(AriaRole.Button).ClickAsync();
         Assert.Contains("The channel is removed", await a.FlashAsync());
         Assert.Contains("removed", await a.Locator("#channels tbody tr", new() { HasText = "127.0.0.1:9" }).InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task PublishingToAPeerThatHasNotAddedThisNodeWarnsAndItsDeadLetterShowsTheCallOutsTitle()
+    {
+        // Fresh nodes: the fixture's pair is mutually peered, and this one must not be.
+        await using var leeds = await DashboardNode.StartAsync("leeds");
+        await using var york = await DashboardNode.StartAsync("york");
+        await leeds.Get<Federation.Node.Peering.PeerDirectory>().AddAsync(york.Address, york.Identity.Fingerprint, CancellationToken.None);
+        var a = await browser.NewPageAsync();
+        await a.SignInAsync(leeds);
+
+        await a.GotoAsync(leeds.Dashboard + "/callouts/new");
+        await a.GetByLabel("Title").FillAsync("Picket Bistro Co, York");
+        await a.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
+        await a.GetByLabel("What the fight demands").FillAsync("Pay the £2,400 in stolen wages");
+        await a.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
+
+        // Published all the same, with a warning that names the peer and what to do.
+        Assert.Contains("The call-out is published", await a.FlashAsync());
+        var warning = await a.Locator(".warning").InnerTextAsync();
+        Assert.Contains("york", warning);
+        Assert.Contains("has not added this node yet", warning);
+
+        // York refuses it; the dead letter reads by the call-out's title, the id only on hover.
+        await a.ReloadUntilAsync(leeds.Dashboard + "/deadletters", "main", "york");
+        var what = a.Locator("#deadletters tbody tr td[data-label='What']");
+        Assert.Contains("Picket Bistro Co, York", await what.InnerTextAsync());
+        Assert.DoesNotContain(leeds.NodeId, await what.InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task AnActivePeerWhoseCallsFailShowsAsFailingNotAsAGreenActive()
+    {
+        await using var leeds = await DashboardNode.StartAsync("leeds");
+        var york = await DashboardNode.StartAsync("york");
+        await DashboardNode.PeerAsync(leeds, york);
+        var a = await browser.NewPageAsync();
+        await a.SignInAsync(leeds);
+        await a.ReloadUntilAsync(leeds.Dashboard + "/peers", "#peers", "up to date");
+        var yorkId = york.NodeId;
+        await york.DisposeAsync();
+
+        await leeds.CallOuts.PublishAsync(CallOut("Picket while york is down"), [yorkId], audience: null, CancellationToken.None);
+
+        await a.ReloadUntilAsync(leeds.Dashboard + "/peers", "#peers", "last error");
+        var health = a.Locator("#peers tbody tr", new() { HasText = "york" }).Locator("td[data-label='Health'] .state");
+        Assert.Equal("failing", await health.InnerTextAsync());
+        Assert.Contains("bad", await health.GetAttributeAsync("class") ?? "");
+        // The suspend card names it the same way: no green "active" for a peer nothing reaches.
+        var card = a.Locator("form.card", new() { HasText = "Suspend york" }).Locator(".state");
+        Assert.Equal("failing", await card.InnerTextAsync());
     }
 
     /// <summary>The antiforgery token a signed-in page carries (any of its forms).</summary>

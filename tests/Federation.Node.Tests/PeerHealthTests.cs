@@ -38,6 +38,10 @@ public sealed class PeerHealthTests
         Assert.Equal(0, shown.ExitCode);
         // A table row: the health and the backlog are cells of the same line.
         Assert.Matches(@"beta .*UNAVAILABLE: failing since .*3 pending \(oldest \d+s\)", shown.Out);
+        // Alpha's summary counts beta once, as failing, not also among the peers that work.
+        var status = await Solnet.RunAsync(a.DataDir, "status");
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("peers:       2 (1 active, 1 failing)", status.Out);
 
         await b.StartAgainAsync();
 
@@ -104,12 +108,61 @@ public sealed class PeerHealthTests
 
         await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).CircuitOpen, "alpha's circuit to the failing peer to open");
         var reached = fake.Deliveries;
-        // The next attempt finds the circuit open and makes no call.
-        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).LastError.StartsWith("circuit open", StringComparison.Ordinal), "a delivery attempt against the open circuit");
+        // The next attempt finds the circuit open, makes no call, and waits for the circuit
+        // (the backoff alone would retry within seconds).
+        await Eventually.TrueAsync(() => a.PeerInfo(fake.NodeId).NextAttemptAt?.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(4),
+            "a delivery attempt against the open circuit");
         Assert.Equal(reached, fake.Deliveries);
         var info = a.PeerInfo(fake.NodeId);
         Assert.Equal((PeerHealth.Failing, 1ul, 0ul), (info.Health, info.Pending, info.DeadLetters));
-        Assert.True(info.NextAttemptAt.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(4), "the retry waits for the circuit");
+        // The open circuit keeps the real cause: "circuit open" alone gives the operator nothing to fix.
+        Assert.Equal("Unavailable: down for maintenance", info.LastError);
+        Assert.True(info.CircuitOpen);
+    }
+
+    [Fact]
+    public async Task PublishingToAPeerThatHasNotAddedThisNodeSucceedsWithAWarningAndItsDeadLetterShowsTheTitle()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await a.AddPeerAsync(b); // beta's operator has not added alpha
+
+        var published = await Solnet.RunAsync(a.DataDir, "callout", "publish", "--title", "Picket Bistro Co, Leeds", "--target", "Bistro Co",
+            "--demand", "Pay the £2,400 in stolen wages", "--to", b.Identity.Fingerprint, "--field", "id");
+
+        Assert.Equal(0, published.ExitCode);
+        var callOutId = published.Out.Trim();
+        // The warning is on standard error: a script reading the id is not disturbed by it.
+        Assert.Equal(a.NodeId, callOutId.Split('.')[0]);
+        Assert.Contains($"solnet: warning: beta ({b.Identity.Fingerprint}) has not added this node yet: it will not receive this until its operator adds this node", published.Error);
+
+        await Eventually.TrueAsync(() => a.PeerInfo(b.NodeId).DeadLetters == 1, "beta to refuse the call-out for good");
+        var parked = Assert.Single(a.Delegate.ListDeadLetters(new ListDeadLettersRequest(), a.Auth).DeadLetters);
+        Assert.Equal((callOutId, "Picket Bistro Co, Leeds"), (parked.ObjectId, parked.Title));
+        var shown = await Solnet.RunAsync(a.DataDir, "deadletters");
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Contains("event #1 of \"Picket Bistro Co, Leeds\"", shown.Out);
+        Assert.DoesNotContain(callOutId, shown.Out);
+    }
+
+    [Fact]
+    public async Task InvitingAPeerThatHasNotAddedThisNodeWarnsOnlyAboutThatPeer()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, c);
+        await a.AddPeerAsync(b);
+        await Eventually.TrueAsync(() => a.PeerInfo(c.NodeId).State == "active", "gamma to be active on alpha");
+        var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bistro wages", Target = new Target { Name = "Bistro Co" }, Terms = Samples.Terms() }, a.Auth);
+        await a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, a.Auth);
+
+        var invited = await a.Delegate.InviteToFightAsync(new InviteToFightRequest { FightId = draft.Id, Networks = { b.NodeId, c.NodeId } }, a.Auth);
+
+        var warning = Assert.Single(invited.Warnings);
+        Assert.StartsWith($"beta ({b.Identity.Fingerprint}) has not added this node yet", warning);
+        // The warning belongs to the reply: the fight as stored and shown later carries none.
+        Assert.Empty(a.Delegate.GetFight(new GetObjectRequest { Id = draft.Id }, a.Auth).Warnings);
     }
 
     [Fact]

@@ -23,7 +23,10 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         var to = CallOuts.ResolveAudience(chosen, ActivePeersWithRegions());
         var id = Identifiers.NewObjectId(identity.NodeId);
         var result = await origin.AppendAsync(id, ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, to, chosen)], ct: ct);
-        return (CallOutState)result.State;
+        // A copy: the warnings belong to this reply, not to the state the log holds.
+        var published = ((CallOutState)result.State).Clone();
+        published.Warnings.AddRange(peers.NotPeeredBack(published.Recipients));
+        return published;
     }
 
     /// <summary>The issuer changes what it asks; recipients get the new content and the list of what changed.</summary>

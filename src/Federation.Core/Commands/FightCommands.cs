@@ -49,8 +49,12 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
         // about the networks it named; the append checks it again in its transaction.
         Fights.RequireInitiator(Get(fightId), identity.NodeId, Rules.TakeItOrLeaveIt, "invite networks to");
         peers.RequirePeers(networks);
-        return await AppendAsync(fightId, "invite networks to", Rules.TakeItOrLeaveIt,
+        var invited = await AppendAsync(fightId, "invite networks to", Rules.TakeItOrLeaveIt,
             f => networks.Distinct().Select(n => Fights.Invite(f, n)).ToList(), ct);
+        // A copy: the warnings belong to this reply, not to the state the log holds.
+        invited = invited.Clone();
+        invited.Warnings.AddRange(peers.NotPeeredBack(networks));
+        return invited;
     }
 
     public Task<FightState> ChangeStatusAsync(string fightId, FightStatus to, string note, CancellationToken ct) =>

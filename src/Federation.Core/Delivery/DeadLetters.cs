@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf.WellKnownTypes;
@@ -23,6 +24,7 @@ public sealed class DeadLetters(IFederationStore store, OutboxSignal signal, ILo
             PeerName = names.GetValueOrDefault(d.PeerId, ""),
             Kind = d.Kind == OutboxKind.Event ? "event" : "submission",
             ObjectId = d.ObjectId,
+            Title = store.Title(d.ObjectId),
             Sequence = d.Sequence,
             Status = d.Status,
             Error = d.Error,

@@ -34,5 +34,19 @@ public sealed class PeerRoster(IPeerReads store)
         }
     }
 
+    /// <summary>
+    /// A warning for each of <paramref name="nodeIds"/> that has not added this node back
+    /// (still <c>pending</c>): what is sent to it waits, and turns into a dead letter if it
+    /// refuses, until its operator adds this node. Said at once, so nobody waits for an answer
+    /// that cannot come.
+    /// </summary>
+    public IReadOnlyList<string> NotPeeredBack(IEnumerable<string> nodeIds)
+    {
+        var pending = store.ListPeers().Where(p => p.State == PeerStates.Pending).ToDictionary(p => p.NodeId);
+        return nodeIds.Distinct().Where(pending.ContainsKey).Select(id =>
+            $"{pending[id].Name} ({Identifiers.Fingerprint(id)}) has not added this node yet: it will not receive this until its operator adds this node (address and fingerprint).")
+            .ToList();
+    }
+
     public IReadOnlyList<string> ActivePeerIds() => store.ListPeers().Where(p => PeerStates.Reachable(p.State)).Select(p => p.NodeId).ToList();
 }

@@ -68,7 +68,8 @@ public interface IDeliveryWrites
 
     /// <summary>
     /// Records a failed attempt and when to try next. <paramref name="countAttempt"/> is
-    /// false when no call was made (the circuit was open), so the backoff does not grow for it.
+    /// false when no call was made (the circuit was open), so the backoff does not grow for it
+    /// and the last call's own error is kept as the cause (<paramref name="error"/> only fills a gap).
     /// </summary>
     void RecordFailure(string peerId, string error, DateTimeOffset nextAttemptAt, bool countAttempt = true);
 

@@ -177,6 +177,15 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
 
     protected void Refuse(string message) => ViewData["Refusal"] = message;
 
+    /// <summary>Shown on the next page beside "Done.": the command succeeded, but something will not happen yet.</summary>
+    protected void Warn(IReadOnlyCollection<string> warnings)
+    {
+        if (warnings.Count > 0)
+        {
+            TempData["Warning"] = string.Join(" ", warnings);
+        }
+    }
+
     /// <summary>A stored time for a page; a bad stored value shows as "(invalid date)" and never fails the page.</summary>
     public static string When(Timestamp? at) => Dates.Show(at, "yyyy-MM-dd HH:mm 'UTC'");
 

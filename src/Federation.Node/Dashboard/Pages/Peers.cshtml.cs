@@ -19,12 +19,27 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers, Ob
         Dependencies = dependencies.Snapshot();
     }
 
+    /// <summary>
+    /// The word on a peer's badge and its tone. An active peer whose calls fail reads
+    /// "failing" (or "unavailable") in red: its state is still active, but a green
+    /// "active" would tell the operator all is well when nothing reaches it.
+    /// </summary>
+    public static (string Word, string Tone) Badge(PeerInfo p) => p.State switch
+    {
+        PeerStates.Active when p.Health == PeerHealth.Unavailable => ("unavailable", "bad"),
+        PeerStates.Active when p.Health == PeerHealth.Failing => ("failing", "bad"),
+        PeerStates.Active => ("active", "good"),
+        PeerStates.Pending => ("pending", "wait"),
+        _ => (p.State, "bad"),
+    };
+
     public static string Health(PeerInfo p) =>
-        p.State == PeerStates.Pending ? "pending: waiting for its operator to add this node"
-        : p.State == PeerStates.Suspended ? "suspended: nothing is taken from it or sent to it until it is resumed"
-        : p.State == PeerStates.Revoked ? "revoked: nothing is taken from it or sent to it"
-        : p.State != PeerStates.Active ? p.State
-        : p.LastError.Length > 0 ? $"failing: {p.Pending} waiting; last error: {p.LastError}"
+        p.State == PeerStates.Pending ? "waiting for its operator to add this node"
+        : p.State == PeerStates.Suspended ? "nothing is taken from it or sent to it until it is resumed"
+        : p.State == PeerStates.Revoked ? "nothing is taken from it or sent to it"
+        : p.State != PeerStates.Active ? ""
+        : p.Health is PeerHealth.Failing or PeerHealth.Unavailable
+            ? $"since {When(p.FailingSince)}: {p.Pending} waiting{(p.CircuitOpen ? ", circuit open" : "")}; last error: {p.LastError}"
         : p.Pending > 0 ? $"sending: {p.Pending} waiting"
         : "up to date";
 

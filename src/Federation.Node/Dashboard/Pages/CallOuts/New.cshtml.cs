@@ -28,6 +28,11 @@ public sealed class NewModel(DashboardContext context, CallOutCommands callOuts,
             var audience = regions.Count > 0 ? new CallOutAudience { Kind = AudienceKind.Regions, Regions = { regions } } : null;
             published = await callOuts.PublishAsync(content, Form.Recipients, audience, ct);
         }, "The call-out is published and on its way to the networks you chose.");
-        return published is null ? result : RedirectToPage("/CallOuts/Show", new { id = published.Id });
+        if (published is null)
+        {
+            return result;
+        }
+        Warn(published.Warnings);
+        return RedirectToPage("/CallOuts/Show", new { id = published.Id });
     }
 }

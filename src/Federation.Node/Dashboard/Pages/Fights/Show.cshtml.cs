@@ -91,7 +91,7 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         Run("OpenFight", () => fights.OpenAsync(Id, ct), "The fight is open: its terms are frozen and you can invite networks.");
 
     public Task<IActionResult> OnPostInviteAsync(List<string> networks, CancellationToken ct) =>
-        Run("InviteToFight", () => fights.InviteAsync(Id, networks, ct), "The invitations are on their way.");
+        Run("InviteToFight", async () => Warn((await fights.InviteAsync(Id, networks, ct)).Warnings), "The invitations are on their way.");
 
     public Task<IActionResult> OnPostStatusAsync(FightStatus status, string? note, CancellationToken ct) =>
         Run("ChangeFightStatus", () => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
