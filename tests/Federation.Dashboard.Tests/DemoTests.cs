@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Federation.Demo;
 using Microsoft.Playwright;
@@ -55,25 +54,11 @@ public sealed class DemoTests(BrowserFixture browser)
         {
             var basePort = Random.Shared.Next(20_000, 29_000);
             int[] ports = [basePort, basePort + 1, basePort + 2, basePort + 3000, basePort + 3001, basePort + 3002];
-            if (ports.All(IsFree))
+            if (ports.All(Ports.Bindable))
             {
                 return basePort;
             }
         }
         throw new InvalidOperationException("No free range of ports for the demo.");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

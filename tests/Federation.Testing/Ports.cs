@@ -36,7 +36,8 @@ public static class Ports
         throw new InvalidOperationException($"No free loopback port between {Low} and {High}.");
     }
 
-    private static bool Bindable(int port)
+    /// <summary>Whether nothing listens on <paramref name="port"/> on loopback now.</summary>
+    public static bool Bindable(int port)
     {
         try
         {
