@@ -7,7 +7,7 @@ namespace Federation.Cli;
 /// <summary>Joint fights: the initiator's terms and decisions, and each participant's own part.</summary>
 public static partial class FightCli
 {
-    public static IEnumerable<Command> Commands() => [FightCommands(), Fights(), Balance()];
+    public static IEnumerable<Command> Commands() => [FightCommands(), Fights(), Balance(), Commitments()];
 
     /// <summary>The terms flags shared by draft, terms and amend.</summary>
     private sealed class TermsOptions(bool demandsRequired = false)
@@ -306,6 +306,19 @@ public static partial class FightCli
 
     private static Command Balance() => Cmd("balance", "Your network's own picture: fights initiated and joined, call-outs answered (never shared, never a score)", [], async s =>
         s.Out.Print(await s.Client.GetBalanceAsync(new GetBalanceRequest(), s.Call), Format.Balance));
+
+    /// <summary>Each network's commitment in a fight or call-out, and whether its own signature proves it here.</summary>
+    private static Command Commitments()
+    {
+        var id = Arg("ID", "The fight's or call-out's id");
+        return Cmd("commitments", "Who committed to what in a fight or call-out, each proven by that network's own signature or marked as resting on the origin's word",
+            [id], async s =>
+                s.Out.List((await s.Client.ListCommitmentsAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call)).Commitments, "No commitments yet.",
+                    new Column<Commitment>("At", c => Format.When(c.OccurredAt)),
+                    new Column<Commitment>("Network", c => Format.Short(c.Network)),
+                    new Column<Commitment>("What", c => c.TermsHash.Length > 0 ? $"{c.What} {c.TermsHash[..Math.Min(12, c.TermsHash.Length)]}" : c.What),
+                    new Column<Commitment>("Proof", c => c.Proven ? "signed by the network" : $"unproven: {c.WhyUnproven}")));
+    }
 
     private static FightStatus FightStatusOf(string name) => name switch
     {

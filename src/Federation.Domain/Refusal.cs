@@ -63,4 +63,9 @@ public static class Rules
     /// upgrades, so a sender keeps what it would send queued rather than giving up on it.
     /// </summary>
     public const string ProtocolVersion = "protocol version";
+    /// <summary>
+    /// An event that carries a network's signed submission must record exactly what that
+    /// network signed: otherwise the origin would be putting words in its mouth.
+    /// </summary>
+    public const string SignedCommitment = "signed commitment";
 }

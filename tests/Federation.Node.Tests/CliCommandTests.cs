@@ -60,6 +60,7 @@ public sealed class CliCommandTests
         ["RecordCommunication"] = "fight communication",
         ["FileReport"] = "fight report",
         ["ListReports"] = "fight reports",
+        ["ListCommitments"] = "commitments",
         ["PlanAction"] = "fight action plan",
         ["UpdateAction"] = "fight action update",
         ["CancelAction"] = "fight action cancel",

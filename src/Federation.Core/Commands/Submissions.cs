@@ -15,22 +15,31 @@ namespace Federation.Core.Commands;
 /// </summary>
 public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity, TimeProvider time)
 {
-    /// <summary>Records a submission for an object this node originates: the one path for Submit and SubmitStream.</summary>
-    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, CancellationToken ct)
+    /// <summary>
+    /// Records a submission for an object this node originates: the one path for Submit and
+    /// SubmitStream. <paramref name="proof"/> is what the network signed, embedded in the
+    /// event so that every node can check it; an unshared report-back keeps it here, since
+    /// its signed bytes hold what only the issuer may read.
+    /// </summary>
+    public async Task<SubmitResponse> RecordAsync(SubmissionPayload submission, SubmissionProof? proof, CancellationToken ct)
     {
+        if (CallOuts.IssuerOnly(submission.CallOutResponse) is not null)
+        {
+            proof = null;
+        }
         // The same date rule as for events: a peer's submission is refused whole, before anything is read or written.
         Dates.CheckAll(submission);
         var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
         if (known && objectOrigin == identity.NodeId && IsAction(submission) && store.GetObject(submission.ObjectId) is { Kind: ObjectKind.Fight, LastSequence: > 0 } fight)
         {
-            var result = await AppendActionAsync(FightState.Parser.ParseFrom(fight.State), submission.SubmitterNode, Fights.FromSubmission(submission), submission.SubmissionId, ct);
+            var result = await AppendActionAsync(FightState.Parser.ParseFrom(fight.State), submission.SubmitterNode, Fights.FromSubmission(submission), submission.SubmissionId, ct, proof);
             return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
         }
         if (known && objectOrigin == identity.NodeId && !Fights.IsReport(submission))
         {
             // The common case (a pledge or a fight action for an object of this node's): the
             // append checks in its transaction that the object is known, so no read here.
-            return await AppendAsync(submission, ct);
+            return await AppendAsync(submission, proof, ct);
         }
         var stored = known ? store.GetObject(submission.ObjectId) : null;
         if (stored is null || stored.LastSequence == 0)
@@ -84,7 +93,7 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     /// so that is where it is checked to be known and where its kind picks the rule: one
     /// read of the object per submission.
     /// </summary>
-    private async Task<SubmitResponse> AppendAsync(SubmissionPayload submission, CancellationToken ct)
+    private async Task<SubmitResponse> AppendAsync(SubmissionPayload submission, SubmissionProof? proof, CancellationToken ct)
     {
         var result = await origin.AppendAsync(
             submission.ObjectId,
@@ -98,7 +107,8 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
             },
             submission.SubmissionId,
             ct,
-            KeepIssuerOnly(submission));
+            KeepIssuerOnly(submission),
+            proof);
         return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
     }
 
@@ -125,13 +135,14 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     /// (and everything after it) goes in the fight's participants-only log, whose audience is
     /// the committed networks; a public plan goes in the shared log (issue 15 #2).
     /// </summary>
-    public async Task<AppendResult> AppendActionAsync(FightState fight, string actor, EventBody body, string? submissionId, CancellationToken ct)
+    public async Task<AppendResult> AppendActionAsync(FightState fight, string actor, EventBody body, string? submissionId, CancellationToken ct,
+        SubmissionProof? proof = null)
     {
         var participantsId = Briefings.IdOf(fight.Id);
         var participants = store.Read(participantsId, ObjectKind.Briefings, BriefingsState.Parser);
         if (!FightActions.BelongsToParticipants(body, participants))
         {
-            return await origin.AppendAsync(fight.Id, ObjectKind.Fight, actor, _ => [body], submissionId, ct);
+            return await origin.AppendAsync(fight.Id, ObjectKind.Fight, actor, _ => [body], submissionId, ct, proof);
         }
         if (participants is null)
         {
@@ -140,7 +151,7 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
             await origin.AppendAsync(participantsId, ObjectKind.Briefings, identity.NodeId, s => Briefings.OpenIfNeeded(fight, s as BriefingsState), ct: ct);
         }
         return await origin.AppendAsync(participantsId, ObjectKind.Briefings, actor,
-            s => Briefings.Act(fight, s as BriefingsState, actor, body), submissionId, ct);
+            s => Briefings.Act(fight, s as BriefingsState, actor, body), submissionId, ct, proof);
     }
 
     private static RuleViolation Unknown(SubmissionPayload submission) =>

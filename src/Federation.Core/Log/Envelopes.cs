@@ -87,6 +87,11 @@ public static class Envelopes
         {
             throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its date is not a valid timestamp");
         }
+        // A network's commitment is checked against its own signature, not the origin's word.
+        if (!payload.Submission.IsEmpty && SubmissionProof.Check(payload) is { } unproven)
+        {
+            throw Refuse(RefusalKind.PermissionDenied, Rules.SignedCommitment, env, $"the network's submission it carries {unproven}");
+        }
         // Old events are normal (a node catching up after a week); events from the future
         // are not: they come from a skewed or lying clock and would sort wrongly everywhere.
         if (payload.OccurredAt is { } at && at.ToDateTimeOffset() > now + ClockSkew)

@@ -24,14 +24,17 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide,
         string? submissionId = null,
-        CancellationToken ct = default) =>
-        AppendAsync(objectId, _ => kind, actor, decide, submissionId, ct);
+        CancellationToken ct = default,
+        SubmissionProof? proof = null) =>
+        AppendAsync(objectId, _ => kind, actor, decide, submissionId, ct, proof: proof);
 
     /// <summary>
     /// Appends to an object whose kind <paramref name="kindOf"/> reads from the object as the
     /// transaction sees it (null if there is none yet); it may throw to refuse the append (an
     /// unknown object). A submission is judged this way, so the object is read once, inside
     /// the transaction, not also before it only to learn its kind and that it exists.
+    /// <paramref name="proof"/> is the signed submission the append records, embedded in
+    /// the event that records it (issue 16 #6).
     /// </summary>
     public async Task<AppendResult> AppendAsync(
         string objectId,
@@ -40,12 +43,13 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         Func<IMessage?, IReadOnlyList<EventBody>> decide,
         string? submissionId = null,
         CancellationToken ct = default,
-        Action<IStoreTransaction, IMessage>? alongside = null)
+        Action<IStoreTransaction, IMessage>? alongside = null,
+        SubmissionProof? proof = null)
     {
         // What the origin keeps beside the event (an issuer-only report-back) commits with it or not at all.
         var result = await store.WriteAsync(tx =>
         {
-            var appended = Append(tx, objectId, kindOf, actor, decide, submissionId);
+            var appended = Append(tx, objectId, kindOf, actor, decide, submissionId, proof);
             if (!appended.Duplicate)
             {
                 alongside?.Invoke(tx, appended.State);
@@ -58,7 +62,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
 
     /// <summary>The append itself, inside the caller's transaction.</summary>
     private AppendResult Append(IStoreTransaction tx, string objectId, Func<StoredObject?, ObjectKind> kindOf, string actor,
-        Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId)
+        Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId, SubmissionProof? proof)
     {
         // The object first: on PostgreSQL this read locks its row until commit. Only then is
         // the submission looked up, so a copy of the same submission arriving at the same
@@ -98,6 +102,12 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
                 OccurredAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
                 Body = body,
             };
+            // Only the event that records exactly what was signed carries it: every replica
+            // refuses an event whose embedded submission says something else.
+            if (proof is not null && Commitments.Mismatch(payload, proof.Submission) is null)
+            {
+                payload.Submission = proof.Signed.ToByteString();
+            }
             logState = EventLog.Apply(logState, payload);
             var bytes = payload.ToByteArray();
             var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
@@ -143,7 +153,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         var briefingsId = Briefings.IdOf(after.Id);
         if (tx.GetObject(briefingsId) is { } stored && !BriefingsState.Parser.ParseFrom(stored.State).Purged)
         {
-            Append(tx, briefingsId, _ => ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null);
+            Append(tx, briefingsId, _ => ObjectKind.Briefings, identity.NodeId, _ => [Briefings.MembersChanged(members)], submissionId: null, proof: null);
         }
     }
 

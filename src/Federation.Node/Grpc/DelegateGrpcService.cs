@@ -23,6 +23,7 @@ public sealed class DelegateGrpcService(
     CallOutCommands callOuts,
     FightCommands fights,
     BalanceView balance,
+    CommitmentView commitments,
     Confidential confidential,
     InboxFeed inbox,
     NotificationChannels notifications,
@@ -205,6 +206,9 @@ public sealed class DelegateGrpcService(
 
     public override Task<Balance> GetBalance(GetBalanceRequest request, ServerCallContext context) =>
         Task.FromResult(balance.Compute());
+
+    public override Task<ListCommitmentsResponse> ListCommitments(GetObjectRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListCommitmentsResponse { Commitments = { commitments.Of(request.Id) } });
 
     public override Task<LocalDetails> SetLocalDetails(SetLocalDetailsRequest request, ServerCallContext context) =>
         confidential.SetLocalDetailsAsync(request.FightId, request.Details ?? new LocalDetails(), context.CancellationToken);

@@ -196,7 +196,7 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
         }
-        return await submissions.RecordAsync(submission, ct);
+        return await submissions.RecordAsync(submission, SubmissionProof.Of(submission, signed, caller.PublicKey), ct);
     }
 
     public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)

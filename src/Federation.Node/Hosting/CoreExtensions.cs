@@ -76,6 +76,7 @@ public static class CoreExtensions
         services.AddSingleton<PurgeSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<PurgeSweeper>());
         services.AddSingleton<BalanceView>();
+        services.AddSingleton<CommitmentView>();
         return services;
     }
 }

@@ -33,6 +33,7 @@ public static class DelegateRoles
         ["AcknowledgeStandDown"] = Role.Delegate,
         ["ExportFightCalendar"] = Role.Delegate,
         ["GetBalance"] = Role.Delegate,
+        ["ListCommitments"] = Role.Delegate,
         ["GetBriefings"] = Role.Delegate,
         ["QueryInbox"] = Role.Delegate,
         ["SubscribeInbox"] = Role.Delegate,
