@@ -8,7 +8,8 @@ public static class Format
 {
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
-        + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}";
+        + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}"
+        + $"\n  storage:     {Contracts.StorageStateText.Describe(n.Storage)}";
 
     /// <summary>"up", or "DOWN since … (40s): why", for `solnet status`.</summary>
     public static string Dependency(DependencyHealth d, DateTimeOffset now) =>

@@ -12,7 +12,36 @@ public static class NodeCli
     public static IEnumerable<Command> Commands() =>
     [
         ConfigCommands(), TokenCommands(), Info(), Status(), PeerCommands(), Peers(), DeadLetters(), DeadLetterCommands(), Audit(),
+        Unlock(), Lock(),
     ];
+
+    /// <summary>
+    /// The storage key (docs/security.md "A seized disk"). The passphrase goes to the node over
+    /// the same channel as the operator token; like the backup's, it is never an argument.
+    /// </summary>
+    private static Command Unlock()
+    {
+        var create = Switch("--new", "Set the storage key up (the first time): from now on local details, reports and unshared report-backs rest sealed, and what rested in clear is sealed now");
+        var change = Switch("--change", "Change the passphrase: asks for the current one, then the new one (or reads it from --new-passphrase-file); nothing sealed is touched");
+        var passphraseFile = Text("--passphrase-file", "Read the passphrase from the first line of this file instead of asking for it (never give it on the command line)", "FILE");
+        var newPassphraseFile = Text("--new-passphrase-file", "With --change: read the new passphrase from this file", "FILE");
+        return Cmd("unlock", "Unlock the node's sealed details with the storage passphrase (operator); with --new, set the key up", [create, change, passphraseFile, newPassphraseFile], async s =>
+        {
+            if (s.Get(create) && s.Get(change))
+            {
+                throw new UsageException("--new sets a key up and --change changes its passphrase: give one of them.");
+            }
+            var passphrase = Passphrase.Read(s.Text(passphraseFile), confirm: s.Get(create));
+            var next = s.Get(change) ? Passphrase.Read(s.Text(newPassphraseFile), confirm: true) : "";
+            var status = await s.Client.UnlockStorageAsync(new UnlockStorageRequest { Passphrase = passphrase, Create = s.Get(create), NewPassphrase = next }, s.Call);
+            s.Out.Print(status, r => $"Storage: {StorageStateText.Describe(r.State)}."
+                + (r.SealedNow > 0 ? $" Sealed {r.SealedNow} value(s) that rested in clear." : "")
+                + (s.Get(create) ? "\nKeep the passphrase apart from the server: without it, nobody (you included) can read what is sealed." : ""));
+        });
+    }
+
+    private static Command Lock() => Cmd("lock", "The panic lock (operator): the storage key leaves the node's memory at once; it keeps federating, and sealed details stay unreadable until `solnet unlock`", [], async s =>
+        s.Out.Print(await s.Client.LockStorageAsync(new LockStorageRequest(), s.Call), r => $"Storage: {StorageStateText.Describe(r.State)}."));
 
     private static Command Audit()
     {

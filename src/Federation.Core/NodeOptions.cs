@@ -61,6 +61,15 @@ public sealed class NodeOptions
     /// </summary>
     public string DashboardCookie { get; set; } = "";
 
+    /// <summary>
+    /// A file whose first line is the storage passphrase, read at start to unlock the node
+    /// (or, the first time, to set its storage key up): for unlocking at boot, from
+    /// systemd-creds (<c>LoadCredentialEncrypted=</c>, then <c>%d/storage-passphrase</c>), never from
+    /// the data folder, or the key would rest beside what it seals. Empty: the node starts
+    /// locked and an operator unlocks it with <c>solnet unlock</c>.
+    /// </summary>
+    public string StoragePassphraseFile { get; set; } = "";
+
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 

@@ -63,6 +63,8 @@ public static class Rules
     /// upgrades, so a sender keeps what it would send queued rather than giving up on it.
     /// </summary>
     public const string ProtocolVersion = "protocol version";
+    /// <summary>Confidential details rest on disk sealed; reading them needs the node unlocked (issue 24).</summary>
+    public const string SealedAtRest = "sealed at rest";
     /// <summary>
     /// An event that carries a network's signed submission must record exactly what that
     /// network signed: otherwise the origin would be putting words in its mouth.

@@ -77,8 +77,14 @@ public abstract partial class SqlStore : IFederationStore
     public byte[]? GetLocalDetails(string objectId) =>
         Query("SELECT details FROM local_details WHERE object_id = @o", r => r.Bytes(0), ("@o", objectId)) is [var d] ? d : null;
 
-    public IReadOnlyList<FightReport> ListReports(string fightId) => Query(
-        "SELECT report FROM fight_reports WHERE fight_id = @f ORDER BY id", r => FightReport.Parser.ParseFrom(r.Bytes(0)), ("@f", fightId));
+    public IReadOnlyList<byte[]> ListReports(string fightId) => Query(
+        "SELECT report FROM fight_reports WHERE fight_id = @f ORDER BY id", r => r.Bytes(0), ("@f", fightId));
+
+    public IReadOnlyList<StoredValue> AllLocalDetails() =>
+        Query("SELECT object_id, details FROM local_details ORDER BY object_id", r => new StoredValue(r.GetString(0), r.Bytes(1)));
+
+    public IReadOnlyList<StoredValue> AllReports() =>
+        Query("SELECT id, report FROM fight_reports ORDER BY id", r => new StoredValue(r.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture), r.Bytes(1)));
 
     // ---- Peers ---------------------------------------------------------------------
 

@@ -117,9 +117,16 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         "INSERT INTO submissions (submission_id, object_id, seq) VALUES (@s, @o, @q)",
         ("@s", submissionId), ("@o", objectId), ("@q", (long)sequence));
 
-    public void InsertReport(FightReport report) => Execute(
+    public void InsertReport(string fightId, string network, byte[] report) => Execute(
         "INSERT INTO fight_reports (fight_id, network, report, filed_at) VALUES (@f, @n, @r, @t)",
-        ("@f", report.FightId), ("@n", report.Network), ("@r", report.ToByteArray()), ("@t", Now));
+        ("@f", fightId), ("@n", network), ("@r", report), ("@t", Now));
+
+    public bool SealLocalDetails(string objectId, byte[] clear, byte[] sealedValue) => Execute(
+        "UPDATE local_details SET details = @s WHERE object_id = @o AND details = @c", ("@s", sealedValue), ("@o", objectId), ("@c", clear)) == 1;
+
+    public bool SealReport(string id, byte[] clear, byte[] sealedValue) => Execute(
+        "UPDATE fight_reports SET report = @s WHERE id = @i AND report = @c",
+        ("@s", sealedValue), ("@i", long.Parse(id, System.Globalization.CultureInfo.InvariantCulture)), ("@c", clear)) == 1;
 
     public void InsertToken(TokenRecord t, byte[] hash) => Execute(
         "INSERT INTO delegate_tokens (id, name, role, hash, created_at) VALUES (@i, @n, @r, @h, @t)",

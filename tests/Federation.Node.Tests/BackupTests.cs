@@ -364,4 +364,33 @@ public sealed class PostgresBackupTests
         Assert.Equal(Worker, details.AffectedPerson);
         Assert.Equal("Bistro wages", restored.Delegate.GetFight(new GetObjectRequest { Id = draft.Id }, restored.Auth).Title);
     }
+
+    /// <summary>Issue 24 on PostgreSQL: the table data, read through a plain dump, holds no sealed text.</summary>
+    [Fact]
+    public async Task OnPostgresTheTableDataHoldsTheLocalDetailsOnlySealed()
+    {
+        using var database = new TestPostgresDatabase();
+        var work = Directory.CreateTempSubdirectory("fedseal-").FullName;
+        var passphrase = Path.Combine(work, "storage-passphrase");
+        File.WriteAllText(passphrase, Passphrase + "\n");
+        var settings = OnPostgres(database.ConnectionString);
+        settings["Node__StoragePassphraseFile"] = passphrase;
+        await using var a = new NodeProcess("alpha", settings, folderPrefix: "fedseal");
+        await a.StartAgainAsync();
+        var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bistro wages", Target = new Target { Name = "Bistro Co" }, Terms = Samples.Terms() }, a.Auth);
+        await a.Delegate.SetLocalDetailsAsync(new SetLocalDetailsRequest { FightId = draft.Id, Details = new LocalDetails { AffectedPerson = Worker, Contact = "07700 900318" } }, a.Auth);
+        Assert.Equal(Worker, (await a.Delegate.GetLocalDetailsAsync(new GetObjectRequest { Id = draft.Id }, a.Auth)).AffectedPerson);
+
+        var dump = Path.Combine(work, "alpha.sql");
+        await RunAsync("pg_dump", "--format=plain", "--file=" + dump, "--dbname=" + LibPq(database.ConnectionString));
+        // A plain dump writes bytea as hex: look for the text as the dump spells it, and in clear.
+        var text = await File.ReadAllTextAsync(dump);
+        static string Hex(string s) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(s)).ToLowerInvariant();
+        Assert.Contains(Hex("Bistro Co"), text);    // the public fight is there: the scan finds what is there
+        foreach (var secret in new[] { Worker, "07700 900318" })
+        {
+            Assert.DoesNotContain(Hex(secret), text);
+            Assert.DoesNotContain(secret, text);
+        }
+    }
 }

@@ -60,6 +60,8 @@ public sealed class CliCommandTests
         ["RecordCommunication"] = "fight communication",
         ["FileReport"] = "fight report",
         ["ListReports"] = "fight reports",
+        ["UnlockStorage"] = "unlock",
+        ["LockStorage"] = "lock",
         ["ListCommitments"] = "commitments",
         ["PlanAction"] = "fight action plan",
         ["UpdateAction"] = "fight action update",

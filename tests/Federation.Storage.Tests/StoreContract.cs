@@ -166,17 +166,43 @@ public abstract class StoreContract : IDisposable
         {
             tx.PutLocalDetails(id, [1]);
             tx.PutLocalDetails(id, [2]);
-            tx.InsertReport(new FightReport { FightId = id, Network = PeerB, Summary = "first" });
-            tx.InsertReport(new FightReport { FightId = id, Network = PeerC, Summary = "second" });
+            tx.InsertReport(id, PeerB, [10]);
+            tx.InsertReport(id, PeerC, [20]);
             return true;
         });
         Assert.Equal([2], Store.GetLocalDetails(id));
-        Assert.Equal(["first", "second"], Store.ListReports(id).Select(r => r.Summary));
+        Assert.Equal([[10], [20]], Store.ListReports(id));
         Assert.True(await Store.WriteAsync(tx => tx.DeleteLocalDetails(id)));
         Assert.Equal(2, await Store.WriteAsync(tx => tx.DeleteReports(id)));
         await Store.CheckpointAsync();
         Assert.Null(Store.GetLocalDetails(id));
         Assert.Empty(Store.ListReports(id));
+    }
+
+    [Fact]
+    public async Task AValueIsSealedInPlaceOnlyIfItIsStillTheOneRead()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.PutLocalDetails(id, [1]);
+            tx.InsertReport(id, PeerB, [10]);
+            return true;
+        });
+        // The newest report holding [10] is this test's: ids only grow.
+        var report = Store.AllReports().Last(r => r.Value.SequenceEqual(new byte[] { 10 }));
+        Assert.Contains(Store.AllLocalDetails(), v => v.Key == id && v.Value.SequenceEqual(new byte[] { 1 }));
+
+        // A write between the read and the swap wins: the stale swap changes nothing.
+        await Store.WriteAsync(tx => { tx.PutLocalDetails(id, [2]); return true; });
+        Assert.False(await Store.WriteAsync(tx => tx.SealLocalDetails(id, [1], [9, 9])));
+        Assert.Equal([2], Store.GetLocalDetails(id));
+
+        Assert.True(await Store.WriteAsync(tx => tx.SealLocalDetails(id, [2], [9, 9])));
+        Assert.True(await Store.WriteAsync(tx => tx.SealReport(report.Key, [10], [8, 8])));
+        Assert.False(await Store.WriteAsync(tx => tx.SealReport(report.Key, [10], [7, 7])));
+        Assert.Equal([9, 9], Store.GetLocalDetails(id));
+        Assert.Equal([[8, 8]], Store.ListReports(id));
     }
 
     // ---- Peers, tokens, audit, submissions ----------------------------------------------

@@ -2,6 +2,7 @@ using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Peers;
+using Federation.Core.Sealing;
 using Federation.Core.Queries;
 using Federation.Core.Storage;
 using Federation.Domain;
@@ -9,7 +10,7 @@ using Federation.Domain;
 namespace Federation.Core.Commands;
 
 /// <summary>What a delegate can do with call-outs; each write goes through the origin log or a submission.</summary>
-public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, TimeProvider time)
+public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, TimeProvider time, StorageVault vault)
 {
     public async Task<CallOutState> PublishAsync(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience, CancellationToken ct)
     {
@@ -117,7 +118,10 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
     /// <summary>The issuer reads the report-backs sent to it only; every other node sees them as withheld.</summary>
     private CallOutState IssuerView(CallOutState callOut) => callOut.OriginNode != identity.NodeId
         ? callOut
-        : CallOuts.WithIssuerOnly(callOut, key => store.GetLocalDetails(key) is { } bytes ? CallOutResponse.Parser.ParseFrom(bytes) : null);
+        : CallOuts.WithIssuerOnly(callOut, key => store.GetLocalDetails(key) is { } bytes && vault.TryOpen(bytes, out var kept)
+            ? CallOutResponse.Parser.ParseFrom(kept)
+            // Locked: the issuer sees what every recipient sees, that a report-back was sent to it only.
+            : null);
 
     /// <summary>
     /// The issuer's operations: one read of the call-out, inside the append's transaction,

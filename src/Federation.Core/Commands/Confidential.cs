@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Log;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -12,7 +13,7 @@ namespace Federation.Core.Commands;
 /// or tenant; never leave this node), participants-only briefings (committed networks
 /// only), and purging both — with referrals and incidents — after a fight ends.
 /// </summary>
-public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity)
+public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity, StorageVault vault)
 {
     public const int MaxDetail = 2_000;
 
@@ -22,9 +23,10 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
         Text.Check("affected person", details.AffectedPerson, Text.ShortMax);
         Text.Check("contact", details.Contact, Text.ShortMax);
         Text.Check("notes", details.Notes, MaxDetail);
+        var sealedDetails = vault.Seal(details.ToByteArray());
         await store.WriteAsync(tx =>
         {
-            tx.PutLocalDetails(fightId, details.ToByteArray());
+            tx.PutLocalDetails(fightId, sealedDetails);
             return true;
         }, ct);
         return details;
@@ -36,7 +38,7 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
         {
             throw RuleViolation.NotShown("local details", fightId);
         }
-        return store.GetLocalDetails(fightId) is { } bytes ? LocalDetails.Parser.ParseFrom(bytes) : new LocalDetails();
+        return store.GetLocalDetails(fightId) is { } bytes ? LocalDetails.Parser.ParseFrom(vault.Open(bytes)) : new LocalDetails();
     }
 
     public async Task<BriefingsState> PostBriefingAsync(string fightId, string text, CancellationToken ct)

@@ -2,6 +2,7 @@ using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Peers;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf.WellKnownTypes;
@@ -14,7 +15,7 @@ namespace Federation.Core.Commands;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock, TimeProvider time)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock, TimeProvider time, StorageVault vault)
 {
     // ---- The initiator -----------------------------------------------------------
 
@@ -79,7 +80,7 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
         {
             throw RuleViolation.NotShown("referrals or incidents", fightId);
         }
-        return store.ListReports(fightId);
+        return store.ListReports(fightId).Select(r => FightReport.Parser.ParseFrom(vault.Open(r))).ToList();
     }
 
     // ---- Any network in the fight ------------------------------------------------

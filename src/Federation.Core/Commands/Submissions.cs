@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Log;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -13,7 +14,7 @@ namespace Federation.Core.Commands;
 /// once (a re-sent submission id changes nothing) through the origin log — or, for a
 /// referral or incident, in the initiator's private reports.
 /// </summary>
-public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity, TimeProvider time)
+public sealed class Submissions(IFederationStore store, OriginLog origin, NodeIdentity identity, TimeProvider time, StorageVault vault)
 {
     /// <summary>
     /// Records a submission for an object this node originates: the one path for Submit and
@@ -65,20 +66,22 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     public Task<bool> FileReportAsync(FightState fight, string network, FileReport report, string? submissionId, CancellationToken ct)
     {
         Fights.CheckReport(fight, network, report);
+        // Sealed before the transaction: it needs only the public half, so a locked node files it too.
+        var sealedReport = vault.Seal(new FightReport
+        {
+            FightId = fight.Id,
+            Network = network,
+            Kind = report.Kind,
+            Summary = report.Summary,
+            At = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+        }.ToByteArray());
         return store.WriteAsync(tx =>
         {
             if (submissionId is not null && tx.SubmissionSequence(submissionId) is not null)
             {
                 return false;
             }
-            tx.InsertReport(new FightReport
-            {
-                FightId = fight.Id,
-                Network = network,
-                Kind = report.Kind,
-                Summary = report.Summary,
-                At = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-            });
+            tx.InsertReport(fight.Id, network, sealedReport);
             if (submissionId is not null)
             {
                 tx.RecordSubmission(submissionId, fight.Id, 0);
@@ -116,13 +119,13 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
     /// An unshared report-back's content stays at the issuer, in its local table, never in
     /// the call-out's log (issue 15 #9); its latest one per network is kept.
     /// </summary>
-    private static Action<IStoreTransaction, Google.Protobuf.IMessage>? KeepIssuerOnly(SubmissionPayload submission) =>
-        CallOuts.IssuerOnly(submission.CallOutResponse) is { } kept
+    private Action<IStoreTransaction, Google.Protobuf.IMessage>? KeepIssuerOnly(SubmissionPayload submission) =>
+        CallOuts.IssuerOnly(submission.CallOutResponse) is { } kept && vault.Seal(kept.ToByteArray()) is var sealedKept
             ? (tx, state) =>
             {
                 if (state is CallOutState)
                 {
-                    tx.PutLocalDetails(CallOuts.IssuerOnlyKey(submission.ObjectId, submission.SubmitterNode), kept.ToByteArray());
+                    tx.PutLocalDetails(CallOuts.IssuerOnlyKey(submission.ObjectId, submission.SubmitterNode), sealedKept);
                 }
             }
             : null;

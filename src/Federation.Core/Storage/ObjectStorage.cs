@@ -18,8 +18,17 @@ public interface IObjectReads
     /// </summary>
     IReadOnlyList<StoredObject> OriginObjectsAfter(string origin, string afterObjectId, int limit);
 
+    /// <summary>A fight's local details (or an issuer-only report-back) as stored: sealed, or clear from before sealing began.</summary>
     byte[]? GetLocalDetails(string objectId);
-    IReadOnlyList<FightReport> ListReports(string fightId);
+
+    /// <summary>A fight's referrals and incidents as stored (serialised FightReports, sealed or clear), oldest first.</summary>
+    IReadOnlyList<byte[]> ListReports(string fightId);
+
+    /// <summary>Every local-details row, for sealing in place what was stored before sealing began.</summary>
+    IReadOnlyList<StoredValue> AllLocalDetails();
+
+    /// <summary>Every report row by its id, for the same.</summary>
+    IReadOnlyList<StoredValue> AllReports();
 }
 
 /// <summary>Writes of objects and events, held events, submissions, local details and fight reports.</summary>
@@ -40,7 +49,13 @@ public interface IObjectWrites
     void PutLocalDetails(string objectId, byte[] details);
     bool DeleteLocalDetails(string objectId);
     int DeleteReports(string fightId);
-    void InsertReport(FightReport report);
+    void InsertReport(string fightId, string network, byte[] report);
+
+    /// <summary>Replaces a value stored before sealing began by its sealed form, unless it changed since it was read. False if it did.</summary>
+    bool SealLocalDetails(string objectId, byte[] clear, byte[] sealedValue);
+
+    /// <summary>The same for a report, by its id.</summary>
+    bool SealReport(string id, byte[] clear, byte[] sealedValue);
     void Hold(string objectId, ulong sequence, byte[] envelope);
 
     /// <summary>How many events of <paramref name="originNodeId"/>'s objects are held, waiting for a gap.</summary>

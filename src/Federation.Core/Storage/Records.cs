@@ -7,6 +7,9 @@ public sealed record PeerRecord(string NodeId, string Name, string Address, byte
 public sealed record StoredObject(string ObjectId, ObjectKind Kind, string Origin, ulong LastSequence, byte[] State);
 
 /// <summary>An event as stored: the origin's signed bytes, never re-serialised.</summary>
+/// <summary>A stored confidential value by its key (an object id, or a report's id).</summary>
+public sealed record StoredValue(string Key, byte[] Value);
+
 public sealed record StoredEvent(string ObjectId, ObjectKind Kind, ulong Sequence, string EventId, byte[] Payload, byte[] Signature);
 
 public enum OutboxKind

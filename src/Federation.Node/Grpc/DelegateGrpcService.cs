@@ -31,6 +31,8 @@ public sealed class DelegateGrpcService(
     DelegateTokens tokens,
     OperatorToken operatorToken,
     Backups.NodeBackup backup,
+    StorageLock storageLock,
+    Federation.Core.Sealing.StorageVault vault,
     IAuditReads store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
@@ -43,7 +45,23 @@ public sealed class DelegateGrpcService(
             Region = options.Value.Region,
             SoftwareVersion = Contracts.SoftwareVersion.Number,
             Dependencies = { dependencies.Snapshot() },
+            Storage = vault.State,
         });
+
+    public override async Task<StorageStatus> UnlockStorage(UnlockStorageRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var sealedNow = request.NewPassphrase.Length > 0
+            ? await storageLock.ChangePassphraseAsync(request.Passphrase, request.NewPassphrase, ct)
+            : await storageLock.UnlockAsync(request.Passphrase, request.Create, ct);
+        return new StorageStatus { State = vault.State, SealedNow = (uint)sealedNow };
+    }
+
+    public override Task<StorageStatus> LockStorage(LockStorageRequest request, ServerCallContext context)
+    {
+        storageLock.Lock();
+        return Task.FromResult(new StorageStatus { State = vault.State });
+    }
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)
     {

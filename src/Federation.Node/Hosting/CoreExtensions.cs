@@ -42,6 +42,9 @@ public static class CoreExtensions
             return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
                 [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
         });
+        services.AddSingleton(sp => new Federation.Core.Sealing.StorageVault(
+            Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
+        services.AddSingleton<StorageLock>();
         // The machine's clock for local bookkeeping; NodeClock (shifted by Node:ClockOffset) for what is signed.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<NodeClock>();

@@ -1,5 +1,8 @@
 using Federation.Contracts;
+using Federation.Contracts.V1;
 using Federation.Core;
+using Federation.Core.Commands;
+using Federation.Domain;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Dashboard;
@@ -74,6 +77,7 @@ public static class FederationNodeExtensions
         app.Services.GetRequiredService<IFederationStore>();
         app.Services.GetRequiredService<OperatorToken>();
         app.Services.GetRequiredService<PeerDirectory>().LoadPinnedKeys();
+        UnlockAtStart(app, options);
         if (options.ResolvedDashboardPort > 0 && DashboardKeys.InDatabase(options))
         {
             DashboardKeys.EnsureKeyAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
@@ -84,6 +88,34 @@ public static class FederationNodeExtensions
         File.WriteAllText(Path.Combine(options.ResolvedDataDir, "fingerprint"),
             app.Services.GetRequiredService<NodeIdentity>().Fingerprint + "\n");
         return app;
+    }
+
+    /// <summary>With Node:StoragePassphraseFile, unlocks the storage key (setting it up the first time) and seals what rests in clear.</summary>
+    private static void UnlockAtStart(WebApplication app, NodeOptions options)
+    {
+        if (options.StoragePassphraseFile.Length == 0)
+        {
+            return;
+        }
+        if (!File.Exists(options.StoragePassphraseFile))
+        {
+            throw new NodeStartRefusedException(
+                $"Node:StoragePassphraseFile names {options.StoragePassphraseFile}, which does not exist: create it, or leave the setting out and unlock with `solnet unlock`.");
+        }
+        var passphrase = File.ReadLines(options.StoragePassphraseFile).FirstOrDefault() ?? "";
+        var vault = app.Services.GetRequiredService<Federation.Core.Sealing.StorageVault>();
+        try
+        {
+            var sealedNow = app.Services.GetRequiredService<StorageLock>().UnlockAsync(passphrase, create: !vault.HasKey, CancellationToken.None).GetAwaiter().GetResult();
+            if (sealedNow > 0)
+            {
+                app.Logger.LogInformation("Sealed {Count} confidential values that rested in clear.", sealedNow);
+            }
+        }
+        catch (RuleViolation ex)
+        {
+            throw new NodeStartRefusedException($"Node:StoragePassphraseFile: {ex.Message}");
+        }
     }
 
     /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
@@ -101,6 +133,7 @@ public static class FederationNodeExtensions
               fingerprint:    {id.Fingerprint}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {store.Description}
+              storage:        {StorageStateText.Describe(app.Services.GetRequiredService<Federation.Core.Sealing.StorageVault>().State)}
               operator token: {token.Path}
               dashboard:      {DashboardSetup.Address(o)}
               telemetry:      {TelemetrySetup.Describe(app.Configuration)}

@@ -71,6 +71,9 @@ public static class DelegateRoles
         ["EndTokenSessions"] = Role.Operator,
         // A backup holds the node key and every local detail (adr/0015).
         ["TakeBackup"] = Role.Operator,
+        // The storage key: who can read what is sealed (issue 24).
+        ["UnlockStorage"] = Role.Operator,
+        ["LockStorage"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);

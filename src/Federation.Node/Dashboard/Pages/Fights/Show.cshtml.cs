@@ -29,6 +29,9 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
     /// <summary>The initiator's own notes on the affected person, never sent anywhere; null unless this node initiated the fight.</summary>
     public LocalDetails? LocalNotes { get; private set; }
 
+    /// <summary>Why the referrals and local details are not shown: the node is locked (issue 24).</summary>
+    public string? Locked { get; private set; }
+
     public bool Ours => Fight?.OriginNode == Node.Me;
     public bool Ended => Fight is not null && Federation.Domain.Fights.IsEnded(Fight.Status);
     public Participant? Us => Fight?.Participants.FirstOrDefault(p => p.Network == Node.Me);
@@ -55,13 +58,21 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         {
             // Referrals, incidents and local details are the organisers' (as over gRPC):
             // a delegate's token sees the fight without them.
-            if (Can("ListReports"))
+            try
             {
-                Reports = Read("ListReports", () => fights.ListReports(Id));
+                if (Can("ListReports"))
+                {
+                    Reports = Read("ListReports", () => fights.ListReports(Id));
+                }
+                if (Can("GetLocalDetails"))
+                {
+                    LocalNotes = Read("GetLocalDetails", () => confidential.GetLocalDetails(Id));
+                }
             }
-            if (Can("GetLocalDetails"))
+            catch (Federation.Domain.RuleViolation v) when (v.Rule == Federation.Domain.Rules.SealedAtRest)
             {
-                LocalNotes = Read("GetLocalDetails", () => confidential.GetLocalDetails(Id));
+                // The rest of the fight is public and reads as usual; only the sealed part waits for an unlock.
+                Locked = v.Message;
             }
         }
         if (Ours)

@@ -1,0 +1,48 @@
+using Federation.Contracts.V1;
+using Federation.Core.Commands;
+using Federation.Core.Storage;
+using Microsoft.Playwright;
+
+namespace Federation.Dashboard.Tests;
+
+/// <summary>Issue 24: the operator sets the storage key up, locks it in a panic and unlocks it, from the dashboard.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class StorageTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task AnOperatorSealsTheNodeLocksItInAPanicAndUnlocksIt()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        var draft = await alpha.Fights.DraftAsync("Bistro wages", new Target { Name = "Bistro Co" }, Seed.Terms(), CancellationToken.None);
+        await alpha.Fights.OpenAsync(draft.Id, CancellationToken.None);
+        await alpha.Get<Confidential>().SetLocalDetailsAsync(draft.Id, new LocalDetails { AffectedPerson = "Jo Bloggs", Contact = "07700 900777" }, CancellationToken.None);
+
+        var page = await browser.NewPageAsync();
+        await page.SignInAsync(alpha);
+        await page.GotoAsync(alpha.Dashboard + "/storage");
+        Assert.Contains("NOT SEALED", await page.Locator("#storage-state").InnerTextAsync());
+
+        await page.FillAsync("#new-passphrase", "quarry velvet anchor");
+        await page.FillAsync("#again", "quarry velvet anchor");
+        await page.ClickAsync("#create");
+        Assert.Contains("The storage key is set up", await page.FlashAsync());
+        Assert.Contains("sealed at rest, unlocked", await page.Locator("#storage-state").InnerTextAsync());
+        Assert.True(Core.Sealing.StorageVault.IsSealed(alpha.Get<IFederationStore>().GetLocalDetails(draft.Id)), "the details already stored are sealed in place");
+
+        await page.ClickAsync("#lock");
+        Assert.Contains("Locked", await page.FlashAsync());
+        await page.GotoAsync(alpha.Dashboard + "/fights/" + draft.Id);
+        Assert.Contains("The node is locked", await page.Locator("#locked").InnerTextAsync());
+
+        await page.GotoAsync(alpha.Dashboard + "/storage");
+        await page.FillAsync("#passphrase", "not it at all");
+        await page.ClickAsync("#unlock");
+        Assert.Contains("Wrong passphrase", await page.RefusalAsync());
+        await page.FillAsync("#passphrase", "quarry velvet anchor");
+        await page.ClickAsync("#unlock");
+        Assert.Contains("Unlocked", await page.FlashAsync());
+        await page.GotoAsync(alpha.Dashboard + "/fights/" + draft.Id);
+        Assert.Equal("07700 900777", await page.InputValueAsync("#local-contact"));
+        await page.ScreenshotAsync("storage");
+    }
+}
