@@ -207,6 +207,15 @@ public sealed class NodeOptions
 
     public int ResolvedDashboardPort => DashboardPort ?? (Port + 3000 <= 65535 ? Port + 3000 : 0);
 
+    /// <summary>
+    /// What this node tells its peers its address is, so that a node restored on a new server
+    /// is found there: the configured public address, or the listening one when it names a
+    /// host; nothing when it listens on every interface and no public address is set, since
+    /// "0.0.0.0" would send its peers nowhere.
+    /// </summary>
+    public string AnnouncedAddress => !string.IsNullOrWhiteSpace(PublicAddress) ? ResolvedPublicAddress
+        : Host is "0.0.0.0" or "::" or "[::]" or "*" or "+" ? "" : ResolvedPublicAddress;
+
     public string ResolvedPublicAddress => string.IsNullOrWhiteSpace(PublicAddress) ? $"{(Tls ? "https" : "http")}://{Host}:{Port}" : PublicAddress.TrimEnd('/');
 }
 

@@ -46,6 +46,21 @@ public sealed class TestNode : InProcNode
         return node;
     }
 
+    /// <summary>
+    /// The same network on a new server: a node started from a copy of <paramref name="from"/>'s
+    /// data folder (stopped first), on a port of its own.
+    /// </summary>
+    public static async Task<TestNode> StartRestoredAsync(TestNode from)
+    {
+        var node = new TestNode(from.Name, [], null);
+        foreach (var file in Directory.GetFiles(from.DataDir))
+        {
+            File.Copy(file, Path.Combine(node.DataDir, Path.GetFileName(file)), overwrite: true);
+        }
+        await node.StartAgainAsync();
+        return node;
+    }
+
     protected override void Defaults(NodeOptions o)
     {
         // Quick retries so tests of failure and recovery finish in seconds.

@@ -22,6 +22,7 @@ public sealed class PeerGrpcService(
     IOptions<NodeOptions> options,
     PeerAuthenticator auth,
     PeerProtocols protocols,
+    PeerDirectory directory,
     PeerKeys keys,
     IObjectReads store,
     ReplicaLog replica,
@@ -59,6 +60,8 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "A Hello must say what the node speaks (speaks.protocol_version, e.g. 1.1)."));
         }
+        // A bad address refuses the Hello before anything of it is recorded.
+        await directory.MovedAsync(caller, request.Address, context.CancellationToken);
         await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
         return new HelloResponse { Speaks = protocols.Advertisement };
     }

@@ -46,14 +46,7 @@ public sealed class PeerDirectory(
         {
             throw RuleViolation.Invalid("That fingerprint is this node's own.");
         }
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-        {
-            throw RuleViolation.Invalid($"'{address}' is not a node address; expected something like http://127.0.0.1:5002.");
-        }
-        if (options.Value.Tls && uri.Scheme != "https")
-        {
-            throw RuleViolation.Invalid($"This node runs with TLS, so its peers must too: expected an https:// address, not '{address}'.");
-        }
+        CheckAddress(address);
         IdentifyResponse who;
         try
         {
@@ -95,7 +88,7 @@ public sealed class PeerDirectory(
         // If the other operator has already added us, peering is mutual now.
         try
         {
-            var helloRequest = new HelloRequest { Speaks = protocols.Advertisement };
+            var helloRequest = protocols.Hello();
             var hello = await clients.For(record.Address, actual).HelloAsync(helloRequest, clients.Options(actual, Methods.Hello, ct, request: helloRequest));
             await protocols.HeardAsync(actual, who.Name, hello.Speaks, ct);
             await MarkActiveAsync(actual, ct);
@@ -110,6 +103,48 @@ public sealed class PeerDirectory(
         }
         signal.Poke(); // anything already queued for this node can go now
         return record;
+    }
+
+    /// <summary>An address this node can call a peer at: one rule for an operator's and for a peer's own.</summary>
+    private void CheckAddress(string address)
+    {
+        if (address.Length > Text.ShortMax || !Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            throw RuleViolation.Invalid($"'{Identifiers.Truncate(address)}' is not a node address; expected something like http://127.0.0.1:5002.");
+        }
+        if (options.Value.Tls && uri.Scheme != "https")
+        {
+            throw RuleViolation.Invalid($"This node runs with TLS, so its peers must too: expected an https:// address, not '{address}'.");
+        }
+    }
+
+    /// <summary>
+    /// A peer said, in a Hello signed with its key, that it is now at <paramref name="address"/>:
+    /// a node restored on a new server (issue 16 #4). Only the key's holder can say it, as only
+    /// it can make any other call; the operator reads the move in the log and on the Peers list.
+    /// What waits for the peer is tried at the new address at once, not at the next backoff.
+    /// </summary>
+    public async Task MovedAsync(PeerRecord peer, string address, CancellationToken ct)
+    {
+        address = address.TrimEnd('/');
+        if (address.Length == 0 || address == peer.Address)
+        {
+            return;
+        }
+        CheckAddress(address);
+        var now = DateTimeOffset.UtcNow;
+        await store.WriteAsync(tx =>
+        {
+            tx.UpsertPeer(peer with { Address = address });
+            if (tx.IsFailing(peer.NodeId))
+            {
+                tx.RecordFailure(peer.NodeId, $"it moved from {peer.Address} to {address}; trying there now", now, countAttempt: false);
+            }
+            return true;
+        }, ct);
+        log.LogWarning("Peer {Peer} ({Fingerprint}) moved from {Old} to {New}: it said so in a call signed with its key", peer.Name,
+            Identifiers.Fingerprint(peer.NodeId), peer.Address, address);
+        signal.Poke();
     }
 
     /// <summary>A pending peer proved it has added us (it called us, or answered our signed call): peering is mutual.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Federation.Contracts;
 using Federation.Contracts.V1;
+using Federation.Core;
 using Federation.Core.Delivery;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
@@ -43,6 +44,7 @@ public sealed class PeerProtocols(
     PeerClients clients,
     LocalProtocol local,
     OutboxSignal outbox,
+    IOptions<NodeOptions> options,
     ILogger<PeerProtocols> log)
 {
     public const string Header = "x-fed-protocol";
@@ -51,6 +53,9 @@ public sealed class PeerProtocols(
     private readonly ConcurrentDictionary<string, string> _lastHeader = new();
 
     public Speaks Advertisement => local.ToWire();
+
+    /// <summary>The Hello this node says: what it speaks, and where it is now.</summary>
+    public HelloRequest Hello() => new() { Speaks = Advertisement, Address = options.Value.AnnouncedAddress };
 
     public ProtocolVersion Ours => local.Spoken.Protocol;
 
@@ -115,7 +120,7 @@ public sealed class PeerProtocols(
     {
         try
         {
-            var hello = new HelloRequest { Speaks = Advertisement };
+            var hello = Hello();
             var answer = await clients.For(peer.Address, peer.NodeId).HelloAsync(hello, clients.Options(peer.NodeId, Methods.Hello, ct, request: hello));
             await HeardAsync(peer.NodeId, peer.Name, answer.Speaks, ct);
         }
