@@ -50,9 +50,17 @@ public sealed class DemoFederation(string root, int basePort) : IAsyncDisposable
         }
     }
 
+    /// <summary>Demo only: a real network keeps its storage passphrase apart from the server (docs/operators.md).</summary>
+    public const string StoragePassphrase = "solidarity forever demo";
+
     public async Task SeedAsync()
     {
         var ct = CancellationToken.None;
+        // Sealed from the start, as a real network should be: the tenant's details leeds keeps rest sealed.
+        foreach (var app in _apps)
+        {
+            await Get<StorageLock>(app).UnlockAsync(StoragePassphrase, create: true, ct);
+        }
         foreach (var a in _apps)
         {
             foreach (var b in _apps.Where(b => b != a))
@@ -157,6 +165,7 @@ public sealed class DemoFederation(string root, int basePort) : IAsyncDisposable
         }
         lines.Add("");
         lines.Add("leeds has a joint fight under way with bristol; glasgow has an invitation and call-outs waiting in its inbox.");
+        lines.Add($"Confidential details rest sealed; the storage passphrase (demo only) is \"{StoragePassphrase}\": try Storage, then Lock now.");
         lines.Add($"The command line works too, e.g.: dotnet run --project src/Federation.Cli -- --data {Path.Combine(root, "glasgow")} callouts");
         lines.Add($"Data (thrown away at the next start): {Path.GetFullPath(root)}");
         lines.Add("Press Ctrl+C to stop.");
