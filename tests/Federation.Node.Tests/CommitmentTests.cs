@@ -18,21 +18,13 @@ public sealed class CommitmentTests
     private static IReadOnlyList<Commitment> Commitments(TestNode n, string id) =>
         n.Delegate.ListCommitments(new GetObjectRequest { Id = id }, n.Auth).Commitments;
 
-    private static async Task<string> OpenWithAsync(TestNode a, params TestNode[] joiners)
+    /// <summary>A fight at <paramref name="a"/> that <paramref name="b"/> and <paramref name="c"/> joined, with gamma's copy up to date.</summary>
+    private static async Task<string> FightOfThreeAsync(TestNode a, TestNode b, TestNode c)
     {
-        var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Acme deposits", Target = new Target { Name = "Acme Lettings" }, Terms = Samples.Terms() }, a.Auth);
-        await a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, a.Auth);
-        var invite = new InviteToFightRequest { FightId = draft.Id };
-        invite.Networks.AddRange(joiners.Select(j => j.NodeId));
-        await a.Delegate.InviteToFightAsync(invite, a.Auth);
-        foreach (var j in joiners)
-        {
-            await Eventually.TrueAsync(() => j.Store.GetObject(draft.Id) is not null, $"the invitation to reach {j.Name}");
-            await j.Delegate.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = draft.Id, TermsHash = Fight(j, draft.Id).TermsHash }, j.Auth);
-        }
-        await Eventually.TrueAsync(() => joiners.All(j => Fight(j, draft.Id).Participants.Single(p => p.Network == j.NodeId).State == ParticipantState.Committed),
-            "every acceptance to be recorded and shared");
-        return draft.Id;
+        await TestNode.PeerAsync(a, b, c);
+        var fightId = await JointFightTests.OpenWithAsync(a, b, c);
+        await Eventually.TrueAsync(() => c.Store.GetObject(fightId)!.LastSequence == Fight(a, fightId).LastSequence, "gamma to be up to date");
+        return fightId;
     }
 
     [Fact]
@@ -41,9 +33,7 @@ public sealed class CommitmentTests
         await using var a = await TestNode.StartAsync("alpha");
         await using var b = await TestNode.StartAsync("beta");
         await using var c = await TestNode.StartAsync("gamma");
-        await TestNode.PeerAsync(a, b, c);
-        var fightId = await OpenWithAsync(a, b, c);
-        await Eventually.TrueAsync(() => c.Store.GetObject(fightId)!.LastSequence == Fight(a, fightId).LastSequence, "gamma to be up to date");
+        var fightId = await FightOfThreeAsync(a, b, c);
 
         // At gamma, which never received beta's submission, beta's acceptance carries beta's signature.
         var terms = Fight(a, fightId).TermsHash;
@@ -74,9 +64,7 @@ public sealed class CommitmentTests
         await using var a = await TestNode.StartAsync("alpha");
         await using var b = await TestNode.StartAsync("beta");
         await using var c = await TestNode.StartAsync("gamma");
-        await TestNode.PeerAsync(a, b, c);
-        var fightId = await OpenWithAsync(a, b, c);
-        await Eventually.TrueAsync(() => c.Store.GetObject(fightId)!.LastSequence == Fight(a, fightId).LastSequence, "gamma to be up to date");
+        var fightId = await FightOfThreeAsync(a, b, c);
         var seq = Fight(c, fightId).LastSequence;
         var betaSigned = Commitments(a, fightId).Single(x => x.Network == b.NodeId).Submission;
 

@@ -23,7 +23,7 @@ public sealed class JointFightTests
     };
 
     /// <summary>Opens a fight at <paramref name="a"/> and brings each of <paramref name="joiners"/> in.</summary>
-    private static async Task<string> OpenWithAsync(TestNode a, params TestNode[] joiners)
+    internal static async Task<string> OpenWithAsync(TestNode a, params TestNode[] joiners)
     {
         var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Acme deposits", Target = new Target { Name = "Acme Lettings" }, Terms = Samples.Terms() }, a.Auth);
         await a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, a.Auth);
