@@ -91,6 +91,18 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     public bool IsOperator => Caller.Role >= Role.Operator;
 
     /// <summary>
+    /// Why the signed-in token may not call <paramref name="method"/>, or null when it may:
+    /// a page shows this in place of a form the gate would refuse once filled in (issue 17,
+    /// item 4), so a delegate is never offered an organiser's tool.
+    /// </summary>
+    public string? WhyNot(string method) => Can(method) ? null : DelegateRoles.For(method) switch
+    {
+        Role.Operator => $"Operators only: you are signed in as a {DelegateRoles.Name(Caller.Role)}.",
+        _ => $"Organisers only: you are signed in as a {DelegateRoles.Name(Caller.Role)}. Ask an organiser of your network.",
+    };
+
+
+    /// <summary>
     /// A read the delegate service guards by role (dead letters, reports, local details):
     /// the gate's own check, so the dashboard cannot show what gRPC would refuse.
     /// </summary>

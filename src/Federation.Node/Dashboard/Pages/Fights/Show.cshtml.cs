@@ -34,9 +34,11 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
     public Participant? Us => Fight?.Participants.FirstOrDefault(p => p.Network == Node.Me);
     public IReadOnlyList<string> Missing => Fight is null ? [] : Terms.Missing(Fight.Terms);
 
-    /// <summary>The statuses the initiator can move to from here; the domain decides.</summary>
-    public IEnumerable<FightStatus> NextStatuses => Fight is null ? [] :
-        Enum.GetValues<FightStatus>().Where(s => Federation.Domain.Fights.CanMove(Fight.Status, s));
+    /// <summary>The statuses the initiator can move to from here, the likeliest first; the domain decides both.</summary>
+    public IReadOnlyList<FightStatus> NextStatuses => Fight is null ? [] : Federation.Domain.Fights.NextStatuses(Fight.Status);
+
+    /// <summary>Whether the page has a "Confidential" section: briefings, local details or the purge.</summary>
+    public bool HasConfidential => Briefings is not null || (Fight is not null && Fight.Status != FightStatus.Draft && (Ours || Can("PurgeFight")));
 
     /// <summary>Active peers not yet part of the fight, for the invite form.</summary>
     public IEnumerable<PeerInfo> Invitable => Fight is null ? [] :
