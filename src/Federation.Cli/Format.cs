@@ -111,13 +111,14 @@ public static class Format
 
     public static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
-    public static string CallOut(CallOutState c)
+    /// <summary>One call-out in full; <paramref name="names"/> says which network is which.</summary>
+    public static string CallOut(CallOutState c, Networks names)
     {
         var s = new StringBuilder();
         s.AppendLine($"Call-out {c.Id}");
         s.AppendLine($"  {c.Content.Title} — target {c.Content.Target.Name}{(c.Content.Target.ParentCompany.Length > 0 ? $" ({c.Content.Target.ParentCompany})" : "")}");
         s.AppendLine($"  state:   {State(c)}{(c.CloseReason.Length > 0 ? $" ({c.CloseReason})" : "")}");
-        s.AppendLine($"  from:    {Short(c.OriginNode)}");
+        s.AppendLine($"  from:    {names.Who(c.OriginNode)}");
         s.AppendLine($"  to:      {Audience(c)}");
         s.AppendLine($"  demand:  {c.Content.DemandSummary}");
         foreach (var p in c.Content.Places)
@@ -155,7 +156,7 @@ public static class Format
         s.AppendLine($"  responses ({c.Responses.Count}):");
         foreach (var r in c.Responses)
         {
-            s.AppendLine($"    {Short(r.Network)}  {Response(r.Latest)}");
+            s.AppendLine($"    {names.Who(r.Network)}  {Response(r.Latest)}");
         }
         return s.ToString().TrimEnd();
     }
@@ -215,13 +216,14 @@ public static class Format
     public static string Channel(NotificationChannel c) =>
         $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Kinds.Count > 0 ? $"  only: {string.Join(",", c.Kinds)}" : "")}{(c.Active ? "" : "  (removed)")}";
 
-    public static string Fight(FightState f)
+    /// <summary>One fight in full; <paramref name="names"/> says which network is which.</summary>
+    public static string Fight(FightState f, Networks names)
     {
         var s = new StringBuilder();
         s.AppendLine($"Fight {f.Id}");
         s.AppendLine($"  {f.Title} — target {f.Target.Name}");
         s.AppendLine($"  status:     {Status(f.Status)}");
-        s.AppendLine($"  initiator:  {Short(f.OriginNode)}");
+        s.AppendLine($"  initiator:  {names.Who(f.OriginNode)}");
         s.AppendLine($"  terms hash: {(f.TermsHash.Length > 0 ? f.TermsHash : "(draft: not frozen yet)")}");
         foreach (var d in f.Terms.Demands)
         {
@@ -258,7 +260,7 @@ public static class Format
             if (p.Offer.Length > 0) notes.Add($"offers: {p.Offer}");
             if (p.ReleaseRequested) notes.Add($"asks to be released: {p.ReleaseReason}");
             if (p.StandDownPending) notes.Add("stand-down not yet acknowledged");
-            s.AppendLine($"  network {Short(p.Network)}: {state}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
+            s.AppendLine($"  network {names.Who(p.Network)}: {state}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
         }
         foreach (var c in f.Communications)
         {
@@ -266,7 +268,7 @@ public static class Format
         }
         foreach (var x in f.Actions)
         {
-            s.AppendLine($"  action {x.ActionId} by {Short(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
+            s.AppendLine($"  action {x.ActionId} by {names.Who(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
         }
         foreach (var h in f.History)
         {

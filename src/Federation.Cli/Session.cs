@@ -29,7 +29,32 @@ public sealed class Session(ParseResult parse, CancellationToken cancel)
 
     public T? Get<T>(Argument<T> argument) => parse.GetValue(argument);
 
-    public string Get(Argument<string> argument) => parse.GetValue(argument) ?? "";
+    /// <summary>An argument's value; an id argument (<see cref="Ids.Arg"/>) comes back whole, found from the prefix typed.</summary>
+    public string Get(Argument<string> argument)
+    {
+        var typed = parse.GetValue(argument) ?? "";
+        if (!Ids.IsId(argument, out var kind, out var fight))
+        {
+            return typed;
+        }
+        if (!_resolved.TryGetValue(argument, out var id))
+        {
+            // Resolved once per run: Delivery.SubmitAsync may build its request more than once.
+            id = _resolved[argument] = Resolve(kind, typed, () => fight is null ? "" : Get(fight));
+        }
+        return id;
+    }
+
+    private readonly Dictionary<Argument, string> _resolved = [];
+
+    /// <summary>The whole id that <paramref name="typed"/> names (see <see cref="Ids"/>); a whole id is passed on unchecked, for the node to judge.</summary>
+    public string Resolve(IdKind kind, string typed, Func<string>? fight = null) =>
+        Ids.NeedsLookup(kind, typed) ? Ids.Match(kind, typed, Ids.Candidates(this, kind, fight ?? (() => ""))) : typed;
+
+    /// <summary>This node's peers by name, for text meant for people; read from the node once, when first needed.</summary>
+    public Networks Networks => _networks ??= Networks.Load(this);
+
+    private Networks? _networks;
 
     public string Text(Option<string> option) => parse.GetValue(option) ?? "";
 
