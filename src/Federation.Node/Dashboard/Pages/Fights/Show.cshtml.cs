@@ -99,7 +99,7 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         Run("ChangeFightStatus", () => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
 
     public Task<IActionResult> OnPostDemandAsync(string? deadline, string? note, CancellationToken ct) =>
-        Run("DeliverDemand", () => fights.DeliverDemandAsync(Id, ParseUtc(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
+        Run("DeliverDemand", () => fights.DeliverDemandAsync(Id, ParseLocal(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
 
     public Task<IActionResult> OnPostCommunicationAsync(CommunicationKind kind, string? summary, CancellationToken ct) =>
         Run("RecordCommunication", () => fights.RecordCommunicationAsync(Id, kind, summary ?? "", ct), "The communication is recorded.");
@@ -180,12 +180,12 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         }
     }
 
-    private static ActionPlan Plan(string? what, string? place, string? starts, string? ends, ActionVisibility visibility) => new()
+    private ActionPlan Plan(string? what, string? place, string? starts, string? ends, ActionVisibility visibility) => new()
     {
         What = what ?? "",
         Place = place ?? "",
-        StartsAt = ParseUtc(starts, "starts"),
-        EndsAt = ParseUtc(ends, "ends"),
+        StartsAt = ParseLocal(starts, "starts"),
+        EndsAt = ParseLocal(ends, "ends"),
         Visibility = visibility,
     };
 }
