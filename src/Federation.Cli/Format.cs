@@ -8,19 +8,46 @@ public static class Format
 {
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
-        + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}";
+        + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}"
+        + (n.TimeZone.Length > 0 ? $"\n  time zone:   {n.TimeZone}" : "");
 
     /// <summary>"up", or "DOWN since … (40s): why", for `solnet status`.</summary>
     public static string Dependency(DependencyHealth d, DateTimeOffset now) =>
         $"  {d.Name + ":",-12} "
         + (d.Up ? "up" : $"DOWN since {When(d.Since)} ({Age(now - d.Since.ToDateTimeOffset())}): {d.Reason}");
 
-    /// <summary>A stored time; a bad value prints as "(invalid date)" so one record cannot break a listing.</summary>
-    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u") =>
-        t is null ? ""
-        : t.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && t.Nanos is >= 0 and <= 999_999_999
-            ? t.ToDateTimeOffset().ToString(format, System.Globalization.CultureInfo.InvariantCulture)
-            : "(invalid date)";
+    /// <summary>
+    /// The zone times are shown in: the node's Node:TimeZone (issue 17, item 5). A function,
+    /// set by the session, so the node is asked only when a time is shown to a person; one
+    /// command runs per process, so one setting serves it.
+    /// </summary>
+    public static Func<TimeZoneInfo> Zone { get; set; } = () => TimeZoneInfo.Utc;
+
+    /// <summary>
+    /// A stored time, as the clocks of the node's zone read it and naming the zone (in UTC
+    /// exactly as before: "2026-12-05 10:00:00Z"); a bad value prints as "(invalid date)"
+    /// so one record cannot break a listing.
+    /// </summary>
+    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u")
+    {
+        if (t is null)
+        {
+            return "";
+        }
+        if (t.Seconds is not (>= -62_135_596_800 and <= 253_402_300_799) || t.Nanos is not (>= 0 and <= 999_999_999))
+        {
+            return "(invalid date)";
+        }
+        var at = t.ToDateTimeOffset();
+        var zone = Zone();
+        if (zone.BaseUtcOffset == TimeSpan.Zero && !zone.SupportsDaylightSavingTime)
+        {
+            return at.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        // "u" and "…'Z'" say UTC; a local time names its zone instead.
+        var local = format == "u" ? "yyyy-MM-dd HH:mm:ss" : format.Replace("'Z'", "");
+        return $"{TimeZoneInfo.ConvertTime(at, zone).ToString(local, System.Globalization.CultureInfo.InvariantCulture)} {zone.Id}";
+    }
 
     /// <summary>A peer's health in a few words, for a table cell.</summary>
     public static string Health(PeerInfo p)

@@ -24,7 +24,7 @@ public sealed class Networks(string me, string myName, IReadOnlyDictionary<strin
     {
         try
         {
-            var info = s.Client.GetNodeInfo(new GetNodeInfoRequest(), s.Call);
+            var info = s.Info;
             var peers = s.Client.ListPeers(new ListPeersRequest(), s.Call).Peers;
             return new Networks(info.NodeId, info.Name, peers.ToDictionary(p => p.NodeId, p => p.Name));
         }

@@ -42,6 +42,7 @@ public sealed class DelegateGrpcService(
             Region = options.Value.Region,
             SoftwareVersion = Contracts.SoftwareVersion.Number,
             Dependencies = { dependencies.Snapshot() },
+            TimeZone = options.Value.TimeZone,
         });
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)
