@@ -190,7 +190,7 @@ public static class Format
 
     private static string Response(CallOutResponse r) => r.Kind switch
     {
-        ResponseKind.Pledge => $"pledged: {r.PlannedDate} {r.Place}".TrimEnd(),
+        ResponseKind.Pledge => $"pledged: {Planned(r.PlannedDate)} {r.Place}".TrimEnd(),
         ResponseKind.Decline => $"declined{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.Unable => $"unable after all{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.ReportBack when r.Withheld => "reported back (to the issuer only)",
@@ -199,6 +199,11 @@ public static class Format
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => r.Kind.ToString(),
     };
+
+    /// <summary>A pledge's planned time: a UTC time ("2026-12-05T17:00Z", what the dashboard's picker sends) in the node's zone; free text as typed.</summary>
+    private static string Planned(string planned) =>
+        planned.EndsWith('Z') && DateTimeOffset.TryParse(planned, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? When(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), "yyyy-MM-dd HH:mm'Z'") : planned;
 
     private static string Audience(CallOutState c) => c.Audience?.Kind switch
     {

@@ -49,7 +49,7 @@ public sealed class CallOutTests(BrowserFixture browser)
         Assert.Contains("Your answer (pledged)", await b.FlashAsync());
 
         // Alpha records the pledge and shows it as beta's.
-        await a.ReloadUntilAsync(callOutPage, "#answers", "pledged 2026-12-05T10:00Z Leeds, 1 High St");
+        await a.ReloadUntilAsync(callOutPage, "#answers", "pledged 2026-12-05 10:00 UTC Leeds, 1 High St");
         var row = a.Locator("#answers tr", new() { HasText = "pledged" });
         Assert.Contains("beta", await row.InnerTextAsync());
         // Once alpha has recorded it, beta's copy has the answer and its inbox is clear.

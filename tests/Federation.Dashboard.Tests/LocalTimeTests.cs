@@ -51,7 +51,7 @@ public sealed class LocalTimeTests(BrowserFixture browser)
         Assert.Equal($"{d}T02:00Z", alpha.CallOuts.Get(callOut.Id).Responses.Single(r => r.Network == beta.NodeId).Latest.PlannedDate);
 
         // A time outside the window, posted by hand past the picker, is refused and changes nothing.
-        await b.GotoAsync(beta.Dashboard + "/callouts/" + callOut.Id);
+        await b.ReloadUntilAsync(beta.Dashboard + "/callouts/" + callOut.Id, "main", $"pledged {d} 11:00 Asia/Tokyo Tokyo, 1 Chome");
         Assert.Contains($"{d} 10:00 Asia/Tokyo", await b.Locator("main").InnerTextAsync());
         var csrf = await b.Locator("input[name=__csrf]").First.GetAttributeAsync("value") ?? "";
         var late = await b.Context.APIRequest.PostAsync(beta.Dashboard + $"/callouts/{callOut.Id}?handler=Respond", new()

@@ -109,7 +109,6 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         _ => $"Organisers only: you are signed in as a {DelegateRoles.Name(Caller.Role)}. Ask an organiser of your network.",
     };
 
-
     /// <summary>
     /// A read the delegate service guards by role (dead letters, reports, local details):
     /// the gate's own check, so the dashboard cannot show what gRPC would refuse.
@@ -286,9 +285,10 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         _ => "unknown",
     };
 
-    public static string Describe(CallOutResponse r) => r.Kind switch
+    /// <summary>An answer in words; a pledge's time (UTC, from the date picker) as the node's clocks read it.</summary>
+    public string Describe(CallOutResponse r) => r.Kind switch
     {
-        ResponseKind.Pledge => $"pledged {r.PlannedDate} {r.Place}".TrimEnd(),
+        ResponseKind.Pledge => $"pledged {Planned(r.PlannedDate)} {r.Place}".TrimEnd(),
         ResponseKind.Decline or ResponseKind.Unable => $"{Describe(r.Kind)}{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.ReportBack when r.Withheld => "reported back (to the issuing network only)",
         ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}"
@@ -296,6 +296,11 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => "unknown",
     };
+
+    /// <summary>A pledge's planned time: a UTC time ("2026-12-05T17:00Z", what the date picker sends) in the node's zone; free text (solnet's --date) as typed.</summary>
+    public string Planned(string planned) =>
+        planned.EndsWith('Z') && DateTimeOffset.TryParse(planned, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? When(Timestamp.FromDateTimeOffset(at)) : planned;
 
     public static string Describe(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
