@@ -92,12 +92,12 @@ public static class CallOutCli
 
     private static Command CallOutCommands()
     {
-        var id = Arg("ID", "The call-out's id");
+        var id = Ids.Arg(IdKind.CallOut, "ID", "The call-out's id");
         return Group("callout", "Call-outs: one-off actions asked of other networks, and the answers",
             Publish(), Update(id),
             Cmd("list", "Every call-out this node holds (same as `callouts`)", [], ListAsync),
             Cmd("show", "One call-out in full: content, audience, revisions and every network's latest answer", [id], async s =>
-                s.Out.Print(await s.Client.GetCallOutAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), Format.CallOut)),
+                s.Out.Print(await s.Client.GetCallOutAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), shown => Format.CallOut(shown, s.Networks))),
             Respond(),
             Close(id), Cancel(id), Calendar());
     }
@@ -127,7 +127,7 @@ public static class CallOutCli
                 }
                 request.Recipients.AddRange(s.All(to).Select(PeeringCode.Id));
                 var published = await s.Client.PublishCallOutAsync(request, s.Call);
-                s.Out.Print(published, Format.CallOut);
+                s.Out.Print(published, shown => Format.CallOut(shown, s.Networks));
                 Output.Warn(published.Warnings);
             });
     }
@@ -141,13 +141,13 @@ public static class CallOutCli
                 var c = await content.FromFileAsync(s)
                     ?? (await s.Client.GetCallOutAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call)).Content.Clone();
                 content.Apply(s, c);
-                s.Out.Print(await s.Client.UpdateCallOutAsync(new UpdateCallOutRequest { CallOutId = s.Get(id), Content = c }, s.Call), Format.CallOut);
+                s.Out.Print(await s.Client.UpdateCallOutAsync(new UpdateCallOutRequest { CallOutId = s.Get(id), Content = c }, s.Call), shown => Format.CallOut(shown, s.Networks));
             });
     }
 
     private static Command Respond()
     {
-        var id = Arg("ID", "The call-out's id");
+        var id = Ids.Arg(IdKind.CallOut, "ID", "The call-out's id");
         var kind = Choice("KIND", "The answer", "pledge", "decline", "unable", "report");
         var date = Text("--date", "pledge: the day you will act (e.g. 2026-12-05)", "DATE");
         var place = Text("--place", "pledge: where", "PLACE");
@@ -191,14 +191,14 @@ public static class CallOutCli
         var cancel = Switch("--cancel", "Cancel it rather than close it (it was called off)");
         var reason = Text("--reason", "Why, for the recipients");
         return Cmd("close", "Close a call-out you issued (organiser): no more answers are asked for", [id, cancel, reason], async s =>
-            s.Out.Print(await s.Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = s.Get(id), Cancelled = s.Get(cancel), Reason = s.Text(reason) }, s.Call), Format.CallOut));
+            s.Out.Print(await s.Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = s.Get(id), Cancelled = s.Get(cancel), Reason = s.Text(reason) }, s.Call), shown => Format.CallOut(shown, s.Networks)));
     }
 
     private static Command Cancel(Argument<string> id)
     {
         var reason = Text("--reason", "Why, for the recipients");
         return Cmd("cancel", "Cancel a call-out you issued (organiser): same as `close --cancel`", [id, reason], async s =>
-            s.Out.Print(await s.Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = s.Get(id), Cancelled = true, Reason = s.Text(reason) }, s.Call), Format.CallOut));
+            s.Out.Print(await s.Client.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = s.Get(id), Cancelled = true, Reason = s.Text(reason) }, s.Call), shown => Format.CallOut(shown, s.Networks)));
     }
 
     private static Command Calendar()
@@ -232,17 +232,17 @@ public static class CallOutCli
     private static Command CallOuts() => Cmd("callouts", "Every call-out this node holds, issued and received (same as `callout list`)", [], ListAsync);
 
     private static async Task ListAsync(Session s) =>
-        s.Out.List((await s.Client.ListCallOutsAsync(new ListCallOutsRequest(), s.Call)).CallOuts, "No call-outs.", CallOutColumns);
+        s.Out.List((await s.Client.ListCallOutsAsync(new ListCallOutsRequest(), s.Call)).CallOuts, "No call-outs.", CallOutColumns(s));
 
-    private static readonly Column<CallOutState>[] CallOutColumns =
+    private static Column<CallOutState>[] CallOutColumns(Session s) =>
     [
-        new("Id", c => c.Id),
+        new("Id", c => Ids.Shown(c.Id)),
         new("State", Format.State),
         new("Window", c => Format.When(c.Content.WindowStart, "yyyy-MM-dd HH:mm'Z'")),
-        new("From", c => Format.Short(c.OriginNode)),
+        new("From", c => s.Networks.Who(c.OriginNode)),
         new("Title", c => c.Content.Title),
         new("Target", c => c.Content.Target?.Name ?? ""),
-        new("Places", c => string.Join("; ", c.Content.Places.Select(p => $"{p.City} {p.Address}".Trim()))),
+        new("Places", c => string.Join("; ", c.Content.Places.Select(p => $"{p.City} {p.Address}".Trim())), Drop: 1),
         new("Responses", c => $"{c.Responses.Count}"),
     ];
 
@@ -274,7 +274,7 @@ public static class CallOutCli
                 IncludeIssued = s.Get(issued),
             };
             q.ActionTypes.AddRange(s.All(action).Select(ActionType));
-            s.Out.List((await s.Client.QueryInboxAsync(q, s.Call)).CallOuts, "Nothing in the inbox matches.", CallOutColumns);
+            s.Out.List((await s.Client.QueryInboxAsync(q, s.Call)).CallOuts, "Nothing in the inbox matches.", CallOutColumns(s));
         });
         inbox.Subcommands.Add(Watch());
         return inbox;
@@ -315,7 +315,7 @@ public static class CallOutCli
         var url = Arg("URL", "Where to POST (https://…)");
         var secret = Text("--secret", "A shared secret that signs every delivery (X-Solnet-Signature, HMAC-SHA256)", "SECRET", required: true);
         var address = Arg("ADDRESS", "An e-mail address");
-        var channel = Arg("CHANNEL-ID", "The channel's id (`solnet notify list`)");
+        var channel = Ids.Arg(IdKind.Channel, "CHANNEL-ID", "The channel's id (`solnet notify list`)");
         var only = new Argument<string>("CHANNEL-ID") { Description = "Only this channel's deliveries", Arity = ArgumentArity.ZeroOrOne };
         var limit = Whole("--limit", "How many, newest first (default 50)");
         // The node checks the names and its refusal lists the known ones, so the list is written once (NotificationKinds).

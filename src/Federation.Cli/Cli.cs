@@ -303,7 +303,7 @@ public static class Cli
 
     public static Option<Timestamp?> When(string name, string description) => new(name)
     {
-        Description = description,
+        Description = description + "; without Z or an offset, a time on the node's clocks (Node:TimeZone)",
         HelpName = "TIME",
         CustomParser = r => ParseTime(name, r),
     };
@@ -362,6 +362,11 @@ public static class Cli
         }
     }
 
+    /// <summary>
+    /// Reads a time as typed. One without Z or an offset is read here as UTC, and
+    /// <see cref="Session.Get(Option{Timestamp})"/> then reads it on the node's clocks: the
+    /// node's zone is known only once the node is asked, after parsing.
+    /// </summary>
     private static Timestamp? ParseTime(string name, ArgumentResult r)
     {
         var v = r.Tokens.Single().Value;
@@ -372,4 +377,9 @@ public static class Cli
         r.AddError($"{name} '{v}' is not a date/time (try 2026-12-01T17:00:00Z).");
         return null;
     }
+
+    /// <summary>Whether a typed time says which instant it is (Z, or an offset such as +01:00), rather than a time on local clocks.</summary>
+    public static bool NamesItsOffset(string typed) =>
+        System.Text.RegularExpressions.Regex.IsMatch(typed.Trim(), @"(Z|[+-]\d{2}(:?\d{2})?)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)
+        && typed.Contains('T', StringComparison.OrdinalIgnoreCase) || typed.Trim().EndsWith('Z');
 }

@@ -37,24 +37,24 @@ public static partial class FightCli
         }
     }
 
-    private static Argument<string> FightId() => Arg("ID", "The fight's id");
+    private static Argument<string> FightId() => Ids.Arg(IdKind.Fight, "ID", "The fight's id");
 
     private static Command FightCommands()
     {
         var id = FightId();
         return Group("fight", "Joint fights: terms first, take it or leave it, in until the end, one voice to the target",
             Draft(), Terms(), Cmd("open", "Freeze the terms (they must be complete) and open the fight (organiser); prints the terms hash", [id], async s =>
-                s.Out.Print(await s.Client.OpenFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), Format.Fight)),
+                s.Out.Print(await s.Client.OpenFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), shown => Format.Fight(shown, s.Networks))),
             Invite(), Accept(), Decline(), Status(),
             Cmd("show", "One fight in full: terms, hash, participants, actions, history", [id], async s =>
-                s.Out.Print(await s.Client.GetFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), Format.Fight)),
+                s.Out.Print(await s.Client.GetFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call), shown => Format.Fight(shown, s.Networks))),
             Cmd("list", "Every fight this node holds (same as `fights`)", [], ListAsync),
             Participants(), Amend(), Diff(), Reaffirm(), DeclineAmendment(), RequestRelease(), GrantRelease(),
             DeliverDemand(), Communication(), Report(),
             Cmd("reports", "Referrals and incidents filed with this node as initiator (organiser)", [id], async s =>
                 s.Out.List((await s.Client.ListReportsAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call)).Reports, "No referrals or incidents.",
                     new Column<FightReport>("At", r => Format.When(r.At)),
-                    new Column<FightReport>("Network", r => Format.Short(r.Network)),
+                    new Column<FightReport>("Network", r => s.Networks.Who(r.Network)),
                     new Column<FightReport>("Kind", r => r.Kind.ToString().ToLowerInvariant()),
                     new Column<FightReport>("Summary", r => r.Summary))),
             Action(), Acknowledge(), Calendar(),
@@ -82,7 +82,7 @@ public static partial class FightCli
                     Title = s.Text(title),
                     Target = new Target { Name = s.Text(target), ParentCompany = s.Text(parent) },
                     Terms = terms.Apply(s, null),
-                }, s.Call), Format.Fight));
+                }, s.Call), shown => Format.Fight(shown, s.Networks)));
     }
 
     private static Command Terms()
@@ -92,20 +92,20 @@ public static partial class FightCli
         return Cmd("terms", "Edit a draft's terms (organiser): only the flags given change", [id, .. terms.All], async s =>
         {
             var fight = await s.Client.GetFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call);
-            s.Out.Print(await s.Client.UpdateDraftTermsAsync(new UpdateDraftTermsRequest { FightId = s.Get(id), Terms = terms.Apply(s, fight.Terms) }, s.Call), Format.Fight);
+            s.Out.Print(await s.Client.UpdateDraftTermsAsync(new UpdateDraftTermsRequest { FightId = s.Get(id), Terms = terms.Apply(s, fight.Terms) }, s.Call), shown => Format.Fight(shown, s.Networks));
         });
     }
 
     private static Command Invite()
     {
         var id = FightId();
-        var networks = new Argument<string[]>("FINGERPRINT") { Description = "The networks to invite", Arity = ArgumentArity.OneOrMore };
+        var networks = new Argument<string[]>("FINGERPRINT") { Description = "The networks to invite: their fingerprints or names", Arity = ArgumentArity.OneOrMore };
         return Cmd("invite", "Offer the fight's terms to peers (organiser): they take them or leave them", [id, networks], async s =>
         {
             var invite = new InviteToFightRequest { FightId = s.Get(id) };
-            invite.Networks.AddRange(s.Get(networks) ?? []);
+            invite.Networks.AddRange((s.Get(networks) ?? []).Select(n => s.Resolve(IdKind.Peer, n)));
             var invited = await s.Client.InviteToFightAsync(invite, s.Call);
-            s.Out.Print(invited, Format.Fight);
+            s.Out.Print(invited, shown => Format.Fight(shown, s.Networks));
             Output.Warn(invited.Warnings);
         });
     }
@@ -135,7 +135,7 @@ public static partial class FightCli
         var status = Choice("STATUS", "The new status", "escalating", "paused", "won", "settled", "lost", "called-off");
         var note = Text("--note", "What happened");
         return Cmd("status", "Change the fight's status (organiser, initiator only); an end sends every committed network a stand-down", [id, status, note], async s =>
-            s.Out.Print(await s.Client.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = s.Get(id), Status = FightStatusOf(s.Get(status)), Note = s.Text(note) }, s.Call), Format.Fight));
+            s.Out.Print(await s.Client.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = s.Get(id), Status = FightStatusOf(s.Get(status)), Note = s.Text(note) }, s.Call), shown => Format.Fight(shown, s.Networks)));
     }
 
     private static Command Participants()
@@ -145,7 +145,7 @@ public static partial class FightCli
         {
             var fight = await s.Client.GetFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call);
             s.Out.List(fight.Participants, "Nobody has been invited yet.",
-                new Column<Participant>("Network", p => Format.Short(p.Network)),
+                new Column<Participant>("Network", p => s.Networks.Who(p.Network)),
                 new Column<Participant>("State", p => Format.ParticipantState(p.State)),
                 new Column<Participant>("Terms", p => p.TermsHash.Length > 12 ? p.TermsHash[..12] + "…" : p.TermsHash),
                 new Column<Participant>("Release", p => p.ReleaseRequested ? $"asked: {p.ReleaseReason}" : ""),
@@ -163,7 +163,7 @@ public static partial class FightCli
             [id, .. terms.All, note], async s =>
             {
                 var fight = await s.Client.GetFightAsync(new GetObjectRequest { Id = s.Get(id) }, s.Call);
-                s.Out.Print(await s.Client.AmendTermsAsync(new AmendTermsRequest { FightId = s.Get(id), Terms = terms.Apply(s, fight.Terms), Note = s.Text(note) }, s.Call), Format.Fight);
+                s.Out.Print(await s.Client.AmendTermsAsync(new AmendTermsRequest { FightId = s.Get(id), Terms = terms.Apply(s, fight.Terms), Note = s.Text(note) }, s.Call), shown => Format.Fight(shown, s.Networks));
             });
     }
 
@@ -213,10 +213,10 @@ public static partial class FightCli
     private static Command GrantRelease()
     {
         var id = FightId();
-        var network = Arg("FINGERPRINT", "The network to release");
+        var network = Ids.Arg(IdKind.Peer, "FINGERPRINT", "The network to release: its fingerprint or its name");
         var reason = Text("--reason", "Why (optional)");
         return Cmd("release", "Release a committed network from the fight (organiser, initiator only)", [id, network, reason], async s =>
-            s.Out.Print(await s.Client.GrantReleaseAsync(new GrantReleaseRequest { FightId = s.Get(id), Network = s.Get(network), Reason = s.Text(reason) }, s.Call), Format.Fight));
+            s.Out.Print(await s.Client.GrantReleaseAsync(new GrantReleaseRequest { FightId = s.Get(id), Network = s.Get(network), Reason = s.Text(reason) }, s.Call), shown => Format.Fight(shown, s.Networks)));
     }
 
     private static Command DeliverDemand()
@@ -225,7 +225,7 @@ public static partial class FightCli
         var deadline = When("--deadline", "The deadline given to the target");
         var note = Text("--note", "How it was delivered");
         return Cmd("demand", "Record that the demand was delivered to the target (organiser, initiator only)", [id, deadline, note], async s =>
-            s.Out.Print(await s.Client.DeliverDemandAsync(new DeliverDemandRequest { FightId = s.Get(id), Deadline = s.Get(deadline), Note = s.Text(note) }, s.Call), Format.Fight));
+            s.Out.Print(await s.Client.DeliverDemandAsync(new DeliverDemandRequest { FightId = s.Get(id), Deadline = s.Get(deadline), Note = s.Text(note) }, s.Call), shown => Format.Fight(shown, s.Networks)));
     }
 
     private static Command Communication()
@@ -245,7 +245,7 @@ public static partial class FightCli
                     _ => CommunicationKind.Other,
                 },
                 Summary = s.Text(summary),
-            }, s.Call), Format.Fight));
+            }, s.Call), shown => Format.Fight(shown, s.Networks)));
     }
 
     private static Command Calendar()
@@ -297,9 +297,9 @@ public static partial class FightCli
 
     private static async Task ListAsync(Session s) =>
         s.Out.List((await s.Client.ListFightsAsync(new ListFightsRequest(), s.Call)).Fights, "No fights.",
-            new Column<FightState>("Id", f => f.Id),
+            new Column<FightState>("Id", f => Ids.Shown(f.Id)),
             new Column<FightState>("Status", f => Format.Status(f.Status)),
-            new Column<FightState>("Initiator", f => Format.Short(f.OriginNode)),
+            new Column<FightState>("Initiator", f => s.Networks.Who(f.OriginNode)),
             new Column<FightState>("Title", f => f.Title),
             new Column<FightState>("Target", f => f.Target?.Name ?? ""),
             new Column<FightState>("Networks", f => $"{f.Participants.Count(p => p.State is ParticipantState.Committed or ParticipantState.AwaitingReaffirmation)} committed"));

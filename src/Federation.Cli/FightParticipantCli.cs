@@ -63,7 +63,7 @@ public static partial class FightCli
         Command Update()
         {
             var id = FightId();
-            var action = Arg("ACTION-ID", "The action's id");
+            var action = Ids.Arg(IdKind.Action, "ACTION-ID", "The action's id", id);
             var symbols = PlanOptions(out var plan);
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("update", "Change one of this network's actions (the whole plan is given again)", [id, action, .. symbols, wait, timeout], async s =>
@@ -73,7 +73,7 @@ public static partial class FightCli
         Command Cancel()
         {
             var id = FightId();
-            var action = Arg("ACTION-ID", "The action's id");
+            var action = Ids.Arg(IdKind.Action, "ACTION-ID", "The action's id", id);
             var reason = Text("--reason", "Why");
             var (wait, timeout) = CallOutCli.WaitOptions();
             return Cmd("cancel", "Cancel one of this network's actions", [id, action, reason, wait, timeout], async s =>
@@ -83,7 +83,7 @@ public static partial class FightCli
         Command ReportBack()
         {
             var id = FightId();
-            var action = Arg("ACTION-ID", "The action's id");
+            var action = Ids.Arg(IdKind.Action, "ACTION-ID", "The action's id", id);
             var report = Text("--report", "What happened", required: true);
             var turnout = Whole("--turnout", "How many people took part");
             var (wait, timeout) = CallOutCli.WaitOptions();

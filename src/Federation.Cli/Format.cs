@@ -9,6 +9,7 @@ public static class Format
     public static string Node(NodeInfo n) =>
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
         + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}"
+        + (n.TimeZone.Length > 0 ? $"\n  time zone:   {n.TimeZone}" : "")
         + $"\n  storage:     {Contracts.StorageStateText.Describe(n.Storage)}";
 
     /// <summary>"up", or "DOWN since … (40s): why", for `solnet status`.</summary>
@@ -16,12 +17,38 @@ public static class Format
         $"  {d.Name + ":",-12} "
         + (d.Up ? "up" : $"DOWN since {When(d.Since)} ({Age(now - d.Since.ToDateTimeOffset())}): {d.Reason}");
 
-    /// <summary>A stored time; a bad value prints as "(invalid date)" so one record cannot break a listing.</summary>
-    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u") =>
-        t is null ? ""
-        : t.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && t.Nanos is >= 0 and <= 999_999_999
-            ? t.ToDateTimeOffset().ToString(format, System.Globalization.CultureInfo.InvariantCulture)
-            : "(invalid date)";
+    /// <summary>
+    /// The zone times are shown in: the node's Node:TimeZone (issue 17, item 5). A function,
+    /// set by the session, so the node is asked only when a time is shown to a person; one
+    /// command runs per process, so one setting serves it.
+    /// </summary>
+    public static Func<TimeZoneInfo> Zone { get; set; } = () => TimeZoneInfo.Utc;
+
+    /// <summary>
+    /// A stored time, as the clocks of the node's zone read it and naming the zone (in UTC
+    /// exactly as before: "2026-12-05 10:00:00Z"); a bad value prints as "(invalid date)"
+    /// so one record cannot break a listing.
+    /// </summary>
+    public static string When(Google.Protobuf.WellKnownTypes.Timestamp? t, string format = "u")
+    {
+        if (t is null)
+        {
+            return "";
+        }
+        if (t.Seconds is not (>= -62_135_596_800 and <= 253_402_300_799) || t.Nanos is not (>= 0 and <= 999_999_999))
+        {
+            return "(invalid date)";
+        }
+        var at = t.ToDateTimeOffset();
+        var zone = Zone();
+        if (zone.BaseUtcOffset == TimeSpan.Zero && !zone.SupportsDaylightSavingTime)
+        {
+            return at.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        // "u" and "…'Z'" say UTC; a local time names its zone instead.
+        var local = format == "u" ? "yyyy-MM-dd HH:mm:ss" : format.Replace("'Z'", "");
+        return $"{TimeZoneInfo.ConvertTime(at, zone).ToString(local, System.Globalization.CultureInfo.InvariantCulture)} {zone.Id}";
+    }
 
     /// <summary>A peer's health in a few words, for a table cell.</summary>
     public static string Health(PeerInfo p)
@@ -112,13 +139,14 @@ public static class Format
 
     public static string State(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 
-    public static string CallOut(CallOutState c)
+    /// <summary>One call-out in full; <paramref name="names"/> says which network is which.</summary>
+    public static string CallOut(CallOutState c, Networks names)
     {
         var s = new StringBuilder();
         s.AppendLine($"Call-out {c.Id}");
         s.AppendLine($"  {c.Content.Title} — target {c.Content.Target.Name}{(c.Content.Target.ParentCompany.Length > 0 ? $" ({c.Content.Target.ParentCompany})" : "")}");
         s.AppendLine($"  state:   {State(c)}{(c.CloseReason.Length > 0 ? $" ({c.CloseReason})" : "")}");
-        s.AppendLine($"  from:    {Short(c.OriginNode)}");
+        s.AppendLine($"  from:    {names.Who(c.OriginNode)}");
         s.AppendLine($"  to:      {Audience(c)}");
         s.AppendLine($"  demand:  {c.Content.DemandSummary}");
         foreach (var p in c.Content.Places)
@@ -156,14 +184,14 @@ public static class Format
         s.AppendLine($"  responses ({c.Responses.Count}):");
         foreach (var r in c.Responses)
         {
-            s.AppendLine($"    {Short(r.Network)}  {Response(r.Latest)}");
+            s.AppendLine($"    {names.Who(r.Network)}  {Response(r.Latest)}");
         }
         return s.ToString().TrimEnd();
     }
 
     private static string Response(CallOutResponse r) => r.Kind switch
     {
-        ResponseKind.Pledge => $"pledged: {r.PlannedDate} {r.Place}".TrimEnd(),
+        ResponseKind.Pledge => $"pledged: {Planned(r.PlannedDate)} {r.Place}".TrimEnd(),
         ResponseKind.Decline => $"declined{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.Unable => $"unable after all{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.ReportBack when r.Withheld => "reported back (to the issuer only)",
@@ -172,6 +200,11 @@ public static class Format
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => r.Kind.ToString(),
     };
+
+    /// <summary>A pledge's planned time: a UTC time ("2026-12-05T17:00Z", what the dashboard's picker sends) in the node's zone; free text as typed.</summary>
+    private static string Planned(string planned) =>
+        planned.EndsWith('Z') && DateTimeOffset.TryParse(planned, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)
+            ? When(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at), "yyyy-MM-dd HH:mm'Z'") : planned;
 
     private static string Audience(CallOutState c) => c.Audience?.Kind switch
     {
@@ -216,13 +249,14 @@ public static class Format
     public static string Channel(NotificationChannel c) =>
         $"{c.Id}  {c.Kind,-7} {c.Target}{(c.Kinds.Count > 0 ? $"  only: {string.Join(",", c.Kinds)}" : "")}{(c.Active ? "" : "  (removed)")}";
 
-    public static string Fight(FightState f)
+    /// <summary>One fight in full; <paramref name="names"/> says which network is which.</summary>
+    public static string Fight(FightState f, Networks names)
     {
         var s = new StringBuilder();
         s.AppendLine($"Fight {f.Id}");
         s.AppendLine($"  {f.Title} — target {f.Target.Name}");
         s.AppendLine($"  status:     {Status(f.Status)}");
-        s.AppendLine($"  initiator:  {Short(f.OriginNode)}");
+        s.AppendLine($"  initiator:  {names.Who(f.OriginNode)}");
         s.AppendLine($"  terms hash: {(f.TermsHash.Length > 0 ? f.TermsHash : "(draft: not frozen yet)")}");
         foreach (var d in f.Terms.Demands)
         {
@@ -259,7 +293,7 @@ public static class Format
             if (p.Offer.Length > 0) notes.Add($"offers: {p.Offer}");
             if (p.ReleaseRequested) notes.Add($"asks to be released: {p.ReleaseReason}");
             if (p.StandDownPending) notes.Add("stand-down not yet acknowledged");
-            s.AppendLine($"  network {Short(p.Network)}: {state}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
+            s.AppendLine($"  network {names.Who(p.Network)}: {state}{(notes.Count > 0 ? $" ({string.Join("; ", notes)})" : "")}");
         }
         foreach (var c in f.Communications)
         {
@@ -267,7 +301,7 @@ public static class Format
         }
         foreach (var x in f.Actions)
         {
-            s.AppendLine($"  action {x.ActionId} by {Short(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
+            s.AppendLine($"  action {x.ActionId} by {names.Who(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
         }
         foreach (var h in f.History)
         {

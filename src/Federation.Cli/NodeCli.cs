@@ -86,7 +86,7 @@ public static class NodeCli
         var holder = Text("--holder", "Who the token is for", "NAME", required: true);
         var role = ChoiceOption("--role", "What it may do", "ROLE", "delegate", "organiser", "operator");
         role.Required = true;
-        var id = Arg("ID", "The token's id (`solnet token list`)");
+        var id = Ids.Arg(IdKind.Token, "ID", "The token's id (`solnet token list`)");
         return Group("token", "Delegate tokens (operator)",
             Cmd("create", "Make a token; it is shown once, and the node keeps only its hash", [holder, role], async s =>
             {
@@ -132,7 +132,7 @@ public static class NodeCli
             + $", {peers.Aggregate(0ul, (n, p) => n + p.Pending)} item(s) waiting for delivery, {peers.Aggregate(0ul, (n, p) => n + p.DeadLetters)} dead letter(s)");
         if (peers.Count > 0)
         {
-            s.Out.Console.Write(Output.Table(peers, PeerColumns));
+            s.Out.Table(peers, PeerColumns);
         }
     });
 
@@ -140,16 +140,17 @@ public static class NodeCli
     [
         new("Name", p => p.Name),
         new("Fingerprint", p => p.Fingerprint),
-        new("Address", p => p.Address),
-        new("Region", p => p.Region),
+        // Left out first on a narrow terminal: what `peer show` and --json still give.
+        new("Address", p => p.Address, Drop: 4),
+        new("Region", p => p.Region, Drop: 2),
         new("State", p => p.State),
         new("Health", Format.Health),
         new("Backlog", Format.Backlog),
         new("Dead letters", p => p.DeadLetters == 0 ? "" : $"{p.DeadLetters}"),
-        new("Waiting", Format.Waiting),
+        new("Waiting", Format.Waiting, Drop: 3),
         new("Last error", p => p.LastError),
-        new("Protocol", p => PeerProtocolText.Describe(p.Protocol)),
-        new("Capabilities", p => PeerProtocolText.Capabilities(p.Protocol)),
+        new("Protocol", p => PeerProtocolText.Describe(p.Protocol), Drop: 5),
+        new("Capabilities", p => PeerProtocolText.Capabilities(p.Protocol), Drop: 6),
     ];
 
     private static Command Peers() => Cmd("peers", "Each peer and its health: healthy, or failing since when and how far behind (same as `peer list`)", [], ListPeersAsync);
@@ -161,7 +162,7 @@ public static class NodeCli
     {
         var addressOrCode = Arg("ADDRESS", "The other node's address, or the peering code its operator gave you (`solnet peer code`)");
         var fingerprint = new Argument<string>("FINGERPRINT") { Description = "The other node's fingerprint, as its operator read it to you (not needed with a peering code)", Arity = ArgumentArity.ZeroOrOne };
-        var network = Arg("FINGERPRINT", "The peer's fingerprint (or node id)");
+        var network = Ids.Arg(IdKind.Peer, "FINGERPRINT", "The peer's fingerprint (or node id, or name)");
         var only = new Argument<string>("FINGERPRINT") { Description = "Only this peer (default: every peer)", Arity = ArgumentArity.ZeroOrOne };
         var timeout = Whole("--timeout", "Give up after this many seconds (default 60)", "SECONDS");
         Command State(string verb, string state, string description) =>

@@ -5,8 +5,12 @@ using Spectre.Console.Rendering;
 
 namespace Federation.Cli;
 
-/// <summary>One column of a table: its heading and how a row's cell reads.</summary>
-public sealed record Column<T>(string Heading, Func<T, string> Cell);
+/// <summary>
+/// One column of a table: its heading and how a row's cell reads. A column with a
+/// <paramref name="Drop"/> rank may be left out when the table cannot fit the terminal
+/// otherwise, the highest rank first (issue 17, item 6); --json always has every field.
+/// </summary>
+public sealed record Column<T>(string Heading, Func<T, string> Cell, int Drop = 0);
 
 /// <summary>
 /// How results reach the user: plain text and tables for people, --json for scripts,
@@ -34,12 +38,20 @@ public sealed class Output(bool json, string? field)
     private static IAnsiConsole Create(TextWriter writer, bool redirected)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
-        if (redirected)
+        // COLUMNS, when set, is the width asked for, as for ls: `COLUMNS=100 solnet peers | less`.
+        if (Columns() is { } width)
+        {
+            console.Profile.Width = width;
+        }
+        else if (redirected)
         {
             console.Profile.Width = 4096;
         }
         return console;
     }
+
+    private static int? Columns() =>
+        int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 20 ? n : null;
 
     public static string ToJson(IMessage message) => Formatter.Format(message);
 
@@ -101,14 +113,40 @@ public sealed class Output(bool json, string? field)
             Line(empty);
             return;
         }
-        Console.Write(Table(items, columns));
+        Table(items, columns);
     }
 
-    public static Table Table<T>(IEnumerable<T> items, params Column<T>[] columns)
+    /// <summary>A table as wide as the terminal: columns with a drop rank left out if it cannot fit, and said so.</summary>
+    public void Table<T>(IEnumerable<T> items, params Column<T>[] columns)
+    {
+        var (table, dropped) = Fit(items, Console.Profile.Width, columns);
+        Console.Write(table);
+        if (dropped.Count > 0)
+        {
+            // Through the console, so the note wraps at the same width as the table.
+            Console.Write(new Text($"(Left out to fit {Console.Profile.Width} columns: {string.Join(", ", dropped)}. A wider terminal, or --json, shows them.)\n"));
+        }
+    }
+
+    /// <summary>
+    /// The table for <paramref name="width"/> columns of text. Cells wrap at spaces, so a
+    /// column needs at least its longest word; while the narrowest layout is still too wide,
+    /// the droppable column of highest rank goes. What is left wraps inside its cells.
+    /// </summary>
+    public static (Table Table, IReadOnlyList<string> Dropped) Fit<T>(IEnumerable<T> items, int width, params Column<T>[] columns)
     {
         var rows = items.Select(item => columns.Select(c => c.Cell(item)).ToArray()).ToList();
         // A column empty in every row (no regions set, no dead letters) only takes width from the others.
-        var shown = Enumerable.Range(0, columns.Length).Where(i => rows.Count == 0 || rows.Any(r => r[i].Length > 0)).ToArray();
+        var shown = Enumerable.Range(0, columns.Length).Where(i => rows.Count == 0 || rows.Any(r => r[i].Length > 0)).ToList();
+        var dropped = new List<string>();
+        int Narrowest(int i) => rows.Select(r => r[i]).Append(columns[i].Heading)
+            .SelectMany(text => text.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries)).Select(w => w.Length).DefaultIfEmpty(0).Max();
+        // A rounded border: one rule before each column and after the last, and a space either side of each cell.
+        while (shown.Sum(Narrowest) + 3 * shown.Count + 1 > width && shown.Where(i => columns[i].Drop > 0).OrderByDescending(i => columns[i].Drop).FirstOrDefault(-1) is var drop and >= 0)
+        {
+            shown.Remove(drop);
+            dropped.Add(columns[drop].Heading);
+        }
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var i in shown)
         {
@@ -119,7 +157,7 @@ public sealed class Output(bool json, string? field)
             // Text, not markup: what people typed ("[urgent]") is shown as typed.
             table.AddRow(shown.Select(i => (IRenderable)new Text(row[i])));
         }
-        return table;
+        return (table, dropped);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Federation.Contracts.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Federation.Cli;
 
@@ -10,8 +11,19 @@ namespace Federation.Cli;
 /// and the output. The connection is opened only when a command first calls the node,
 /// so `config` and usage errors never need a node.
 /// </summary>
-public sealed class Session(ParseResult parse, CancellationToken cancel)
+public sealed class Session
 {
+    private readonly ParseResult parse;
+    private readonly CancellationToken cancel;
+
+    public Session(ParseResult parse, CancellationToken cancel)
+    {
+        this.parse = parse;
+        this.cancel = cancel;
+        // Times for people are the node's local time; asked of the node only if one is shown.
+        Format.Zone = () => Zone;
+    }
+
     /// <summary>Unary calls give up after this; a node that does not answer in time is reported as unreachable.</summary>
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(30);
 
@@ -27,9 +39,77 @@ public sealed class Session(ParseResult parse, CancellationToken cancel)
 
     public T? Get<T>(Option<T> option) => parse.GetValue(option);
 
+    /// <summary>
+    /// A time option (<see cref="Cli.When"/>): with Z or an offset it is that instant; without,
+    /// it is a time on the clocks of the node's zone (Node:TimeZone), as people say times.
+    /// </summary>
+    public Timestamp? Get(Option<Timestamp?> option)
+    {
+        var value = parse.GetValue(option);
+        if (value is null || parse.GetResult(option)?.Tokens is not [{ } token] || Cli.NamesItsOffset(token.Value))
+        {
+            return value;
+        }
+        var wallClock = value.ToDateTime();
+        var local = DateTime.SpecifyKind(wallClock, DateTimeKind.Unspecified);
+        if (Zone.IsInvalidTime(local))
+        {
+            throw new UsageException($"{option.Name} '{token.Value}' does not exist in {Zone.Id}: the clocks go forward then. Choose a time an hour later.");
+        }
+        var offset = Zone.IsAmbiguousTime(local) ? Zone.GetAmbiguousTimeOffsets(local).Max() : Zone.GetUtcOffset(local);
+        return Timestamp.FromDateTimeOffset(new DateTimeOffset(local, offset));
+    }
+
+    /// <summary>The node's zone (Node:TimeZone); UTC for a node too old to say, or a zone this machine does not know.</summary>
+    public TimeZoneInfo Zone => _zone ??= FindZone(Info.TimeZone);
+
+    private TimeZoneInfo? _zone;
+
+    private static TimeZoneInfo FindZone(string id)
+    {
+        try
+        {
+            return id.Length == 0 ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return TimeZoneInfo.Utc;
+        }
+    }
+
+    /// <summary>The node's name, id and zone, asked once per run.</summary>
+    public NodeInfo Info => _info ??= Client.GetNodeInfo(new GetNodeInfoRequest(), Call);
+
+    private NodeInfo? _info;
+
     public T? Get<T>(Argument<T> argument) => parse.GetValue(argument);
 
-    public string Get(Argument<string> argument) => parse.GetValue(argument) ?? "";
+    /// <summary>An argument's value; an id argument (<see cref="Ids.Arg"/>) comes back whole, found from the prefix typed.</summary>
+    public string Get(Argument<string> argument)
+    {
+        var typed = parse.GetValue(argument) ?? "";
+        if (!Ids.IsId(argument, out var kind, out var fight))
+        {
+            return typed;
+        }
+        if (!_resolved.TryGetValue(argument, out var id))
+        {
+            // Resolved once per run: Delivery.SubmitAsync may build its request more than once.
+            id = _resolved[argument] = Resolve(kind, typed, () => fight is null ? "" : Get(fight));
+        }
+        return id;
+    }
+
+    private readonly Dictionary<Argument, string> _resolved = [];
+
+    /// <summary>The whole id that <paramref name="typed"/> names (see <see cref="Ids"/>); a whole id is passed on unchecked, for the node to judge.</summary>
+    public string Resolve(IdKind kind, string typed, Func<string>? fight = null) =>
+        Ids.NeedsLookup(kind, typed) ? Ids.Match(kind, typed, Ids.Candidates(this, kind, fight ?? (() => ""))) : typed;
+
+    /// <summary>This node's peers by name, for text meant for people; read from the node once, when first needed.</summary>
+    public Networks Networks => _networks ??= Networks.Load(this);
+
+    private Networks? _networks;
 
     public string Text(Option<string> option) => parse.GetValue(option) ?? "";
 

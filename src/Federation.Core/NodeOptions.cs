@@ -10,6 +10,16 @@ public sealed class NodeOptions
     public string Region { get; set; } = "";
 
     /// <summary>
+    /// The network's time zone, an IANA id such as Europe/London: the dashboard shows and
+    /// takes times in it. Only for people: UTC stays in storage, on the wire and in --json.
+    /// A wrong id stops the node at start, naming this setting.
+    /// </summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>The zone <see cref="TimeZone"/> names (a method, so configuration binding never calls it); the start-up check makes sure it exists.</summary>
+    public TimeZoneInfo FindZone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+
+    /// <summary>
     /// Interface to listen on. Loopback by default: exposing a node is a deliberate act, and
     /// on any other interface the node refuses to start without <see cref="Tls"/> (or
     /// <see cref="InsecureCleartext"/>).

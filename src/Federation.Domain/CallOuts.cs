@@ -121,6 +121,23 @@ public static partial class CallOuts
     }
 
     /// <summary>True once the call-out's expiry has come; a call-out without one never expires.</summary>
+    /// <summary>
+    /// A pledge picked on the dashboard's date picker (issue 17, item 5) must fall inside the
+    /// call-out's time window: the picker is limited to it, and a hand-made post is refused
+    /// with the window named. Returns how a pledge's planned date is stored: UTC, as a
+    /// calendar reads it ("2026-12-05T17:00Z").
+    /// </summary>
+    public static string PlannedInWindow(CallOutContent content, Timestamp at)
+    {
+        var when = at.ToDateTimeOffset();
+        if ((content.WindowStart is { } start && Dates.Read(start) is { } from && when < from)
+            || (content.WindowEnd is { } end && Dates.Read(end) is { } until && when > until))
+        {
+            throw RuleViolation.Invalid($"The pledged time is outside the call-out's time window ({Dates.Show(content.WindowStart, "yyyy-MM-dd HH:mm'Z'")} – {Dates.Show(content.WindowEnd, "yyyy-MM-dd HH:mm'Z'")}); choose a time inside it.");
+        }
+        return when.ToString("yyyy-MM-dd'T'HH:mm'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static bool IsPastExpiry(CallOutState callOut, DateTimeOffset now) =>
         callOut.Content?.ExpiresAt is { } at && at.ToDateTimeOffset() <= now;
 

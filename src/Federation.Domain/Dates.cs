@@ -103,4 +103,28 @@ public static class Dates
         t is null ? "" : Read(t) is { } at ? at.ToString(format, CultureInfo.InvariantCulture) : Invalid;
 
     public const string Invalid = "(invalid date)";
+
+    /// <summary>
+    /// A stored time as the clock on the wall reads it in <paramref name="zone"/> (the node's
+    /// Node:TimeZone): people think in their city's time (issue 17, item 5). UTC stays on the
+    /// wire and in storage; only what a person reads or types is local.
+    /// </summary>
+    public static string ShowIn(Timestamp? t, TimeZoneInfo zone, string format) =>
+        t is null ? "" : Read(t) is { } at ? TimeZoneInfo.ConvertTime(at, zone).ToString(format, CultureInfo.InvariantCulture) : Invalid;
+
+    /// <summary>
+    /// The instant a wall-clock time in <paramref name="zone"/> names. A time the clocks skip
+    /// (the hour they go forward) names no instant and is refused; one they repeat (the hour
+    /// they go back) is taken as the first, the earlier instant, so a pledge is never late.
+    /// </summary>
+    public static Timestamp FromWallClock(DateTime wallClock, TimeZoneInfo zone, string field)
+    {
+        var local = DateTime.SpecifyKind(wallClock, DateTimeKind.Unspecified);
+        if (zone.IsInvalidTime(local))
+        {
+            throw RuleViolation.Invalid($"{field}: {local.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} does not exist in {zone.Id}: the clocks go forward then. Choose a time an hour later.");
+        }
+        var offset = zone.IsAmbiguousTime(local) ? zone.GetAmbiguousTimeOffsets(local).Max() : zone.GetUtcOffset(local);
+        return Timestamp.FromDateTimeOffset(new DateTimeOffset(local, offset));
+    }
 }

@@ -203,6 +203,23 @@ public static partial class Fights
         _ => false,
     };
 
+    /// <summary>
+    /// The statuses the initiator can move to, the likeliest first, for a status control:
+    /// an open fight escalates, a paused one resumes, and an escalating one ends (won first)
+    /// before it pauses. Enum order put "paused" first, which is rarely what anyone wants
+    /// (issue 17, item 4). Exactly the moves <see cref="CanMove"/> allows.
+    /// </summary>
+    public static IReadOnlyList<FightStatus> NextStatuses(FightStatus from) => from switch
+    {
+        FightStatus.Open => [FightStatus.Escalating, .. Endings],
+        FightStatus.Escalating => [.. Endings, FightStatus.Paused],
+        FightStatus.Paused => [FightStatus.Escalating, .. Endings],
+        _ => [],
+    };
+
+    // The happiest ending first: a fight is for winning, and "called off" is the rarest.
+    private static readonly FightStatus[] Endings = [FightStatus.Won, FightStatus.Settled, FightStatus.Lost, FightStatus.CalledOff];
+
     internal static void RequireNotEnded(FightState fight, string what)
     {
         if (IsEnded(fight.Status))

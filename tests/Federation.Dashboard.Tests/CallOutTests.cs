@@ -43,13 +43,13 @@ public sealed class CallOutTests(BrowserFixture browser)
         await b.ReloadUntilAsync(beta.Dashboard + "/", "main", "Picket Bistro Co, Leeds");
         var card = b.Locator("section.card", new() { HasText = "Picket Bistro Co, Leeds" });
         await Assertions.Expect(card).ToContainTextAsync("not answered");
-        await card.GetByLabel("When").FillAsync("2026-12-05");
+        await card.GetByLabel("When").FillAsync("2026-12-05T10:00");
         await card.GetByLabel("Where").FillAsync("Leeds, 1 High St");
         await card.GetByRole(AriaRole.Button, new() { Name = "Pledge", Exact = true }).ClickAsync();
         Assert.Contains("Your answer (pledged)", await b.FlashAsync());
 
         // Alpha records the pledge and shows it as beta's.
-        await a.ReloadUntilAsync(callOutPage, "#answers", "pledged 2026-12-05 Leeds, 1 High St");
+        await a.ReloadUntilAsync(callOutPage, "#answers", "pledged 2026-12-05 10:00 UTC Leeds, 1 High St");
         var row = a.Locator("#answers tr", new() { HasText = "pledged" });
         Assert.Contains("beta", await row.InnerTextAsync());
         // Once alpha has recorded it, beta's copy has the answer and its inbox is clear.

@@ -37,7 +37,7 @@ public sealed class DashboardNode : IAsyncDisposable
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Starts a node; <paramref name="region"/> is its Node:Region, told to peers for region audiences and inbox filters.</summary>
-    public static async Task<DashboardNode> StartAsync(string name, string? region = null)
+    public static async Task<DashboardNode> StartAsync(string name, string? region = null, string? timeZone = null)
     {
         var dataDir = Directory.CreateTempSubdirectory($"fed-dash-{name}-").FullName;
         var port = Ports.Free();
@@ -50,6 +50,7 @@ public sealed class DashboardNode : IAsyncDisposable
             // The tests' webhook receivers listen on loopback, which a node refuses unless allowed.
             "--Node:Notifications:AllowedWebhookTargets:0", "127.0.0.1",
             .. region is null ? Array.Empty<string>() : ["--region", region],
+            .. timeZone is null ? Array.Empty<string>() : ["--Node:TimeZone", timeZone],
         ];
         var app = NodeHost.Build(args, o =>
         {

@@ -142,7 +142,7 @@ public sealed class InboxTests(BrowserFixture browser, ThreeRegions nodes) : ICl
         var y = await browser.NewPageAsync();
         await y.SignInAsync(York);
         await y.GotoAsync(York.Dashboard + "/callouts/" + callOut.Id);
-        await y.GetByLabel("When").FillAsync(DateTime.UtcNow.Date.AddDays(4).ToString("yyyy-MM-dd"));
+        await y.GetByLabel("When").FillAsync(DateTime.UtcNow.Date.AddDays(4).ToString("yyyy-MM-dd'T'10:30"));
         await y.GetByLabel("Where").FillAsync("Glasgow, 1 High St");
         await y.GetByRole(AriaRole.Button, new() { Name = "Pledge", Exact = true }).ClickAsync();
         Assert.Contains("Your answer (pledged)", await y.FlashAsync());
@@ -153,6 +153,6 @@ public sealed class InboxTests(BrowserFixture browser, ThreeRegions nodes) : ICl
         var ics = await File.ReadAllTextAsync((await download.PathAsync())!);
         Assert.StartsWith("BEGIN:VCALENDAR", ics);
         Assert.Contains("SUMMARY:Picket Kelvin Lets", ics);
-        Assert.Matches(new Regex(@"DTSTART;VALUE=DATE:\d{8}"), ics);
+        Assert.Matches(new Regex(@"DTSTART[^:\r\n]*:\d{8}T1030"), ics);
     }
 }

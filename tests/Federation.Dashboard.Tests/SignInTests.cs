@@ -80,14 +80,21 @@ public sealed class SignInTests(BrowserFixture browser)
         var page = await browser.NewPageAsync();
         await page.SignInAsync(alpha, token);
 
+        // The form is not offered to a delegate (issue 17, item 4); the page says why.
         await page.GotoAsync(alpha.Dashboard + "/callouts/new");
-        await page.GetByLabel("Title").FillAsync("Picket Bistro Co, Leeds");
-        await page.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
-        await page.GetByLabel("What the fight demands").FillAsync("Pay the wages");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
+        Assert.Contains("Organisers only", await page.Locator("#organisers-only").InnerTextAsync());
+        Assert.Equal(0, await page.GetByLabel("Title").CountAsync());
 
-        // Same rule as the gRPC delegate service, same message, same audit trail.
-        Assert.Contains("PublishCallOut needs the organiser role", await page.RefusalAsync());
+        // A forged post (with a valid antiforgery token) still meets the gate: same rule as
+        // the gRPC delegate service, same message, same audit trail.
+        var csrf = await page.Locator("input[name=__csrf]").First.GetAttributeAsync("value") ?? "";
+        var forged = await page.Context.APIRequest.PostAsync(alpha.Dashboard + "/callouts/new", new()
+        {
+            Form = page.Context.APIRequest.CreateFormData().Set("__csrf", csrf)
+                .Set("Form.Title", "Picket Bistro Co, Leeds").Set("Form.Target", "Bistro Co").Set("Form.Demand", "Pay the wages"),
+        });
+        Assert.Equal(422, forged.Status);
+        Assert.Contains("PublishCallOut needs the organiser role", await forged.TextAsync());
         Assert.Empty(alpha.CallOuts.List());
         var audit = alpha.Services.GetRequiredService<IFederationStore>().ListAudit(10);
         Assert.Contains(audit, e => e is { Who: "Sam", Action: "PublishCallOut", Outcome: "PermissionDenied" });

@@ -689,6 +689,34 @@ public class FightTests
         Assert.Equal(allowed, Fights.CanMove(from, to));
     }
 
+    [Theory]
+    [InlineData(FightStatus.Open, FightStatus.Escalating)]
+    [InlineData(FightStatus.Escalating, FightStatus.Won)]
+    [InlineData(FightStatus.Paused, FightStatus.Escalating)]
+    public void TheStatusControlOffersTheLikeliestNextStatusFirst(FightStatus from, FightStatus first)
+    {
+        Assert.Equal(first, Fights.NextStatuses(from)[0]);
+    }
+
+    [Fact]
+    public void PausingIsOfferedLastWhileEscalating()
+    {
+        Assert.Equal(FightStatus.Paused, Fights.NextStatuses(FightStatus.Escalating)[^1]);
+    }
+
+    [Fact]
+    public void TheNextStatusesAreExactlyTheMovesTheRulesAllow()
+    {
+        foreach (var from in Enum.GetValues<FightStatus>())
+        {
+            var offered = Fights.NextStatuses(from);
+            Assert.Equal(offered.Count, offered.Distinct().Count());
+            Assert.Equal(
+                Enum.GetValues<FightStatus>().Where(to => Fights.CanMove(from, to)).Order(),
+                offered.Order());
+        }
+    }
+
     // ---- Sequence and replication -------------------------------------------
 
     [Fact]

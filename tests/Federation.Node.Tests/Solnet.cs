@@ -9,7 +9,11 @@ public static class Solnet
 
     public static Task<Result> RunAsync(string dataDir, params string[] args) => RunWithoutDataAsync(["--data", dataDir, .. args]);
 
-    public static async Task<Result> RunWithoutDataAsync(string[] args)
+    /// <summary>As at a terminal <paramref name="columns"/> wide (COLUMNS, which solnet honours even when its output is read by a program).</summary>
+    public static Task<Result> RunAtWidthAsync(int columns, string dataDir, params string[] args) =>
+        RunWithoutDataAsync(["--data", dataDir, .. args], new() { ["COLUMNS"] = $"{columns}" });
+
+    public static async Task<Result> RunWithoutDataAsync(string[] args, Dictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -23,6 +27,11 @@ public static class Solnet
         psi.Environment.Remove("SOLNET_TOKEN");
         psi.Environment.Remove("SOLNET_DATA");
         psi.Environment.Remove("SOLNET_FINGERPRINT");
+        psi.Environment.Remove("COLUMNS");
+        foreach (var (name, value) in environment ?? [])
+        {
+            psi.Environment[name] = value;
+        }
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

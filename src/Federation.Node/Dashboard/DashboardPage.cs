@@ -33,6 +33,14 @@ public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers,
     public string MyRegion => options.Value.Region ?? "";
     public IReadOnlyList<PeerInfo> Peers => _peers ??= peers.List();
 
+    /// <summary>Node:TimeZone, in which pages show and take times (issue 17, item 5).</summary>
+    public TimeZoneInfo Zone => _zone ??= options.Value.FindZone();
+
+    private TimeZoneInfo? _zone;
+
+    /// <summary>How a page names the zone beside a time: "UTC", or the IANA id people chose ("Europe/London").</summary>
+    public string ZoneName => Zone.BaseUtcOffset == TimeSpan.Zero && !Zone.SupportsDaylightSavingTime ? "UTC" : options.Value.TimeZone;
+
     /// <summary>A network as people know it: its name and the start of its fingerprint.</summary>
     public string Who(string nodeId)
     {
@@ -91,6 +99,17 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     public bool IsOperator => Caller.Role >= Role.Operator;
 
     /// <summary>
+    /// Why the signed-in token may not call <paramref name="method"/>, or null when it may:
+    /// a page shows this in place of a form the gate would refuse once filled in (issue 17,
+    /// item 4), so a delegate is never offered an organiser's tool.
+    /// </summary>
+    public string? WhyNot(string method) => Can(method) ? null : DelegateRoles.For(method) switch
+    {
+        Role.Operator => $"Operators only: you are signed in as a {DelegateRoles.Name(Caller.Role)}.",
+        _ => $"Organisers only: you are signed in as a {DelegateRoles.Name(Caller.Role)}. Ask an organiser of your network.",
+    };
+
+    /// <summary>
     /// A read the delegate service guards by role (dead letters, reports, local details):
     /// the gate's own check, so the dashboard cannot show what gRPC would refuse.
     /// </summary>
@@ -116,8 +135,12 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
 
     private readonly List<(string Method, string? ObjectId)> _auditedReads = [];
 
+    /// <summary>Where a partial (its model is its own) finds the page, for times in the node's zone.</summary>
+    public const string PageKey = "DashboardPage";
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
+        ViewData[PageKey] = this;
         OnPageHandlerExecuting(context);
         if (context.Result is not null)
         {
@@ -186,27 +209,55 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         }
     }
 
-    /// <summary>A stored time for a page; a bad stored value shows as "(invalid date)" and never fails the page.</summary>
-    public static string When(Timestamp? at) => Dates.Show(at, "yyyy-MM-dd HH:mm 'UTC'");
+    /// <summary>A stored time for a page, in the node's zone and naming it; a bad stored value shows as "(invalid date)" and never fails the page.</summary>
+    public string When(Timestamp? at)
+    {
+        var shown = Dates.ShowIn(at, Node.Zone, "yyyy-MM-dd HH:mm");
+        return shown is "" or Dates.Invalid ? shown : $"{shown} {Node.ZoneName}";
+    }
+
+    /// <summary>A call-out's time window in the node's zone, or that it gives none.</summary>
+    public string Window(CallOutState c) =>
+        c.Content.WindowStart is null ? "no date given"
+        : $"{When(c.Content.WindowStart)}{(c.Content.WindowEnd is not null ? $" – {When(c.Content.WindowEnd)}" : "")}";
+
+    /// <summary>The node's zone, for the hints beside time fields.</summary>
+    public string ZoneName => Node.ZoneName;
 
     /// <summary>
-    /// The value a datetime-local field shows for a stored time (UTC). Seconds are kept
-    /// when there are any (a time set with solnet), so saving an edit form unchanged does
-    /// not move the time by a few seconds.
+    /// The value a datetime-local field shows for a stored time, in the node's zone. Seconds
+    /// are kept when there are any (a time set with solnet), so saving an edit form unchanged
+    /// does not move the time by a few seconds.
     /// </summary>
-    public static string Local(Timestamp? at) =>
-        at is null || !Dates.IsValid(at) ? "" : Dates.Show(at, at.Seconds % 60 == 0 && at.Nanos == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss");
+    public string Local(Timestamp? at) =>
+        at is null || !Dates.IsValid(at) ? "" : Dates.ShowIn(at, Node.Zone, at.Seconds % 60 == 0 && at.Nanos == 0 ? "yyyy-MM-dd'T'HH:mm" : "yyyy-MM-dd'T'HH:mm:ss");
 
-    /// <summary>Reads a datetime-local field; the dashboard shows and takes times in UTC.</summary>
-    protected static Timestamp? ParseUtc(string? value, string field)
+    /// <summary>
+    /// A bound of a date picker (min or max of a datetime-local field) in the node's zone, to
+    /// the whole minute inside the range: the picker steps by minutes from its min, so a min
+    /// with seconds would make every whole-minute choice invalid. Null (no attribute) for none.
+    /// </summary>
+    public string? PickerBound(Timestamp? at, bool isMin)
+    {
+        if (Dates.Read(at) is not { } t)
+        {
+            return null;
+        }
+        var minute = new DateTimeOffset(t.Ticks - t.Ticks % TimeSpan.TicksPerMinute, t.Offset);
+        var bound = isMin && minute < t ? minute.AddMinutes(1) : minute;
+        return TimeZoneInfo.ConvertTime(bound, Node.Zone).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Reads a datetime-local field, a time on the clocks of the node's zone, as the instant it names.</summary>
+    protected Timestamp? ParseLocal(string? value, string field)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             return null;
         }
-        if (DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t))
+        if (DateTime.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
         {
-            return Timestamp.FromDateTime(DateTime.SpecifyKind(t, DateTimeKind.Utc));
+            return Dates.FromWallClock(t, Node.Zone, field);
         }
         throw RuleViolation.Invalid($"{field}: '{value}' is not a date and time (for example 2026-12-05T10:00).");
     }
@@ -234,9 +285,10 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
         _ => "unknown",
     };
 
-    public static string Describe(CallOutResponse r) => r.Kind switch
+    /// <summary>An answer in words; a pledge's time (UTC, from the date picker) as the node's clocks read it.</summary>
+    public string Describe(CallOutResponse r) => r.Kind switch
     {
-        ResponseKind.Pledge => $"pledged {r.PlannedDate} {r.Place}".TrimEnd(),
+        ResponseKind.Pledge => $"pledged {Planned(r.PlannedDate)} {r.Place}".TrimEnd(),
         ResponseKind.Decline or ResponseKind.Unable => $"{Describe(r.Kind)}{(r.Reason.Length > 0 ? $": {r.Reason}" : "")}",
         ResponseKind.ReportBack when r.Withheld => "reported back (to the issuing network only)",
         ResponseKind.ReportBack => $"reported back: {r.Report}{(r.Turnout > 0 ? $" (turnout {r.Turnout})" : "")}"
@@ -244,6 +296,11 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
             + (r.Incidents.Length > 0 ? $"; incidents: {r.Incidents}" : ""),
         _ => "unknown",
     };
+
+    /// <summary>A pledge's planned time: a UTC time ("2026-12-05T17:00Z", what the date picker sends) in the node's zone; free text (solnet's --date) as typed.</summary>
+    public string Planned(string planned) =>
+        planned.EndsWith('Z') && DateTimeOffset.TryParse(planned, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? When(Timestamp.FromDateTimeOffset(at)) : planned;
 
     public static string Describe(CallOutState c) => c.Cancelled ? "cancelled" : c.Expired ? "expired" : c.Closed ? "closed" : "open";
 

@@ -45,6 +45,7 @@ public sealed class DelegateGrpcService(
             Region = options.Value.Region,
             SoftwareVersion = Contracts.SoftwareVersion.Number,
             Dependencies = { dependencies.Snapshot() },
+            TimeZone = options.Value.TimeZone,
             Storage = vault.State,
         });
 

@@ -31,6 +31,7 @@ public static class FederationNodeExtensions
         var options = builder.Configuration.GetSection("Node").Get<NodeOptions>() ?? new NodeOptions();
         configure?.Invoke(options);
         TransportPolicy.Check(options);
+        StartupChecks.EnsureTimeZone(options);
         // Before the data folder and the key are made: a node that cannot serve leaves nothing behind.
         StartupChecks.EnsurePortFree(options.Host, options.Port, "Node:Port", "--port");
         if (options.ResolvedDashboardPort > 0)

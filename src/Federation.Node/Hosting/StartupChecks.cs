@@ -51,6 +51,21 @@ public static partial class StartupChecks
     /// and removed, so a folder it could read but not write fails here and not at the
     /// first submission.
     /// </summary>
+    /// <summary>A Node:TimeZone this machine does not know is a settings mistake, said at start rather than on the first page.</summary>
+    public static void EnsureTimeZone(NodeOptions options)
+    {
+        try
+        {
+            _ = options.FindZone();
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new NodeStartRefusedException(
+                $"Node:TimeZone '{options.TimeZone}' is not a time zone this machine knows: give an IANA id such as Europe/London or UTC.",
+                NodeStartRefusedException.Settings, ex);
+        }
+    }
+
     public static void EnsureDataFolderWritable(string dataDir)
     {
         var full = Path.GetFullPath(dataDir);

@@ -40,7 +40,7 @@ public sealed class NotificationsModel(DashboardContext context, NotificationCha
         RunAsync("RemoveNotificationChannel", () => channels.RemoveAsync(channel ?? "", ct),
             "The channel is removed; nothing more is sent to it.");
 
-    public static string Describe(NotificationDelivery d) => d.State switch
+    public string Describe(NotificationDelivery d) => d.State switch
     {
         "delivered" => $"delivered {When(d.DeliveredAt)}",
         "failed" => "failed: given up",

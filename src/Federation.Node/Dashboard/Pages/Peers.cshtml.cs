@@ -33,7 +33,7 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers, Ob
         _ => (p.State, "bad"),
     };
 
-    public static string Health(PeerInfo p) =>
+    public string Health(PeerInfo p) =>
         p.State == PeerStates.Pending ? "waiting for its operator to add this node"
         : p.State == PeerStates.Suspended ? "nothing is taken from it or sent to it until it is resumed"
         : p.State == PeerStates.Revoked ? "nothing is taken from it or sent to it"

@@ -54,7 +54,8 @@ public sealed class CallOutForm
     public IReadOnlyList<string> RegionList() =>
         (Regions ?? "").Split(',', '\n').Select(r => r.Trim()).Where(r => r.Length > 0).ToList();
 
-    public static CallOutForm From(CallOutContent c) => new()
+    /// <summary>The form for <paramref name="c"/>; <paramref name="local"/> writes its times as the node's zone reads them.</summary>
+    public static CallOutForm From(CallOutContent c, Func<Timestamp?, string> local) => new()
     {
         Title = c.Title,
         Target = c.Target?.Name,
@@ -62,12 +63,12 @@ public sealed class CallOutForm
         Demand = c.DemandSummary,
         Places = string.Join("\n", c.Places.Select(p => p.Address.Length > 0 ? $"{p.City} | {p.Address}" : p.City)),
         Actions = c.ActionTypes.ToList(),
-        WindowStart = DashboardPage.Local(c.WindowStart),
-        WindowEnd = DashboardPage.Local(c.WindowEnd),
+        WindowStart = local(c.WindowStart),
+        WindowEnd = local(c.WindowEnd),
         TimeZone = c.TimeZone,
         TalkingPoints = c.TalkingPoints,
         SafetyNotes = c.SafetyNotes,
-        ExpiresAt = DashboardPage.Local(c.ExpiresAt),
+        ExpiresAt = local(c.ExpiresAt),
         FightId = c.FightId,
     };
 }

@@ -86,10 +86,6 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
         c.OriginNode == Node.Me ? "we sent it"
         : c.Responses.FirstOrDefault(r => r.Network == Node.Me) is { } r ? Describe(r.Latest) : "not answered";
 
-    public static string Window(CallOutState c) =>
-        c.Content.WindowStart is null ? "no date given"
-        : $"{When(c.Content.WindowStart)}{(c.Content.WindowEnd is not null ? $" – {When(c.Content.WindowEnd)}" : "")}";
-
     /// <summary>This network's pledges, or every network's this node holds, as an iCalendar file.</summary>
     public IActionResult OnGetCalendar(bool all)
     {

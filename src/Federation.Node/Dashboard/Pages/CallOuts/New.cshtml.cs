@@ -22,7 +22,7 @@ public sealed class NewModel(DashboardContext context, CallOutCommands callOuts,
         CallOutState? published = null;
         var result = await RunAsync("PublishCallOut", async () =>
         {
-            var content = Form.ToContent(ParseUtc);
+            var content = Form.ToContent(ParseLocal);
             var regions = Form.RegionList();
             // Regions are an audience of their own; CallOutCommands refuses regions and ticked networks together.
             var audience = regions.Count > 0 ? new CallOutAudience { Kind = AudienceKind.Regions, Regions = { regions } } : null;

@@ -25,7 +25,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
         CallOut = callOuts.Get(Id);
         if (!_keepTyped)
         {
-            Form = CallOutForm.From(CallOut.Content);
+            Form = CallOutForm.From(CallOut.Content, Local);
         }
     }
 
@@ -35,7 +35,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
         _keepTyped = true;
         return RunAsync("UpdateCallOut", async () =>
         {
-            var content = Form.ToContent(ParseUtc);
+            var content = Form.ToContent(ParseLocal);
             // The form does not offer the fight link; keep it as it is.
             content.FightId = callOuts.Get(Id).Content.FightId;
             await callOuts.UpdateAsync(Id, content, ct);
@@ -47,7 +47,7 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
         RunAsync("RespondToCallOut", () => callOuts.RespondAsync(Id, new CallOutResponse
         {
             Kind = kind,
-            PlannedDate = date ?? "",
+            PlannedDate = Planned(kind, date),
             Place = place ?? "",
             Reason = reason ?? "",
             Report = report ?? "",
@@ -58,6 +58,14 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
         }, ct),
         $"Your answer ({Describe(kind)}) is on its way to the issuing network, which records it and shares it.",
         back == "inbox" ? null : new { id = Id }, back == "inbox" ? "/Index" : null);
+
+    /// <summary>
+    /// A pledge's time from the date picker, a time of the node's zone, stored as UTC and
+    /// only inside the call-out's window (issue 17, item 5).
+    /// </summary>
+    private string Planned(ResponseKind kind, string? date) =>
+        kind != ResponseKind.Pledge || string.IsNullOrWhiteSpace(date) ? date ?? ""
+        : Federation.Domain.CallOuts.PlannedInWindow(callOuts.Get(Id).Content, ParseLocal(date, "when")!);
 
     public Task<IActionResult> OnPostCloseAsync(bool cancelled, string? reason, CancellationToken ct) =>
         RunAsync("CloseCallOut", () => callOuts.CloseAsync(Id, cancelled, reason ?? "", ct),

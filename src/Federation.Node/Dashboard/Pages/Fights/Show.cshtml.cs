@@ -37,9 +37,11 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
     public Participant? Us => Fight?.Participants.FirstOrDefault(p => p.Network == Node.Me);
     public IReadOnlyList<string> Missing => Fight is null ? [] : Terms.Missing(Fight.Terms);
 
-    /// <summary>The statuses the initiator can move to from here; the domain decides.</summary>
-    public IEnumerable<FightStatus> NextStatuses => Fight is null ? [] :
-        Enum.GetValues<FightStatus>().Where(s => Federation.Domain.Fights.CanMove(Fight.Status, s));
+    /// <summary>The statuses the initiator can move to from here, the likeliest first; the domain decides both.</summary>
+    public IReadOnlyList<FightStatus> NextStatuses => Fight is null ? [] : Federation.Domain.Fights.NextStatuses(Fight.Status);
+
+    /// <summary>Whether the page has a "Confidential" section: briefings, local details or the purge.</summary>
+    public bool HasConfidential => Briefings is not null || (Fight is not null && Fight.Status != FightStatus.Draft && (Ours || Can("PurgeFight")));
 
     /// <summary>Active peers not yet part of the fight, for the invite form.</summary>
     public IEnumerable<PeerInfo> Invitable => Fight is null ? [] :
@@ -108,7 +110,7 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         Run("ChangeFightStatus", () => fights.ChangeStatusAsync(Id, status, note ?? "", ct), $"The fight is now {Describe(status)}.");
 
     public Task<IActionResult> OnPostDemandAsync(string? deadline, string? note, CancellationToken ct) =>
-        Run("DeliverDemand", () => fights.DeliverDemandAsync(Id, ParseUtc(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
+        Run("DeliverDemand", () => fights.DeliverDemandAsync(Id, ParseLocal(deadline, "deadline"), note ?? "", ct), "The demand delivery is recorded.");
 
     public Task<IActionResult> OnPostCommunicationAsync(CommunicationKind kind, string? summary, CancellationToken ct) =>
         Run("RecordCommunication", () => fights.RecordCommunicationAsync(Id, kind, summary ?? "", ct), "The communication is recorded.");
@@ -189,12 +191,12 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         }
     }
 
-    private static ActionPlan Plan(string? what, string? place, string? starts, string? ends, ActionVisibility visibility) => new()
+    private ActionPlan Plan(string? what, string? place, string? starts, string? ends, ActionVisibility visibility) => new()
     {
         What = what ?? "",
         Place = place ?? "",
-        StartsAt = ParseUtc(starts, "starts"),
-        EndsAt = ParseUtc(ends, "ends"),
+        StartsAt = ParseLocal(starts, "starts"),
+        EndsAt = ParseLocal(ends, "ends"),
         Visibility = visibility,
     };
 }
