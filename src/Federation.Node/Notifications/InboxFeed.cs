@@ -10,9 +10,10 @@ namespace Federation.Node.Notifications;
 
 /// <summary>
 /// What this node's people are told, as a feed of <see cref="InboxItem"/>s: every new or
-/// changed call-out, and the fight events that ask something of this network
-/// (<see cref="FightNotices"/>), read from the events this node has stored (its own and its
-/// replicas') in the order it stored them. The subscription, webhooks and e-mail all read
+/// changed call-out, the fight events that ask something of this network
+/// (<see cref="FightNotices"/>) and the referrals and incidents filed with it as initiator,
+/// read from the events and reports this node has stored (its own and its replicas') in
+/// the order it stored them. The subscription, webhooks and e-mail all read
 /// from here, so they tell the same story; each item's cursor lets a reader resume where it stopped.
 /// </summary>
 public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal)
@@ -31,6 +32,16 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
         var items = new List<InboxItem>(entries.Count);
         foreach (var entry in entries)
         {
+            if (entry.Report is not null)
+            {
+                // A referral or incident filed with this node (not an event: ADR 13).
+                var report = FightReport.Parser.ParseFrom(entry.Report);
+                if (FightNotices.ForReport(report, State(states, entry.ObjectId, FightState.Parser), identity.NodeId, names) is { } told)
+                {
+                    items.Add(InboxItems.Build(entry.Position, report, told, links.To("fights", told.FightId)));
+                }
+                continue;
+            }
             var e = EventPayload.Parser.ParseFrom(entry.Payload);
             if (e.ObjectKind == ObjectKind.CallOut)
             {

@@ -213,6 +213,18 @@ internal static class SqliteSchema
         END;
         {SharedSchema.ChannelKinds}
         """,
+        // 11 — the initiator hears of referrals and incidents (issue 17 #1): they are not
+        // events (ADR 13), so a filed report enters the feed by a trigger of its own, in the
+        // same transaction, as a feed row naming the report instead of an event.
+        $"""
+        {SharedSchema.FeedReportColumn}
+        CREATE TRIGGER callout_feed_on_report AFTER INSERT ON fight_reports
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq, report_id) VALUES (NEW.fight_id, 0, NEW.id);
+        END;
+        """,
+        // 12 — "what's new" (issue 17 #2): how far in the feed each token last looked.
+        SharedSchema.NewsSeen,
     ];
 
     public static void Migrate(SqliteConnection connection)
