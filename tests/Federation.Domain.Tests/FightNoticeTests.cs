@@ -292,9 +292,9 @@ public class WhatsNewTests
     [Fact]
     public void ResponsesToOurOwnCallOutAreNewsButOthersResponsesToTheirsAreNot()
     {
-        Assert.True(WhatsNew.Counts(Responded(Self), Self));
-        Assert.False(WhatsNew.Counts(Responded(Other), Self));
-        Assert.False(WhatsNew.Counts(Responded(Self, own: true), Self));
+        Assert.True(News.Counts(Responded(Self), Self));
+        Assert.False(News.Counts(Responded(Other), Self));
+        Assert.False(News.Counts(Responded(Self, own: true), Self));
     }
 
     [Fact]
@@ -302,11 +302,11 @@ public class WhatsNewTests
     {
         foreach (var change in new[] { InboxChange.Accepted, InboxChange.Declined, InboxChange.ReleaseRequested, InboxChange.StandDownAcknowledged, InboxChange.ReportFiled, InboxChange.ActionReported })
         {
-            Assert.True(WhatsNew.Counts(new InboxItem { Change = change }, Self), change.ToString());
+            Assert.True(News.Counts(new InboxItem { Change = change }, Self), change.ToString());
         }
         foreach (var change in new[] { InboxChange.Invited, InboxChange.Amended, InboxChange.StandDown, InboxChange.Published, InboxChange.Updated, InboxChange.Closed })
         {
-            Assert.False(WhatsNew.Counts(new InboxItem { Change = change }, Self), change.ToString());
+            Assert.False(News.Counts(new InboxItem { Change = change }, Self), change.ToString());
         }
     }
 
@@ -316,11 +316,11 @@ public class WhatsNewTests
         var now = DateTimeOffset.UtcNow;
         var open = new CallOutState { OriginNode = Other, Content = new CallOutContent() };
 
-        Assert.True(WhatsNew.AwaitsAnswer(open, Self, now));
-        Assert.False(WhatsNew.AwaitsAnswer(new CallOutState(open) { OriginNode = Self }, Self, now));
-        Assert.False(WhatsNew.AwaitsAnswer(new CallOutState(open) { Closed = true }, Self, now));
-        Assert.False(WhatsNew.AwaitsAnswer(new CallOutState(open) { Content = new CallOutContent { ExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(now.AddMinutes(-1)) } }, Self, now));
-        Assert.False(WhatsNew.AwaitsAnswer(new CallOutState(open) { Responses = { new ResponseRow { Network = Self } } }, Self, now));
-        Assert.True(WhatsNew.AwaitsAnswer(new CallOutState(open) { Responses = { new ResponseRow { Network = Other } } }, Self, now));
+        Assert.True(News.AwaitsAnswer(open, Self, now));
+        Assert.False(News.AwaitsAnswer(new CallOutState(open) { OriginNode = Self }, Self, now));
+        Assert.False(News.AwaitsAnswer(new CallOutState(open) { Closed = true }, Self, now));
+        Assert.False(News.AwaitsAnswer(new CallOutState(open) { Content = new CallOutContent { ExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(now.AddMinutes(-1)) } }, Self, now));
+        Assert.False(News.AwaitsAnswer(new CallOutState(open) { Responses = { new ResponseRow { Network = Self } } }, Self, now));
+        Assert.True(News.AwaitsAnswer(new CallOutState(open) { Responses = { new ResponseRow { Network = Other } } }, Self, now));
     }
 }

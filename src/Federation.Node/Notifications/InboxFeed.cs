@@ -66,6 +66,42 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
 
     public long End() => store.FeedEnd();
 
+    /// <summary>
+    /// What waits for this network's answer (issue 17 #2), as items like the feed's: the fights
+    /// that ask something of it (<see cref="FightNotices.Waiting"/>), then the call-outs sent
+    /// to it that it has not answered (<see cref="News.AwaitsAnswer"/>). Cursor 0: they are
+    /// states, not events.
+    /// </summary>
+    public IReadOnlyList<InboxItem> Waiting(IEnumerable<FightState> fights, IEnumerable<CallOutState> callOuts, DateTimeOffset now)
+    {
+        var names = NetworkNames();
+        var links = new Links(DashboardUrl());
+        var items = new List<InboxItem>();
+        foreach (var fight in fights)
+        {
+            if (FightNotices.Waiting(fight, identity.NodeId, names) is { } notice)
+            {
+                items.Add(new InboxItem
+                {
+                    Change = notice.Change, FightId = notice.FightId, Title = notice.Title, Summary = notice.Summary,
+                    Act = notice.Act, Link = links.To("fights", notice.FightId),
+                });
+            }
+        }
+        foreach (var callOut in callOuts.Where(c => News.AwaitsAnswer(c, identity.NodeId, now)))
+        {
+            var title = callOut.Content?.Title ?? callOut.Id;
+            items.Add(new InboxItem
+            {
+                Change = InboxChange.Published, CallOutId = callOut.Id, Title = title, At = callOut.PublishedAt,
+                Summary = $"{names(callOut.OriginNode)} asks: {title}. Pledge an action or decline.",
+                Act = $"solnet callout show {callOut.Id}; then solnet callout respond {callOut.Id} pledge --date DATE or solnet callout respond {callOut.Id} decline",
+                Link = links.To("callouts", callOut.Id),
+            });
+        }
+        return items;
+    }
+
     /// <summary>Writes items after <paramref name="cursor"/> as they come, until the caller goes away.</summary>
     public async Task FollowAsync(long cursor, Func<InboxItem, Task> write, CancellationToken ct)
     {

@@ -8,7 +8,7 @@ namespace Federation.Domain;
 /// waits for this network's own answer. Pure decisions over items and states; where "last
 /// looked" is kept and read is the node's business (adr/0018).
 /// </summary>
-public static class WhatsNew
+public static class News
 {
     /// <summary>The changes that are others' answers to what this node started.</summary>
     public static readonly IReadOnlySet<InboxChange> Changes = new HashSet<InboxChange>
