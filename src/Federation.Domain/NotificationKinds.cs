@@ -27,6 +27,7 @@ public static class NotificationKinds
         ["decline"] = [InboxChange.Declined],
         ["acknowledgement"] = [InboxChange.StandDownAcknowledged],
         ["action-report"] = [InboxChange.ActionReported],
+        ["reminder"] = [InboxChange.Reminder],
     };
 
     public static string Known => string.Join(", ", Table.Keys);

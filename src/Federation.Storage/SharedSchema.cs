@@ -33,6 +33,13 @@ internal static class SharedSchema
         );
         """;
 
+    /// <summary>A reminder sent (issue 17 #3): its key makes it once. The engines add the id and the item (an InboxItem's bytes).</summary>
+    public const string ReminderColumns = """
+        key         TEXT NOT NULL UNIQUE,   -- Reminder.Key: what it reminds of, once for all
+            object_id   TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        """;
+
     public const string PeerProtocols = """
         -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
         CREATE TABLE peer_protocols (

@@ -6,17 +6,18 @@ namespace Federation.Storage;
 public abstract partial class SqlStore
 {
     /// <summary>
-    /// Call-out, fight and briefings events and filed reports stored after <paramref name="afterPosition"/>,
+    /// Call-out, fight and briefings events, filed reports and reminders stored after <paramref name="afterPosition"/>,
     /// oldest first. A row whose event or report has since been purged is left out.
     /// </summary>
     public IReadOnlyList<FeedEntry> ReadFeed(long afterPosition, int limit) => Query("""
-        SELECT f.position, f.object_id, f.seq, e.payload, r.report FROM callout_feed f
-        LEFT JOIN events e ON f.report_id IS NULL AND e.object_id = f.object_id AND e.seq = f.seq
+        SELECT f.position, f.object_id, f.seq, e.payload, r.report, m.item FROM callout_feed f
+        LEFT JOIN events e ON f.report_id IS NULL AND f.reminder_id IS NULL AND e.object_id = f.object_id AND e.seq = f.seq
         LEFT JOIN fight_reports r ON r.id = f.report_id
-        WHERE f.position > @p AND (e.payload IS NOT NULL OR r.report IS NOT NULL)
+        LEFT JOIN reminders m ON m.id = f.reminder_id
+        WHERE f.position > @p AND (e.payload IS NOT NULL OR r.report IS NOT NULL OR m.item IS NOT NULL)
         ORDER BY f.position LIMIT @l
         """, r => new FeedEntry(r.GetInt64(0), r.GetString(1), (ulong)r.GetInt64(2),
-            r.IsDBNull(3) ? [] : r.Bytes(3), r.IsDBNull(4) ? null : r.Bytes(4)), ("@p", afterPosition), ("@l", limit));
+            r.IsDBNull(3) ? [] : r.Bytes(3), r.IsDBNull(4) ? null : r.Bytes(4), r.IsDBNull(5) ? null : r.Bytes(5)), ("@p", afterPosition), ("@l", limit));
 
     public long FeedEnd() => Scalar("SELECT COALESCE(MAX(position), 0) FROM callout_feed");
 

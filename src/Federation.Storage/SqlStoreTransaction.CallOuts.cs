@@ -21,6 +21,11 @@ internal sealed partial class SqlStoreTransaction
             position = CASE WHEN excluded.position > news_seen.position THEN excluded.position ELSE news_seen.position END
         """, ("@t", tokenId), ("@p", position), ("@at", at.ToUnixTimeMilliseconds()));
 
+    public bool InsertReminder(string key, string objectId, byte[] item) => Execute("""
+        INSERT INTO reminders (key, object_id, item, created_at) VALUES (@k, @o, @i, @t)
+        ON CONFLICT (key) DO NOTHING
+        """, ("@k", key), ("@o", objectId), ("@i", item), ("@t", Now)) == 1;
+
     public void AddChannel(ChannelRecord channel) => Execute(
         "INSERT INTO notification_channels (id, kind, target, secret, active, created_at, kinds) VALUES (@i, @k, @t, @s, 1, @c, @kinds)",
         ("@i", channel.Id), ("@k", channel.Kind), ("@t", channel.Target), ("@s", channel.Secret), ("@c", channel.CreatedAt.ToUnixTimeMilliseconds()), ("@kinds", channel.Kinds));

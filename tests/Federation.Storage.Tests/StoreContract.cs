@@ -511,6 +511,22 @@ public abstract class StoreContract : IDisposable
         Assert.Equal([1ul, 2ul], Store.ReadFeed(0, 10).Select(f => f.Sequence));
     }
 
+    /// <summary>A reminder is recorded once by its key, and enters the feed once (issue 17 #3).</summary>
+    [Fact]
+    public async Task AReminderIsRecordedOnceByItsKeyAndEntersTheFeedOnce()
+    {
+        var fight = NewId();
+
+        Assert.True(await Store.WriteAsync(tx => tx.InsertReminder($"stand-down:{fight}", fight, [7, 7])));
+        Assert.False(await Store.WriteAsync(tx => tx.InsertReminder($"stand-down:{fight}", fight, [8])));
+
+        var entry = Assert.Single(Store.ReadFeed(0, 10));
+        Assert.Equal((fight, 0ul), (entry.ObjectId, entry.Sequence));
+        Assert.Equal([7, 7], entry.Reminder);
+        Assert.Null(entry.Report);
+        Assert.Empty(entry.Payload);
+    }
+
     /// <summary>Each token's "last looked" is its own, and a stale position never moves it back (issue 17 #2).</summary>
     [Fact]
     public async Task EachTokenKeepsHowFarItLastLookedAndNeverGoesBack()

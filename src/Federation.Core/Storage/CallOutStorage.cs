@@ -34,6 +34,9 @@ public interface ICallOutWrites
 
     /// <summary>Records that the token looked up to <paramref name="position"/>; a position behind the one kept does not move it back.</summary>
     void SetNewsSeen(string tokenId, long position, DateTimeOffset at);
+
+    /// <summary>Records a reminder under its key, which enters the feed; false (and nothing written) when that key was recorded before.</summary>
+    bool InsertReminder(string key, string objectId, byte[] item);
     void AddChannel(ChannelRecord channel);
 
     /// <summary>Stops a channel; its undelivered notifications are marked failed so the status says why they never went.</summary>

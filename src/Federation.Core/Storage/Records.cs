@@ -84,9 +84,10 @@ public sealed record PeerProtocolRecord(string NodeId, string Protocol, string S
 /// <summary>
 /// One call-out, fight or briefings event in the order this node stored it (the trigger-filled
 /// feed), or a referral or incident filed with this node as initiator: then <paramref name="Report"/>
-/// holds the stored FightReport, <paramref name="Payload"/> is empty and <paramref name="ObjectId"/> is the fight.
+/// holds the stored FightReport, <paramref name="Payload"/> is empty and <paramref name="ObjectId"/> is the fight;
+/// or a reminder (issue 17 #3): then <paramref name="Reminder"/> holds the InboxItem it tells.
 /// </summary>
-public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload, byte[]? Report = null);
+public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload, byte[]? Report = null, byte[]? Reminder = null);
 
 /// <summary>How far in the feed a token last looked at "what's new", and when (issue 17 #2).</summary>
 public sealed record NewsSeenRecord(long Position, DateTimeOffset At);

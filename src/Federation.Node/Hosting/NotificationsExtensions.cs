@@ -26,6 +26,8 @@ public static class NotificationsExtensions
             });
         services.AddHostedService<Notifier>();
         services.AddHostedService<ExpirySweep>();
+        services.AddSingleton<ReminderSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReminderSweep>());
         return services;
     }
 }

@@ -42,6 +42,15 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
                 }
                 continue;
             }
+            if (entry.Reminder is not null)
+            {
+                // A reminder (issue 17 #3) is stored as the item it tells; the cursor and link are the feed's.
+                var reminder = InboxItem.Parser.ParseFrom(entry.Reminder);
+                reminder.Cursor = (ulong)entry.Position;
+                reminder.Link = links.To(reminder.FightId.Length > 0 ? "fights" : "callouts", entry.ObjectId);
+                items.Add(reminder);
+                continue;
+            }
             var e = EventPayload.Parser.ParseFrom(entry.Payload);
             if (e.ObjectKind == ObjectKind.CallOut)
             {

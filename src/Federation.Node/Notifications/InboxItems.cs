@@ -36,6 +36,18 @@ public static class InboxItems
         Detail = notice.ParticipantsOnly,
     };
 
+    /// <summary>A reminder (issue 17 #3) as an item: what it tells is decided in the domain (<see cref="Reminders"/>).</summary>
+    public static InboxItem Build(Reminder reminder, DateTimeOffset at) => new()
+    {
+        Change = InboxChange.Reminder,
+        FightId = reminder.IsFight ? reminder.ObjectId : "",
+        CallOutId = reminder.IsFight ? "" : reminder.ObjectId,
+        At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at),
+        Title = reminder.Title,
+        Summary = reminder.Summary,
+        Act = reminder.Act,
+    };
+
     public static InboxItem Build(long cursor, EventPayload e, CallOutState? state, string self, Func<string, string> networkName)
     {
         var item = new InboxItem
@@ -135,6 +147,7 @@ public static class InboxItems
         InboxChange.Declined => "fight.declined",
         InboxChange.StandDownAcknowledged => "fight.stand_down_acknowledged",
         InboxChange.ActionReported => "fight.action_reported",
+        InboxChange.Reminder => "reminder",
         InboxChange.Published => "callout.published",
         InboxChange.Updated => "callout.updated",
         InboxChange.Responded => "callout.responded",

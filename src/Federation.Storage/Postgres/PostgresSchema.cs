@@ -219,6 +219,24 @@ internal static class PostgresSchema
         """,
         // 7 — "what's new" (issue 17 #2), as SQLite's migration 12.
         SharedSchema.NewsSeen,
+        // 8 — reminders (issue 17 #3), as SQLite's migration 13.
+        $$"""
+        CREATE TABLE reminders (
+            id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            item        BYTEA NOT NULL,
+            {{SharedSchema.ReminderColumns}}
+        );
+        ALTER TABLE callout_feed ADD COLUMN reminder_id BIGINT;
+        CREATE FUNCTION callout_feed_on_reminder() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            PERFORM pg_advisory_xact_lock({{LockSpace}}, {{FeedLock}});
+            INSERT INTO callout_feed (object_id, seq, reminder_id) VALUES (NEW.object_id, 0, NEW.id);
+            RETURN NULL;
+        END;
+        $fn$;
+        CREATE TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders
+            FOR EACH ROW EXECUTE FUNCTION callout_feed_on_reminder();
+        """,
     ];
 
     public static int Latest => Migrations.Length;

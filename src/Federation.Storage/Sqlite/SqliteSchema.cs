@@ -225,6 +225,20 @@ internal static class SqliteSchema
         """,
         // 12 — "what's new" (issue 17 #2): how far in the feed each token last looked.
         SharedSchema.NewsSeen,
+        // 13 — reminders (issue 17 #3): each sent once, by its key, across restarts; a
+        // reminder enters the feed as a report does (migration 11).
+        $"""
+        CREATE TABLE reminders (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            item        BLOB NOT NULL,
+            {SharedSchema.ReminderColumns}
+        );
+        ALTER TABLE callout_feed ADD COLUMN reminder_id BIGINT;
+        CREATE TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq, reminder_id) VALUES (NEW.object_id, 0, NEW.id);
+        END;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
