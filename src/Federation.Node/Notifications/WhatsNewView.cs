@@ -26,6 +26,22 @@ public sealed class WhatsNewView(IFederationStore store, InboxFeed feed, NodeIde
 
     public WhatsNew For(string tokenId)
     {
+        var (news, upTo, seen) = Read(tokenId);
+        return new WhatsNew
+        {
+            News = { news },
+            UpTo = (ulong)upTo,
+            LastLooked = seen is null ? null : Timestamp.FromDateTimeOffset(seen.At),
+            Waiting = { feed.Waiting(fights.List(), callOuts.List(), time.GetUtcNow()) },
+        };
+    }
+
+    /// <summary>How many news items wait for this token (the dashboard's menu, on every page: the news alone, not what waits).</summary>
+    public int Count(string tokenId) => Read(tokenId).News.Count;
+
+    /// <summary>The news after the token's last look (the latest <see cref="MaxItems"/>), and the position read to.</summary>
+    private (IReadOnlyList<InboxItem> News, long UpTo, NewsSeenRecord? Seen) Read(string tokenId)
+    {
         var seen = store.NewsSeen(tokenId);
         var end = feed.End();
         var cursor = Math.Max(seen?.Position ?? 0, end - MaxScan);
@@ -40,21 +56,10 @@ public sealed class WhatsNewView(IFederationStore store, InboxFeed feed, NodeIde
             }
             cursor = page.End;
         }
-        var now = time.GetUtcNow();
-        var result = new WhatsNew
-        {
-            News = { news.Skip(Math.Max(0, news.Count - MaxItems)) },
-            // Where this look read to, not the feed's end when it is marked: what arrives between
-            // the two stays new.
-            UpTo = (ulong)Math.Max(cursor, seen?.Position ?? 0),
-            LastLooked = seen is null ? null : Timestamp.FromDateTimeOffset(seen.At),
-            Waiting = { feed.Waiting(fights.List(), callOuts.List(), now) },
-        };
-        return result;
+        // Where this look read to, not the feed's end when it is marked: what arrives between
+        // the two stays new.
+        return (news.Skip(Math.Max(0, news.Count - MaxItems)).ToList(), Math.Max(cursor, seen?.Position ?? 0), seen);
     }
-
-    /// <summary>How many news items wait for this token (the dashboard's menu).</summary>
-    public int Count(string tokenId) => For(tokenId).News.Count;
 
     /// <summary>
     /// Records that the token looked up to <paramref name="upTo"/>, a position <see cref="For"/>
