@@ -257,7 +257,9 @@ public static class CallOutCli
         var until = When("--until", "Only those whose window starts before this");
         var fight = Text("--fight", "Only those linked to this fight", "ID");
         var issued = Switch("--issued", "Include the call-outs this node issued");
-        var inbox = Cmd("inbox", "Call-outs sent to this node, soonest window first, with filters", [open, closed, city, region, action, from, until, fight, issued], async s =>
+        var keepNew = Switch("--keep-new", "Leave what's new marked new (showing it otherwise marks it seen for your token)");
+        var inbox = Cmd("inbox", "What waits for your answer, what's new in what you started since your token last looked, and the call-outs sent to this node (soonest window first, with filters)",
+            [open, closed, city, region, action, from, until, fight, issued, keepNew], async s =>
         {
             if (s.Get(open) && s.Get(closed))
             {
@@ -274,7 +276,41 @@ public static class CallOutCli
                 IncludeIssued = s.Get(issued),
             };
             q.ActionTypes.AddRange(s.All(action).Select(ActionType));
-            s.Out.List((await s.Client.QueryInboxAsync(q, s.Call)).CallOuts, "Nothing in the inbox matches.", CallOutColumns(s));
+            var callOuts = (await s.Client.QueryInboxAsync(q, s.Call)).CallOuts;
+            // A filter narrows the call-outs; what waits and what's new are not call-out lists to filter,
+            // and --field names a call-out's field: both print the call-outs alone, as before issue 17 #2.
+            var filtered = s.Get(open) || s.Get(closed) || q.City.Length > 0 || q.Region.Length > 0 || q.ActionTypes.Count > 0
+                || q.WindowFrom is not null || q.WindowTo is not null || q.FightId.Length > 0 || s.Out.Field is not null;
+            if (filtered)
+            {
+                s.Out.List(callOuts, "Nothing in the inbox matches.", CallOutColumns(s));
+                return;
+            }
+            var news = await s.Client.GetWhatsNewAsync(new GetWhatsNewRequest(), s.Call);
+            if (s.Out.Json)
+            {
+                s.Out.Line($"{{\"whatsNew\":{Output.ToJson(news)},\"callOuts\":[{string.Join(",", callOuts.Select(Output.ToJson))}]}}");
+            }
+            else
+            {
+                s.Out.Line(news.Waiting.Count == 0 ? "Nothing waits for your answer." : $"Waiting for your answer ({news.Waiting.Count}):");
+                foreach (var item in news.Waiting)
+                {
+                    s.Out.Line("  " + Format.Waiting(item).Replace("\n", "\n  ", StringComparison.Ordinal));
+                }
+                var since = news.LastLooked is null ? "" : $" since you last looked ({Format.When(news.LastLooked)})";
+                s.Out.Line(news.News.Count == 0 ? $"\nNothing new in what you started{since}." : $"\nNew in what you started{since} ({news.News.Count}):");
+                foreach (var item in news.News)
+                {
+                    s.Out.Line("  " + Format.Item(item).Replace("\n", "\n  ", StringComparison.Ordinal));
+                }
+                s.Out.Line("\nCall-outs sent to this node:");
+                s.Out.List(callOuts, "None.", CallOutColumns(s));
+            }
+            if (!s.Get(keepNew) && news.UpTo > 0)
+            {
+                await s.Client.MarkNewsSeenAsync(new MarkNewsSeenRequest { UpTo = news.UpTo }, s.Call);
+            }
         });
         inbox.Subcommands.Add(Watch());
         return inbox;

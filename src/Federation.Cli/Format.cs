@@ -236,8 +236,20 @@ public static class Format
         var s = new StringBuilder($"[{i.Cursor}] {When(i.At)}  {i.Summary}  ({i.FightId})");
         if (i.Detail.Length > 0)
         {
-            s.Append($"\n    Briefing: {i.Detail.ReplaceLineEndings(" ")}");
+            s.Append($"\n    {(i.Change == InboxChange.BriefingPosted ? "Briefing" : "Detail")}: {i.Detail.ReplaceLineEndings(" ")}");
         }
+        s.Append($"\n    Answer: {i.Act}");
+        if (i.Link.Length > 0)
+        {
+            s.Append($"\n    Open: {i.Link}");
+        }
+        return s.ToString();
+    }
+
+    /// <summary>Something that waits for this network's answer (issue 17 #2): what, and the command that answers it.</summary>
+    public static string Waiting(InboxItem i)
+    {
+        var s = new StringBuilder($"{i.Summary}  ({(i.FightId.Length > 0 ? i.FightId : i.CallOutId)})");
         s.Append($"\n    Answer: {i.Act}");
         if (i.Link.Length > 0)
         {

@@ -27,6 +27,9 @@ public sealed class Output(bool json, string? field)
 
     public bool Json => json;
 
+    /// <summary>The one field --field asks for, or null.</summary>
+    public string? Field => @field;
+
     /// <summary>Only data is printed (--json or --field): no remarks for people.</summary>
     public bool Quiet => json || @field is not null;
 

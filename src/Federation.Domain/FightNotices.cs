@@ -74,10 +74,110 @@ public static class FightNotices
                     $"{origin} posted a participants-only briefing in {title}.",
                     $"solnet fight briefings {id}", e.Body.BriefingPosted.Text);
 
+            // What others did in a fight this node started (issue 17 #2): "what's new" for its organisers.
+            case EventBody.KindOneofCase.InvitationAccepted when fight.OriginNode == self:
+                return new(InboxChange.Accepted, id, title,
+                    $"{networkName(e.Body.InvitationAccepted.Network)} accepted the invitation to {title} and is committed.",
+                    $"solnet fight participants {id}");
+
+            case EventBody.KindOneofCase.TermsReaffirmed when fight.OriginNode == self:
+                return new(InboxChange.Accepted, id, title,
+                    $"{networkName(e.Body.TermsReaffirmed.Network)} reaffirmed the amended terms of {title}.",
+                    $"solnet fight participants {id}");
+
+            case EventBody.KindOneofCase.InvitationDeclined when fight.OriginNode == self:
+                var declined = e.Body.InvitationDeclined;
+                return new(InboxChange.Declined, id, title,
+                    $"{networkName(declined.Network)} declined the invitation to {title}.{Note(declined.Reason)}{(declined.Offer.Length > 0 ? $" It offers instead: {declined.Offer}" : "")}",
+                    $"solnet fight participants {id}");
+
+            case EventBody.KindOneofCase.AmendmentDeclined when fight.OriginNode == self:
+                return new(InboxChange.Declined, id, title,
+                    $"{networkName(e.Body.AmendmentDeclined.Network)} declined the amended terms of {title} and is released.{Note(e.Body.AmendmentDeclined.Reason)}",
+                    $"solnet fight participants {id}");
+
+            case EventBody.KindOneofCase.StandDownAcknowledged when fight.OriginNode == self:
+                return new(InboxChange.StandDownAcknowledged, id, title,
+                    $"{networkName(e.Body.StandDownAcknowledged.Network)} acknowledged the stand-down of {title}.",
+                    $"solnet fight participants {id}");
+
+            case EventBody.KindOneofCase.ActionReported when fight.OriginNode == self:
+                // The report's text may be participants-only (a plan in the briefings log): it stays out.
+                return new(InboxChange.ActionReported, id, title,
+                    $"{networkName(e.Body.ActionReported.Network)} reported back on one of its actions in {title}.",
+                    $"solnet fight show {id}");
+
             default:
                 return null;
         }
     }
+
+    /// <summary>
+    /// The notice a referral or incident filed with this node gives its people: the initiator
+    /// only, and not for one it filed itself. Reports are confidential to the initiator
+    /// (ADR 13): the summary says only that one came and whether it is a referral; the kind
+    /// of incident goes in <see cref="FightNotice.ParticipantsOnly"/> (this node's inbox
+    /// stream only), and the report's text in neither: it is read with the audited ListReports.
+    /// </summary>
+    public static FightNotice? ForReport(FightReport report, FightState? fight, string self, Func<string, string> networkName)
+    {
+        if (fight is null || fight.OriginNode != self || report.Network == self)
+        {
+            return null;
+        }
+        var what = report.Kind switch
+        {
+            ReportKind.Referral => "a referral (the target contacted them)",
+            // Its kind is sealed and the node was locked when it was told (adr/0021).
+            ReportKind.Unspecified => "a referral or an incident report",
+            _ => "an incident report",
+        };
+        return new(InboxChange.ReportFiled, fight.Id, fight.Title,
+            $"{networkName(report.Network)} filed {what} with you in {fight.Title}.",
+            $"solnet fight reports {fight.Id}",
+            $"Kind: {Kind(report.Kind)}");
+    }
+
+    /// <summary>
+    /// What this network still owes an answer in <paramref name="fight"/> (issue 17 #2): an
+    /// invitation, amended terms to reaffirm, a stand-down to acknowledge; null when nothing.
+    /// </summary>
+    public static FightNotice? Waiting(FightState fight, string self, Func<string, string> networkName)
+    {
+        var me = fight.Participants.FirstOrDefault(p => p.Network == self);
+        if (me is null || fight.OriginNode == self)
+        {
+            return null;
+        }
+        var id = fight.Id;
+        var origin = networkName(fight.OriginNode);
+        if (me.StandDownPending)
+        {
+            return new(InboxChange.StandDown, id, fight.Title,
+                $"{origin} ended {fight.Title} ({Fights.Describe(fight.Status)}): acknowledge the stand-down.", $"solnet fight ack {id}");
+        }
+        return me.State switch
+        {
+            ParticipantState.Invited when !Fights.IsEnded(fight.Status) => new(InboxChange.Invited, id, fight.Title,
+                $"{origin} invites you to {fight.Title}: take the terms or leave them.",
+                $"solnet fight show {id}; then solnet fight accept {id} {fight.TermsHash} or solnet fight decline {id}"),
+            ParticipantState.AwaitingReaffirmation => new(InboxChange.Amended, id, fight.Title,
+                $"{origin} amended the terms of {fight.Title}: reaffirm them or decline.",
+                $"solnet fight diff {id}; then solnet fight reaffirm {id} {fight.TermsHash} or solnet fight decline-amendment {id}"),
+            _ => null,
+        };
+    }
+
+    private static string Kind(ReportKind kind) => kind switch
+    {
+        ReportKind.Referral => "referral",
+        ReportKind.Police => "police",
+        ReportKind.Lawsuit => "lawsuit",
+        ReportKind.Retaliation => "retaliation",
+        ReportKind.SuspectedInfiltrator => "suspected infiltrator",
+        ReportKind.Unspecified => "sealed until the node is unlocked",
+        _ => "other",
+    };
 
     private static string Note(string note) => note.Length > 0 ? $" ({note})" : "";
 }

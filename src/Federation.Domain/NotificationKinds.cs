@@ -21,6 +21,13 @@ public static class NotificationKinds
         ["call-out-update"] = [InboxChange.Updated],
         ["call-out-end"] = [InboxChange.Closed, InboxChange.Cancelled, InboxChange.Expired],
         ["response"] = [InboxChange.Responded],
+        // At the initiator of a fight: what the other networks did in it (issue 17 #1, #2).
+        ["report"] = [InboxChange.ReportFiled],
+        ["acceptance"] = [InboxChange.Accepted],
+        ["decline"] = [InboxChange.Declined],
+        ["acknowledgement"] = [InboxChange.StandDownAcknowledged],
+        ["action-report"] = [InboxChange.ActionReported],
+        ["reminder"] = [InboxChange.Reminder],
     };
 
     public static string Known => string.Join(", ", Table.Keys);

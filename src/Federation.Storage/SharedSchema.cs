@@ -19,6 +19,27 @@ internal static class SharedSchema
         ALTER TABLE notification_channels ADD COLUMN kinds TEXT NOT NULL DEFAULT '';
         """;
 
+    /// <summary>A feed row that tells of a filed referral or incident (fight_reports.id); NULL for an event's row.</summary>
+    public const string FeedReportColumn = """
+        ALTER TABLE callout_feed ADD COLUMN report_id BIGINT;
+        """;
+
+    /// <summary>How far in the feed each delegate token last looked at "what's new" (issue 17 #2).</summary>
+    public const string NewsSeen = """
+        CREATE TABLE news_seen (
+            token_id    TEXT PRIMARY KEY,   -- delegate_tokens.id, or 'operator'
+            position    BIGINT NOT NULL,    -- callout_feed.position looked up to
+            seen_at     BIGINT NOT NULL
+        );
+        """;
+
+    /// <summary>A reminder sent (issue 17 #3): its key makes it once. The engines add the id and the item (an InboxItem's bytes).</summary>
+    public const string ReminderColumns = """
+        key         TEXT NOT NULL UNIQUE,   -- Reminder.Key: what it reminds of, once for all
+            object_id   TEXT NOT NULL,
+            created_at  BIGINT NOT NULL
+        """;
+
     public const string PeerProtocols = """
         -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
         CREATE TABLE peer_protocols (

@@ -5,14 +5,26 @@ namespace Federation.Storage;
 /// <summary>Reads of the call-out feed and of notifications (SQLite migration 5).</summary>
 public abstract partial class SqlStore
 {
-    /// <summary>Call-out, fight and briefings events stored after <paramref name="afterPosition"/>, oldest first.</summary>
+    /// <summary>
+    /// Call-out, fight and briefings events, filed reports and reminders stored after <paramref name="afterPosition"/>,
+    /// oldest first. A row whose event or report has since been purged is left out.
+    /// </summary>
     public IReadOnlyList<FeedEntry> ReadFeed(long afterPosition, int limit) => Query("""
-        SELECT f.position, f.object_id, f.seq, e.payload FROM callout_feed f
-        JOIN events e ON e.object_id = f.object_id AND e.seq = f.seq
-        WHERE f.position > @p ORDER BY f.position LIMIT @l
-        """, r => new FeedEntry(r.GetInt64(0), r.GetString(1), (ulong)r.GetInt64(2), r.Bytes(3)), ("@p", afterPosition), ("@l", limit));
+        SELECT f.position, f.object_id, f.seq, e.payload, r.report, m.item, r.network FROM callout_feed f
+        LEFT JOIN events e ON f.report_id IS NULL AND f.reminder_id IS NULL AND e.object_id = f.object_id AND e.seq = f.seq
+        LEFT JOIN fight_reports r ON r.id = f.report_id
+        LEFT JOIN reminders m ON m.id = f.reminder_id
+        WHERE f.position > @p AND (e.payload IS NOT NULL OR r.report IS NOT NULL OR m.item IS NOT NULL)
+        ORDER BY f.position LIMIT @l
+        """, r => new FeedEntry(r.GetInt64(0), r.GetString(1), (ulong)r.GetInt64(2),
+            r.IsDBNull(3) ? [] : r.Bytes(3), r.IsDBNull(4) ? null : r.Bytes(4), r.IsDBNull(5) ? null : r.Bytes(5), r.IsDBNull(6) ? null : r.GetString(6)),
+        ("@p", afterPosition), ("@l", limit));
 
     public long FeedEnd() => Scalar("SELECT COALESCE(MAX(position), 0) FROM callout_feed");
+
+    public NewsSeenRecord? NewsSeen(string tokenId) => Query(
+        "SELECT position, seen_at FROM news_seen WHERE token_id = @t",
+        r => new NewsSeenRecord(r.GetInt64(0), r.Time(1)), ("@t", tokenId)).SingleOrDefault();
 
     /// <summary>How far the named feed reader has got.</summary>
     public long FeedCursor(string name) => Read(tx => tx.FeedCursor(name));

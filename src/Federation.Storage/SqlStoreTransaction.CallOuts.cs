@@ -14,6 +14,18 @@ internal sealed partial class SqlStoreTransaction
         ON CONFLICT (name) DO UPDATE SET position = excluded.position
         """, ("@n", name), ("@p", position));
 
+    // CASE, not MAX/GREATEST, so the one statement reads the same on both engines.
+    public void SetNewsSeen(string tokenId, long position, DateTimeOffset at) => Execute("""
+        INSERT INTO news_seen (token_id, position, seen_at) VALUES (@t, @p, @at)
+        ON CONFLICT (token_id) DO UPDATE SET seen_at = excluded.seen_at,
+            position = CASE WHEN excluded.position > news_seen.position THEN excluded.position ELSE news_seen.position END
+        """, ("@t", tokenId), ("@p", position), ("@at", at.ToUnixTimeMilliseconds()));
+
+    public bool InsertReminder(string key, string objectId, byte[] item) => Execute("""
+        INSERT INTO reminders (key, object_id, item, created_at) VALUES (@k, @o, @i, @t)
+        ON CONFLICT (key) DO NOTHING
+        """, ("@k", key), ("@o", objectId), ("@i", item), ("@t", Now)) == 1;
+
     public void AddChannel(ChannelRecord channel) => Execute(
         "INSERT INTO notification_channels (id, kind, target, secret, active, created_at, kinds) VALUES (@i, @k, @t, @s, 1, @c, @kinds)",
         ("@i", channel.Id), ("@k", channel.Kind), ("@t", channel.Target), ("@s", channel.Secret), ("@c", channel.CreatedAt.ToUnixTimeMilliseconds()), ("@kinds", channel.Kinds));

@@ -62,6 +62,36 @@ public sealed class FightTests(BrowserFixture browser)
         await a.ScreenshotAsync("fight");
     }
 
+    /// <summary>
+    /// Issue 17 #2: the initiator's menu counts what is new since this sign-in's token last
+    /// looked (here the acceptance and a referral); the page lists them, and viewing it marks them seen.
+    /// </summary>
+    [Fact]
+    public async Task TheMenuCountsWhatIsNewAndViewingThePageMarksItSeen()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var fightId = await Seed.FightWithAsync(alpha, beta);
+        await beta.Fights.FileReportAsync(fightId, new FileReport { Kind = ReportKind.Referral, Summary = "The agent rang our office" }, CancellationToken.None);
+        var a = await browser.NewPageAsync();
+        await a.SignInAsync(alpha);
+
+        await a.ReloadUntilAsync(alpha.Dashboard + "/fights", "#news-link", "What's new (2)");
+
+        await a.Locator("#news-link").ClickAsync();
+        var news = await a.Locator("#news").InnerTextAsync();
+        Assert.Contains("accepted the invitation to Acme deposit fight", news);
+        Assert.Contains("filed a referral (the target contacted them) with you in Acme deposit fight", news);
+        Assert.DoesNotContain("The agent rang our office", news);
+        Assert.Equal("What's new", (await a.Locator("#news-link").InnerTextAsync()).Trim());
+
+        await a.GotoAsync(alpha.Dashboard + "/news");
+        Assert.Equal("Nothing new.", await a.Locator("#nothing-new").InnerTextAsync());
+        Assert.Contains("since you last looked", await a.Locator("main").InnerTextAsync());
+        await a.ScreenshotAsync("whats-new");
+    }
+
     [Fact]
     public async Task AParticipantPlansAnActionAndDownloadsTheSharedCalendar()
     {

@@ -36,6 +36,8 @@ public sealed class CliCommandTests
         ["UpdateCallOut"] = "callout update",
         ["QueryInbox"] = "inbox",
         ["SubscribeInbox"] = "inbox watch",
+        ["GetWhatsNew"] = "inbox",
+        ["MarkNewsSeen"] = "inbox",
         ["ExportPledges"] = "callout calendar",
         ["AddWebhook"] = "notify webhook",
         ["AddEmailRecipient"] = "notify email",

@@ -168,6 +168,54 @@ public sealed class FightNotificationTests
         Assert.DoesNotContain(Deliveries(a), d => d.Change is InboxChange.Invited or InboxChange.Released);
     }
 
+    /// <summary>
+    /// A referral reaches the initiator's people through every channel, and no channel
+    /// carries what was reported: the inbox stream says which kind, webhooks and e-mail only
+    /// that one came; the text is read with the audited ListReports.
+    /// </summary>
+    [Fact]
+    public async Task AReferralReachesTheInitiatorsWebhookSmtpServerAndInboxStreamWithoutWhatWasReported()
+    {
+        const string reported = "The manager rang our secretary and named the tenant in flat 4";
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var smtp = SmtpTestServer.Start();
+        await using var a = await TestNode.StartAsync("alpha", smtp.NodeArgs("Alpha SolNet <solnet@alpha.example>"));
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        var fightId = await OpenAsync(a);
+        await a.Delegate.InviteToFightAsync(new InviteToFightRequest { FightId = fightId, Networks = { b.NodeId } }, a.Auth);
+        await Eventually.TrueAsync(() => b.Store.GetObject(fightId) is not null, "the invitation to reach beta");
+        await b.Delegate.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = fightId, TermsHash = Fight(b, fightId).TermsHash }, b.Auth);
+        await Eventually.TrueAsync(() => Of(Fight(a, fightId), b).State == ParticipantState.Committed, "the acceptance to reach alpha");
+        await a.Delegate.AddWebhookAsync(new AddWebhookRequest { Url = receiver.Url, Secret = Secret, Kinds = { "report" } }, a.Auth);
+        await a.Delegate.AddEmailRecipientAsync(new AddEmailRecipientRequest { Address = "organisers@alpha.example", Kinds = { "report" } }, a.Auth);
+        await using var stream = new InboxStream(a);
+        await stream.ReadyAsync();
+        await using var atBeta = new InboxStream(b);
+        await atBeta.ReadyAsync();
+
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Police, Summary = reported }, b.Auth);
+
+        await Eventually.TrueAsync(() => receiver.Accepted.Count == 1 && smtp.Received.Count == 1 && stream.Items.Any(i => i.Change == InboxChange.ReportFiled),
+            "the report to reach all three of alpha's channels");
+        var hooked = receiver.Accepted[0].Item();
+        Assert.Equal((InboxChange.ReportFiled, fightId, "fight.report_filed"), (hooked.Change, hooked.FightId, receiver.Accepted[0].Headers["X-Solnet-Event"]));
+        Assert.Contains("filed an incident report with you in Acme deposits", hooked.Summary);
+        Assert.Equal($"solnet fight reports {fightId}", hooked.Act);
+        Assert.Equal("", hooked.Detail);
+        var mail = smtp.Received.Single().Message;
+        Assert.Contains("filed an incident report", mail.Subject);
+        var told = stream.Items.Single(i => i.Change == InboxChange.ReportFiled);
+        Assert.Equal(("Kind: police", b.NodeId), (told.Detail, told.Network));
+        foreach (var text in new[] { System.Text.Encoding.UTF8.GetString(receiver.Accepted[0].Body), mail.TextBody, mail.HtmlBody ?? "", told.ToString() })
+        {
+            Assert.DoesNotContain("flat 4", text);
+        }
+        // The report is alpha's to read, still whole, and beta (which filed it) is told nothing.
+        Assert.Equal(reported, a.Delegate.ListReports(new GetObjectRequest { Id = fightId }, a.Auth).Reports.Single().Summary);
+        Assert.DoesNotContain(atBeta.Items, i => i.Change == InboxChange.ReportFiled);
+    }
+
     [Fact]
     public async Task AChannelLimitedToStandDownsIsSentOnlyTheStandDown()
     {

@@ -85,6 +85,10 @@ public sealed class SealedAtRestTests
         Assert.True(CallOutSteps.Get(a, callOut.Id).Responses.Single().Latest.Withheld, "locked, the issuer sees the report-back as withheld");
         await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Police, Summary = "Second visit, calmer" }, b.Auth);
         await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 2, "a report filed while alpha is locked to be taken");
+        // Its people hear that it came, and from whom; its kind waits for the unlock and its text is never told.
+        var told = a.Get<Federation.Node.Notifications.InboxFeed>().Read(0, 10_000).Items.Last(i => i.FightId == fightId);
+        Assert.Contains("filed a referral or an incident report", told.Summary);
+        Assert.DoesNotContain("calmer", told.ToString());
 
         // A wrong passphrase changes nothing; the right one opens everything, old and new.
         var wrong = await Assert.ThrowsAsync<RpcException>(() => UnlockAsync(a, "not the passphrase"));

@@ -91,6 +91,7 @@ public sealed class TestNode : InProcNode
     private static readonly string[] FastCallOuts =
     [
         "--Node:ExpirySweepInterval", "00:00:00.2",
+        "--Node:Notifications:ReminderSweepInterval", "00:00:00.2",
         "--Node:Notifications:PollInterval", "00:00:00.1",
         "--Node:Notifications:RetryBaseDelay", "00:00:00.2",
         "--Node:Notifications:RetryMaxDelay", "00:00:00.5",

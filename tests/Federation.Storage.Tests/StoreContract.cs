@@ -512,6 +512,64 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(feed[2].Position, await Store.WriteAsync(tx => tx.FeedCursor("notifier")));
     }
 
+    /// <summary>
+    /// A referral or incident filed with this node enters the feed in the same transaction,
+    /// between the events stored before and after it; once purged it is read no more (issue 17 #1).
+    /// </summary>
+    [Fact]
+    public async Task AFiledReportEntersTheFeedInItsPlaceAndLeavesItWhenPurged()
+    {
+        var fight = NewId();
+        var report = new FightReport { FightId = fight, Network = PeerB, Kind = ReportKind.Referral, Summary = "the boss rang" };
+        await Store.WriteAsync(tx => Append(tx, fight));
+        await Store.WriteAsync(tx => { tx.InsertReport(fight, PeerB, Google.Protobuf.MessageExtensions.ToByteArray(report)); return true; });
+        await Store.WriteAsync(tx => Append(tx, fight));
+
+        var feed = Store.ReadFeed(0, 10);
+
+        Assert.Equal([(fight, 1ul, false), (fight, 0ul, true), (fight, 2ul, false)], feed.Select(f => (f.ObjectId, f.Sequence, f.Report is not null)));
+        Assert.Equal(report, FightReport.Parser.ParseFrom(feed[1].Report));
+        Assert.Equal(PeerB, feed[1].ReportNetwork);
+        Assert.Empty(feed[1].Payload);
+        Assert.Equal(feed[2].Position, Store.FeedEnd());
+
+        await Store.WriteAsync(tx => tx.DeleteReports(fight));
+
+        Assert.Equal([1ul, 2ul], Store.ReadFeed(0, 10).Select(f => f.Sequence));
+    }
+
+    /// <summary>A reminder is recorded once by its key, and enters the feed once (issue 17 #3).</summary>
+    [Fact]
+    public async Task AReminderIsRecordedOnceByItsKeyAndEntersTheFeedOnce()
+    {
+        var fight = NewId();
+
+        Assert.True(await Store.WriteAsync(tx => tx.InsertReminder($"stand-down:{fight}", fight, [7, 7])));
+        Assert.False(await Store.WriteAsync(tx => tx.InsertReminder($"stand-down:{fight}", fight, [8])));
+
+        var entry = Assert.Single(Store.ReadFeed(0, 10));
+        Assert.Equal((fight, 0ul), (entry.ObjectId, entry.Sequence));
+        Assert.Equal([7, 7], entry.Reminder);
+        Assert.Null(entry.Report);
+        Assert.Empty(entry.Payload);
+    }
+
+    /// <summary>Each token's "last looked" is its own, and a stale position never moves it back (issue 17 #2).</summary>
+    [Fact]
+    public async Task EachTokenKeepsHowFarItLastLookedAndNeverGoesBack()
+    {
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.Null(Store.NewsSeen("t1"));
+
+        await Store.WriteAsync(tx => { tx.SetNewsSeen("t1", 7, at); tx.SetNewsSeen("t2", 3, at); return true; });
+        await Store.WriteAsync(tx => { tx.SetNewsSeen("t1", 5, at.AddMinutes(1)); return true; });
+
+        Assert.Equal(new NewsSeenRecord(7, at.AddMinutes(1)), Store.NewsSeen("t1"));
+        Assert.Equal(new NewsSeenRecord(3, at), Store.NewsSeen("t2"));
+        await Store.WriteAsync(tx => { tx.SetNewsSeen("t2", 9, at); return true; });
+        Assert.Equal(9, Store.NewsSeen("t2")!.Position);
+    }
+
     [Fact]
     public async Task NotificationsAreQueuedOnceRetriedAndGivenUp()
     {

@@ -3,10 +3,13 @@ namespace Federation.Core.Storage;
 /// <summary>Reads of the call-out feed and of notifications.</summary>
 public interface ICallOutReads
 {
-    /// <summary>Call-out events stored after <paramref name="afterPosition"/>, oldest first.</summary>
+    /// <summary>Call-out, fight and briefings events and filed reports stored after <paramref name="afterPosition"/>, oldest first.</summary>
     IReadOnlyList<FeedEntry> ReadFeed(long afterPosition, int limit);
 
     long FeedEnd();
+
+    /// <summary>How far the token last looked at "what's new"; null if it never has.</summary>
+    NewsSeenRecord? NewsSeen(string tokenId);
 
     /// <summary>How far the named feed reader has got.</summary>
     long FeedCursor(string name);
@@ -28,6 +31,12 @@ public interface ICallOutWrites
 {
     long FeedCursor(string name);
     void SetFeedCursor(string name, long position);
+
+    /// <summary>Records that the token looked up to <paramref name="position"/>; a position behind the one kept does not move it back.</summary>
+    void SetNewsSeen(string tokenId, long position, DateTimeOffset at);
+
+    /// <summary>Records a reminder under its key, which enters the feed; false (and nothing written) when that key was recorded before.</summary>
+    bool InsertReminder(string key, string objectId, byte[] item);
     void AddChannel(ChannelRecord channel);
 
     /// <summary>Stops a channel; its undelivered notifications are marked failed so the status says why they never went.</summary>

@@ -84,8 +84,17 @@ public sealed record PeerProtocolRecord(string NodeId, string Protocol, string S
     public bool IsBeforeExchange => Domain.Protocol.IsBeforeExchange(Protocol, CapabilitySet);
 }
 
-/// <summary>One call-out, fight or briefings event in the order this node stored it (the trigger-filled feed).</summary>
-public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload);
+/// <summary>
+/// One call-out, fight or briefings event in the order this node stored it (the trigger-filled
+/// feed), or a referral or incident filed with this node as initiator: then <paramref name="Report"/>
+/// holds the stored FightReport, <paramref name="Payload"/> is empty and <paramref name="ObjectId"/> is the fight;
+/// or a reminder (issue 17 #3): then <paramref name="Reminder"/> holds the InboxItem it tells.
+/// </summary>
+/// <remarks><see cref="ReportNetwork"/> is who filed a report, kept beside its sealed bytes, so a locked node still tells that one came.</remarks>
+public sealed record FeedEntry(long Position, string ObjectId, ulong Sequence, byte[] Payload, byte[]? Report = null, byte[]? Reminder = null, string? ReportNetwork = null);
+
+/// <summary>How far in the feed a token last looked at "what's new", and when (issue 17 #2).</summary>
+public sealed record NewsSeenRecord(long Position, DateTimeOffset At);
 
 /// <summary>
 /// Where notifications go: a webhook URL with its signing secret, or an e-mail address;

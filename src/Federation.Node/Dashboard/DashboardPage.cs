@@ -19,10 +19,12 @@ using Microsoft.Extensions.Options;
 namespace Federation.Node.Dashboard;
 
 /// <summary>Who this node is and what its peers are called, so pages show names rather than hashes.</summary>
-public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers, IOptions<NodeOptions> options, DelegateGate gate, DelegateTokens tokens)
+public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers, IOptions<NodeOptions> options, DelegateGate gate, DelegateTokens tokens,
+    Notifications.WhatsNewView news)
 {
     public DelegateGate Gate => gate;
     public DelegateTokens Tokens => tokens;
+    public Notifications.WhatsNewView News => news;
 
     private IReadOnlyList<PeerInfo>? _peers;
 
@@ -138,6 +140,14 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
     /// <summary>Where a partial (its model is its own) finds the page, for times in the node's zone.</summary>
     public const string PageKey = "DashboardPage";
 
+    /// <summary>Runs once the page's handler has run and before it is rendered (the layout included).</summary>
+    protected virtual Task AfterHandlerAsync(CancellationToken ct) => Task.CompletedTask;
+
+    private int? _newsCount;
+
+    /// <summary>How many things are new in what this node started since the signed-in token last looked (the menu's count).</summary>
+    public int NewsCount => _newsCount ??= Node.News.Count(Caller.TokenId);
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         ViewData[PageKey] = this;
@@ -147,6 +157,7 @@ public abstract class DashboardPage(DashboardContext context) : PageModel
             return;
         }
         OnPageHandlerExecuted(await next());
+        await AfterHandlerAsync(HttpContext.RequestAborted);
         foreach (var (method, objectId) in _auditedReads)
         {
             await Node.Gate.AuditAsync(Caller.Name, DelegateRoles.Name(Caller.Role), method, objectId, "ok");

@@ -26,6 +26,7 @@ public sealed class DelegateGrpcService(
     CommitmentView commitments,
     Confidential confidential,
     InboxFeed inbox,
+    WhatsNewView news,
     NotificationChannels notifications,
     DeadLetters deadLetters,
     DelegateTokens tokens,
@@ -104,6 +105,12 @@ public sealed class DelegateGrpcService(
 
     public override Task<ListCallOutsResponse> QueryInbox(InboxQuery request, ServerCallContext context) =>
         Task.FromResult(new ListCallOutsResponse { CallOuts = { callOuts.Inbox(request, DateTimeOffset.UtcNow) } });
+
+    public override Task<WhatsNew> GetWhatsNew(GetWhatsNewRequest request, ServerCallContext context) =>
+        Task.FromResult(news.For(Caller.Of(context).TokenId));
+
+    public override async Task<WhatsNewSeen> MarkNewsSeen(MarkNewsSeenRequest request, ServerCallContext context) =>
+        new() { UpTo = (ulong)await news.MarkSeenAsync(Caller.Of(context).TokenId, request.UpTo, context.CancellationToken) };
 
     public override async Task SubscribeInbox(SubscribeInboxRequest request, IServerStreamWriter<InboxItem> responseStream, ServerCallContext context)
     {

@@ -11,6 +11,7 @@ public static class NotificationsExtensions
         services.Configure<CallOutOptions>(configuration.GetSection("Node"));
         services.AddSingleton<FeedSignal>();
         services.AddSingleton<InboxFeed>();
+        services.AddSingleton<WhatsNewView>();
         services.AddSingleton<NotificationChannels>();
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookTargets>();
@@ -25,6 +26,8 @@ public static class NotificationsExtensions
             });
         services.AddHostedService<Notifier>();
         services.AddHostedService<ExpirySweep>();
+        services.AddSingleton<ReminderSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReminderSweep>());
         return services;
     }
 }

@@ -17,6 +17,7 @@ public sealed class JobLeases(IFederationStore store, ILogger<JobLeases> log) : 
 {
     public const string Notifier = "notifier";
     public const string ExpirySweep = "expiry-sweep";
+    public const string ReminderSweep = "reminder-sweep";
     public const string PurgeSweep = "purge-sweep";
     public const string StandDownResend = "stand-down-resend";
     public const string DashboardKey = "dashboard-key";

@@ -45,6 +45,15 @@ public sealed class NotificationOptions
     /// for the link each notification carries; unset, the dashboard's own address (Node:DashboardHost and port).
     /// </summary>
     public string DashboardUrl { get; set; } = "";
+
+    /// <summary>How often the node looks for reminders that have fallen due (issue 17 #3).</summary>
+    public TimeSpan ReminderSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long before a pledged day, a planned action's start or a call-out's window end its reminder goes.</summary>
+    public TimeSpan RemindBefore { get; set; } = Federation.Domain.ReminderTimes.Default.Before;
+
+    /// <summary>How long after a fight ends an unacknowledged stand-down is reminded of.</summary>
+    public TimeSpan RemindStandDownAfter { get; set; } = Federation.Domain.ReminderTimes.Default.StandDownAfter;
 }
 
 /// <summary>The SMTP server e-mail notifications go through ("Node:Smtp:*").</summary>

@@ -10,12 +10,14 @@ namespace Federation.Node.Notifications;
 
 /// <summary>
 /// What this node's people are told, as a feed of <see cref="InboxItem"/>s: every new or
-/// changed call-out, and the fight events that ask something of this network
-/// (<see cref="FightNotices"/>), read from the events this node has stored (its own and its
-/// replicas') in the order it stored them. The subscription, webhooks and e-mail all read
+/// changed call-out, the fight events that ask something of this network
+/// (<see cref="FightNotices"/>) and the referrals and incidents filed with it as initiator,
+/// read from the events and reports this node has stored (its own and its replicas') in
+/// the order it stored them. The subscription, webhooks and e-mail all read
 /// from here, so they tell the same story; each item's cursor lets a reader resume where it stopped.
 /// </summary>
-public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal)
+public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOptions<NodeOptions> node, IOptions<CallOutOptions> options, FeedSignal signal,
+    Federation.Core.Sealing.StorageVault vault)
 {
     /// <summary>The items among the next <paramref name="limit"/> stored events, and how far they were read (a reader resumes after <see cref="FeedPage.End"/>).</summary>
     public FeedPage Read(long afterCursor, int limit)
@@ -31,6 +33,29 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
         var items = new List<InboxItem>(entries.Count);
         foreach (var entry in entries)
         {
+            if (entry.Report is not null)
+            {
+                // A referral or incident filed with this node (not an event: ADR 13).
+                // Sealed at rest (adr/0021): a locked node still tells that a report came and who filed
+                // it; its kind waits for the unlock, and its text is never told.
+                var report = vault.TryOpen(entry.Report, out var clear)
+                    ? FightReport.Parser.ParseFrom(clear)
+                    : new FightReport { FightId = entry.ObjectId, Network = entry.ReportNetwork ?? "" };
+                if (FightNotices.ForReport(report, State(states, entry.ObjectId, FightState.Parser), identity.NodeId, names) is { } told)
+                {
+                    items.Add(InboxItems.Build(entry.Position, report, told, links.To("fights", told.FightId)));
+                }
+                continue;
+            }
+            if (entry.Reminder is not null)
+            {
+                // A reminder (issue 17 #3) is stored as the item it tells; the cursor and link are the feed's.
+                var reminder = InboxItem.Parser.ParseFrom(entry.Reminder);
+                reminder.Cursor = (ulong)entry.Position;
+                reminder.Link = links.To(reminder.FightId.Length > 0 ? "fights" : "callouts", entry.ObjectId);
+                items.Add(reminder);
+                continue;
+            }
             var e = EventPayload.Parser.ParseFrom(entry.Payload);
             if (e.ObjectKind == ObjectKind.CallOut)
             {
@@ -54,6 +79,42 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
     }
 
     public long End() => store.FeedEnd();
+
+    /// <summary>
+    /// What waits for this network's answer (issue 17 #2), as items like the feed's: the fights
+    /// that ask something of it (<see cref="FightNotices.Waiting"/>), then the call-outs sent
+    /// to it that it has not answered (<see cref="News.AwaitsAnswer"/>). Cursor 0: they are
+    /// states, not events.
+    /// </summary>
+    public IReadOnlyList<InboxItem> Waiting(IEnumerable<FightState> fights, IEnumerable<CallOutState> callOuts, DateTimeOffset now)
+    {
+        var names = NetworkNames();
+        var links = new Links(DashboardUrl());
+        var items = new List<InboxItem>();
+        foreach (var fight in fights)
+        {
+            if (FightNotices.Waiting(fight, identity.NodeId, names) is { } notice)
+            {
+                items.Add(new InboxItem
+                {
+                    Change = notice.Change, FightId = notice.FightId, Title = notice.Title, Summary = notice.Summary,
+                    Act = notice.Act, Link = links.To("fights", notice.FightId),
+                });
+            }
+        }
+        foreach (var callOut in callOuts.Where(c => News.AwaitsAnswer(c, identity.NodeId, now)))
+        {
+            var title = callOut.Content?.Title ?? callOut.Id;
+            items.Add(new InboxItem
+            {
+                Change = InboxChange.Published, CallOutId = callOut.Id, Title = title, At = callOut.PublishedAt,
+                Summary = $"{names(callOut.OriginNode)} asks: {title}. Pledge an action or decline.",
+                Act = $"solnet callout show {callOut.Id}; then solnet callout respond {callOut.Id} pledge --date DATE or solnet callout respond {callOut.Id} decline",
+                Link = links.To("callouts", callOut.Id),
+            });
+        }
+        return items;
+    }
 
     /// <summary>Writes items after <paramref name="cursor"/> as they come, until the caller goes away.</summary>
     public async Task FollowAsync(long cursor, Func<InboxItem, Task> write, CancellationToken ct)

@@ -21,6 +21,33 @@ public static class InboxItems
         Detail = notice.ParticipantsOnly,
     };
 
+    /// <summary>A filed referral or incident's notice (<see cref="FightNotices.ForReport"/>) as an item.</summary>
+    public static InboxItem Build(long cursor, FightReport report, FightNotice notice, string link) => new()
+    {
+        Cursor = (ulong)cursor,
+        Change = notice.Change,
+        FightId = notice.FightId,
+        At = report.At,
+        Network = report.Network,
+        Summary = notice.Summary,
+        Title = notice.Title,
+        Link = link,
+        Act = notice.Act,
+        Detail = notice.ParticipantsOnly,
+    };
+
+    /// <summary>A reminder (issue 17 #3) as an item: what it tells is decided in the domain (<see cref="Reminders"/>).</summary>
+    public static InboxItem Build(Reminder reminder, DateTimeOffset at) => new()
+    {
+        Change = InboxChange.Reminder,
+        FightId = reminder.IsFight ? reminder.ObjectId : "",
+        CallOutId = reminder.IsFight ? "" : reminder.ObjectId,
+        At = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at),
+        Title = reminder.Title,
+        Summary = reminder.Summary,
+        Act = reminder.Act,
+    };
+
     public static InboxItem Build(long cursor, EventPayload e, CallOutState? state, string self, Func<string, string> networkName)
     {
         var item = new InboxItem
@@ -99,7 +126,9 @@ public static class InboxItems
 
     public static bool IsFightChange(InboxChange change) =>
         change is InboxChange.Invited or InboxChange.Amended or InboxChange.StandDown
-            or InboxChange.ReleaseRequested or InboxChange.Released or InboxChange.BriefingPosted;
+            or InboxChange.ReleaseRequested or InboxChange.Released or InboxChange.BriefingPosted
+            or InboxChange.ReportFiled or InboxChange.Accepted or InboxChange.Declined
+            or InboxChange.StandDownAcknowledged or InboxChange.ActionReported;
 
     /// <summary>The object an item is about: its call-out or its fight.</summary>
     public static string ObjectId(InboxItem item) => item.FightId.Length > 0 ? item.FightId : item.CallOutId;
@@ -113,6 +142,12 @@ public static class InboxItems
         InboxChange.ReleaseRequested => "fight.release_requested",
         InboxChange.Released => "fight.released",
         InboxChange.BriefingPosted => "fight.briefing_posted",
+        InboxChange.ReportFiled => "fight.report_filed",
+        InboxChange.Accepted => "fight.accepted",
+        InboxChange.Declined => "fight.declined",
+        InboxChange.StandDownAcknowledged => "fight.stand_down_acknowledged",
+        InboxChange.ActionReported => "fight.action_reported",
+        InboxChange.Reminder => "reminder",
         InboxChange.Published => "callout.published",
         InboxChange.Updated => "callout.updated",
         InboxChange.Responded => "callout.responded",

@@ -69,6 +69,10 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
         return store.ListDeliveries(channelId.Length > 0 ? channelId : null, take).Select(d =>
         {
             channels.TryGetValue(d.ChannelId, out var ch);
+            // A reminder's change does not say whether it is about a fight or a call-out: the object does.
+            var fight = (InboxChange)d.Change == InboxChange.Reminder
+                ? store.GetObject(d.ObjectId)?.Kind == ObjectKind.Fight
+                : InboxItems.IsFightChange((InboxChange)d.Change);
             return new NotificationDelivery
             {
                 Id = (ulong)d.Id,
@@ -76,8 +80,8 @@ public sealed class NotificationChannels(IFederationStore store, IOptions<CallOu
                 Kind = ch?.Kind ?? "",
                 Target = ch?.Target ?? "",
                 Cursor = (ulong)d.Cursor,
-                CallOutId = InboxItems.IsFightChange((InboxChange)d.Change) ? "" : d.ObjectId,
-                FightId = InboxItems.IsFightChange((InboxChange)d.Change) ? d.ObjectId : "",
+                CallOutId = fight ? "" : d.ObjectId,
+                FightId = fight ? d.ObjectId : "",
                 Change = (InboxChange)d.Change,
                 State = d.State,
                 Attempts = (uint)d.Attempts,

@@ -26,6 +26,8 @@ public sealed class DelegateAuthInterceptor(
         }
         var method = context.Method[DelegatePrefix.Length..];
         var (caller, _) = await AuthenticateAsync(context, method);
+        // Calls that are about the caller's own token ("what's new" since it last looked) read it here.
+        context.UserState[typeof(Caller)] = caller;
         return await gate.RunAsync(caller, method, ObjectIdOf(request), () => continuation(request, context), r => ObjectIdOf(r!));
     }
 

@@ -37,6 +37,9 @@ public static class DelegateRoles
         ["GetBriefings"] = Role.Delegate,
         ["QueryInbox"] = Role.Delegate,
         ["SubscribeInbox"] = Role.Delegate,
+        // "What's new" is each token's own (issue 17 #2): it tells no more than the inbox stream.
+        ["GetWhatsNew"] = Role.Delegate,
+        ["MarkNewsSeen"] = Role.Delegate,
         ["ExportPledges"] = Role.Delegate,
         // Starting fights and call-outs, and speaking for the fight.
         ["PublishCallOut"] = Role.Organiser,
@@ -85,7 +88,13 @@ public static class DelegateRoles
     private static readonly HashSet<string> ConfidentialReads = ["GetLocalDetails", "ListReports", "GetBriefings"];
 
     /// <summary>Whether a call to <paramref name="method"/> is written to the audit log: every change, and confidential reads.</summary>
-    public static bool Audited(string method) => ChangesState(method) || ConfidentialReads.Contains(method);
+    public static bool Audited(string method) => (ChangesState(method) && !OwnBookkeeping.Contains(method)) || ConfidentialReads.Contains(method);
+
+    /// <summary>
+    /// Writes that change only what a token itself has looked at, nothing of the network's:
+    /// not audited, or every look at "what's new" would be a row in the audit log.
+    /// </summary>
+    private static readonly HashSet<string> OwnBookkeeping = ["MarkNewsSeen"];
 
     /// <summary>Reads change nothing; only the confidential ones are audited.</summary>
     public static bool ChangesState(string method) =>

@@ -12,6 +12,11 @@ public sealed record Caller(string TokenId, string Name, Role Role)
 {
     /// <summary>Whoever holds the operator token in the data folder.</summary>
     public static readonly Caller Operator = new("operator", "operator", Role.Operator);
+
+    /// <summary>The caller <see cref="DelegateAuthInterceptor"/> authenticated for this call.</summary>
+    public static Caller Of(global::Grpc.Core.ServerCallContext context) =>
+        context.UserState.TryGetValue(typeof(Caller), out var caller) ? (Caller)caller
+            : throw new InvalidOperationException("The call was not authenticated by DelegateAuthInterceptor.");
 }
 
 /// <summary>

@@ -203,6 +203,40 @@ internal static class PostgresSchema
             FOR EACH ROW WHEN (NEW.kind IN (1, 2, 3)) EXECUTE FUNCTION callout_feed_on_event();
         {SharedSchema.ChannelKinds}
         """,
+        // 6 — the initiator hears of referrals and incidents (issue 17 #1), as SQLite's
+        // migration 11; the insert takes its turn like an event's (see callout_feed_on_event).
+        $$"""
+        {{SharedSchema.FeedReportColumn}}
+        CREATE FUNCTION callout_feed_on_report() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            PERFORM pg_advisory_xact_lock({{LockSpace}}, {{FeedLock}});
+            INSERT INTO callout_feed (object_id, seq, report_id) VALUES (NEW.fight_id, 0, NEW.id);
+            RETURN NULL;
+        END;
+        $fn$;
+        CREATE TRIGGER callout_feed_on_report AFTER INSERT ON fight_reports
+            FOR EACH ROW EXECUTE FUNCTION callout_feed_on_report();
+        """,
+        // 7 — "what's new" (issue 17 #2), as SQLite's migration 12.
+        SharedSchema.NewsSeen,
+        // 8 — reminders (issue 17 #3), as SQLite's migration 13.
+        $$"""
+        CREATE TABLE reminders (
+            id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            item        BYTEA NOT NULL,
+            {{SharedSchema.ReminderColumns}}
+        );
+        ALTER TABLE callout_feed ADD COLUMN reminder_id BIGINT;
+        CREATE FUNCTION callout_feed_on_reminder() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+            PERFORM pg_advisory_xact_lock({{LockSpace}}, {{FeedLock}});
+            INSERT INTO callout_feed (object_id, seq, reminder_id) VALUES (NEW.object_id, 0, NEW.id);
+            RETURN NULL;
+        END;
+        $fn$;
+        CREATE TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders
+            FOR EACH ROW EXECUTE FUNCTION callout_feed_on_reminder();
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -213,6 +213,32 @@ internal static class SqliteSchema
         END;
         {SharedSchema.ChannelKinds}
         """,
+        // 11 — the initiator hears of referrals and incidents (issue 17 #1): they are not
+        // events (ADR 13), so a filed report enters the feed by a trigger of its own, in the
+        // same transaction, as a feed row naming the report instead of an event.
+        $"""
+        {SharedSchema.FeedReportColumn}
+        CREATE TRIGGER callout_feed_on_report AFTER INSERT ON fight_reports
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq, report_id) VALUES (NEW.fight_id, 0, NEW.id);
+        END;
+        """,
+        // 12 — "what's new" (issue 17 #2): how far in the feed each token last looked.
+        SharedSchema.NewsSeen,
+        // 13 — reminders (issue 17 #3): each sent once, by its key, across restarts; a
+        // reminder enters the feed as a report does (migration 11).
+        $"""
+        CREATE TABLE reminders (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            item        BLOB NOT NULL,
+            {SharedSchema.ReminderColumns}
+        );
+        ALTER TABLE callout_feed ADD COLUMN reminder_id BIGINT;
+        CREATE TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders
+        BEGIN
+            INSERT INTO callout_feed (object_id, seq, reminder_id) VALUES (NEW.object_id, 0, NEW.id);
+        END;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

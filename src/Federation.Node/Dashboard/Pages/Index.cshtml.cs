@@ -23,8 +23,9 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
     {
         var me = Node.Me;
         var received = callOuts.List().Where(c => c.OriginNode != me && !c.Closed).ToList();
-        CallOutsToAnswer = received.Where(c => c.Responses.All(r => r.Network != me)).OrderByDescending(c => c.PublishedAt).ToList();
-        CallOutsAnswered = received.Count - CallOutsToAnswer.Count;
+        // The same rule as solnet inbox and GetWhatsNew's waiting list (issue 17 #2).
+        CallOutsToAnswer = received.Where(c => Federation.Domain.News.AwaitsAnswer(c, me, DateTimeOffset.UtcNow)).OrderByDescending(c => c.PublishedAt).ToList();
+        CallOutsAnswered = received.Count(c => c.Responses.Any(r => r.Network == me));
         var all = fights.List();
         Participant? Mine(FightState f) => f.Participants.FirstOrDefault(p => p.Network == me);
         Invitations = all.Where(f => f.OriginNode != me && Mine(f)?.State == ParticipantState.Invited).ToList();
