@@ -40,6 +40,14 @@ internal static class SharedSchema
             created_at  BIGINT NOT NULL
         """;
 
+    /// <summary>Where each peer last said it is (Identify, Hello; issue 16 #4): a peer is followed only from the address it announced before.</summary>
+    public const string PeerAnnouncedAddresses = """
+        CREATE TABLE peer_announced_addresses (
+            node_id     TEXT PRIMARY KEY,
+            address     TEXT NOT NULL
+        );
+        """;
+
     public const string PeerProtocols = """
         -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
         CREATE TABLE peer_protocols (

@@ -161,6 +161,14 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     public void SetPeerRegion(string nodeId, string region) => Execute(
         "UPDATE peers SET region = @r WHERE node_id = @n", ("@n", nodeId), ("@r", region));
 
+    public string? AnnouncedAddress(string nodeId) =>
+        Scalar("SELECT address FROM peer_announced_addresses WHERE node_id = @n", ("@n", nodeId)) as string;
+
+    public void SetAnnouncedAddress(string nodeId, string address) => Execute("""
+        INSERT INTO peer_announced_addresses (node_id, address) VALUES (@n, @a)
+        ON CONFLICT (node_id) DO UPDATE SET address = excluded.address
+        """, ("@n", nodeId), ("@a", address));
+
     public void SetPeerProtocol(PeerProtocolRecord p) => Execute("""
         INSERT INTO peer_protocols (node_id, protocol, software, capabilities, seen_at, refusal) VALUES (@n, @p, @s, @c, @t, @r)
         ON CONFLICT (node_id) DO UPDATE SET protocol = @p, software = @s, capabilities = @c, seen_at = @t, refusal = @r

@@ -52,4 +52,21 @@ public sealed class MovedNodeTests
             Assert.Equal(a.Address, b.PeerInfo(a.NodeId).Address);
         }
     }
+
+    [Fact]
+    public async Task APeerReachedAtAnAddressOfItsOperatorsChoiceIsNotMovedByWhatItAnnounces()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        // beta's operator reaches alpha by another name than the one alpha announces (as through a proxy or a VPN).
+        var chosen = $"http://localhost:{a.Port}";
+        await b.Delegate.AddPeerAsync(new AddPeerRequest { Address = chosen, Fingerprint = a.Identity.Fingerprint }, b.Auth);
+        await a.AddPeerAsync(b);
+        Assert.Equal(chosen, b.PeerInfo(a.NodeId).Address);
+
+        // alpha says it moved: beta, which never called it where it announced itself, keeps its operator's choice.
+        var hello = new HelloRequest { Speaks = a.Get<PeerProtocols>().Advertisement, Address = "http://127.0.0.1:9" };
+        await b.Peer.HelloAsync(hello, a.AsPeerOf(b, Federation.Node.Delivery.Methods.Hello, hello));
+        Assert.Equal(chosen, b.PeerInfo(a.NodeId).Address);
+    }
 }

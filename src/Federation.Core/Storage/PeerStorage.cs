@@ -24,6 +24,11 @@ public interface IPeerWrites
 
     void SetPeerRegion(string nodeId, string region);
 
+    /// <summary>Where the peer last said it is, or null if it never said (issue 16 #4).</summary>
+    string? AnnouncedAddress(string nodeId);
+
+    void SetAnnouncedAddress(string nodeId, string address);
+
     /// <summary>Records what a peer says it speaks, replacing what it said before; <c>SeenAt</c> is the time of writing.</summary>
     void SetPeerProtocol(PeerProtocolRecord p);
 }

@@ -48,6 +48,7 @@ public sealed class PeerGrpcService(
             Region = options.Value.Region,
             Speaks = protocols.Advertisement,
             KeyAlgorithm = SignatureAlgorithms.Signing,
+            Address = options.Value.AnnouncedAddress,
         });
 
     public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
@@ -61,7 +62,7 @@ public sealed class PeerGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "A Hello must say what the node speaks (speaks.protocol_version, e.g. 1.1)."));
         }
         // A bad address refuses the Hello before anything of it is recorded.
-        await directory.MovedAsync(caller, request.Address, context.CancellationToken);
+        await directory.AnnouncedAsync(caller, request.Address, context.CancellationToken);
         await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
         return new HelloResponse { Speaks = protocols.Advertisement };
     }

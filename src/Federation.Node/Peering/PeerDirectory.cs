@@ -81,6 +81,11 @@ public sealed class PeerDirectory(
             tx.UpsertPeer(record);
             // Adding a peer again refreshes its region, as it refreshes its name.
             tx.SetPeerRegion(actual, who.Region.Trim());
+            // Where it says it is: a later move is followed only from there (AnnouncedAsync).
+            if (who.Address.Length > 0 && who.Address.Length <= Text.ShortMax)
+            {
+                tx.SetAnnouncedAddress(actual, who.Address.TrimEnd('/'));
+            }
             return true;
         }, ct);
         keys.Pin(actual, record.PublicKey);
@@ -119,22 +124,34 @@ public sealed class PeerDirectory(
     }
 
     /// <summary>
-    /// A peer said, in a Hello signed with its key, that it is now at <paramref name="address"/>:
-    /// a node restored on a new server (issue 16 #4). Only the key's holder can say it, as only
-    /// it can make any other call; the operator reads the move in the log and on the Peers list.
-    /// What waits for the peer is tried at the new address at once, not at the next backoff.
+    /// A peer said, in a Hello signed with its key, that it is at <paramref name="address"/>.
+    /// If this node was calling it at the address it announced before, it follows it there: a
+    /// node restored on a new server (issue 16 #4). Only the key's holder can say it, as only
+    /// it can make any other call. An operator who reaches the peer another way (a proxy, a
+    /// VPN: an address the peer never announced) keeps that way. What waits for the peer is
+    /// tried at the new address at once, not at the next backoff.
     /// </summary>
-    public async Task MovedAsync(PeerRecord peer, string address, CancellationToken ct)
+    public async Task AnnouncedAsync(PeerRecord peer, string address, CancellationToken ct)
     {
         address = address.TrimEnd('/');
-        if (address.Length == 0 || address == peer.Address)
+        if (address.Length == 0)
         {
             return;
         }
         CheckAddress(address);
         var now = DateTimeOffset.UtcNow;
-        await store.WriteAsync(tx =>
+        var moved = await store.WriteAsync(tx =>
         {
+            var before = tx.AnnouncedAddress(peer.NodeId);
+            if (before == address)
+            {
+                return false;
+            }
+            tx.SetAnnouncedAddress(peer.NodeId, address);
+            if (before is null || peer.Address != before || peer.Address == address)
+            {
+                return false;
+            }
             tx.UpsertPeer(peer with { Address = address });
             if (tx.IsFailing(peer.NodeId))
             {
@@ -142,9 +159,12 @@ public sealed class PeerDirectory(
             }
             return true;
         }, ct);
-        log.LogWarning("Peer {Peer} ({Fingerprint}) moved from {Old} to {New}: it said so in a call signed with its key", peer.Name,
-            Identifiers.Fingerprint(peer.NodeId), peer.Address, address);
-        signal.Poke();
+        if (moved)
+        {
+            log.LogWarning("Peer {Peer} ({Fingerprint}) moved from {Old} to {New}: it said so in a call signed with its key", peer.Name,
+                Identifiers.Fingerprint(peer.NodeId), peer.Address, address);
+            signal.Poke();
+        }
     }
 
     /// <summary>A pending peer proved it has added us (it called us, or answered our signed call): peering is mutual.</summary>

@@ -237,6 +237,8 @@ internal static class PostgresSchema
         CREATE TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders
             FOR EACH ROW EXECUTE FUNCTION callout_feed_on_reminder();
         """,
+        // 9 — a node restored at a new address is followed there (issue 16 #4), as SQLite's migration 14.
+        SharedSchema.PeerAnnouncedAddresses,
     ];
 
     public static int Latest => Migrations.Length;

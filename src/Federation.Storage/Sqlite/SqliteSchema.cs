@@ -239,6 +239,8 @@ internal static class SqliteSchema
             INSERT INTO callout_feed (object_id, seq, reminder_id) VALUES (NEW.object_id, 0, NEW.id);
         END;
         """,
+        // 14 — a node restored at a new address is followed there (issue 16 #4).
+        SharedSchema.PeerAnnouncedAddresses,
     ];
 
     public static void Migrate(SqliteConnection connection)
