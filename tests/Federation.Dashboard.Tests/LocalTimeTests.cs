@@ -69,4 +69,34 @@ public sealed class LocalTimeTests(BrowserFixture browser)
         var refused = await Assert.ThrowsAsync<Federation.Core.NodeStartRefusedException>(() => DashboardNode.StartAsync("alpha", timeZone: "Europe/Atlantis"));
         Assert.Contains("Node:TimeZone 'Europe/Atlantis' is not a time zone this machine knows", refused.Message);
     }
+
+    [Fact]
+    public async Task TheInboxFiltersWholeDaysAsTheNetworksOwnCityLivesThem()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta", timeZone: "Asia/Tokyo");
+        await DashboardNode.PeerAsync(alpha, beta);
+        // 20:00 to 22:00 UTC is the next morning in Tokyo.
+        var day = DateTime.UtcNow.Date.AddDays(6);
+        var callOut = await alpha.CallOuts.PublishAsync(new CallOutContent
+        {
+            Title = "Early picket at Kelvin Lets",
+            Target = new Target { Name = "Kelvin Lets" },
+            DemandSummary = "Return the deposit",
+            WindowStart = Timestamp.FromDateTime(day.AddHours(20)),
+            WindowEnd = Timestamp.FromDateTime(day.AddHours(22)),
+        }, [beta.NodeId], audience: null, CancellationToken.None);
+        await Eventually.TrueAsync(() => beta.CallOuts.List().Any(c => c.Id == callOut.Id), "the call-out to reach beta");
+        var b = await browser.NewPageAsync();
+        await b.SignInAsync(beta);
+
+        // Tokyo's next day holds it; Tokyo's day itself does not (in UTC days it would be the other way round).
+        var next = day.AddDays(1).ToString("yyyy-MM-dd");
+        await b.GotoAsync($"{beta.Dashboard}/callouts?f.From={next}&f.Until={next}");
+        Assert.Contains("Early picket at Kelvin Lets", await b.Locator("#inbox").InnerTextAsync());
+        Assert.Contains("Asia/Tokyo", await b.Locator("label[for=f-from]").InnerTextAsync());
+        var same = day.ToString("yyyy-MM-dd");
+        await b.GotoAsync($"{beta.Dashboard}/callouts?f.From={same}&f.Until={same}");
+        Assert.Contains("No call-out matches these filters.", await b.Locator("#inbox-empty").InnerTextAsync());
+    }
 }

@@ -28,6 +28,7 @@ public sealed class StorageTests(BrowserFixture browser)
         Assert.Contains("The storage key is set up", await page.FlashAsync());
         Assert.Contains("sealed at rest, unlocked", await page.Locator("#storage-state").InnerTextAsync());
         Assert.True(Core.Sealing.StorageVault.IsSealed(alpha.Get<IFederationStore>().GetLocalDetails(draft.Id)), "the details already stored are sealed in place");
+        await page.ScreenshotAsync("storage");
 
         await page.ClickAsync("#lock");
         Assert.Contains("Locked", await page.FlashAsync());
@@ -43,6 +44,5 @@ public sealed class StorageTests(BrowserFixture browser)
         Assert.Contains("Unlocked", await page.FlashAsync());
         await page.GotoAsync(alpha.Dashboard + "/fights/" + draft.Id);
         Assert.Equal("07700 900777", await page.InputValueAsync("#local-contact"));
-        await page.ScreenshotAsync("storage");
     }
 }

@@ -27,10 +27,12 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
         CallOutsToAnswer = received.Where(c => Federation.Domain.News.AwaitsAnswer(c, me, DateTimeOffset.UtcNow)).OrderByDescending(c => c.PublishedAt).ToList();
         CallOutsAnswered = received.Count(c => c.Responses.Any(r => r.Network == me));
         var all = fights.List();
-        Participant? Mine(FightState f) => f.Participants.FirstOrDefault(p => p.Network == me);
-        Invitations = all.Where(f => f.OriginNode != me && Mine(f)?.State == ParticipantState.Invited).ToList();
-        Reaffirmations = all.Where(f => f.OriginNode != me && Mine(f)?.State == ParticipantState.AwaitingReaffirmation).ToList();
-        StandDowns = all.Where(f => f.OriginNode != me && Mine(f)?.StandDownPending == true).ToList();
+        // What waits in a fight is decided once, in the domain, as for solnet inbox and GetWhatsNew.
+        var waiting = all.Select(f => (Fight: f, Notice: Federation.Domain.FightNotices.Waiting(f, me, Node.Who))).Where(w => w.Notice is not null).ToList();
+        List<FightState> Of(InboxChange change) => waiting.Where(w => w.Notice!.Change == change).Select(w => w.Fight).ToList();
+        Invitations = Of(InboxChange.Invited);
+        Reaffirmations = Of(InboxChange.Amended);
+        StandDowns = Of(InboxChange.StandDown);
         ReleaseRequests = all.Where(f => f.OriginNode == me)
             .SelectMany(f => f.Participants.Where(p => p.ReleaseRequested && Federation.Domain.Fights.IsIn(p)).Select(p => (f, p)))
             .ToList();

@@ -58,7 +58,7 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
             },
             City = F.City?.Trim() ?? "",
             Region = F.Region?.Trim() ?? "",
-            // A date filter covers whole days: from the start of the first to the end of the last (UTC).
+            // A date filter covers whole days in the node's time zone: from the start of the first to the end of the last.
             WindowFrom = Day(F.From, "from", 0),
             WindowTo = Day(F.Until, "until", 1),
             FightId = F.Fight?.Trim() ?? "",
@@ -68,18 +68,19 @@ public sealed class IndexModel(DashboardContext context, CallOutCommands callOut
         return q;
     }
 
-    private static Timestamp? Day(string? value, string field, int endOf)
+    private Timestamp? Day(string? value, string field, int endOf)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             return null;
         }
-        if (!DateTime.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day))
+        if (!DateTime.TryParseExact(value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
             throw RuleViolation.Invalid($"{field}: '{value}' is not a date (for example 2026-12-05).");
         }
-        var at = DateTime.SpecifyKind(day, DateTimeKind.Utc).AddDays(endOf);
-        return Timestamp.FromDateTime(endOf == 0 ? at : at.AddTicks(-TimeSpan.TicksPerMillisecond));
+        // The day as people in the node's city live it (issue 17 #5): midnight there, not in UTC.
+        var at = Dates.FromWallClock(day.AddDays(endOf), Node.Zone, field).ToDateTimeOffset();
+        return Timestamp.FromDateTimeOffset(endOf == 0 ? at : at.AddTicks(-TimeSpan.TicksPerMillisecond));
     }
 
     public string OurAnswer(CallOutState c) =>
