@@ -15,9 +15,7 @@ public sealed class Networks(string me, string myName, IReadOnlyDictionary<strin
 
     /// <summary>"beta (3f2a-…)", "alpha (this network)", or "network 3f2a-…" for a network this node has not added.</summary>
     public string Who(string nodeId) =>
-        nodeId.Length > 0 && nodeId == me ? $"{myName} (this network)"
-        : names.TryGetValue(nodeId, out var name) ? $"{name} ({Format.Short(nodeId)})"
-        : $"network {Format.Short(nodeId)}";
+        Contracts.NetworkText.Who(nodeId, me, myName, names.GetValueOrDefault(nodeId), Format.Short(nodeId));
 
     /// <summary>Two calls, made only when text for people names a network; a refusal leaves fingerprints, never fails the command.</summary>
     public static Networks Load(Session s)

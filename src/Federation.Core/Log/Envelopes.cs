@@ -88,7 +88,7 @@ public static class Envelopes
             throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its date is not a valid timestamp");
         }
         // A network's commitment is checked against its own signature, not the origin's word.
-        if (!payload.Submission.IsEmpty && SubmissionProof.Check(payload) is { } unproven)
+        if (!payload.Submission.IsEmpty && SubmissionProof.Check(payload, keys) is { } unproven)
         {
             throw Refuse(RefusalKind.PermissionDenied, Rules.SignedCommitment, env, $"the network's submission it carries {unproven}");
         }

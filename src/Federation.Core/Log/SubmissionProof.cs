@@ -20,9 +20,10 @@ public sealed record SubmissionProof(SignedSubmission Signed, SubmissionPayload 
     /// <summary>
     /// Why the submission <paramref name="e"/> carries does not prove it, or null when it
     /// does: readable, signed by the key it names, that key the network's, and the event
-    /// exactly what the network asked for.
+    /// exactly what the network asked for. With <paramref name="pinned"/>, a submitter this node
+    /// has pinned is checked with its cached key: a receiver runs this for every such event.
     /// </summary>
-    public static string? Check(EventPayload e)
+    public static string? Check(EventPayload e, PeerKeys? pinned = null)
     {
         SignedSubmission signed;
         SubmissionPayload submission;
@@ -46,7 +47,10 @@ public sealed record SubmissionProof(SignedSubmission Signed, SubmissionPayload 
         }
         try
         {
-            if (!PeerKeys.VerifyWith(signed.PublicKey.ToByteArray(), signed.Payload.Span, signed.Signature.Span))
+            var verified = pinned is not null && pinned.Knows(signed.KeyId)
+                ? pinned.Verify(signed.KeyId, signed.Payload.Span, signed.Signature.Span)
+                : PeerKeys.VerifyWith(signed.PublicKey.ToByteArray(), signed.Payload.Span, signed.Signature.Span);
+            if (!verified)
             {
                 return $"has a signature that does not verify against the key of {Identifiers.Fingerprint(signed.KeyId)}";
             }

@@ -44,16 +44,8 @@ public sealed class DashboardContext(NodeIdentity identity, PeerDirectory peers,
     public string ZoneName => Zone.BaseUtcOffset == TimeSpan.Zero && !Zone.SupportsDaylightSavingTime ? "UTC" : options.Value.TimeZone;
 
     /// <summary>A network as people know it: its name and the start of its fingerprint.</summary>
-    public string Who(string nodeId)
-    {
-        if (nodeId == Me)
-        {
-            return $"{MyName} (this network)";
-        }
-        var peer = Peers.FirstOrDefault(p => p.NodeId == nodeId);
-        var shortId = Identifiers.ShortFingerprint(nodeId);
-        return peer is null ? $"network {shortId}" : $"{peer.Name} ({shortId})";
-    }
+    public string Who(string nodeId) =>
+        Contracts.NetworkText.Who(nodeId, Me, MyName, Peers.FirstOrDefault(p => p.NodeId == nodeId)?.Name, Identifiers.ShortFingerprint(nodeId));
 }
 
 /// <summary>

@@ -95,11 +95,7 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
         {
             if (FightNotices.Waiting(fight, identity.NodeId, names) is { } notice)
             {
-                items.Add(new InboxItem
-                {
-                    Change = notice.Change, FightId = notice.FightId, Title = notice.Title, Summary = notice.Summary,
-                    Act = notice.Act, Link = links.To("fights", notice.FightId),
-                });
+                items.Add(InboxItems.Build(notice, links.To("fights", notice.FightId)));
             }
         }
         foreach (var callOut in callOuts.Where(c => News.AwaitsAnswer(c, identity.NodeId, now)))

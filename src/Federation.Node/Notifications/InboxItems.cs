@@ -6,14 +6,12 @@ namespace Federation.Node.Notifications;
 /// <summary>Turns one stored event into the item a delegate is told about.</summary>
 public static class InboxItems
 {
-    /// <summary>A fight event's notice (<see cref="FightNotices"/>) as an item.</summary>
-    public static InboxItem Build(long cursor, EventPayload e, FightNotice notice, string link) => new()
+    /// <summary>A fight notice (<see cref="FightNotices"/>) as an item: the one shape for an event's, a report's and what waits.</summary>
+    public static InboxItem Build(FightNotice notice, string link, long cursor = 0) => new()
     {
         Cursor = (ulong)cursor,
         Change = notice.Change,
         FightId = notice.FightId,
-        Sequence = e.Sequence,
-        At = e.OccurredAt,
         Summary = notice.Summary,
         Title = notice.Title,
         Link = link,
@@ -21,20 +19,23 @@ public static class InboxItems
         Detail = notice.ParticipantsOnly,
     };
 
-    /// <summary>A filed referral or incident's notice (<see cref="FightNotices.ForReport"/>) as an item.</summary>
-    public static InboxItem Build(long cursor, FightReport report, FightNotice notice, string link) => new()
+    /// <summary>A fight event's notice as an item.</summary>
+    public static InboxItem Build(long cursor, EventPayload e, FightNotice notice, string link)
     {
-        Cursor = (ulong)cursor,
-        Change = notice.Change,
-        FightId = notice.FightId,
-        At = report.At,
-        Network = report.Network,
-        Summary = notice.Summary,
-        Title = notice.Title,
-        Link = link,
-        Act = notice.Act,
-        Detail = notice.ParticipantsOnly,
-    };
+        var item = Build(notice, link, cursor);
+        item.Sequence = e.Sequence;
+        item.At = e.OccurredAt;
+        return item;
+    }
+
+    /// <summary>A filed referral or incident's notice (<see cref="FightNotices.ForReport"/>) as an item.</summary>
+    public static InboxItem Build(long cursor, FightReport report, FightNotice notice, string link)
+    {
+        var item = Build(notice, link, cursor);
+        item.At = report.At;
+        item.Network = report.Network;
+        return item;
+    }
 
     /// <summary>A reminder (issue 17 #3) as an item: what it tells is decided in the domain (<see cref="Reminders"/>).</summary>
     public static InboxItem Build(Reminder reminder, DateTimeOffset at) => new()
