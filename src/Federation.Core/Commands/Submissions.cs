@@ -151,7 +151,7 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
         {
             // The log's opening is the initiator's own event; the plan that follows is the network's.
             Briefings.Act(fight, new BriefingsState(), actor, body);
-            await origin.AppendAsync(participantsId, ObjectKind.Briefings, identity.NodeId, s => Briefings.OpenIfNeeded(fight, s as BriefingsState), ct: ct);
+            await origin.OpenBriefingsAsync(fight.Id, ct);
         }
         return await origin.AppendAsync(participantsId, ObjectKind.Briefings, actor,
             s => Briefings.Act(fight, s as BriefingsState, actor, body), submissionId, ct, proof);

@@ -158,6 +158,25 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
     }
 
     /// <summary>
+    /// Opens a fight's participants-only log unless it is open, with the members the fight has
+    /// as this transaction reads it. Read before the transaction, the fight could miss an
+    /// acceptance committing meanwhile, which finds no log to add its network to: the log would
+    /// then open without that network, and refuse its plans for good.
+    /// </summary>
+    public async Task OpenBriefingsAsync(string fightId, CancellationToken ct)
+    {
+        await store.WriteAsync(tx =>
+        {
+            var fight = tx.GetObject(fightId) is { Kind: ObjectKind.Fight } stored
+                ? FightState.Parser.ParseFrom(stored.State)
+                : throw RuleViolation.NotFound($"No fight {Identifiers.Truncate(fightId)} here.");
+            return Append(tx, Briefings.IdOf(fightId), _ => ObjectKind.Briefings, identity.NodeId,
+                s => Briefings.OpenIfNeeded(fight, s as BriefingsState), submissionId: null, proof: null);
+        }, ct);
+        signal.Poke();
+    }
+
+    /// <summary>
     /// Queues an object's latest event again for <paramref name="peers"/>. A receiver
     /// that already has it counts a duplicate; one that lost it, or missed what came
     /// before, fills the gap from this node.
