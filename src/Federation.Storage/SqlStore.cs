@@ -58,8 +58,8 @@ public abstract partial class SqlStore : IFederationStore
         SqlStoreTransaction.ReadObject, ("@k", (int)kind));
 
     public IReadOnlyList<StoredEvent> LoadEvents(string objectId, ulong afterSequence, int limit) => Query(
-        "SELECT object_id, kind, seq, event_id, payload, signature FROM events WHERE object_id = @o AND seq > @s ORDER BY seq LIMIT @l",
-        r => new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), r.Bytes(4), r.Bytes(5)),
+        "SELECT object_id, kind, seq, event_id, payload, signature, signer FROM events WHERE object_id = @o AND seq > @s ORDER BY seq LIMIT @l",
+        r => new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), r.Bytes(4), r.Bytes(5), r.NullableBytes(6)),
         ("@o", objectId), ("@s", (long)afterSequence), ("@l", limit));
 
     /// <summary>Objects with events held behind a gap: they need a backfill from their origin.</summary>
@@ -91,6 +91,8 @@ public abstract partial class SqlStore : IFederationStore
     /// <summary>One peer by its key: every peer call and every delivery asks, so it reads one row, not the table.</summary>
     public PeerRecord? GetPeer(string nodeId) =>
         Query("SELECT node_id, name, address, public_key, state, added_at FROM peers WHERE node_id = @n", ReadPeer, ("@n", nodeId)) is [var p] ? p : null;
+
+    public IReadOnlyList<byte[]> Revocations() => Query("SELECT signed FROM key_revocations ORDER BY network_id, key_id", r => r.Bytes(0));
 
     public IReadOnlyList<PeerRecord> ListPeers() =>
         Query("SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at", ReadPeer);

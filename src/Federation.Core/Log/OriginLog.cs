@@ -110,7 +110,10 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             }
             logState = EventLog.Apply(logState, payload);
             var bytes = payload.ToByteArray();
-            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
+            // One key for the signature and the certificate stored beside it, even if a
+            // rotation lands meanwhile.
+            var key = identity.Current;
+            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(bytes), key.Certificate?.ToByteArray());
             tx.InsertEvent(stored1);
             events.Add(stored1);
         }
@@ -220,8 +223,9 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmitterNode = identity.NodeId;
         submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId,
-            Algorithm = SignatureAlgorithms.Signing };
+        var key = identity.Current;
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(bytes.Span)), KeyId = identity.NodeId,
+            Algorithm = SignatureAlgorithms.Signing, Certificate = key.Certificate };
         await store.WriteAsync(tx =>
         {
             tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());

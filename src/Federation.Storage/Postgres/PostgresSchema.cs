@@ -239,6 +239,17 @@ internal static class PostgresSchema
         """,
         // 9 — a node restored at a new address is followed there (issue 16 #4), as SQLite's migration 14.
         SharedSchema.PeerAnnouncedAddresses,
+        // 10 — certified node keys and revocations (issue 16), as SQLite's migration 15.
+        """
+        ALTER TABLE events ADD COLUMN signer BYTEA;
+        CREATE TABLE key_revocations (
+            network_id        TEXT NOT NULL,
+            key_id            TEXT NOT NULL,
+            compromised_since BIGINT NOT NULL,
+            signed            BYTEA NOT NULL,
+            PRIMARY KEY (network_id, key_id)
+        );
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -241,6 +241,18 @@ internal static class SqliteSchema
         """,
         // 14 — a node restored at a new address is followed there (issue 16 #4).
         SharedSchema.PeerAnnouncedAddresses,
+        // 15 — certified node keys (issue 16, docs/adr/0022): the certificate of the key that
+        // signed each event, re-sent with it; the revocations each network has signed.
+        """
+        ALTER TABLE events ADD COLUMN signer BLOB;
+        CREATE TABLE key_revocations (
+            network_id        TEXT NOT NULL,
+            key_id            TEXT NOT NULL,
+            compromised_since BIGINT NOT NULL,
+            signed            BLOB NOT NULL,
+            PRIMARY KEY (network_id, key_id)
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
