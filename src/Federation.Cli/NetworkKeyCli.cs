@@ -37,15 +37,15 @@ public static class NetworkKeyCli
         var output = Text("--out", "Where to write the network key file (a new file; put it on a USB stick, not on the server)", "FILE", required: true);
         var passphraseFile = PassphraseFile();
         var days = Days();
-        return Cmd("init", "Move the network key off this server (--data DIR, with the node stopped): writes it to a passphrase-protected file and prints a recovery code, and leaves the node a key it certifies",
+        return Cmd("init", "Move the network key off this server (--data DIR, beside the node): writes it to a passphrase-protected file and prints a recovery code, and leaves the node a key it certifies; then restart the node",
             [output, passphraseFile, days], s =>
         {
             var data = s.Get(Global.Data) is { Length: > 0 } d ? d
-                : throw new UsageException("Which node? Give its data folder with --data DIR (solnet network init runs beside it, with the node stopped).");
+                : throw new UsageException("Which node? Give its data folder with --data DIR (solnet network init runs beside it).");
             var keyPath = Path.Combine(data, "node.key");
             if (!File.Exists(keyPath))
             {
-                throw new UsageException($"{keyPath} does not exist: start the node once to create its key, stop it, then run this.");
+                throw new UsageException($"{keyPath} does not exist: start the node once to create its key, then run this.");
             }
             var pem = File.ReadAllText(keyPath);
             if (pem.Contains("SOLNET NODE KEY CERTIFICATE", StringComparison.Ordinal))
@@ -72,7 +72,8 @@ public static class NetworkKeyCli
             File.Move(tmp, keyPath, overwrite: true);
             s.Out.Line($"""
                 The network key of {Fingerprint(network.NetworkId)} is in {path}, under your passphrase.
-                The node now holds only a node key it certifies, until {DateTimeOffset.UtcNow.AddDays(s.Get(days) ?? 365):yyyy-MM-dd}. Start the node again.
+                The data folder now holds only a node key it certifies, until {DateTimeOffset.UtcNow.AddDays(s.Get(days) ?? 365):yyyy-MM-dd}.
+                Restart the node: until then it signs with the network key it read at its start.
 
                 Recovery code (write it on paper and keep it apart from the file; with it alone,
                 `solnet network recover` makes the file again):
@@ -162,7 +163,7 @@ public static class NetworkKeyCli
             RequireSameNetwork(network, status);
             var revocation = NetworkSignatures.Revoke(network, keyId, when, DateTimeOffset.UtcNow);
             var revoked = await s.Client.RevokeNodeKeyAsync(new RevokeNodeKeyRequest { Revocation = revocation }, s.Call);
-            s.Out.Print(revoked, r => $"Node key {Short(keyId)} is revoked from {when:u}; every reachable peer has been told, the others hear it at their next exchange.\n{Describe(r)}");
+            s.Out.Print(revoked, r => $"Node key {Short(keyId)} is revoked from {when:u}; peers are told now, and one that is away hears it at its next exchange.\n{Describe(r)}");
         });
     }
 

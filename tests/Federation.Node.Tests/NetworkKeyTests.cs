@@ -87,8 +87,8 @@ public sealed class NetworkKeyTests : IDisposable
         var revoke = await Solnet.RunAsync(a.DataDir, "key", "revoke", first.KeyId, "--compromised-since", compromisedSince.ToString("O"),
             "--network-key", KeyFile, "--passphrase-file", PassFile);
         Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
-        Assert.NotNull(b.Get<PeerKeys>().RevokedSince(network, first.KeyId));
-        Assert.NotNull(c.Get<PeerKeys>().RevokedSince(network, first.KeyId));
+        await Eventually.TrueAsync(() => b.Get<PeerKeys>().RevokedSince(network, first.KeyId) is not null
+            && c.Get<PeerKeys>().RevokedSince(network, first.KeyId) is not null, "beta and gamma to hear of the revocation");
 
         // A "won" forged with the stolen key after the compromise is refused by every peer.
         using var thief = NodeIdentity.LoadOrCreate(stolen);

@@ -10,7 +10,7 @@ namespace Federation.Core.Identity;
 /// <summary>
 /// The key this node signs with now, and what vouches for it: its network's certificate
 /// (docs/adr/0022), or nothing when the key is the network's own (a node whose network key
-/// was never moved off the server, as every node before 0.3.0).
+/// was never moved off the server, as every node of 0.1.0).
 /// </summary>
 public sealed class NodeKey : IDisposable
 {

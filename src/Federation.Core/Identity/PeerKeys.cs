@@ -100,7 +100,7 @@ public sealed class PeerKeys
     /// <summary>
     /// Why a signature made for network <paramref name="networkId"/> at <paramref name="signedAt"/>
     /// does not hold, or null when it does. Without a certificate, the network's own pinned
-    /// key signed it (as before 0.3.0; <paramref name="networkKey"/> stands in for a network
+    /// key signed it (as in 0.1.0; <paramref name="networkKey"/> stands in for a network
     /// not pinned here). With one, the certificate must be the network's, valid at that
     /// time and for a key not revoked from before it, and the node key it names must have
     /// made the signature.

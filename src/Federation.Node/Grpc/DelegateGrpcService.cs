@@ -86,8 +86,10 @@ public sealed class DelegateGrpcService(
     public override async Task<NodeKeysStatus> RevokeNodeKey(RevokeNodeKeyRequest request, ServerCallContext context)
     {
         await nodeKeys.RevokeOwnAsync(request.Revocation ?? throw RuleViolation.Invalid("The request carries no revocation."), context.CancellationToken);
-        // Every peer hears it now; one that is away hears it in its next Hello.
-        await protocols.ExchangeWithAllAsync(context.CancellationToken);
+        // Every peer hears it now; one that is away hears it in its next Hello. The operator
+        // waits a few seconds at most for that: an unreachable peer must not hold the answer.
+        var told = protocols.ExchangeWithAllAsync(CancellationToken.None);
+        await Task.WhenAny(told, Task.Delay(TimeSpan.FromSeconds(5), context.CancellationToken));
         return nodeKeys.Status();
     }
 
