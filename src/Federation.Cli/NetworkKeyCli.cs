@@ -178,6 +178,10 @@ public static class NetworkKeyCli
         {
             text.Append($"\nrevoked:     {r.KeyId} from {Format.When(r.CompromisedSince)}");
         }
+        foreach (var q in k.Quarantined)
+        {
+            text.Append($"\nquarantined: event {q.Sequence} of {q.ObjectId}, {q.Reason}");
+        }
         return text.ToString();
     }
 

@@ -74,6 +74,10 @@ public abstract partial class SqlStore : IFederationStore
         WHERE origin = @g AND last_seq > 0 AND object_id > @a ORDER BY object_id LIMIT @l
         """, SqlStoreTransaction.ReadObject, ("@g", origin), ("@a", afterObjectId), ("@l", limit));
 
+    public IReadOnlyList<QuarantinedEvent> ListQuarantined() => Query(
+        "SELECT object_id, seq, event_id, reason, quarantined_at FROM quarantined_events ORDER BY quarantined_at DESC, object_id, seq LIMIT 1000",
+        r => new QuarantinedEvent(r.GetString(0), (ulong)r.GetInt64(1), r.GetString(2), r.GetString(3), r.Time(4)));
+
     public byte[]? GetLocalDetails(string objectId) =>
         Query("SELECT details FROM local_details WHERE object_id = @o", r => r.Bytes(0), ("@o", objectId)) is [var d] ? d : null;
 

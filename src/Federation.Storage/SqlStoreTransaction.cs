@@ -85,6 +85,16 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
 
     public int DeleteEvents(string objectId) => Execute("DELETE FROM events WHERE object_id = @o", ("@o", objectId));
 
+    public int QuarantineEventsFrom(string objectId, ulong sequence, string reason)
+    {
+        Execute("""
+            INSERT INTO quarantined_events (object_id, seq, event_id, payload, signature, signer, reason, quarantined_at)
+            SELECT object_id, seq, event_id, payload, signature, signer, @r, @t FROM events WHERE object_id = @o AND seq >= @s
+            ON CONFLICT DO NOTHING
+            """, ("@o", objectId), ("@s", (long)sequence), ("@r", reason), ("@t", Now));
+        return Execute("DELETE FROM events WHERE object_id = @o AND seq >= @s", ("@o", objectId), ("@s", (long)sequence));
+    }
+
     public void PutLocalDetails(string objectId, byte[] details) => Execute("""
         INSERT INTO local_details (object_id, details, updated_at) VALUES (@o, @d, @t)
         ON CONFLICT (object_id) DO UPDATE SET details = excluded.details, updated_at = excluded.updated_at

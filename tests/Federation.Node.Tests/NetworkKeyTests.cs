@@ -186,6 +186,46 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.Empty((await a.Delegate.GetNodeKeysAsync(new GetNodeKeysRequest(), a.Auth)).Revoked);
     }
 
+    [Fact]
+    public async Task AForgedWonTakenBeforeTheRevocationArrivedIsQuarantinedAndTheRightfulLogTakesItsPlace()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        var fightId = await JointFightTests.OpenWithAsync(a, b);
+        await InitAsync(a);
+        var stolenKeyId = a.Identity.Current.KeyId;
+        var stolen = Directory.CreateTempSubdirectory("stolen-").FullName;
+        File.Copy(Path.Combine(a.DataDir, "node.key"), Path.Combine(stolen, "node.key"));
+        var compromisedSince = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        // Whoever holds the server's key forges a "won"; beta, not yet told, takes it.
+        using (var thief = NodeIdentity.LoadOrCreate(stolen))
+        {
+            var seq = Fight(b, fightId).LastSequence;
+            var forged = Forge.Sign(thief, fightId, ObjectKind.Fight, seq + 1, Forge.Won(FightStatus.Open));
+            var deliver = new DeliverRequest { Envelopes = { forged } };
+            await b.Peer.DeliverAsync(deliver, a.AsPeerOf(b, Methods.Deliver, deliver));
+        }
+        Assert.Equal(FightStatus.Won, Fight(b, fightId).Status);
+
+        // The operator rotates and revokes: beta takes the forgery out and shows it.
+        Assert.Equal(0, (await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", KeyFile, "--passphrase-file", PassFile)).ExitCode);
+        var revoke = await Solnet.RunAsync(a.DataDir, "key", "revoke", stolenKeyId, "--compromised-since", compromisedSince.ToString("O"),
+            "--network-key", KeyFile, "--passphrase-file", PassFile);
+        Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Open, "beta to take the forged won out of the fight");
+        var shown = await Solnet.RunAsync(b.DataDir, "key", "show");
+        Assert.Contains($"quarantined: event {Fight(a, fightId).LastSequence + 1} of {fightId}", shown.Out);
+        Assert.Contains("compromised", shown.Out);
+
+        // The rightful initiator speaks on, at that very position, and is heard.
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Escalating }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Escalating, "beta to take the initiator's own change");
+        Assert.Equal(Fight(a, fightId).LastSequence, Fight(b, fightId).LastSequence);
+        Directory.Delete(stolen, recursive: true);
+    }
+
     private string WriteCode(NetworkKey key)
     {
         var path = Path.Combine(_folder, "code");

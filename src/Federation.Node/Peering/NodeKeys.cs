@@ -1,6 +1,7 @@
 using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
+using Federation.Core.Log;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -15,7 +16,8 @@ namespace Federation.Node.Peering;
 /// every replica and every restart knows it, and applied to <see cref="PeerKeys"/>, which
 /// refuses what a revoked key signed from its time on.
 /// </summary>
-public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, ILogger<NodeKeys> log)
+public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, ReplicaLog replica, Delivery.CatchUpSignal catchUp,
+    ILogger<NodeKeys> log)
 {
     /// <summary>Loads the revocations held, at start-up.</summary>
     public void Load()
@@ -71,6 +73,12 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
             keys.Revoke(revocation);
             log.LogWarning("Network {Network} revoked its node key {Key} as compromised since {Since:u}: what that key signed from then on is refused",
                 Identifiers.ShortFingerprint(revocation.NetworkId), Identifiers.ShortFingerprint(revocation.KeyId), revocation.CompromisedSince);
+            if (network != identity.NodeId && await replica.QuarantineAsync(revocation, ct) is { Count: > 0 } changed)
+            {
+                log.LogWarning("{Count} of {Network}'s objects held events that key signed after then: they are quarantined (solnet key show), and the rest is fetched again from the network",
+                    changed.Count, Identifiers.ShortFingerprint(revocation.NetworkId));
+                catchUp.Request(network);
+            }
         }
     }
 
@@ -92,6 +100,14 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
         {
             KeyId = r.KeyId,
             CompromisedSince = Timestamp.FromDateTimeOffset(r.CompromisedSince),
+        }));
+        status.Quarantined.Add(store.ListQuarantined().Select(q => new QuarantinedItem
+        {
+            ObjectId = q.ObjectId,
+            Sequence = q.Sequence,
+            EventId = q.EventId,
+            Reason = q.Reason,
+            At = Timestamp.FromDateTimeOffset(q.At),
         }));
         return status;
     }

@@ -249,6 +249,19 @@ internal static class PostgresSchema
             signed            BYTEA NOT NULL,
             PRIMARY KEY (network_id, key_id)
         );
+        -- Events a revoked key signed after its compromise, taken before the revocation
+        -- arrived: out of the log, kept for the operator to see.
+        CREATE TABLE quarantined_events (
+            object_id      TEXT NOT NULL,
+            seq            BIGINT NOT NULL,
+            event_id       TEXT NOT NULL,
+            payload        BYTEA NOT NULL,
+            signature      BYTEA NOT NULL,
+            signer         BYTEA,
+            reason         TEXT NOT NULL,
+            quarantined_at BIGINT NOT NULL,
+            PRIMARY KEY (object_id, seq, event_id)
+        );
         """,
     ];
 
