@@ -13,6 +13,8 @@ public abstract partial class SqlStore : IFederationStore
 {
     private readonly EnvelopeCache _envelopes = new();
 
+    public void ForgetBuiltEnvelopes() => _envelopes.Clear();
+
     private protected SqlStore(SqlDialect dialect) => Dialect = dialect;
 
     private protected SqlDialect Dialect { get; }

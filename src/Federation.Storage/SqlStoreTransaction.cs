@@ -85,6 +85,10 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
 
     public int DeleteEvents(string objectId) => Execute("DELETE FROM events WHERE object_id = @o", ("@o", objectId));
 
+    public void ResignEvent(string objectId, ulong sequence, byte[] signature, byte[]? signer) => Execute(
+        "UPDATE events SET signature = @sig, signer = @signer WHERE object_id = @o AND seq = @s",
+        ("@o", objectId), ("@s", (long)sequence), ("@sig", signature), ("@signer", signer));
+
     public int QuarantineEventsFrom(string objectId, ulong sequence, string reason)
     {
         Execute("""

@@ -226,6 +226,72 @@ public sealed class NetworkKeyTests : IDisposable
         Directory.Delete(stolen, recursive: true);
     }
 
+    /// <summary>
+    /// The seizure drill (issue 16, "Proven by"), on SQLite: the initiator's server is taken
+    /// with its key; the network stands up again on a new server from its backup, rotates
+    /// and revokes the taken key, and still speaks for its fight: it ends it, and every
+    /// committed network receives and acknowledges the stand-down.
+    /// </summary>
+    [Fact]
+    public async Task TheSeizureDrillTheNetworkComesBackOnANewServerAndEndsItsFightWhileTheTakenKeyIsRefused()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+        var fightId = await JointFightTests.OpenWithAsync(a, b, c);
+        await InitAsync(a);
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Escalating }, a.Auth);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Escalating && Fight(c, fightId).Status == FightStatus.Escalating, "the escalation to reach everyone");
+
+        // The raid: the server is taken, key and all.
+        var seized = a.Identity.Current.KeyId;
+        var thiefFolder = Directory.CreateTempSubdirectory("seized-").FullName;
+        File.Copy(Path.Combine(a.DataDir, "node.key"), Path.Combine(thiefFolder, "node.key"));
+        var takenAt = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await a.StopAsync();
+
+        // The network stands up on a new server from its backup, at a new address, and
+        // replaces and revokes the taken key from the moment of the raid. Until the rotation
+        // it signs with the taken key: those events are its own, and it signs them again.
+        await using var restored = await TestNode.StartRestoredAsync(a);
+        Assert.Equal(a.NodeId, restored.NodeId);
+        var rotate = await Solnet.RunAsync(restored.DataDir, "key", "rotate", "--network-key", KeyFile, "--passphrase-file", PassFile);
+        Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
+        var revoke = await Solnet.RunAsync(restored.DataDir, "key", "revoke", seized, "--compromised-since", takenAt.ToString("O"),
+            "--network-key", KeyFile, "--passphrase-file", PassFile);
+        Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
+        await Eventually.TrueAsync(() => b.PeerInfo(a.NodeId).Address == restored.Address && c.PeerInfo(a.NodeId).Address == restored.Address,
+            "beta and gamma to follow alpha to its new server");
+        await Eventually.TrueAsync(() => b.Get<PeerKeys>().RevokedSince(a.NodeId, seized) is not null && c.Get<PeerKeys>().RevokedSince(a.NodeId, seized) is not null,
+            "beta and gamma to hear of the revocation");
+
+        // What the taken key signs now is refused everywhere.
+        using (var thief = NodeIdentity.LoadOrCreate(thiefFolder))
+        {
+            var forged = Forge.Sign(thief, fightId, ObjectKind.Fight, Fight(b, fightId).LastSequence + 1, Forge.Won(FightStatus.Escalating));
+            foreach (var peer in new[] { b, c })
+            {
+                var refused = Assert.Throws<Federation.Domain.RuleViolation>(() =>
+                    Federation.Core.Log.Envelopes.Verify(forged, peer.Get<PeerKeys>(), DateTimeOffset.UtcNow));
+                Assert.Contains("revoked as compromised", refused.Message);
+            }
+        }
+
+        // The network still speaks for its fight: it ends it, and the stand-down is acknowledged by all.
+        await restored.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, restored.Auth);
+        foreach (var peer in new[] { b, c })
+        {
+            await Eventually.TrueAsync(() => Fight(peer, fightId).Status == FightStatus.Won
+                && Fight(peer, fightId).Participants.Single(p => p.Network == peer.NodeId).StandDownPending, $"{peer.Name} to hear the fight is won");
+            await peer.Delegate.AcknowledgeStandDownAsync(new GetObjectRequest { Id = fightId }, peer.Auth);
+        }
+        await Eventually.TrueAsync(() => Fight(restored, fightId).Participants.All(p => !p.StandDownPending), "every stand-down acknowledged at the new server");
+        Assert.Equal(Fight(restored, fightId).LastSequence, Fight(b, fightId).LastSequence);
+        Assert.Equal(Fight(restored, fightId).LastSequence, Fight(c, fightId).LastSequence);
+        Directory.Delete(thiefFolder, recursive: true);
+    }
+
     private string WriteCode(NetworkKey key)
     {
         var path = Path.Combine(_folder, "code");

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Delivery;
 using Federation.Core.Identity;
@@ -233,6 +234,58 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         }, ct);
         signal.Poke();
         return new SubmissionReceipt { SubmissionId = submission.SubmissionId, OriginNode = origin };
+    }
+
+    /// <summary>
+    /// This network revoked a key that signed some of its own events after the time it names
+    /// (issue 16 #3): a server restored from a backup signs with the taken key until the
+    /// operator rotates. Those events are this node's own, so it signs the same bytes again
+    /// with the key it uses now, and peers that refuse the old signatures fetch these.
+    /// Returns how many were signed again.
+    /// </summary>
+    public async Task<int> ResignAsync(CheckedRevocation revocation, CancellationToken ct = default)
+    {
+        var count = 0;
+        var after = "";
+        while (store.OriginObjectsAfter(identity.NodeId, after, 200) is { Count: > 0 } page)
+        {
+            foreach (var o in page)
+            {
+                var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue).Where(e => SignedAfterCompromise(e, revocation)).ToList();
+                if (affected.Count == 0)
+                {
+                    continue;
+                }
+                var key = identity.Current;
+                await store.WriteAsync(tx =>
+                {
+                    foreach (var e in affected)
+                    {
+                        tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(e.Payload), key.Certificate?.ToByteArray());
+                    }
+                    return true;
+                }, ct);
+                count += affected.Count;
+            }
+            after = page[^1].ObjectId;
+        }
+        if (count > 0)
+        {
+            store.ForgetBuiltEnvelopes();
+        }
+        return count;
+    }
+
+    /// <summary>Whether a stored event was signed by the revoked key at or after the time the revocation names.</summary>
+    public static bool SignedAfterCompromise(StoredEvent e, CheckedRevocation revocation)
+    {
+        if (e.Signer is null)
+        {
+            return false;
+        }
+        var signer = NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer));
+        return signer.KeyId == revocation.KeyId
+            && EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && at.ToDateTimeOffset() >= revocation.CompromisedSince;
     }
 
     private static string Describe(ObjectKind kind) => kind == ObjectKind.CallOut ? "call-out" : "fight";

@@ -139,7 +139,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             foreach (var o in page)
             {
                 var events = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
-                if (events.FirstOrDefault(e => SignedAfterCompromise(e, revocation)) is not { } first)
+                if (events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
                 {
                     continue;
                 }
@@ -168,17 +168,6 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             after = page[^1].ObjectId;
         }
         return changed;
-    }
-
-    private static bool SignedAfterCompromise(StoredEvent e, CheckedRevocation revocation)
-    {
-        if (e.Signer is null)
-        {
-            return false;
-        }
-        var signer = NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer));
-        return signer.KeyId == revocation.KeyId
-            && EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && at.ToDateTimeOffset() >= revocation.CompromisedSince;
     }
 
     /// <summary>

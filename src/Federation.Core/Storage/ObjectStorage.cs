@@ -50,6 +50,9 @@ public interface IObjectWrites
     void DeleteObject(string objectId);
     int DeleteEvents(string objectId);
 
+    /// <summary>Replaces the signature of one of this node's own events (same bytes, a key that is not revoked).</summary>
+    void ResignEvent(string objectId, ulong sequence, byte[] signature, byte[]? signer);
+
     /// <summary>Moves an object's events from <paramref name="sequence"/> on out of its log, into quarantine, saying why.</summary>
     int QuarantineEventsFrom(string objectId, ulong sequence, string reason);
     void PutLocalDetails(string objectId, byte[] details);

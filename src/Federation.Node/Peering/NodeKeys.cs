@@ -16,7 +16,7 @@ namespace Federation.Node.Peering;
 /// every replica and every restart knows it, and applied to <see cref="PeerKeys"/>, which
 /// refuses what a revoked key signed from its time on.
 /// </summary>
-public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, ReplicaLog replica, Delivery.CatchUpSignal catchUp,
+public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, OriginLog origin, ReplicaLog replica, Delivery.CatchUpSignal catchUp,
     ILogger<NodeKeys> log)
 {
     /// <summary>Loads the revocations held, at start-up.</summary>
@@ -150,5 +150,11 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
                 "That is the key this node signs with now: rotate to a new key first (solnet key rotate), then revoke this one. Nothing changed.");
         }
         await AcceptAsync(identity.NodeId, [revocation], ct);
+        // Before peers hear of it: what this node itself signed with that key since then
+        // (a restored server, before the rotation) is signed again, for them to fetch.
+        if (await origin.ResignAsync(checkedRevocation, ct) is > 0 and var resigned)
+        {
+            log.LogWarning("{Count} of this node's own events were signed with the revoked key after that time: they are signed again with the key in use", resigned);
+        }
     }
 }
