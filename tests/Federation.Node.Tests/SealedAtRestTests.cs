@@ -128,6 +128,10 @@ public sealed class SealedAtRestTests
         await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan("Second shift walkout") }, b.Auth);
         await Eventually.TrueAsync(() => Fight(a, fightId).Actions.Count == 2, "a plan submitted while alpha is locked to be recorded");
         await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Posted while locked" }, a.Auth);
+        // What it cannot open to send waits for the unlock, beside beta's dead letters; beta has not got it.
+        await Eventually.TrueAsync(() => a.Store.ListDeadLetters(b.NodeId).Count(d => d.WaitsFor == Federation.Core.Commands.StorageLock.WaitsForUnlock) >= 2,
+            "alpha's participants-only events to wait for the unlock");
+        Assert.Equal([Briefing], BriefingsOf(b, fightId).Briefings.Select(x => x.Text));
 
         // A wrong passphrase changes nothing; the right one opens everything, old and new.
         var wrong = await Assert.ThrowsAsync<RpcException>(() => UnlockAsync(a, "not the passphrase"));
@@ -141,6 +145,7 @@ public sealed class SealedAtRestTests
         // What waited for the unlock reaches the partner: the briefing and its own second plan.
         await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Count == 2 && Fight(b, fightId).Actions.Count == 2,
             "what alpha wrote while locked to reach beta after the unlock");
+        Assert.Empty(a.Store.ListDeadLetters(b.NodeId));
 
         // The panic lock takes effect at once.
         Assert.Equal(StorageState.Locked, (await a.Delegate.LockStorageAsync(new LockStorageRequest(), a.Auth)).State);
