@@ -19,7 +19,9 @@ public sealed class SealedEnvelopes(SealedLogs sealedLogs)
     /// <summary>What a set-aside item waits for.</summary>
     public const string Unlock = StorageLock.WaitsForUnlock;
 
-    // Envelopes are shared between the peers' batches (one byte[] per event): each is parsed once to learn whether it is sealed.
+    // Envelopes are shared between the peers' batches (one byte[] per event): each that might
+    // be sealed is parsed once to learn whether it is. Most cannot be (no marker anywhere in
+    // them), which a vectorised search tells without parsing: the call-out hot path pays that only.
     private static readonly ConditionalWeakTable<byte[], StrongBox<bool>> Sealed = new();
 
     /// <summary>
@@ -53,6 +55,6 @@ public sealed class SealedEnvelopes(SealedLogs sealedLogs)
         return waiting < 0 ? result : result.Take(waiting).ToList();
     }
 
-    private static bool IsSealed(byte[] body) =>
+    private static bool IsSealed(byte[] body) => StorageVault.MayHoldSealed(body) &&
         Sealed.GetValue(body, static b => new StrongBox<bool>(StorageVault.IsSealed(Envelope.Parser.ParseFrom(b).Payload.Span))).Value;
 }
