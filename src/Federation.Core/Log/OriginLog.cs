@@ -1,6 +1,7 @@
 using Federation.Contracts.V1;
 using Federation.Core.Delivery;
 using Federation.Core.Identity;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -16,7 +17,12 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// domain decide, then — in one transaction — store the signed events, the new state
 /// and an outbox row for every network that must receive them.
 /// </summary>
-public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
+/// <remarks>
+/// A participants-only log rests sealed (docs/adr/0025): its state is stored as its clear
+/// skeleton, which is what the domain decides on here, and its events' payloads are sealed to
+/// the storage key; without <paramref name="sealing"/> (tests of the log alone) they rest as signed.
+/// </remarks>
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock, SealedLogs? sealing = null)
 {
     public Task<AppendResult> AppendAsync(
         string objectId,
@@ -111,11 +117,11 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             logState = EventLog.Apply(logState, payload);
             var bytes = payload.ToByteArray();
             var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
-            tx.InsertEvent(stored1);
+            tx.InsertEvent(sealing?.ForDisk(stored1) ?? stored1);
             events.Add(stored1);
         }
         var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
-        tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
+        tx.PutObject(SealedLogs.ForDisk(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray())));
 
         var after = Audience.Of(newState);
         foreach (var peer in before.Union(after))

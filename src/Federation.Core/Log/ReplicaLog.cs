@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Core.Telemetry;
 using Federation.Domain;
@@ -15,7 +16,7 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry, IOptions<NodeOptions> options)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry, IOptions<NodeOptions> options, SealedLogs sealing)
 {
     /// <summary>
     /// Checks a received batch before anything is stored: a bad envelope refuses the whole
@@ -83,8 +84,15 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged);
-                    gaps.Remove(e.ObjectId);
+                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged, out var heldLeft);
+                    if (heldLeft)
+                    {
+                        gaps.Add(e.ObjectId);
+                    }
+                    else
+                    {
+                        gaps.Remove(e.ObjectId);
+                    }
                 }
                 else
                 {
@@ -94,7 +102,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     // origin in order, and that fetch brings this event again.
                     if (already < options.Value.MaxHeldEventsPerPeer)
                     {
-                        tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
+                        tx.Hold(e.ObjectId, e.Sequence, sealing.HeldForDisk(e.ObjectKind, v.Envelope.ToByteArray()));
                         held++;
                         already++;
                     }
@@ -151,8 +159,15 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         return (false, false);
     }
 
-    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged)
+    /// <remarks>
+    /// A held event of a sealed log that this node cannot open (it locked since holding it) is
+    /// held again as it was, and <paramref name="heldLeft"/> says its gap is still open: the
+    /// origin's copy fills it, once unlocked or at once by a fetch.
+    /// </remarks>
+    private int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged,
+        out bool heldLeft)
     {
+        heldLeft = false;
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;
         var next = first;
@@ -163,7 +178,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             // A purged briefings log keeps its position, never its text.
             if (state is not BriefingsState { Purged: true })
             {
-                tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray()));
+                tx.InsertEvent(sealing.ForDisk(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray())));
             }
             count++;
             if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)
@@ -171,10 +186,19 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 membershipChanged.Add(e.ObjectId);
             }
             var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
-            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys, now);
+            next = null;
+            if (heldBytes is not null && sealing.TryOpenHeld(heldBytes, out var envelope))
+            {
+                next = Envelopes.Verify(Envelope.Parser.ParseFrom(envelope), keys, now);
+            }
+            else if (heldBytes is not null)
+            {
+                tx.Hold(e.ObjectId, e.Sequence + 1, heldBytes);
+                heldLeft = true;
+            }
             if (next is null)
             {
-                tx.PutObject(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray()));
+                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray())));
             }
         }
         return count;
