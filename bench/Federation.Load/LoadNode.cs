@@ -19,4 +19,19 @@ public static class LoadNode
             b.Logging.AddSimpleConsole(o => o.SingleLine = true);
             b.Logging.SetMinimumLevel(LogLevel.Warning);
         }, folderPrefix: "fed-load");
+
+    /// <summary>
+    /// With <paramref name="on"/>, the node seals at rest (issue 24): a storage key set up at
+    /// start and unlocked, as a node unlocked at boot runs. Off, it has no key.
+    /// </summary>
+    public static Action<NodeOptions>? Sealing(bool on)
+    {
+        if (!on)
+        {
+            return null;
+        }
+        var file = Path.Combine(Directory.CreateTempSubdirectory("fed-load-pass-").FullName, "storage-passphrase");
+        File.WriteAllText(file, "load tool storage passphrase\n");
+        return o => o.StoragePassphraseFile = file;
+    }
 }

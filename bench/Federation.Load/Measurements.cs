@@ -23,11 +23,12 @@ public static class Measurements
     /// Each is authenticated, verified, sequenced, signed, stored with synchronous=FULL and
     /// queued for its call-out's recipients, which the origin then delivers to in the background.
     /// </summary>
-    public static async Task RunSubmissionsAsync(Profile p, double unaryBaseline, List<Row> rows)
+    /// <returns>The submissions per second through Submit and through SubmitStream.</returns>
+    public static async Task<(double Unary, double Stream)> RunSubmissionsAsync(Profile p, double unaryBaseline, List<Row> rows, bool sealing = false)
     {
         const int submitters = 4;
         await using var swarm = await Swarm.StartAsync(submitters);
-        await using var origin = await LoadNode.StartAsync("origin");
+        await using var origin = await LoadNode.StartAsync("origin", LoadNode.Sealing(sealing));
         swarm.Trust(origin.Identity);
         foreach (var m in swarm.Members)
         {
@@ -80,7 +81,11 @@ public static class Measurements
         {
             throw new InvalidOperationException("Submissions: none completed in the window.");
         }
-        Report.Submissions(rows, "Submit", $"{p.Callers} callers", run.Count / run.Seconds, unaryBaseline, stored);
+        var unaryRate = run.Count / run.Seconds;
+        if (!sealing)
+        {
+            Report.Submissions(rows, "Submit", $"{p.Callers} callers", unaryRate, unaryBaseline, stored);
+        }
 
         // The same origin and the rest of the pool, now as peers deliver queued submissions:
         // one SubmitStream call per submitter, many submissions in flight on each.
@@ -97,7 +102,12 @@ public static class Measurements
         {
             throw new InvalidOperationException("SubmitStream: no submission was answered.");
         }
-        Report.Submissions(rows, "SubmitStream", $"{submitters} streams", streamed.Count / streamed.Seconds, unaryBaseline, stored);
+        var streamRate = streamed.Count / streamed.Seconds;
+        if (!sealing)
+        {
+            Report.Submissions(rows, "SubmitStream", $"{submitters} streams", streamRate, unaryBaseline, stored);
+        }
+        return (unaryRate, streamRate);
     }
 
     /// <summary>How many submissions each stream keeps in flight: about what a peer's delivery batch holds.</summary>
@@ -217,10 +227,11 @@ public static class Measurements
     /// holds every one of them (it pulls with ListShared/FetchEvents, and the origin's
     /// delivery resumes too: whichever is first).
     /// </summary>
-    public static async Task RunCatchUpAsync(Profile p, List<Row> rows)
+    /// <returns>Seconds from the replica's start until it holds every event.</returns>
+    public static async Task<double> RunCatchUpAsync(Profile p, List<Row> rows, bool sealing = false)
     {
-        await using var origin = await LoadNode.StartAsync("catchup-origin");
-        await using var replica = await LoadNode.StartAsync("catchup-replica");
+        await using var origin = await LoadNode.StartAsync("catchup-origin", LoadNode.Sealing(sealing));
+        await using var replica = await LoadNode.StartAsync("catchup-replica", LoadNode.Sealing(sealing));
         await origin.AddPeerAsync(replica.Address, replica.Identity.Fingerprint);
         await replica.AddPeerAsync(origin.Address, origin.Identity.Fingerprint);
         var replicaId = replica.Identity.NodeId;
@@ -255,7 +266,11 @@ public static class Measurements
         clock.Stop();
         var seconds = clock.Elapsed.TotalSeconds;
         Report.Progress($"  caught up in {Report.F(seconds, "F2")} s");
-        rows.Add(new Row($"Catch-up: a replica that missed {total:N0} events, start to caught up", $"{Report.F(seconds, "F2")} s",
-            p.Smoke ? "" : "< 3 s", p.Smoke ? null : seconds < 3));
+        if (!sealing)
+        {
+            rows.Add(new Row($"Catch-up: a replica that missed {total:N0} events, start to caught up", $"{Report.F(seconds, "F2")} s",
+                p.Smoke ? "" : "< 3 s", p.Smoke ? null : seconds < 3));
+        }
+        return seconds;
     }
 }

@@ -27,6 +27,17 @@ public static class Report
         rows.Add(new Row($"Submissions via {method} as a share of the unary baseline", $"{F(ratio * 100, "F1")} %", "≥ 25 %", ratio >= 0.25));
     }
 
+    /// <summary>
+    /// A rate with the nodes sealing at rest (issue 24) as a share of the same without, in the
+    /// same run. These paths carry the public tier, so this is what sealing adds to them: the
+    /// storage key's checks, not the sealing of participants-only texts (docs/performance.md).
+    /// </summary>
+    public static void SealingRatio(List<Row> rows, string what, double ratio)
+    {
+        Progress($"  {what} with sealing on: {F(ratio * 100, "F1")} % of sealing off");
+        rows.Add(new Row($"{what} with sealing at rest on, as a share of sealing off (same run)", $"{F(ratio * 100, "F1")} %", "≥ 90 %", ratio >= 0.9));
+    }
+
     public static string Table(IEnumerable<Row> rows, bool smoke)
     {
         var sb = new StringBuilder();

@@ -313,7 +313,7 @@ public static class Format
         }
         foreach (var x in f.Actions)
         {
-            s.AppendLine($"  action {x.ActionId} by {names.Who(x.Network)}: {x.Plan.What}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
+            s.AppendLine($"  action {x.ActionId} by {names.Who(x.Network)}: {(x.Plan.What.Length > 0 ? x.Plan.What : "sealed: the node is locked")}, {When(x.Plan.StartsAt)} {x.Plan.Place} [{x.Status.ToString().ToLowerInvariant()}]{(x.Report.Length > 0 ? $" — {x.Report}" : "")}");
         }
         foreach (var h in f.History)
         {

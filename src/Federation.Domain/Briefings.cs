@@ -106,6 +106,31 @@ public static class Briefings
         return new EventBody { BriefingMembersChanged = changed };
     }
 
+    /// <summary>
+    /// What of a participants-only log a locked node keeps in clear (issue 24, docs/adr/0025):
+    /// its members, position and purge mark, when each briefing was posted (not what it says),
+    /// and each action's id, network, status and visibility, which is all <see cref="Apply"/>
+    /// and <see cref="Act"/> read of a state. So a
+    /// locked node still appends to the log and applies what arrives, while the texts (briefings,
+    /// plans, their times and places, reasons and reports) rest only in the sealed events.
+    /// </summary>
+    public static BriefingsState Skeleton(BriefingsState state)
+    {
+        var skeleton = state.Clone();
+        foreach (var briefing in skeleton.Briefings)
+        {
+            briefing.Text = "";
+        }
+        foreach (var action in skeleton.Actions)
+        {
+            action.Plan = new ActionPlan { Visibility = action.Plan?.Visibility ?? ActionVisibility.Unspecified };
+            action.CancelReason = "";
+            action.Report = "";
+            action.Turnout = 0;
+        }
+        return skeleton;
+    }
+
     /// <summary>Keeps the log's position but forgets every briefing's text.</summary>
     public static BriefingsState Purged(BriefingsState state)
     {

@@ -49,6 +49,16 @@ public static class EventTiers
         [EventBody.KindOneofCase.BriefingPosted] = EventTier.ParticipantsOnly,
     };
 
+    /// <summary>
+    /// Whether an object's log and state rest sealed to the node's storage key (issue 24,
+    /// docs/adr/0025). Routing puts every <see cref="EventTier.ParticipantsOnly"/> event, and
+    /// every <see cref="EventTier.ByPlanVisibility"/> event of a plan that is not public, in the
+    /// fight's participants-only log (<see cref="ObjectKind.Briefings"/>), and nothing else
+    /// there: so sealing that log whole follows this table, with no second list. The shared
+    /// log and call-out logs go to every network of their audience and stay in clear.
+    /// </summary>
+    public static bool SealedAtRest(ObjectKind kind) => kind == ObjectKind.Briefings;
+
     /// <summary>The tier of a kind of event; a kind without one is refused rather than guessed public.</summary>
     public static EventTier Of(EventBody.KindOneofCase kind) =>
         Table.TryGetValue(kind, out var tier) ? tier : throw RuleViolation.Invalid($"An event of kind {kind} has no confidentiality tier; it cannot be routed.");

@@ -143,6 +143,13 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         "UPDATE fight_reports SET report = @s WHERE id = @i AND report = @c",
         ("@s", sealedValue), ("@i", long.Parse(id, System.Globalization.CultureInfo.InvariantCulture)), ("@c", clear)) == 1;
 
+    public bool SealEvent(string objectId, ulong sequence, byte[] clear, byte[] sealedValue) => Execute(
+        "UPDATE events SET payload = @s WHERE object_id = @o AND seq = @q AND payload = @c",
+        ("@s", sealedValue), ("@o", objectId), ("@q", (long)sequence), ("@c", clear)) == 1;
+
+    public bool SealObjectState(string objectId, byte[] clear, byte[] skeleton) => Execute(
+        "UPDATE objects SET state = @s WHERE object_id = @o AND state = @c", ("@s", skeleton), ("@o", objectId), ("@c", clear)) == 1;
+
     public void InsertToken(TokenRecord t, byte[] hash) => Execute(
         "INSERT INTO delegate_tokens (id, name, role, hash, created_at) VALUES (@i, @n, @r, @h, @t)",
         ("@i", t.Id), ("@n", t.Name), ("@r", (int)t.Role), ("@h", hash), ("@t", t.CreatedAt.ToUnixTimeMilliseconds()));

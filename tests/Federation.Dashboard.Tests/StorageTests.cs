@@ -16,6 +16,7 @@ public sealed class StorageTests(BrowserFixture browser)
         var draft = await alpha.Fights.DraftAsync("Bistro wages", new Target { Name = "Bistro Co" }, Seed.Terms(), CancellationToken.None);
         await alpha.Fights.OpenAsync(draft.Id, CancellationToken.None);
         await alpha.Get<Confidential>().SetLocalDetailsAsync(draft.Id, new LocalDetails { AffectedPerson = "Jo Bloggs", Contact = "07700 900777" }, CancellationToken.None);
+        await alpha.Get<Confidential>().PostBriefingAsync(draft.Id, "Meet behind the launderette", CancellationToken.None);
 
         var page = await browser.NewPageAsync();
         await page.SignInAsync(alpha);
@@ -34,6 +35,9 @@ public sealed class StorageTests(BrowserFixture browser)
         Assert.Contains("Locked", await page.FlashAsync());
         await page.GotoAsync(alpha.Dashboard + "/fights/" + draft.Id);
         Assert.Contains("The node is locked", await page.Locator("#locked").InnerTextAsync());
+        // The participants-only tier too (adr/0025): the briefings wait for the unlock.
+        Assert.Contains("The node is locked", await page.Locator("#briefings-locked").InnerTextAsync());
+        Assert.DoesNotContain("launderette", await page.ContentAsync());
 
         await page.GotoAsync(alpha.Dashboard + "/storage");
         await page.FillAsync("#passphrase", "not it at all");
@@ -44,5 +48,6 @@ public sealed class StorageTests(BrowserFixture browser)
         Assert.Contains("Unlocked", await page.FlashAsync());
         await page.GotoAsync(alpha.Dashboard + "/fights/" + draft.Id);
         Assert.Equal("07700 900777", await page.InputValueAsync("#local-contact"));
+        Assert.Contains("Meet behind the launderette", await page.Locator("#briefings").InnerTextAsync());
     }
 }

@@ -46,4 +46,55 @@ public class EventTierTests
         Assert.False(FightActions.BelongsToParticipants(new EventBody { ActionPlanned = new ActionPlanned { Plan = new ActionPlan { Visibility = ActionVisibility.Public } } }, null));
         Assert.False(FightActions.BelongsToParticipants(new EventBody { DemandDelivered = new DemandDelivered() }, null));
     }
+
+    [Fact]
+    public void OnlyTheParticipantsOnlyLogRestsSealed()
+    {
+        Assert.True(EventTiers.SealedAtRest(ObjectKind.Briefings));
+        Assert.False(EventTiers.SealedAtRest(ObjectKind.Fight));
+        Assert.False(EventTiers.SealedAtRest(ObjectKind.CallOut));
+    }
+
+    /// <summary>Issue 24, adr/0025: a locked node folds what arrives into the skeleton, and gets the skeleton of what the full state would become.</summary>
+    [Fact]
+    public void ASkeletonHoldsNoTextAndFoldsAsTheFullStateDoes()
+    {
+        var origin = Make.NodeId();
+        var partner = Make.NodeId();
+        var fightId = Identifiers.NewObjectId(origin);
+        var logId = Briefings.IdOf(fightId);
+        var actionId = Guid.NewGuid().ToString();
+        var starts = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2));
+        ulong seq = 0;
+        EventPayload Event(string actor, EventBody body) => new()
+        {
+            EventId = Guid.NewGuid().ToString(), ObjectId = logId, ObjectKind = ObjectKind.Briefings, Sequence = ++seq,
+            OriginNode = origin, ActorNode = actor, OccurredAt = starts, Body = body,
+        };
+        var opened = new BriefingsOpened { FightId = fightId, Members = { partner } };
+        var history = new[]
+        {
+            Event(origin, new EventBody { BriefingsOpened = opened }),
+            Event(origin, new EventBody { BriefingPosted = new BriefingPosted { Text = "The safe house is the launderette" } }),
+            Event(partner, new EventBody { ActionPlanned = new ActionPlanned { ActionId = actionId, Network = partner, Plan = new ActionPlan
+            {
+                What = "Unlock the side door at 05:40", Place = "Gate 3", StartsAt = starts, Visibility = ActionVisibility.ParticipantsUntilStart,
+            } } }),
+        };
+        var full = (BriefingsState)history.Aggregate((Google.Protobuf.IMessage?)null, EventLog.Apply)!;
+        var skeleton = Briefings.Skeleton(full);
+
+        Assert.Equal((full.Members, full.LastSequence, 1), (skeleton.Members, skeleton.LastSequence, skeleton.Briefings.Count));
+        Assert.Equal("", skeleton.Briefings.Single().Text);
+        var action = skeleton.Actions.Single();
+        Assert.Equal((actionId, partner, ActionStatus.Planned, ActionVisibility.ParticipantsUntilStart, "", "", (Google.Protobuf.WellKnownTypes.Timestamp?)null),
+            (action.ActionId, action.Network, action.Status, action.Plan.Visibility, action.Plan.What, action.Plan.Place, (Google.Protobuf.WellKnownTypes.Timestamp?)action.Plan.StartsAt));
+
+        var report = Event(partner, new EventBody { ActionReported = new ActionReported { ActionId = actionId, Network = partner, Report = "Forty came", Turnout = 40 } });
+        Assert.Equal(Briefings.Skeleton((BriefingsState)EventLog.Apply(full.Clone(), report)), Briefings.Skeleton((BriefingsState)EventLog.Apply(skeleton.Clone(), report)));
+        // What the full state refuses, the skeleton refuses too: the same action planned twice.
+        var again = Event(partner, history[2].Body);
+        Assert.Throws<RuleViolation>(() => EventLog.Apply(full.Clone(), again));
+        Assert.Throws<RuleViolation>(() => EventLog.Apply(skeleton.Clone(), again));
+    }
 }

@@ -390,4 +390,51 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         var healed = Stopwatch.StartNew();
         await ConvergeAsync(nameof(ANodePausedForLongerThanTheDeadlines), c, w, healed);
     }
+
+    /// <summary>
+    /// Issue 24: a node restarted without its storage passphrase starts locked, and keeps
+    /// federating: it takes and sends deliveries and submissions while the workload runs, and
+    /// answers a read of a sealed field that it is locked. Its participants-only events wait
+    /// for the unlock (docs/adr/0025); once unlocked, nothing is lost.
+    /// </summary>
+    [Fact]
+    public async Task ALockedNodeKeepsFederating()
+    {
+        var (c, w) = await BeginAsync();
+        var gamma = c.Nodes[FederationFixture.SealedNode];
+        var draft = await gamma.Delegate.DraftFightAsync(new Federation.Contracts.V1.DraftFightRequest
+        {
+            Title = "Sealed details", Target = new Federation.Contracts.V1.Target { Name = "Acme Lettings" },
+        }, gamma.Auth);
+        await gamma.Delegate.SetLocalDetailsAsync(new Federation.Contracts.V1.SetLocalDetailsRequest
+        {
+            FightId = draft.Id, Details = new Federation.Contracts.V1.LocalDetails { AffectedPerson = "Rosa Okonkwo-Bell" },
+        }, gamma.Auth);
+
+        await Cluster.RestartAsync(gamma, s => s.Remove(FaultNode.UnlockAtStart.Key));
+        Assert.Equal(Federation.Contracts.V1.StorageState.Locked, gamma.Delegate.GetNodeInfo(new Federation.Contracts.V1.GetNodeInfoRequest(), gamma.Auth).Storage);
+        var others = c.Nodes.Where(n => n != gamma).ToList();
+        var fromGamma = others.Sum(n => Sql.EventsOf(n, gamma));
+        var atGamma = others.Sum(n => Sql.EventsOf(gamma, n));
+        var submitted = w.AckedSubmissions.Count(s => s.Submitter == FederationFixture.SealedNode);
+        await WhileWorkingAsync(w, async () =>
+        {
+            await w.PublishFromAsync(gamma, 3);
+            await HoldAsync();
+            // Deliveries flow both ways, and gamma's submissions are taken, while it is locked.
+            await UntilAsync(() => others.Sum(n => Sql.EventsOf(n, gamma)) > fromGamma, "gamma's events to reach its peers while it is locked", c);
+            await UntilAsync(() => others.Sum(n => Sql.EventsOf(gamma, n)) > atGamma, "its peers' events to reach gamma while it is locked", c);
+            await UntilAsync(() => w.AckedSubmissions.Count(s => s.Submitter == FederationFixture.SealedNode) > submitted,
+                "a submission of gamma's to be acknowledged while it is locked", c);
+        });
+        var locked = Assert.Throws<RpcException>(() =>
+            gamma.Delegate.GetLocalDetails(new Federation.Contracts.V1.GetObjectRequest { Id = draft.Id }, gamma.Auth));
+        Assert.Equal(StatusCode.FailedPrecondition, locked.StatusCode);
+        Assert.Contains("The node is locked", locked.Status.Detail);
+
+        var healed = Stopwatch.StartNew();
+        await gamma.Delegate.UnlockStorageAsync(new Federation.Contracts.V1.UnlockStorageRequest { Passphrase = FaultNode.StoragePassphrase }, gamma.Auth);
+        await ConvergeAsync(nameof(ALockedNodeKeepsFederating), c, w, healed);
+        Assert.Equal("Rosa Okonkwo-Bell", gamma.Delegate.GetLocalDetails(new Federation.Contracts.V1.GetObjectRequest { Id = draft.Id }, gamma.Auth).AffectedPerson);
+    }
 }

@@ -20,6 +20,9 @@ public sealed class FederationFixture : IAsyncLifetime
     /// <summary>Index of the node on PostgreSQL.</summary>
     public const int PostgresNode = 3;
 
+    /// <summary>Index of the node that seals at rest (issue 24), with its storage key unlocked at start.</summary>
+    public const int SealedNode = 2;
+
     public Rabbit Broker { get; private set; } = null!;
     public Postgres Database { get; private set; } = null!;
     public Cluster Cluster { get; private set; } = null!;
@@ -44,6 +47,11 @@ public sealed class FederationFixture : IAsyncLifetime
             }
             // Small batches: a fan-out takes several calls per peer, so a kill can land inside it.
             s["Node__DeliveryBatchSize"] = "4";
+            if (i == SealedNode)
+            {
+                // Seals at rest (issue 24), unlocked at start: every scenario runs with one such node.
+                s[FaultNode.UnlockAtStart.Key] = FaultNode.UnlockAtStart.Value;
+            }
         });
         foreach (var n in Cluster.Nodes)
         {

@@ -367,8 +367,10 @@ public sealed class PostgresBackupTests
 
     /// <summary>Issue 24 on PostgreSQL: the table data, read through a plain dump, holds no sealed text.</summary>
     [Fact]
-    public async Task OnPostgresTheTableDataHoldsTheLocalDetailsOnlySealed()
+    public async Task OnPostgresTheTableDataHoldsTheLocalDetailsBriefingsAndAPartnersParticipantsOnlyPlanOnlySealed()
     {
+        const string briefing = "The shop steward's flat above the launderette is the safe house";
+        const string plan = "Unlock the loading-bay side door at 05:40";
         using var database = new TestPostgresDatabase();
         var work = Directory.CreateTempSubdirectory("fedseal-").FullName;
         var passphrase = Path.Combine(work, "storage-passphrase");
@@ -376,10 +378,32 @@ public sealed class PostgresBackupTests
         var settings = OnPostgres(database.ConnectionString);
         settings["Node__StoragePassphraseFile"] = passphrase;
         await using var a = new NodeProcess("alpha", settings, folderPrefix: "fedseal");
+        await using var b = new NodeProcess("beta", new() { ["Node__DashboardPort"] = "0" }, folderPrefix: "fedseal");
         await a.StartAgainAsync();
+        await b.StartAgainAsync();
+        await NodeProcess.PeerAsync(a, b);
         var draft = await a.Delegate.DraftFightAsync(new DraftFightRequest { Title = "Bistro wages", Target = new Target { Name = "Bistro Co" }, Terms = Samples.Terms() }, a.Auth);
         await a.Delegate.SetLocalDetailsAsync(new SetLocalDetailsRequest { FightId = draft.Id, Details = new LocalDetails { AffectedPerson = Worker, Contact = "07700 900318" } }, a.Auth);
         Assert.Equal(Worker, (await a.Delegate.GetLocalDetailsAsync(new GetObjectRequest { Id = draft.Id }, a.Auth)).AffectedPerson);
+        // beta commits, alpha briefs, and beta plans an action for the participants only.
+        await a.Delegate.OpenFightAsync(new GetObjectRequest { Id = draft.Id }, a.Auth);
+        await a.Delegate.InviteToFightAsync(new InviteToFightRequest { FightId = draft.Id, Networks = { b.NodeId } }, a.Auth);
+        FightState Fight(NodeProcess n) => n.Delegate.GetFight(new GetObjectRequest { Id = draft.Id }, n.Auth);
+        await Eventually.TrueAsync(() => Fight(b).TermsHash.Length > 0, "the invitation to reach beta");
+        await b.Delegate.AcceptInvitationAsync(new AcceptInvitationRequest { FightId = draft.Id, TermsHash = Fight(b).TermsHash }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(a).Participants.Any(p => p.Network == b.NodeId && p.State == ParticipantState.Committed), "beta's acceptance to reach alpha");
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = draft.Id, Text = briefing }, a.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest
+        {
+            FightId = draft.Id,
+            Plan = new ActionPlan
+            {
+                What = plan, StartsAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2)),
+                Visibility = ActionVisibility.ParticipantsUntilStart,
+            },
+        }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(a).Actions.Any(x => x.Plan.What == plan), "beta's plan to reach alpha");
+        Assert.Equal(briefing, a.Delegate.GetBriefings(new GetObjectRequest { Id = draft.Id }, a.Auth).Briefings.Single().Text);
 
         var dump = Path.Combine(work, "alpha.sql");
         await RunAsync("pg_dump", "--format=plain", "--file=" + dump, "--dbname=" + LibPq(database.ConnectionString));
@@ -387,7 +411,7 @@ public sealed class PostgresBackupTests
         var text = await File.ReadAllTextAsync(dump);
         static string Hex(string s) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(s)).ToLowerInvariant();
         Assert.Contains(Hex("Bistro Co"), text);    // the public fight is there: the scan finds what is there
-        foreach (var secret in new[] { Worker, "07700 900318" })
+        foreach (var secret in new[] { Worker, "07700 900318", briefing, plan })
         {
             Assert.DoesNotContain(Hex(secret), text);
             Assert.DoesNotContain(secret, text);

@@ -16,6 +16,9 @@ public sealed class SealedAtRestTests
     private const string Phone = "07700 900461";
     private const string Referral = "Their solicitor Hendry rang our treasurer";
     private const string Incident = "A manager shoved Daniela at the door";
+    private const string Briefing = "The shop steward's flat above the launderette is the safe house";
+    private const string Plan = "Unlock the loading-bay side door at 05:40";
+    private const string PlanPlace = "Corrigan Street depot, gate 3";
 
     /// <summary>Every file under the data folder, as bytes: the database, its WAL, the keys.</summary>
     private static byte[] Disk(TestNode n) =>
@@ -49,6 +52,27 @@ public sealed class SealedAtRestTests
         return draft.Id;
     }
 
+    private static FightState Fight(TestNode n, string id) => n.Delegate.GetFight(new GetObjectRequest { Id = id }, n.Auth);
+
+    private static BriefingsState BriefingsOf(TestNode n, string id) => n.Delegate.GetBriefings(new GetObjectRequest { Id = id }, n.Auth);
+
+    private static ActionPlan SecretPlan(string what) => new()
+    {
+        What = what,
+        Place = PlanPlace,
+        StartsAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(2)),
+        Visibility = ActionVisibility.ParticipantsUntilStart,
+    };
+
+    /// <summary>The participants-only tier of <paramref name="fightId"/>: a briefing from the initiator, and a partner's participants-only plan.</summary>
+    private static async Task ParticipantsOnlyAsync(TestNode a, TestNode b, string fightId)
+    {
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = Briefing }, a.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan(Plan) }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(a, fightId).Actions.Any(x => x.Plan.What == Plan), "beta's participants-only plan to reach alpha");
+        await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Any(x => x.Text == Briefing), "the briefing to reach beta");
+    }
+
     [Fact]
     public async Task AStoppedNodesDiskHoldsNoneOfWhatItKeptInConfidenceAndAfterARestartItIsLockedUntilUnlocked()
     {
@@ -56,7 +80,9 @@ public sealed class SealedAtRestTests
         await using var b = await TestNode.StartAsync("beta");
         await TestNode.PeerAsync(a, b);
         Assert.Equal(StorageState.Unlocked, (await UnlockAsync(a, create: true)).State);
+        Assert.Equal(StorageState.Unlocked, (await UnlockAsync(b, create: true)).State);
         var fightId = await FightWithSecretsAsync(a, b);
+        await ParticipantsOnlyAsync(a, b, fightId);
         // An unshared report-back, kept only at the issuer.
         var callOut = await CallOutSteps.PublishAsync(a, null, b);
         await CallOutSteps.ReachedAsync(b, callOut.Id, 1);
@@ -71,10 +97,15 @@ public sealed class SealedAtRestTests
         var disk = Disk(a);
         Assert.True(disk.Length > 10_000, "alpha wrote almost nothing; the scan would prove little");
         Assert.True(Holds(disk, "Bistro wages"), "public fields stay in clear, so the scan does find text where it is");
-        foreach (var secret in new[] { Worker, Phone, Referral, Incident })
+        foreach (var secret in new[] { Worker, Phone, Referral, Incident, Briefing, Plan, PlanPlace })
         {
             Assert.False(Holds(disk, secret), $"alpha's disk holds \"{secret}\"");
         }
+        // The receiving replica rests the briefing it was sent sealed as well.
+        await b.StopAsync();
+        Assert.False(Holds(Disk(b), Briefing), "beta's disk holds the briefing it received");
+        await b.StartAgainAsync();
+        await UnlockAsync(b);
 
         // Started again, it is locked: it says so, and still federates.
         await a.StartAgainAsync();
@@ -90,6 +121,18 @@ public sealed class SealedAtRestTests
         Assert.Contains("filed a referral or an incident report", told.Summary);
         Assert.DoesNotContain("calmer", told.ToString());
 
+        // Locked, the participants-only tier says so; the plans' ids and statuses still serve the rules.
+        Assert.Equal(StatusCode.FailedPrecondition, Assert.Throws<RpcException>(() => BriefingsOf(a, fightId)).StatusCode);
+        Assert.Equal("", Fight(a, fightId).Actions.Single().Plan.What);
+        // It keeps taking and writing participants-only content: a partner's plan, its own briefing.
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan("Second shift walkout") }, b.Auth);
+        await Eventually.TrueAsync(() => Fight(a, fightId).Actions.Count == 2, "a plan submitted while alpha is locked to be recorded");
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Posted while locked" }, a.Auth);
+        // What it cannot open to send waits for the unlock, beside beta's dead letters; beta has not got it.
+        await Eventually.TrueAsync(() => a.Store.ListDeadLetters(b.NodeId).Count(d => d.WaitsFor == Federation.Core.Commands.StorageLock.WaitsForUnlock) >= 2,
+            "alpha's participants-only events to wait for the unlock");
+        Assert.Equal([Briefing], BriefingsOf(b, fightId).Briefings.Select(x => x.Text));
+
         // A wrong passphrase changes nothing; the right one opens everything, old and new.
         var wrong = await Assert.ThrowsAsync<RpcException>(() => UnlockAsync(a, "not the passphrase"));
         Assert.Equal(StatusCode.PermissionDenied, wrong.StatusCode);
@@ -97,6 +140,12 @@ public sealed class SealedAtRestTests
         await UnlockAsync(a);
         Assert.Equal((Worker, Phone), (Details(a, fightId).AffectedPerson, Details(a, fightId).Contact));
         Assert.Equal([Referral, "Second visit, calmer"], a.Delegate.ListReports(new GetObjectRequest { Id = fightId }, a.Auth).Reports.Select(r => r.Summary));
+        Assert.Equal([Briefing, "Posted while locked"], BriefingsOf(a, fightId).Briefings.Select(x => x.Text));
+        Assert.Equal([Plan, "Second shift walkout"], Fight(a, fightId).Actions.Select(x => x.Plan.What));
+        // What waited for the unlock reaches the partner: the briefing and its own second plan.
+        await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Count == 2 && Fight(b, fightId).Actions.Count == 2,
+            "what alpha wrote while locked to reach beta after the unlock");
+        Assert.Empty(a.Store.ListDeadLetters(b.NodeId));
 
         // The panic lock takes effect at once.
         Assert.Equal(StorageState.Locked, (await a.Delegate.LockStorageAsync(new LockStorageRequest(), a.Auth)).State);
@@ -111,12 +160,28 @@ public sealed class SealedAtRestTests
         await TestNode.PeerAsync(a, b);
         Assert.Equal(StorageState.NoKey, a.Delegate.GetNodeInfo(new GetNodeInfoRequest(), a.Auth).Storage);
         var fightId = await FightWithSecretsAsync(a, b);
+        await ParticipantsOnlyAsync(a, b, fightId);
+        // As a node from before the participants-only tier was sealed kept it: the log's full state in clear.
+        var logId = Federation.Domain.Briefings.IdOf(fightId);
+        var full = a.Get<Federation.Core.Sealing.SealedLogs>().Full(a.Store, logId)!;
+        await a.Store.WriteAsync(tx =>
+        {
+            tx.PutObject(tx.GetObject(logId)! with { State = Google.Protobuf.MessageExtensions.ToByteArray(full) });
+            return true;
+        });
         await a.Store.CheckpointAsync();
         Assert.True(Holds(Disk(a), Worker), "without a key the details rest in clear (and the node says so)");
+        Assert.True(Holds(Disk(a), Plan), "without a key the participants-only log rests in clear");
 
         var created = await UnlockAsync(a, create: true);
-        Assert.Equal((StorageState.Unlocked, 2u), (created.State, created.SealedNow));
+        // The details, the referral, the participants-only log's three events (opened, briefing,
+        // plan) and its state.
+        Assert.Equal((StorageState.Unlocked, 6u), (created.State, created.SealedNow));
         Assert.Equal(Worker, Details(a, fightId).AffectedPerson);
+        Assert.Equal([Briefing], BriefingsOf(a, fightId).Briefings.Select(x => x.Text));
+        Assert.Equal(Plan, Fight(a, fightId).Actions.Single().Plan.What);
+        // Run again (as after a crash part-way), it finds nothing left in clear.
+        Assert.Equal(0u, (await UnlockAsync(a)).SealedNow);
         // A second key is refused; the first stays.
         Assert.Equal(StatusCode.FailedPrecondition, (await Assert.ThrowsAsync<RpcException>(() => UnlockAsync(a, "another passphrase", create: true))).StatusCode);
 
@@ -125,6 +190,9 @@ public sealed class SealedAtRestTests
         Assert.False(Holds(disk, Worker), "the worker's name is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, Phone), "the phone number is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, Referral), "the referral is still on alpha's disk after sealing in place");
+        Assert.False(Holds(disk, Briefing), "the briefing is still on alpha's disk after sealing in place");
+        Assert.False(Holds(disk, Plan), "beta's plan is still on alpha's disk after sealing in place");
+        Assert.False(Holds(disk, PlanPlace), "beta's plan's place is still on alpha's disk after sealing in place");
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Federation.Core.Commands;
 /// or tenant; never leave this node), participants-only briefings (committed networks
 /// only), and purging both — with referrals and incidents — after a fight ends.
 /// </summary>
-public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity, StorageVault vault)
+public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity, StorageVault vault, SealedLogs sealedLogs)
 {
     public const int MaxDetail = 2_000;
 
@@ -46,21 +46,23 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
         var fight = RequireOwn(fightId, "post briefings to");
         var result = await origin.AppendAsync(Briefings.IdOf(fightId), ObjectKind.Briefings, identity.NodeId,
             s => Briefings.Post(fight, s as BriefingsState, text), ct: ct);
-        return (BriefingsState)result.State;
+        // Posting needs only the sealed log's skeleton, so it works locked; the answer then holds
+        // the new briefing alone, since the earlier ones cannot be opened (docs/adr/0025).
+        return sealedLogs.Unlocked ? GetBriefings(fightId) : (BriefingsState)result.State;
     }
 
-    /// <summary>The briefings as this node holds them: all of them at the initiator and at committed networks; none elsewhere.</summary>
+    /// <summary>The briefings as this node holds them: all of them at the initiator and at committed networks; none elsewhere. Refused while locked.</summary>
     public BriefingsState GetBriefings(string fightId)
     {
         var fight = fights.Find(fightId) ?? throw RuleViolation.NotShown("briefings", fightId);
-        var stored = store.GetObject(Briefings.IdOf(fightId));
+        var stored = sealedLogs.Full(store, Briefings.IdOf(fightId));
         if (stored is null)
         {
             return fight.OriginNode == identity.NodeId || fight.Participants.Any(p => p.Network == identity.NodeId && Fights.IsIn(p))
                 ? new BriefingsState { FightId = fightId, OriginNode = fight.OriginNode }
                 : throw RuleViolation.NotShown("briefings", fightId);
         }
-        return BriefingsState.Parser.ParseFrom(stored.State);
+        return stored;
     }
 
     /// <summary>Deletes this node's confidential details of a fight: local details, briefing texts, referrals and incidents.</summary>

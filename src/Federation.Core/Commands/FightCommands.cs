@@ -15,7 +15,7 @@ namespace Federation.Core.Commands;
 /// (so the delegate hears "no" at once) and submitted to the initiator, which checks
 /// again and has the last word.
 /// </summary>
-public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock, TimeProvider time, StorageVault vault)
+public sealed class FightCommands(IFederationStore store, OriginLog origin, Submissions submissions, PeerRoster peers, NodeIdentity identity, NodeClock clock, TimeProvider time, StorageVault vault, SealedLogs sealedLogs)
 {
     // ---- The initiator -----------------------------------------------------------
 
@@ -156,9 +156,13 @@ public sealed class FightCommands(IFederationStore store, OriginLog origin, Subm
         return store.Read(fightId, ObjectKind.Fight, FightState.Parser) ?? throw NoFight(fightId);
     }
 
+    /// <remarks>
+    /// While the node is locked the participants-only plans come as their skeletons (ids,
+    /// networks, statuses; docs/adr/0025): enough for the rules, and shown as sealed.
+    /// </remarks>
     private FightState WithParticipantsOnly(FightState fight) =>
         fight.Status == FightStatus.Draft ? fight
-        : Briefings.WithParticipantsOnly(fight, store.Read(Briefings.IdOf(fight.Id), ObjectKind.Briefings, BriefingsState.Parser));
+        : Briefings.WithParticipantsOnly(fight, sealedLogs.FullOrSkeleton(store, Briefings.IdOf(fight.Id)));
 
     public CalendarFile ExportCalendar(string fightId)
     {

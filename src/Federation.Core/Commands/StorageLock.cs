@@ -1,11 +1,16 @@
+using Federation.Contracts.V1;
+using Federation.Core.Delivery;
 using Federation.Core.Sealing;
 using Federation.Core.Storage;
 
 namespace Federation.Core.Commands;
 
 /// <summary>What an operator does with the storage key (issue 24): set it, unlock, lock, change its passphrase.</summary>
-public sealed class StorageLock(IFederationStore store, StorageVault vault)
+public sealed class StorageLock(IFederationStore store, StorageVault vault, OutboxSignal outbox)
 {
+    /// <summary>What a participants-only event set aside by a locked node's delivery waits for (docs/adr/0025).</summary>
+    public const string WaitsForUnlock = "unlock";
+
     /// <summary>Sets the storage key up (<paramref name="create"/>) or unlocks it, then seals what was stored in clear before. Returns how many values it sealed.</summary>
     public async Task<int> UnlockAsync(string passphrase, bool create, CancellationToken ct)
     {
@@ -17,7 +22,19 @@ public sealed class StorageLock(IFederationStore store, StorageVault vault)
         {
             vault.Unlock(passphrase);
         }
-        return await SealInPlaceAsync(ct);
+        var sealedNow = await SealInPlaceAsync(ct);
+        await SendWhatWaitedAsync(ct);
+        return sealedNow;
+    }
+
+    /// <summary>The participants-only events a locked node set aside go back in their peers' queues, in their order.</summary>
+    private async Task SendWhatWaitedAsync(CancellationToken ct)
+    {
+        var waited = store.ListDeadLetters().Where(d => d.WaitsFor == WaitsForUnlock).OrderBy(d => d.Id).Select(d => d.Id).ToList();
+        if (waited.Count > 0 && await store.WriteAsync(tx => tx.ReplayDeadLetters(waited), ct) > 0)
+        {
+            outbox.Poke();
+        }
     }
 
     public Task<int> ChangePassphraseAsync(string current, string next, CancellationToken ct)
@@ -43,16 +60,52 @@ public sealed class StorageLock(IFederationStore store, StorageVault vault)
         }
         var details = store.AllLocalDetails().Where(v => !StorageVault.IsSealed(v.Value)).ToList();
         var reports = store.AllReports().Where(v => !StorageVault.IsSealed(v.Value)).ToList();
-        if (details.Count + reports.Count == 0)
+        var count = 0;
+        if (details.Count + reports.Count > 0)
+        {
+            var sealedDetails = details.Select(v => (v, Sealed: vault.Seal(v.Value))).ToList();
+            var sealedReports = reports.Select(v => (v, Sealed: vault.Seal(v.Value))).ToList();
+            count += await store.WriteAsync(tx =>
+                sealedDetails.Count(d => tx.SealLocalDetails(d.v.Key, d.v.Value, d.Sealed))
+                + sealedReports.Count(r => tx.SealReport(r.v.Key, r.v.Value, r.Sealed)), ct);
+        }
+        foreach (var log in store.ListObjects(ObjectKind.Briefings))
+        {
+            count += await SealLogAsync(log, ct);
+        }
+        if (count > 0)
+        {
+            await store.CheckpointAsync();
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Seals one participants-only log in place (docs/adr/0025), in one transaction: each of
+    /// its events' payloads still in clear, and its state, replaced by its skeleton. Each swap
+    /// happens only if the value is as read; one that changed meanwhile was written sealed.
+    /// </summary>
+    private async Task<int> SealLogAsync(StoredObject log, CancellationToken ct)
+    {
+        var skeleton = SealedLogs.ForDisk(log).State;
+        var clearEvents = new List<(ulong Sequence, byte[] Clear, byte[] Sealed)>();
+        for (ulong after = 0; after < log.LastSequence;)
+        {
+            var events = store.LoadEvents(log.ObjectId, after, 500);
+            if (events.Count == 0)
+            {
+                break;
+            }
+            clearEvents.AddRange(events.Where(e => !StorageVault.IsSealed(e.Payload)).Select(e => (e.Sequence, e.Payload, vault.Seal(e.Payload))));
+            after = events[^1].Sequence;
+        }
+        var stateInClear = !skeleton.AsSpan().SequenceEqual(log.State);
+        if (clearEvents.Count == 0 && !stateInClear)
         {
             return 0;
         }
-        var sealedDetails = details.Select(v => (v, Sealed: vault.Seal(v.Value))).ToList();
-        var sealedReports = reports.Select(v => (v, Sealed: vault.Seal(v.Value))).ToList();
-        var count = await store.WriteAsync(tx =>
-            sealedDetails.Count(d => tx.SealLocalDetails(d.v.Key, d.v.Value, d.Sealed))
-            + sealedReports.Count(r => tx.SealReport(r.v.Key, r.v.Value, r.Sealed)), ct);
-        await store.CheckpointAsync();
-        return count;
+        return await store.WriteAsync(tx =>
+            clearEvents.Count(e => tx.SealEvent(log.ObjectId, e.Sequence, e.Clear, e.Sealed))
+            + (stateInClear && tx.SealObjectState(log.ObjectId, log.State, skeleton) ? 1 : 0), ct);
     }
 }

@@ -2,6 +2,7 @@ using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Delivery;
 using Federation.Core.Identity;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -17,7 +18,12 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// domain decide, then — in one transaction — store the signed events, the new state
 /// and an outbox row for every network that must receive them.
 /// </summary>
-public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock)
+/// <remarks>
+/// A participants-only log rests sealed (docs/adr/0025): its state is stored as its clear
+/// skeleton, which is what the domain decides on here, and its events' payloads are sealed to
+/// the storage key; without <paramref name="sealing"/> (tests of the log alone) they rest as signed.
+/// </remarks>
+public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock, SealedLogs? sealing = null)
 {
     public Task<AppendResult> AppendAsync(
         string objectId,
@@ -115,11 +121,11 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             // rotation lands meanwhile.
             var key = identity.Current;
             var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(bytes), key.Certificate?.ToByteArray());
-            tx.InsertEvent(stored1);
+            tx.InsertEvent(sealing?.ForDisk(stored1) ?? stored1);
             events.Add(stored1);
         }
         var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
-        tx.PutObject(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray()));
+        tx.PutObject(SealedLogs.ForDisk(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray())));
 
         var after = Audience.Of(newState);
         foreach (var peer in before.Union(after))
@@ -251,7 +257,13 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         {
             foreach (var o in page)
             {
-                var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue).Where(e => SignedAfterCompromise(e, revocation)).ToList();
+                // A sealed log's events are signed over their clear bytes; one this node cannot
+                // open now (locked) is left as it is, and refused by peers until signed again.
+                var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue)
+                    .Select(e => sealing is null ? e : sealing.TryOpen(e, out var opened) ? opened : null)
+                    .OfType<StoredEvent>()
+                    .Where(e => SignedAfterCompromise(e, revocation))
+                    .ToList();
                 if (affected.Count == 0)
                 {
                     continue;
@@ -276,7 +288,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         return count;
     }
 
-    /// <summary>Whether a stored event was signed by the revoked key at or after the time the revocation names.</summary>
+    /// <summary>Whether an event (its payload opened) was signed by the revoked key at or after the time the revocation names.</summary>
     public static bool SignedAfterCompromise(StoredEvent e, CheckedRevocation revocation)
     {
         if (e.Signer is null)

@@ -1,6 +1,7 @@
 using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Core.Telemetry;
 using Federation.Domain;
@@ -16,7 +17,7 @@ public sealed record ReceiveResult(int Applied, int Duplicates, int Held, IReadO
 /// exactly once. An event ahead of a gap is held until the gap is filled from the
 /// origin; a replayed event changes nothing.
 /// </summary>
-public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry, IOptions<NodeOptions> options)
+public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, PeerKeys keys, NodeClock clock, NodeTelemetry telemetry, IOptions<NodeOptions> options, SealedLogs sealing)
 {
     /// <summary>
     /// Checks a received batch before anything is stored: a bad envelope refuses the whole
@@ -84,8 +85,15 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged);
-                    gaps.Remove(e.ObjectId);
+                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged, out var heldLeft);
+                    if (heldLeft)
+                    {
+                        gaps.Add(e.ObjectId);
+                    }
+                    else
+                    {
+                        gaps.Remove(e.ObjectId);
+                    }
                 }
                 else
                 {
@@ -95,7 +103,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     // origin in order, and that fetch brings this event again.
                     if (already < options.Value.MaxHeldEventsPerPeer)
                     {
-                        tx.Hold(e.ObjectId, e.Sequence, v.Envelope.ToByteArray());
+                        tx.Hold(e.ObjectId, e.Sequence, sealing.HeldForDisk(e.ObjectKind, v.Envelope.ToByteArray()));
                         held++;
                         already++;
                     }
@@ -138,8 +146,11 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         {
             foreach (var o in page)
             {
-                var events = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
-                if (events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
+                var stored = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
+                var events = stored.Select(e => sealing.TryOpen(e, out var opened) ? opened : null).OfType<StoredEvent>().ToList();
+                // A sealed log this node cannot open now (locked) is looked at again with the
+                // next revocation it hears; its events are not applied twice meanwhile.
+                if (events.Count < stored.Count || events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
                 {
                     continue;
                 }
@@ -159,7 +170,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     }
                     else
                     {
-                        tx.PutObject(current with { LastSequence = first.Sequence - 1, State = state.ToByteArray() });
+                        tx.PutObject(SealedLogs.ForDisk(current with { LastSequence = first.Sequence - 1, State = state.ToByteArray() }));
                     }
                     return true;
                 }, ct);
@@ -199,8 +210,15 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         return (false, false);
     }
 
-    private static int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged)
+    /// <remarks>
+    /// A held event of a sealed log that this node cannot open (it locked since holding it) is
+    /// held again as it was, and <paramref name="heldLeft"/> says its gap is still open: the
+    /// origin's copy fills it, once unlocked or at once by a fetch.
+    /// </remarks>
+    private int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged,
+        out bool heldLeft)
     {
+        heldLeft = false;
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;
         var next = first;
@@ -211,8 +229,8 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             // A purged briefings log keeps its position, never its text.
             if (state is not BriefingsState { Purged: true })
             {
-                tx.InsertEvent(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(),
-                    next.Envelope.Signature.ToByteArray(), next.Envelope.Certificate?.ToByteArray()));
+                tx.InsertEvent(sealing.ForDisk(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(),
+                    next.Envelope.Signature.ToByteArray(), next.Envelope.Certificate?.ToByteArray())));
             }
             count++;
             if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)
@@ -220,10 +238,19 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 membershipChanged.Add(e.ObjectId);
             }
             var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
-            next = heldBytes is null ? null : Envelopes.Verify(Envelope.Parser.ParseFrom(heldBytes), keys, now);
+            next = null;
+            if (heldBytes is not null && sealing.TryOpenHeld(heldBytes, out var envelope))
+            {
+                next = Envelopes.Verify(Envelope.Parser.ParseFrom(envelope), keys, now);
+            }
+            else if (heldBytes is not null)
+            {
+                tx.Hold(e.ObjectId, e.Sequence + 1, heldBytes);
+                heldLeft = true;
+            }
             if (next is null)
             {
-                tx.PutObject(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray()));
+                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray())));
             }
         }
         return count;

@@ -77,6 +77,9 @@ public sealed class StorageVault : IDisposable
 
     public static bool IsSealed(ReadOnlySpan<byte> stored) => stored.StartsWith(SealedMarker);
 
+    /// <summary>False when <paramref name="bytes"/> (an envelope, say) cannot hold a sealed value anywhere: a quick test before parsing it.</summary>
+    public static bool MayHoldSealed(ReadOnlySpan<byte> bytes) => bytes.IndexOf(SealedMarker) >= 0;
+
     /// <summary>
     /// Seals a value for the disk; needs only the public half, so it works locked. A node
     /// with no key yet keeps the value as it is, and says so at every start and in `solnet

@@ -65,6 +65,12 @@ public interface IObjectWrites
 
     /// <summary>The same for a report, by its id.</summary>
     bool SealReport(string id, byte[] clear, byte[] sealedValue);
+
+    /// <summary>The same for an event's payload (a participants-only log's, docs/adr/0025).</summary>
+    bool SealEvent(string objectId, ulong sequence, byte[] clear, byte[] sealedValue);
+
+    /// <summary>Replaces an object's state stored before sealing began by its skeleton, unless it changed since it was read. False if it did.</summary>
+    bool SealObjectState(string objectId, byte[] clear, byte[] skeleton);
     void Hold(string objectId, ulong sequence, byte[] envelope);
 
     /// <summary>How many events of <paramref name="originNodeId"/>'s objects are held, waiting for a gap.</summary>

@@ -20,6 +20,7 @@ public sealed class PeerDelivery(
     PeerSender sender,
     DeliveryRecorder recorder,
     CapabilityGate gate,
+    SealedEnvelopes sealedEnvelopes,
     OutboxSignal outbox,
     NodeTelemetry telemetry,
     IOptions<NodeOptions> options)
@@ -147,6 +148,19 @@ public sealed class PeerDelivery(
             if (batch.Count == 0)
             {
                 return Ended.Emptied;
+            }
+            var loaded = batch;
+            batch = sealedEnvelopes.Open(loaded, out var sealedAt);
+            if (sealedAt == 0)
+            {
+                // Locked: a participants-only event waits for the unlock, and the rest goes (adr/0025).
+                await recorder.WaitAsync(peer, loaded[0], SealedEnvelopes.Unlock,
+                    $"Waits for an operator to unlock this node (solnet unlock): this participants-only event of {loaded[0].ObjectId} rests sealed. It goes back in the queue by itself at the unlock.", ct);
+                continue;
+            }
+            if (sealedAt > 0)
+            {
+                last = false;
             }
             if (gate.FirstWaiting(peerId, batch) is var (index, capability))
             {

@@ -32,6 +32,7 @@ public sealed class PeerGrpcService(
     RateLimits limits,
     IBus bus,
     BusReadiness busReady,
+    Federation.Core.Sealing.SealedLogs sealedLogs,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
@@ -231,7 +232,23 @@ public sealed class PeerGrpcService(
         }
         var limit = request.Limit is 0 or > MaxFetch ? MaxFetch : (int)request.Limit;
         var response = new FetchEventsResponse { LastSequence = stored.LastSequence };
-        var events = store.LoadEvents(request.ObjectId, request.AfterSequence, limit).Select(Envelopes.Build).ToList();
+        // A participants-only log rests sealed (adr/0025): served as signed once opened. Locked,
+        // the events up to the first that cannot be opened go, and the caller fetches the rest
+        // after the unlock; if none can, it is told so, rather than that there is nothing.
+        var rows = store.LoadEvents(request.ObjectId, request.AfterSequence, limit);
+        var events = new List<Envelope>(rows.Count);
+        foreach (var e in rows)
+        {
+            if (!sealedLogs.TryOpen(e, out var opened))
+            {
+                break;
+            }
+            events.Add(Envelopes.Build(opened));
+        }
+        if (events.Count == 0 && rows.Count > 0)
+        {
+            throw Federation.Core.Sealing.StorageVault.Locked();
+        }
         // Pulled as pushed: an event the caller cannot take yet is not sent to fail.
         response.Envelopes.AddRange(events.Take(gate.TakeableCount(caller.NodeId, events)));
         return response;

@@ -45,6 +45,7 @@ public static class CoreExtensions
         services.AddSingleton(sp => new Federation.Core.Sealing.StorageVault(
             Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
         services.AddSingleton<StorageLock>();
+        services.AddSingleton<Federation.Core.Sealing.SealedLogs>();
         // The machine's clock for local bookkeeping; NodeClock (shifted by Node:ClockOffset) for what is signed.
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<NodeClock>();
@@ -61,6 +62,7 @@ public static class CoreExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RefusalAudit>());
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<CapabilityGate>();
+        services.AddSingleton<SealedEnvelopes>();
         services.AddSingleton<PeerClients>();
         services.AddSingleton<OriginLog>();
         services.AddSingleton<ReplicaLog>();

@@ -56,7 +56,20 @@ public sealed class InboxFeed(IFederationStore store, NodeIdentity identity, IOp
                 items.Add(reminder);
                 continue;
             }
-            var e = EventPayload.Parser.ParseFrom(entry.Payload);
+            if (!vault.TryOpen(entry.Payload, out var payload))
+            {
+                // A participants-only event, sealed (adr/0025): while locked the feed tells that the
+                // fight has participants-only news, never what it is, rather than skip it for good.
+                if (State(states, entry.ObjectId, BriefingsState.Parser)?.FightId is { } sealedFight
+                    && State(states, sealedFight, FightState.Parser) is { } of)
+                {
+                    items.Add(InboxItems.Build(new FightNotice(InboxChange.Updated, sealedFight, of.Title,
+                        $"Participants-only news in {of.Title}: the node is locked, an operator must unlock it to read it.",
+                        $"solnet unlock; then solnet fight briefings {sealedFight}"), links.To("fights", sealedFight), entry.Position));
+                }
+                continue;
+            }
+            var e = EventPayload.Parser.ParseFrom(payload);
             if (e.ObjectKind == ObjectKind.CallOut)
             {
                 var callOut = State(states, entry.ObjectId, CallOutState.Parser);

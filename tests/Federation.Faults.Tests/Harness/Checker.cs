@@ -192,6 +192,28 @@ public static class Checker
             notes.Count == 0 ? "" : "\n  " + string.Join("\n  ", notes));
     }
 
+    // One unlocked storage key per sealed node's folder: an Argon2id derivation is too slow for every check.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Federation.Core.Sealing.StorageVault> Vaults = new();
+
+    /// <summary>
+    /// A participants-only event's payload as its origin signed it: a node with a storage key
+    /// rests it sealed (docs/adr/0025), and the checker holds the passphrase, as an operator does.
+    /// </summary>
+    private static byte[] Opened(FaultNode node, byte[] payload)
+    {
+        if (!Federation.Core.Sealing.StorageVault.IsSealed(payload))
+        {
+            return payload;
+        }
+        var vault = Vaults.GetOrAdd(node.DataDir, dir =>
+        {
+            var v = new Federation.Core.Sealing.StorageVault(dir);
+            v.Unlock(FaultNode.StoragePassphrase);
+            return v;
+        });
+        return vault.Open(payload);
+    }
+
     private static Db Read(FaultNode node)
     {
         using var c = node.OpenDatabase();
@@ -202,7 +224,7 @@ public static class Checker
         {
             while (r.Read())
             {
-                events.Add(new Event(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.GetString(2), (byte[])r[3], (byte[])r[4]));
+                events.Add(new Event(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.GetString(2), Opened(node, (byte[])r[3]), (byte[])r[4]));
             }
         }
         var objects = new Dictionary<string, Obj>();

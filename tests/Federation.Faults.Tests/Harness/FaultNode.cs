@@ -12,6 +12,19 @@ namespace Federation.Faults.Tests.Harness;
 /// </summary>
 public sealed class FaultNode : NodeProcess
 {
+    /// <summary>The storage passphrase of the nodes that seal at rest (issue 24); the checker opens their sealed events with it.</summary>
+    public const string StoragePassphrase = "fault suite storage passphrase";
+
+    /// <summary>The setting that makes a node unlock (or set its key up) at start, and a file holding <see cref="StoragePassphrase"/>.</summary>
+    public static KeyValuePair<string, string> UnlockAtStart { get; } = new("Node__StoragePassphraseFile", PassphraseFile());
+
+    private static string PassphraseFile()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("fedfault-pass-").FullName, "storage-passphrase");
+        File.WriteAllText(path, StoragePassphrase + "\n");
+        return path;
+    }
+
     public FaultNode(string name, Dictionary<string, string> settings)
         : base(name, settings, folderPrefix: "fedf")
     {

@@ -32,6 +32,15 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
     /// <summary>Why the referrals and local details are not shown: the node is locked (issue 24).</summary>
     public string? Locked { get; private set; }
 
+    /// <summary>Why the briefings cannot be shown: the node is locked (adr/0025).</summary>
+    public string? BriefingsLocked { get; private set; }
+
+    /// <summary>
+    /// What an action is; a participants-only plan read while the node is locked comes without
+    /// its text (its skeleton, adr/0025), and says so. A plan's "what" is never empty otherwise.
+    /// </summary>
+    public static string WhatOf(FightAction a) => a.Plan?.What is { Length: > 0 } what ? what : "sealed: the node is locked";
+
     public bool Ours => Fight?.OriginNode == Node.Me;
     public bool Ended => Fight is not null && Federation.Domain.Fights.IsEnded(Fight.Status);
     public Participant? Us => Fight?.Participants.FirstOrDefault(p => p.Network == Node.Me);
@@ -41,7 +50,7 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
     public IReadOnlyList<FightStatus> NextStatuses => Fight is null ? [] : Federation.Domain.Fights.NextStatuses(Fight.Status);
 
     /// <summary>Whether the page has a "Confidential" section: briefings, local details or the purge.</summary>
-    public bool HasConfidential => Briefings is not null || (Fight is not null && Fight.Status != FightStatus.Draft && (Ours || Can("PurgeFight")));
+    public bool HasConfidential => Briefings is not null || BriefingsLocked is not null || (Fight is not null && Fight.Status != FightStatus.Draft && (Ours || Can("PurgeFight")));
 
     /// <summary>Active peers not yet part of the fight, for the invite form.</summary>
     public IEnumerable<PeerInfo> Invitable => Fight is null ? [] :
@@ -54,7 +63,15 @@ public sealed class ShowModel(DashboardContext context, FightCommands fights, Co
         Fight = fights.Get(Id);
         if (Ours || (Us is { } us && Federation.Domain.Fights.IsIn(us)))
         {
-            Briefings = Read("GetBriefings", () => confidential.GetBriefings(Id));
+            try
+            {
+                Briefings = Read("GetBriefings", () => confidential.GetBriefings(Id));
+            }
+            catch (Federation.Domain.RuleViolation v) when (v.Rule == Federation.Domain.Rules.SealedAtRest)
+            {
+                // Sealed at rest (adr/0025): the briefings wait for an unlock; the fight reads as usual.
+                BriefingsLocked = v.Message;
+            }
         }
         if (Ours && Fight.Status != FightStatus.Draft)
         {
