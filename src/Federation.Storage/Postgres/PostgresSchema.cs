@@ -240,29 +240,7 @@ internal static class PostgresSchema
         // 9 — a node restored at a new address is followed there (issue 16 #4), as SQLite's migration 14.
         SharedSchema.PeerAnnouncedAddresses,
         // 10 — certified node keys and revocations (issue 16), as SQLite's migration 15.
-        """
-        ALTER TABLE events ADD COLUMN signer BYTEA;
-        CREATE TABLE key_revocations (
-            network_id        TEXT NOT NULL,
-            key_id            TEXT NOT NULL,
-            compromised_since BIGINT NOT NULL,
-            signed            BYTEA NOT NULL,
-            PRIMARY KEY (network_id, key_id)
-        );
-        -- Events a revoked key signed after its compromise, taken before the revocation
-        -- arrived: out of the log, kept for the operator to see.
-        CREATE TABLE quarantined_events (
-            object_id      TEXT NOT NULL,
-            seq            BIGINT NOT NULL,
-            event_id       TEXT NOT NULL,
-            payload        BYTEA NOT NULL,
-            signature      BYTEA NOT NULL,
-            signer         BYTEA,
-            reason         TEXT NOT NULL,
-            quarantined_at BIGINT NOT NULL,
-            PRIMARY KEY (object_id, seq, event_id)
-        );
-        """,
+        SharedSchema.NetworkKeys("BYTEA"),
     ];
 
     public static int Latest => Migrations.Length;

@@ -243,29 +243,7 @@ internal static class SqliteSchema
         SharedSchema.PeerAnnouncedAddresses,
         // 15 — certified node keys (issue 16, docs/adr/0022): the certificate of the key that
         // signed each event, re-sent with it; the revocations each network has signed.
-        """
-        ALTER TABLE events ADD COLUMN signer BLOB;
-        CREATE TABLE key_revocations (
-            network_id        TEXT NOT NULL,
-            key_id            TEXT NOT NULL,
-            compromised_since BIGINT NOT NULL,
-            signed            BLOB NOT NULL,
-            PRIMARY KEY (network_id, key_id)
-        );
-        -- Events a revoked key signed after its compromise, taken before the revocation
-        -- arrived: out of the log, kept for the operator to see.
-        CREATE TABLE quarantined_events (
-            object_id      TEXT NOT NULL,
-            seq            BIGINT NOT NULL,
-            event_id       TEXT NOT NULL,
-            payload        BLOB NOT NULL,
-            signature      BLOB NOT NULL,
-            signer         BLOB,
-            reason         TEXT NOT NULL,
-            quarantined_at BIGINT NOT NULL,
-            PRIMARY KEY (object_id, seq, event_id)
-        );
-        """,
+        SharedSchema.NetworkKeys("BLOB"),
     ];
 
     public static void Migrate(SqliteConnection connection)
