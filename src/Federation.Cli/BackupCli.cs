@@ -220,7 +220,7 @@ public static class BackupCli
     }
 
     /// <summary>A new file, readable by its owner only, on disk before its name appears (temp, flush, rename).</summary>
-    private static void WriteNew(string path, byte[] bytes)
+    internal static void WriteNew(string path, byte[] bytes)
     {
         var tmp = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };

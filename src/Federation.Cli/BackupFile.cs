@@ -70,23 +70,23 @@ public static class BackupFile
     }
 
     /// <summary>The archive, or a <see cref="RefusedException"/> saying whether the passphrase or the file is wrong.</summary>
-    public static byte[] Decrypt(byte[] file, string passphrase, string name)
+    public static byte[] Decrypt(byte[] file, string passphrase, string name, string nothingDone = "nothing was restored")
     {
         if (file.Length < HeaderSize + TagSize || !file.AsSpan(0, 8).SequenceEqual(Magic))
         {
-            throw new RefusedException($"{name} is not a solnet backup (or its start is damaged); nothing was restored.");
+            throw new RefusedException($"{name} is not a solnet backup (or its start is damaged); {nothingDone}.");
         }
         var version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
         if (version != FormatVersion || file[10] != Argon2idId || file[11] != XChaCha20Poly1305Id)
         {
-            throw new RefusedException($"{name} is a solnet backup of format {version}, which this solnet does not read: use the solnet release that made it, or a newer one; nothing was restored.");
+            throw new RefusedException($"{name} is a solnet backup of format {version}, which this solnet does not read: use the solnet release that made it, or a newer one; {nothingDone}.");
         }
         var memory = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(12));
         var passes = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(16));
         var parallelism = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(20));
         if (memory is < 8 or > MaxMemoryKiB || passes is < 1 or > MaxPasses || parallelism != 1)
         {
-            throw new RefusedException($"{name} is damaged: its key-derivation settings are out of range; use another copy. Nothing was restored.");
+            throw new RefusedException($"{name} is damaged: its key-derivation settings are out of range; use another copy. {char.ToUpperInvariant(nothingDone[0])}{nothingDone[1..]}.");
         }
         var header = file.AsSpan(0, HeaderSize).ToArray();
         var parameters = new Argon2Parameters { MemorySize = (int)memory, NumberOfPasses = (int)passes, DegreeOfParallelism = (int)parallelism };
@@ -95,12 +95,12 @@ public static class BackupFile
         if (Cipher.Decrypt(key, header.AsSpan(KeyCheckStart, NonceSize), KeyCheckAssociatedData(header),
                 header.AsSpan(KeyCheckStart + NonceSize, TagSize)) is null)
         {
-            throw new RefusedException($"Wrong passphrase for {name} (or its header is damaged); nothing was restored.");
+            throw new RefusedException($"Wrong passphrase for {name} (or its header is damaged); {nothingDone}.");
         }
         var archive = Cipher.Decrypt(key, header.AsSpan(HeaderSize - NonceSize, NonceSize), header, file.AsSpan(HeaderSize));
         if (archive is null)
         {
-            throw new RefusedException($"{name} is damaged: the passphrase is right but its contents do not check out; use another copy. Nothing was restored.");
+            throw new RefusedException($"{name} is damaged: the passphrase is right but its contents do not check out; use another copy. {char.ToUpperInvariant(nothingDone[0])}{nothingDone[1..]}.");
         }
         return archive;
     }

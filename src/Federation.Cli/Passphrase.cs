@@ -26,7 +26,7 @@ public static class Passphrase
         return first;
     }
 
-    private static string Ask(string prompt)
+    public static string Ask(string prompt)
     {
         Console.Error.Write(prompt);
         var text = new System.Text.StringBuilder();

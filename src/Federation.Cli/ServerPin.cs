@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -49,7 +48,10 @@ public static class ServerPin
         return null;
     }
 
-    /// <summary>As the node computes it: the first 16 bytes of SHA-256 over the key's SubjectPublicKeyInfo, in hex.</summary>
+    /// <summary>
+    /// The network the certificate speaks for, as the node computes it: the hash of its key,
+    /// or, for a node key its network certified (docs/adr/0022), the network that signed it.
+    /// </summary>
     private static string? KeyOf(X509Certificate? certificate)
     {
         if (certificate is null)
@@ -57,8 +59,8 @@ public static class ServerPin
             return null;
         }
         using var cert = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var key = cert.GetECDsaPublicKey();
-        return key is null ? null : Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo())[..16]);
+        Contracts.NetworkSignatures.NetworkOf(cert, DateTimeOffset.UtcNow, out var networkId);
+        return networkId;
     }
 
     private static string NodeId(string fingerprint)

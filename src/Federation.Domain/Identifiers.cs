@@ -11,12 +11,10 @@ namespace Federation.Domain;
 public static class Identifiers
 {
     /// <summary>32 lower-case hex characters: the first 16 bytes of SHA-256 over the key's SubjectPublicKeyInfo.</summary>
-    public static string NodeIdFromPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
-        Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo)[..16]);
+    public static string NodeIdFromPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo) => Contracts.NetworkKey.IdOf(subjectPublicKeyInfo);
 
     /// <summary>The node id grouped in fours, for operators to read aloud and compare.</summary>
-    public static string Fingerprint(string nodeId) =>
-        string.Join('-', Enumerable.Range(0, nodeId.Length / 4).Select(i => nodeId.Substring(i * 4, 4)));
+    public static string Fingerprint(string nodeId) => Contracts.NetworkKey.FingerprintOf(nodeId);
 
     /// <summary>
     /// How a network is identified wherever space is short: the first 64 bits of its

@@ -35,6 +35,8 @@ internal sealed class EnvelopeCache
     /// with <paramref name="eventId"/>, from <paramref name="read"/> (which returns the stored
     /// event, or null if it is gone) when it is not cached. Callers must not change the bytes.
     /// </summary>
+    public void Clear() => Array.Clear(_slots);
+
     public byte[] Get(string objectId, ulong sequence, string eventId, Func<StoredEvent?> read)
     {
         var slot = (int)((uint)HashCode.Combine(objectId, sequence, eventId) % Capacity);

@@ -48,6 +48,34 @@ internal static class SharedSchema
         );
         """;
 
+    /// <summary>
+    /// Certified node keys (issue 16, docs/adr/0022): the certificate of the key that signed
+    /// each event, re-sent with it; the revocations each network has signed; and the events a
+    /// revoked key signed after its compromise, taken before the revocation arrived: out of
+    /// the log, kept for the operator to see. <paramref name="blob"/> is the engine's byte type.
+    /// </summary>
+    public static string NetworkKeys(string blob) => $"""
+        ALTER TABLE events ADD COLUMN signer {blob};
+        CREATE TABLE key_revocations (
+            network_id        TEXT NOT NULL,
+            key_id            TEXT NOT NULL,
+            compromised_since BIGINT NOT NULL,
+            signed            {blob} NOT NULL,
+            PRIMARY KEY (network_id, key_id)
+        );
+        CREATE TABLE quarantined_events (
+            object_id      TEXT NOT NULL,
+            seq            BIGINT NOT NULL,
+            event_id       TEXT NOT NULL,
+            payload        {blob} NOT NULL,
+            signature      {blob} NOT NULL,
+            signer         {blob},
+            reason         TEXT NOT NULL,
+            quarantined_at BIGINT NOT NULL,
+            PRIMARY KEY (object_id, seq, event_id)
+        );
+        """;
+
     public const string PeerProtocols = """
         -- What each peer last said it speaks (Hello, Identify, and every call's x-fed-protocol).
         CREATE TABLE peer_protocols (

@@ -27,6 +27,8 @@ internal static class SqlRows
 
     public static byte[] Bytes(this DbDataReader r, int i) => (byte[])r[i];
 
+    public static byte[]? NullableBytes(this DbDataReader r, int i) => r.IsDBNull(i) ? null : (byte[])r[i];
+
     public static DbCommand Command(this DbConnection c, DbTransaction? tx, string sql, (string Name, object? Value)[] args)
     {
         var cmd = c.CreateCommand();

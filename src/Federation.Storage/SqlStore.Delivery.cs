@@ -56,8 +56,8 @@ public abstract partial class SqlStore
     }
 
     private static StoredEvent? ReadEvent(DbConnection c, string objectId, ObjectKind kind, ulong sequence) =>
-        c.Query(null, "SELECT event_id, payload, signature FROM events WHERE object_id = @o AND seq = @s",
-            r => new StoredEvent(objectId, kind, sequence, r.GetString(0), r.Bytes(1), r.Bytes(2)),
+        c.Query(null, "SELECT event_id, payload, signature, signer FROM events WHERE object_id = @o AND seq = @s",
+            r => new StoredEvent(objectId, kind, sequence, r.GetString(0), r.Bytes(1), r.Bytes(2), r.NullableBytes(3)),
             ("@o", objectId), ("@s", (long)sequence)) is [var e] ? e : null;
 
     /// <summary>Submissions for an object that this node has queued and its origin has not yet acknowledged.</summary>

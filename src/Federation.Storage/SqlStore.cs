@@ -13,6 +13,8 @@ public abstract partial class SqlStore : IFederationStore
 {
     private readonly EnvelopeCache _envelopes = new();
 
+    public void ForgetBuiltEnvelopes() => _envelopes.Clear();
+
     private protected SqlStore(SqlDialect dialect) => Dialect = dialect;
 
     private protected SqlDialect Dialect { get; }
@@ -58,8 +60,8 @@ public abstract partial class SqlStore : IFederationStore
         SqlStoreTransaction.ReadObject, ("@k", (int)kind));
 
     public IReadOnlyList<StoredEvent> LoadEvents(string objectId, ulong afterSequence, int limit) => Query(
-        "SELECT object_id, kind, seq, event_id, payload, signature FROM events WHERE object_id = @o AND seq > @s ORDER BY seq LIMIT @l",
-        r => new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), r.Bytes(4), r.Bytes(5)),
+        "SELECT object_id, kind, seq, event_id, payload, signature, signer FROM events WHERE object_id = @o AND seq > @s ORDER BY seq LIMIT @l",
+        r => new StoredEvent(r.GetString(0), (ObjectKind)r.GetInt32(1), (ulong)r.GetInt64(2), r.GetString(3), r.Bytes(4), r.Bytes(5), r.NullableBytes(6)),
         ("@o", objectId), ("@s", (long)afterSequence), ("@l", limit));
 
     /// <summary>Objects with events held behind a gap: they need a backfill from their origin.</summary>
@@ -73,6 +75,10 @@ public abstract partial class SqlStore : IFederationStore
         SELECT object_id, kind, origin, last_seq, state FROM objects
         WHERE origin = @g AND last_seq > 0 AND object_id > @a ORDER BY object_id LIMIT @l
         """, SqlStoreTransaction.ReadObject, ("@g", origin), ("@a", afterObjectId), ("@l", limit));
+
+    public IReadOnlyList<QuarantinedEvent> ListQuarantined() => Query(
+        "SELECT object_id, seq, event_id, reason, quarantined_at FROM quarantined_events ORDER BY quarantined_at DESC, object_id, seq LIMIT 1000",
+        r => new QuarantinedEvent(r.GetString(0), (ulong)r.GetInt64(1), r.GetString(2), r.GetString(3), r.Time(4)));
 
     public byte[]? GetLocalDetails(string objectId) =>
         Query("SELECT details FROM local_details WHERE object_id = @o", r => r.Bytes(0), ("@o", objectId)) is [var d] ? d : null;
@@ -91,6 +97,8 @@ public abstract partial class SqlStore : IFederationStore
     /// <summary>One peer by its key: every peer call and every delivery asks, so it reads one row, not the table.</summary>
     public PeerRecord? GetPeer(string nodeId) =>
         Query("SELECT node_id, name, address, public_key, state, added_at FROM peers WHERE node_id = @n", ReadPeer, ("@n", nodeId)) is [var p] ? p : null;
+
+    public IReadOnlyList<byte[]> Revocations() => Query("SELECT signed FROM key_revocations ORDER BY network_id, key_id", r => r.Bytes(0));
 
     public IReadOnlyList<PeerRecord> ListPeers() =>
         Query("SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at", ReadPeer);

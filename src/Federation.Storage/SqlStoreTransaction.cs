@@ -70,8 +70,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         """, ("@o", o.ObjectId), ("@k", (int)o.Kind), ("@g", o.Origin), ("@s", (long)o.LastSequence), ("@st", o.State), ("@t", Now));
 
     public void InsertEvent(StoredEvent e) => Execute(
-        "INSERT INTO events (object_id, kind, seq, event_id, payload, signature, stored_at) VALUES (@o, @k, @s, @e, @p, @sig, @t)",
-        ("@o", e.ObjectId), ("@k", (int)e.Kind), ("@s", (long)e.Sequence), ("@e", e.EventId), ("@p", e.Payload), ("@sig", e.Signature), ("@t", Now));
+        "INSERT INTO events (object_id, kind, seq, event_id, payload, signature, signer, stored_at) VALUES (@o, @k, @s, @e, @p, @sig, @signer, @t)",
+        ("@o", e.ObjectId), ("@k", (int)e.Kind), ("@s", (long)e.Sequence), ("@e", e.EventId), ("@p", e.Payload), ("@sig", e.Signature),
+        ("@signer", e.Signer), ("@t", Now));
 
     public string? GetEventId(string objectId, ulong sequence) =>
         Scalar("SELECT event_id FROM events WHERE object_id = @o AND seq = @s", ("@o", objectId), ("@s", (long)sequence)) as string;
@@ -83,6 +84,20 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     }
 
     public int DeleteEvents(string objectId) => Execute("DELETE FROM events WHERE object_id = @o", ("@o", objectId));
+
+    public void ResignEvent(string objectId, ulong sequence, byte[] signature, byte[]? signer) => Execute(
+        "UPDATE events SET signature = @sig, signer = @signer WHERE object_id = @o AND seq = @s",
+        ("@o", objectId), ("@s", (long)sequence), ("@sig", signature), ("@signer", signer));
+
+    public int QuarantineEventsFrom(string objectId, ulong sequence, string reason)
+    {
+        Execute("""
+            INSERT INTO quarantined_events (object_id, seq, event_id, payload, signature, signer, reason, quarantined_at)
+            SELECT object_id, seq, event_id, payload, signature, signer, @r, @t FROM events WHERE object_id = @o AND seq >= @s
+            ON CONFLICT DO NOTHING
+            """, ("@o", objectId), ("@s", (long)sequence), ("@r", reason), ("@t", Now));
+        return Execute("DELETE FROM events WHERE object_id = @o AND seq >= @s", ("@o", objectId), ("@s", (long)sequence));
+    }
 
     public void PutLocalDetails(string objectId, byte[] details) => Execute("""
         INSERT INTO local_details (object_id, details, updated_at) VALUES (@o, @d, @t)
@@ -175,6 +190,12 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         INSERT INTO peer_announced_addresses (node_id, address) VALUES (@n, @a)
         ON CONFLICT (node_id) DO UPDATE SET address = excluded.address
         """, ("@n", nodeId), ("@a", address));
+
+    public void SaveRevocation(string networkId, string keyId, DateTimeOffset compromisedSince, byte[] signed) => Execute("""
+        INSERT INTO key_revocations (network_id, key_id, compromised_since, signed) VALUES (@n, @k, @s, @b)
+        ON CONFLICT (network_id, key_id) DO UPDATE SET compromised_since = excluded.compromised_since, signed = excluded.signed
+            WHERE excluded.compromised_since < key_revocations.compromised_since
+        """, ("@n", networkId), ("@k", keyId), ("@s", compromisedSince.ToUnixTimeMilliseconds()), ("@b", signed));
 
     public void SetPeerProtocol(PeerProtocolRecord p) => Execute("""
         INSERT INTO peer_protocols (node_id, protocol, software, capabilities, seen_at, refusal) VALUES (@n, @p, @s, @c, @t, @r)

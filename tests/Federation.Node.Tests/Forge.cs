@@ -34,6 +34,8 @@ public static class Forge
         Sequence = header.Sequence,
         Payload = bytes,
         Signature = ByteString.CopyFrom(signer.Sign(bytes.Span)),
+        // A certified key's certificate travels with what it signs (a thief's as anyone's).
+        Certificate = signer.Current.Certificate,
     };
 
     public static EventBody Won(FightStatus from) => new() { FightStatusChanged = new FightStatusChanged { From = from, To = FightStatus.Won } };

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Federation.Contracts;
+using Federation.Contracts.V1;
 using Federation.Domain;
+using Google.Protobuf;
 
 namespace Federation.Core.Identity;
 
@@ -16,11 +19,13 @@ public static class NodeCertificate
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
 
+
     /// <summary>
     /// A fresh certificate for <paramref name="key"/>, usable both to serve and to call
     /// (one certificate, because one key is the node's whole identity).
     /// </summary>
-    public static X509Certificate2 Create(ECDsa key, string nodeId, IEnumerable<string> hostNames)
+    /// <param name="certified">The network's certificate for <paramref name="key"/>, if the network key is off the server.</param>
+    public static X509Certificate2 Create(ECDsa key, string nodeId, IEnumerable<string> hostNames, CertifiedKey? certified = null)
     {
         var request = new CertificateRequest($"CN=solnet node {Identifiers.Fingerprint(nodeId)}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
@@ -41,6 +46,10 @@ public static class NodeCertificate
             }
         }
         request.CertificateExtensions.Add(names.Build());
+        if (certified is not null)
+        {
+            request.CertificateExtensions.Add(new X509Extension(NetworkSignatures.TlsExtensionOid, certified.ToByteArray(), critical: false));
+        }
         // Made anew at every start, so validity is not what keeps it safe (peers ignore
         // dates and check the key); long enough that no tool trips over expiry.
         var now = DateTimeOffset.UtcNow;
@@ -50,8 +59,13 @@ public static class NodeCertificate
         return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pkcs12), password: null);
     }
 
-    /// <summary>The node id a certificate's key hashes to, or null if it holds no P-256 ECDSA key.</summary>
-    public static string? NodeIdOf(X509Certificate? certificate)
+    /// <summary>
+    /// The network a TLS certificate speaks for, or null if it holds no P-256 ECDSA key: the
+    /// hash of its key, or, for a certified node key, the network its certificate names once
+    /// that certificate checks out for this very key, is in its validity period now and is
+    /// not revoked (with <paramref name="keys"/>, which knows the revocations).
+    /// </summary>
+    public static string? NodeIdOf(X509Certificate? certificate, PeerKeys? keys = null, DateTimeOffset? now = null)
     {
         if (certificate is null)
         {
@@ -59,8 +73,10 @@ public static class NodeCertificate
         }
         // TLS callbacks hand over the base type; reading the key needs an X509Certificate2.
         using var copy = certificate is X509Certificate2 ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        using var key = (copy ?? (X509Certificate2)certificate).GetECDsaPublicKey();
-        // Export through ECDsa, as NodeIdentity does, so the same key gives the same bytes.
-        return key is null ? null : Identifiers.NodeIdFromPublicKey(key.ExportSubjectPublicKeyInfo());
+        if (NetworkSignatures.NetworkOf(copy ?? (X509Certificate2)certificate, now ?? DateTimeOffset.UtcNow, out var networkId) is not { } network)
+        {
+            return networkId;
+        }
+        return keys?.RevokedSince(network.NetworkId, network.KeyId) is { } since && (now ?? DateTimeOffset.UtcNow) >= since ? null : network.NetworkId;
     }
 }

@@ -14,8 +14,7 @@ public static class SignatureAlgorithms
     public const SignatureAlgorithm Signing = SignatureAlgorithm.EcdsaP256Sha256;
 
     /// <summary>Unspecified is what releases before 0.2.0 sent: ECDSA P-256, the same.</summary>
-    public static bool CanVerify(SignatureAlgorithm algorithm) =>
-        algorithm is SignatureAlgorithm.Unspecified or SignatureAlgorithm.EcdsaP256Sha256;
+    public static bool CanVerify(SignatureAlgorithm algorithm) => Contracts.NetworkSignatures.CanVerify(algorithm);
 
     /// <summary>Why a signature cannot be checked here, for a refusal.</summary>
     public static string Unknown(SignatureAlgorithm algorithm) =>

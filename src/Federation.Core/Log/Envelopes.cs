@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
@@ -26,6 +27,7 @@ public static class Envelopes
         Payload = ByteString.CopyFrom(e.Payload),
         Signature = ByteString.CopyFrom(e.Signature),
         Algorithm = SignatureAlgorithms.Signing,
+        Certificate = e.Signer is null ? null : CertifiedKey.Parser.ParseFrom(e.Signer),
     };
 
     /// <summary>
@@ -62,19 +64,27 @@ public static class Envelopes
         {
             throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, SignatureAlgorithms.Unknown(env.Algorithm));
         }
-        if (!keys.Verify(env.OriginNode, env.Payload.Span, env.Signature.Span))
-        {
-            throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env,
-                $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(env.OriginNode)}");
-        }
         EventPayload payload;
-        try
+        if (env.Certificate is null)
         {
-            payload = EventPayload.Parser.ParseFrom(env.Payload);
+            // The network's own key signed it: checked before anything in it is read.
+            if (!keys.Verify(env.OriginNode, env.Payload.Span, env.Signature.Span))
+            {
+                throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env,
+                    $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(env.OriginNode)}");
+            }
+            payload = Parse(env);
         }
-        catch (InvalidProtocolBufferException)
+        else
         {
-            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its signed payload is not a readable event");
+            // A certified node key signed it: whether that key could sign depends on when
+            // it signed (its validity period, a revocation), which only the payload says.
+            payload = Parse(env);
+            var signedAt = payload.OccurredAt is { } t && Dates.IsValid(t) ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
+            if (keys.WhyNot(env.OriginNode, env.Certificate, signedAt, env.Payload.Span, env.Signature.Span) is { } why)
+            {
+                throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env, why);
+            }
         }
         if (payload.EventId != env.EventId || payload.ObjectId != env.ObjectId || payload.Sequence != env.Sequence
             || payload.OriginNode != env.OriginNode || payload.ObjectKind != env.ObjectKind)
@@ -103,6 +113,18 @@ public static class Envelopes
                 $"it is dated {at.ToDateTimeOffset():u}, more than {ClockSkew.TotalMinutes} minutes ahead of this node's clock; check the origin's clock");
         }
         return new VerifiedEvent(env, payload);
+    }
+
+    private static EventPayload Parse(Envelope env)
+    {
+        try
+        {
+            return EventPayload.Parser.ParseFrom(env.Payload);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw Refuse(RefusalKind.InvalidArgument, Rules.SignedEnvelope, env, "its signed payload is not a readable event");
+        }
     }
 
     private static RuleViolation Refuse(RefusalKind kind, string rule, Envelope env, string why) =>

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Delivery;
 using Federation.Core.Identity;
@@ -116,7 +117,10 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             }
             logState = EventLog.Apply(logState, payload);
             var bytes = payload.ToByteArray();
-            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, identity.Sign(bytes));
+            // One key for the signature and the certificate stored beside it, even if a
+            // rotation lands meanwhile.
+            var key = identity.Current;
+            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(bytes), key.Certificate?.ToByteArray());
             tx.InsertEvent(sealing?.ForDisk(stored1) ?? stored1);
             events.Add(stored1);
         }
@@ -226,8 +230,9 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmitterNode = identity.NodeId;
         submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(identity.Sign(bytes.Span)), KeyId = identity.NodeId,
-            Algorithm = SignatureAlgorithms.Signing };
+        var key = identity.Current;
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(bytes.Span)), KeyId = identity.NodeId,
+            Algorithm = SignatureAlgorithms.Signing, Certificate = key.Certificate };
         await store.WriteAsync(tx =>
         {
             tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());
@@ -235,6 +240,64 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         }, ct);
         signal.Poke();
         return new SubmissionReceipt { SubmissionId = submission.SubmissionId, OriginNode = origin };
+    }
+
+    /// <summary>
+    /// This network revoked a key that signed some of its own events after the time it names
+    /// (issue 16 #3): a server restored from a backup signs with the taken key until the
+    /// operator rotates. Those events are this node's own, so it signs the same bytes again
+    /// with the key it uses now, and peers that refuse the old signatures fetch these.
+    /// Returns how many were signed again.
+    /// </summary>
+    public async Task<int> ResignAsync(CheckedRevocation revocation, CancellationToken ct = default)
+    {
+        var count = 0;
+        var after = "";
+        while (store.OriginObjectsAfter(identity.NodeId, after, 200) is { Count: > 0 } page)
+        {
+            foreach (var o in page)
+            {
+                // A sealed log's events are signed over their clear bytes; one this node cannot
+                // open now (locked) is left as it is, and refused by peers until signed again.
+                var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue)
+                    .Select(e => sealing is null ? e : sealing.TryOpen(e, out var opened) ? opened : null)
+                    .OfType<StoredEvent>()
+                    .Where(e => SignedAfterCompromise(e, revocation))
+                    .ToList();
+                if (affected.Count == 0)
+                {
+                    continue;
+                }
+                var key = identity.Current;
+                await store.WriteAsync(tx =>
+                {
+                    foreach (var e in affected)
+                    {
+                        tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(e.Payload), key.Certificate?.ToByteArray());
+                    }
+                    return true;
+                }, ct);
+                count += affected.Count;
+            }
+            after = page[^1].ObjectId;
+        }
+        if (count > 0)
+        {
+            store.ForgetBuiltEnvelopes();
+        }
+        return count;
+    }
+
+    /// <summary>Whether an event (its payload opened) was signed by the revoked key at or after the time the revocation names.</summary>
+    public static bool SignedAfterCompromise(StoredEvent e, CheckedRevocation revocation)
+    {
+        if (e.Signer is null)
+        {
+            return false;
+        }
+        var signer = NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer));
+        return signer.KeyId == revocation.KeyId
+            && EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && at.ToDateTimeOffset() >= revocation.CompromisedSince;
     }
 
     private static string Describe(ObjectKind kind) => kind == ObjectKind.CallOut ? "call-out" : "fight";

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Sealing;
@@ -131,6 +132,56 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     }
 
     /// <summary>
+    /// A revocation arrived after this node took events its key signed from the time it
+    /// names (issue 16 #3): from the first such event of each of the network's objects on,
+    /// the log is moved into quarantine for the operator, and the object is folded again
+    /// from what remains, as if they had never come. What the origin signed with its
+    /// rightful key at those positions is then fetched by catch-up. Returns the objects changed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> QuarantineAsync(CheckedRevocation revocation, CancellationToken ct = default)
+    {
+        var changed = new List<string>();
+        var after = "";
+        while (store.OriginObjectsAfter(revocation.NetworkId, after, 200) is { Count: > 0 } page)
+        {
+            foreach (var o in page)
+            {
+                var stored = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
+                var events = stored.Select(e => sealing.TryOpen(e, out var opened) ? opened : null).OfType<StoredEvent>().ToList();
+                // A sealed log this node cannot open now (locked) is looked at again with the
+                // next revocation it hears; its events are not applied twice meanwhile.
+                if (events.Count < stored.Count || events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
+                {
+                    continue;
+                }
+                var reason = $"signed by node key {NetworkKey.ShortFingerprintOf(revocation.KeyId)} at or after {revocation.CompromisedSince:u}, when its network says it was compromised";
+                await store.WriteAsync(tx =>
+                {
+                    var current = tx.GetObject(o.ObjectId);
+                    tx.QuarantineEventsFrom(o.ObjectId, first.Sequence, reason);
+                    IMessage? state = null;
+                    foreach (var e in events.Where(e => e.Sequence < first.Sequence))
+                    {
+                        state = EventLog.Apply(state, EventPayload.Parser.ParseFrom(e.Payload));
+                    }
+                    if (state is null || current is null)
+                    {
+                        tx.DeleteObject(o.ObjectId);
+                    }
+                    else
+                    {
+                        tx.PutObject(SealedLogs.ForDisk(current with { LastSequence = first.Sequence - 1, State = state.ToByteArray() }));
+                    }
+                    return true;
+                }, ct);
+                changed.Add(o.ObjectId);
+            }
+            after = page[^1].ObjectId;
+        }
+        return changed;
+    }
+
+    /// <summary>
     /// Once a batch is in, acts on this node's final membership of a briefings log (not on
     /// each event: replaying history passes through old comings and goings). Out of it:
     /// keep nothing but the position. Back in after having emptied its copy: drop the
@@ -178,7 +229,8 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             // A purged briefings log keeps its position, never its text.
             if (state is not BriefingsState { Purged: true })
             {
-                tx.InsertEvent(sealing.ForDisk(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(), next.Envelope.Signature.ToByteArray())));
+                tx.InsertEvent(sealing.ForDisk(new StoredEvent(e.ObjectId, e.ObjectKind, e.Sequence, e.EventId, next.Envelope.Payload.ToByteArray(),
+                    next.Envelope.Signature.ToByteArray(), next.Envelope.Certificate?.ToByteArray())));
             }
             count++;
             if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)

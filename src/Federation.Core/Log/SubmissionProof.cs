@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Domain;
@@ -23,6 +24,9 @@ public sealed record SubmissionProof(SignedSubmission Signed, SubmissionPayload 
     /// exactly what the network asked for. With <paramref name="pinned"/>, a submitter this node
     /// has pinned is checked with its cached key: a receiver runs this for every such event.
     /// </summary>
+    // A third node that pins no one still checks certificates (they are self-contained).
+    private static readonly PeerKeys Unpinned = new();
+
     public static string? Check(EventPayload e, PeerKeys? pinned = null)
     {
         SignedSubmission signed;
@@ -47,12 +51,13 @@ public sealed record SubmissionProof(SignedSubmission Signed, SubmissionPayload 
         }
         try
         {
-            var verified = pinned is not null && pinned.Knows(signed.KeyId)
-                ? pinned.Verify(signed.KeyId, signed.Payload.Span, signed.Signature.Span)
-                : PeerKeys.VerifyWith(signed.PublicKey.ToByteArray(), signed.Payload.Span, signed.Signature.Span);
-            if (!verified)
+            var signedAt = submission.SubmittedAt is { } t && Dates.IsValid(t) ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
+            if ((pinned ?? Unpinned).WhyNot(signed.KeyId, signed.Certificate, signedAt, signed.Payload.Span, signed.Signature.Span,
+                    signed.PublicKey.ToByteArray()) is { } why)
             {
-                return $"has a signature that does not verify against the key of {Identifiers.Fingerprint(signed.KeyId)}";
+                return signed.Certificate is null
+                    ? $"has a signature that does not verify against the key of {Identifiers.Fingerprint(signed.KeyId)}"
+                    : $"is not proven: {why}";
             }
         }
         catch (CryptographicException)

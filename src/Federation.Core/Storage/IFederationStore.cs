@@ -26,6 +26,9 @@ public interface IFederationStore
     /// <summary>After a purge: make the engine let go of old copies of purged content it still keeps on disk.</summary>
     Task CheckpointAsync();
 
+    /// <summary>Forgets the envelopes built for delivery: after events were signed again (issue 16 #3), the next delivery reads them anew.</summary>
+    void ForgetBuiltEnvelopes();
+
     /// <summary>Counts rows in a table; for tests and diagnostics.</summary>
     long Count(string table);
 }

@@ -29,6 +29,9 @@ public interface IObjectReads
 
     /// <summary>Every report row by its id, for the same.</summary>
     IReadOnlyList<StoredValue> AllReports();
+
+    /// <summary>Events taken out of their logs by a revocation, newest first.</summary>
+    IReadOnlyList<QuarantinedEvent> ListQuarantined();
 }
 
 /// <summary>Writes of objects and events, held events, submissions, local details and fight reports.</summary>
@@ -46,6 +49,12 @@ public interface IObjectWrites
     string? GetEventId(string objectId, ulong sequence);
     void DeleteObject(string objectId);
     int DeleteEvents(string objectId);
+
+    /// <summary>Replaces the signature of one of this node's own events (same bytes, a key that is not revoked).</summary>
+    void ResignEvent(string objectId, ulong sequence, byte[] signature, byte[]? signer);
+
+    /// <summary>Moves an object's events from <paramref name="sequence"/> on out of its log, into quarantine, saying why.</summary>
+    int QuarantineEventsFrom(string objectId, ulong sequence, string reason);
     void PutLocalDetails(string objectId, byte[] details);
     bool DeleteLocalDetails(string objectId);
     int DeleteReports(string fightId);

@@ -12,6 +12,9 @@ public interface IPeerReads
 
     /// <summary>What one peer said it speaks, or null if it never said (read on every peer call, so by key).</summary>
     PeerProtocolRecord? PeerProtocol(string nodeId);
+
+    /// <summary>Every node key revocation held, this network's and its peers' (serialised SignedRevocations).</summary>
+    IReadOnlyList<byte[]> Revocations();
 }
 
 /// <summary>Writes of the peer roster.</summary>
@@ -28,6 +31,9 @@ public interface IPeerWrites
     string? AnnouncedAddress(string nodeId);
 
     void SetAnnouncedAddress(string nodeId, string address);
+
+    /// <summary>Keeps a checked revocation; for a key already revoked, only an earlier time replaces the one held.</summary>
+    void SaveRevocation(string networkId, string keyId, DateTimeOffset compromisedSince, byte[] signed);
 
     /// <summary>Records what a peer says it speaks, replacing what it said before; <c>SeenAt</c> is the time of writing.</summary>
     void SetPeerProtocol(PeerProtocolRecord p);

@@ -10,7 +10,11 @@ public sealed record StoredObject(string ObjectId, ObjectKind Kind, string Origi
 /// <summary>A stored confidential value by its key (an object id, or a report's id).</summary>
 public sealed record StoredValue(string Key, byte[] Value);
 
-public sealed record StoredEvent(string ObjectId, ObjectKind Kind, ulong Sequence, string EventId, byte[] Payload, byte[] Signature);
+/// <param name="Signer">The serialised CertifiedKey of the node key that signed, or null when the network key did (docs/adr/0022).</param>
+public sealed record StoredEvent(string ObjectId, ObjectKind Kind, ulong Sequence, string EventId, byte[] Payload, byte[] Signature, byte[]? Signer = null);
+
+/// <summary>An event taken out of a log because the key that signed it was revoked from before it (issue 16 #3).</summary>
+public sealed record QuarantinedEvent(string ObjectId, ulong Sequence, string EventId, string Reason, DateTimeOffset At);
 
 public enum OutboxKind
 {

@@ -19,7 +19,8 @@ namespace Federation.Node.Delivery;
 /// gRPC clients for peers: one channel per address (over TLS, per address and expected
 /// peer), reused. Every call names this node in signed metadata and carries a deadline.
 /// </summary>
-public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock, Peering.LocalProtocol protocol, IPeerReads store) : IDisposable
+public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> options, NodeClock clock, Peering.LocalProtocol protocol, IPeerReads store,
+    PeerKeys keys) : IDisposable
 {
     public const string NodeHeader = "x-fed-node";
     public const string TimeHeader = "x-fed-ts";
@@ -33,6 +34,12 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
 
     /// <summary>The signature's algorithm, as the number of its <see cref="SignatureAlgorithm"/>; absent means ECDSA P-256, as 0.1.0 signed.</summary>
     public const string AlgorithmHeader = "x-fed-sig-alg";
+
+    /// <summary>
+    /// The certificate of the node key that signed the call (base64 of a CertifiedKey), when
+    /// the caller's network key is off its server (docs/adr/0022); absent, the network key signed.
+    /// </summary>
+    public const string CertificateHeader = "x-fed-cert";
 
     /// <summary>The call's algorithm header: a known algorithm, or null for one this build cannot verify.</summary>
     public static SignatureAlgorithm? AlgorithmOf(string? header) =>
@@ -83,13 +90,14 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
         EnableMultipleHttp2Connections = true,
         SslOptions = new SslClientAuthenticationOptions
         {
-            // Presented whether or not this node serves TLS: the key is the node's identity either way.
-            ClientCertificateContext = SslStreamCertificateContext.Create(identity.Certificate, additionalCertificates: null),
+            // Presented whether or not this node serves TLS: the key is the node's identity either
+            // way. Chosen per connection, so a connection made after a key rotation shows the new key.
+            LocalCertificateSelectionCallback = (_, _, _, _, _) => identity.Certificate,
             // Not the CA chain, the name or the dates: peers' certificates are self-signed,
             // and the pinned key is the whole of the trust.
             RemoteCertificateValidationCallback = (_, certificate, _, _) =>
             {
-                var presented = NodeCertificate.NodeIdOf(certificate);
+                var presented = NodeCertificate.NodeIdOf(certificate, keys, clock.UtcNow);
                 return presented == peerNodeId ? true : throw new PeerCertificateMismatchException(address, peerNodeId, presented);
             },
         },
@@ -127,7 +135,13 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             headers.Add(AlgorithmHeader, ((int)SignatureAlgorithms.Signing).ToString(CultureInfo.InvariantCulture));
             signing = CallSigningString(method, ts, identity.NodeId, calleeNodeId, callId, bodyHash);
         }
-        headers.Add(SignatureHeader, Convert.ToBase64String(identity.Sign(Encoding.UTF8.GetBytes(signing))));
+        // One key for the signature and the certificate named beside it, even if a rotation lands meanwhile.
+        var key = identity.Current;
+        headers.Add(SignatureHeader, Convert.ToBase64String(key.Sign(Encoding.UTF8.GetBytes(signing))));
+        if (key.Certificate is { } certificate)
+        {
+            headers.Add(CertificateHeader, certificate.ToByteString().ToBase64());
+        }
         return new CallOptions(headers, DateTime.UtcNow + (timeout ?? options.Value.PeerCallTimeout), ct);
     }
 
@@ -150,6 +164,41 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
     /// <summary>What 0.1.0 signs and checks (protocol 1.0): no body, no call id. Used only with such peers.</summary>
     public static string LegacySigningString(string method, string ts, string caller, string callee) =>
         $"{method}\n{ts}\n{caller}\n{callee}";
+
+    /// <summary>
+    /// Drops every connection to peers, for a key rotation: a TLS connection keeps the
+    /// certificate it was made with, and peers refuse the old key once it is revoked. Calls
+    /// under way on them fail and are retried on new connections, which show the new key.
+    /// </summary>
+    public void Reconnect()
+    {
+        foreach (var (address, channel) in _channels)
+        {
+            if (_channels.TryRemove(address, out _))
+            {
+                channel.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The certificate a call names, null when it names none; false when the header is there but unreadable.</summary>
+    public static bool TryCertificate(string? header, out CertifiedKey? certificate)
+    {
+        certificate = null;
+        if (string.IsNullOrEmpty(header))
+        {
+            return true;
+        }
+        try
+        {
+            certificate = CertifiedKey.Parser.ParseFrom(Convert.FromBase64String(header));
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or InvalidProtocolBufferException)
+        {
+            return false;
+        }
+    }
 
     public void Dispose()
     {

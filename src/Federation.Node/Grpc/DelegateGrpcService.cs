@@ -34,6 +34,9 @@ public sealed class DelegateGrpcService(
     Backups.NodeBackup backup,
     StorageLock storageLock,
     Federation.Core.Sealing.StorageVault vault,
+    NodeKeys nodeKeys,
+    PeerProtocols protocols,
+    Delivery.PeerClients clients,
     IAuditReads store) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
@@ -63,6 +66,31 @@ public sealed class DelegateGrpcService(
     {
         storageLock.Lock();
         return Task.FromResult(new StorageStatus { State = vault.State });
+    }
+
+    public override Task<NodeKeysStatus> GetNodeKeys(GetNodeKeysRequest request, ServerCallContext context) =>
+        Task.FromResult(nodeKeys.Status());
+
+    public override Task<NodeKeysStatus> PrepareNodeKey(PrepareNodeKeyRequest request, ServerCallContext context) =>
+        Task.FromResult(nodeKeys.Status(next: identity.NextPublicKey()));
+
+    public override Task<NodeKeysStatus> InstallNodeKey(InstallNodeKeyRequest request, ServerCallContext context)
+    {
+        nodeKeys.Install(request.Certificate ?? throw RuleViolation.Invalid("The request carries no certificate."));
+        clients.Reconnect();
+        // Peers need nothing (each signature carries its certificate); the Hello tells them at once.
+        _ = protocols.ExchangeWithAllAsync(CancellationToken.None);
+        return Task.FromResult(nodeKeys.Status());
+    }
+
+    public override async Task<NodeKeysStatus> RevokeNodeKey(RevokeNodeKeyRequest request, ServerCallContext context)
+    {
+        await nodeKeys.RevokeOwnAsync(request.Revocation ?? throw RuleViolation.Invalid("The request carries no revocation."), context.CancellationToken);
+        // Every peer hears it now; one that is away hears it in its next Hello. The operator
+        // waits a few seconds at most for that: an unreachable peer must not hold the answer.
+        var told = protocols.ExchangeWithAllAsync(CancellationToken.None);
+        await Task.WhenAny(told, Task.Delay(TimeSpan.FromSeconds(5), context.CancellationToken));
+        return nodeKeys.Status();
     }
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)

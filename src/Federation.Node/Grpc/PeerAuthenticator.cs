@@ -76,7 +76,8 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         // stored key still proves who is calling, so that node (and only it) is told why
         // it is refused.
         var verified = context.GetHttpContext().Items[PeerCallGate.VerifiedItem] as PeerCallGate.VerifiedCall == new PeerCallGate.VerifiedCall(caller, signing, sig)
-            || (PeerStates.Reachable(peer.State) ? keys.Verify(caller, signed, signature) : PeerKeys.VerifyWith(peer.PublicKey, signed, signature));
+            || (PeerClients.TryCertificate(context.RequestHeaders.GetValue(PeerClients.CertificateHeader), out var certificate)
+                && keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), signed, signature, peer.PublicKey) is null);
         if (!verified)
         {
             throw NotAuthenticated();
@@ -172,14 +173,14 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
     /// the pinned key. Cleartext calls get past this only on a node without TLS (with TLS
     /// the gRPC port speaks nothing else).
     /// </summary>
-    private static void RequireCertificateOf(string caller, ServerCallContext context)
+    private void RequireCertificateOf(string caller, ServerCallContext context)
     {
         var http = context.GetHttpContext();
         if (!http.Request.IsHttps)
         {
             return;
         }
-        var presented = NodeCertificate.NodeIdOf(http.Connection.ClientCertificate);
+        var presented = NodeCertificate.NodeIdOf(http.Connection.ClientCertificate, keys, clock.UtcNow);
         if (presented is null)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated,

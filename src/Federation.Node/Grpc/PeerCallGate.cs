@@ -18,7 +18,7 @@ namespace Federation.Node.Grpc;
 /// here, once, and its message hashed for <see cref="PeerAuthenticator"/> to compare with
 /// the signed hash; streaming calls are left to flow (each message is itself signed).
 /// </summary>
-public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIdentity identity, IOptions<NodeOptions> options)
+public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIdentity identity, PeerKeys keys, IOptions<NodeOptions> options)
 {
     public const string PathPrefix = "/federation.v1.PeerService/";
     public const int UnverifiedBodyBytes = 64 * 1024;
@@ -112,7 +112,10 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         var signing = callId.Length > 0 || bodyHash.Length > 0
             ? PeerClients.CallSigningString(method, ts, caller, identity.NodeId, callId, bodyHash)
             : PeerClients.LegacySigningString(method, ts, caller, identity.NodeId);
-        if (!PeerKeys.VerifyWith(peer.PublicKey, System.Text.Encoding.UTF8.GetBytes(signing), signature))
+        if (!long.TryParse(ts, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
+            || !PeerClients.TryCertificate(headers[PeerClients.CertificateHeader].ToString(), out var certificate)
+            || keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), System.Text.Encoding.UTF8.GetBytes(signing), signature, peer.PublicKey) is not null)
         {
             return false;
         }

@@ -28,6 +28,7 @@ public sealed class PeerGrpcService(
     ReplicaLog replica,
     Submissions submissions,
     CapabilityGate gate,
+    NodeKeys nodeKeys,
     RateLimits limits,
     IBus bus,
     BusReadiness busReady,
@@ -50,6 +51,8 @@ public sealed class PeerGrpcService(
             Speaks = protocols.Advertisement,
             KeyAlgorithm = SignatureAlgorithms.Signing,
             Address = options.Value.AnnouncedAddress,
+            Certificate = identity.Current.Certificate,
+            Revocations = { nodeKeys.Ours },
         });
 
     public override async Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context)
@@ -65,7 +68,8 @@ public sealed class PeerGrpcService(
         // A bad address refuses the Hello before anything of it is recorded.
         await directory.AnnouncedAsync(caller, request.Address, context.CancellationToken);
         await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
-        return new HelloResponse { Speaks = protocols.Advertisement };
+        await nodeKeys.AcceptAsync(caller.NodeId, request.Revocations, context.CancellationToken);
+        return new HelloResponse { Speaks = protocols.Advertisement, Revocations = { nodeKeys.Ours } };
     }
 
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
@@ -184,7 +188,7 @@ public sealed class PeerGrpcService(
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The submission is refused: {SignatureAlgorithms.Unknown(signed.Algorithm)}."));
         }
-        if (signed.KeyId != caller.NodeId || !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
+        if (signed.KeyId != caller.NodeId || signed.Certificate is null && !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "The submission is not signed by the calling node's pinned key."));
         }
@@ -196,6 +200,13 @@ public sealed class PeerGrpcService(
         catch (InvalidProtocolBufferException)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The signed submission is not readable."));
+        }
+        // A certified node key signed it: whether it could depends on when (its validity, a revocation).
+        if (signed.Certificate is not null && keys.WhyNot(caller.NodeId, signed.Certificate,
+                submission.SubmittedAt is { } at && Dates.IsValid(at) ? at.ToDateTimeOffset() : DateTimeOffset.MinValue,
+                signed.Payload.Span, signed.Signature.Span) is { } why)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"The submission is refused: {why}."));
         }
         if (submission.SubmitterNode != caller.NodeId || !Guid.TryParse(submission.SubmissionId, out _))
         {

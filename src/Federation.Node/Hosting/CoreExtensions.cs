@@ -67,6 +67,7 @@ public static class CoreExtensions
         services.AddSingleton<OriginLog>();
         services.AddSingleton<ReplicaLog>();
         services.AddSingleton<PeerDirectory>();
+        services.AddSingleton<NodeKeys>();
         // What this node speaks (a test of another protocol version registers its own after this: the last one wins).
         services.AddSingleton(LocalProtocol.ThisBuild);
         services.AddSingleton<PeerProtocols>();

@@ -27,7 +27,8 @@ public static class KestrelExtensions
                 {
                     l.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = k.ApplicationServices.GetRequiredService<NodeIdentity>().Certificate,
+                        // Chosen per connection: after a key rotation, new connections see the new key.
+                        ServerCertificateSelector = (_, _) => k.ApplicationServices.GetRequiredService<NodeIdentity>().Certificate,
                         // Asked for, not required: delegate clients (solnet, grpcurl) have no
                         // certificate. Peer calls without one are refused by PeerAuthenticator.
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,

@@ -27,6 +27,7 @@ public sealed class PeerDirectory(
     PeerProtocols protocols,
     NodeIdentity identity,
     OutboxSignal signal,
+    NodeKeys nodeKeys,
     IOptions<NodeOptions> options,
     ILogger<PeerDirectory> log)
 {
@@ -89,6 +90,8 @@ public sealed class PeerDirectory(
             return true;
         }, ct);
         keys.Pin(actual, record.PublicKey);
+        // What its network has revoked counts from the first moment it is a peer.
+        await nodeKeys.AcceptAsync(actual, who.Revocations, ct);
         await protocols.HeardAsync(actual, who.Name, who.Speaks, ct);
         // If the other operator has already added us, peering is mutual now.
         try

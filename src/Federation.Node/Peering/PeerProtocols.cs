@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core;
+using Federation.Core.Identity;
 using Federation.Core.Delivery;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
@@ -44,6 +45,8 @@ public sealed class PeerProtocols(
     PeerClients clients,
     LocalProtocol local,
     OutboxSignal outbox,
+    NodeIdentity identity,
+    NodeKeys nodeKeys,
     IOptions<NodeOptions> options,
     ILogger<PeerProtocols> log)
 {
@@ -54,8 +57,14 @@ public sealed class PeerProtocols(
 
     public Speaks Advertisement => local.ToWire();
 
-    /// <summary>The Hello this node says: what it speaks, and where it is now.</summary>
-    public HelloRequest Hello() => new() { Speaks = Advertisement, Address = options.Value.AnnouncedAddress };
+    /// <summary>The Hello this node says: what it speaks, where it is now, the key it signs with and its network's revocations.</summary>
+    public HelloRequest Hello() => new()
+    {
+        Speaks = Advertisement,
+        Address = options.Value.AnnouncedAddress,
+        Certificate = identity.Current.Certificate,
+        Revocations = { nodeKeys.Ours },
+    };
 
     public ProtocolVersion Ours => local.Spoken.Protocol;
 
@@ -123,6 +132,7 @@ public sealed class PeerProtocols(
             var hello = Hello();
             var answer = await clients.For(peer.Address, peer.NodeId).HelloAsync(hello, clients.Options(peer.NodeId, Methods.Hello, ct, request: hello));
             await HeardAsync(peer.NodeId, peer.Name, answer.Speaks, ct);
+            await nodeKeys.AcceptAsync(peer.NodeId, answer.Revocations, ct);
         }
         catch (RpcException ex) when (ex.Trailers.GetValue(WireRefusals.ProtocolTrailer) is not null)
         {

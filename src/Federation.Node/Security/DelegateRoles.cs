@@ -77,6 +77,10 @@ public static class DelegateRoles
         // The storage key: who can read what is sealed (issue 24).
         ["UnlockStorage"] = Role.Operator,
         ["LockStorage"] = Role.Operator,
+        ["GetNodeKeys"] = Role.Operator,
+        ["PrepareNodeKey"] = Role.Operator,
+        ["InstallNodeKey"] = Role.Operator,
+        ["RevokeNodeKey"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);

@@ -239,6 +239,8 @@ internal static class PostgresSchema
         """,
         // 9 — a node restored at a new address is followed there (issue 16 #4), as SQLite's migration 14.
         SharedSchema.PeerAnnouncedAddresses,
+        // 10 — certified node keys and revocations (issue 16), as SQLite's migration 15.
+        SharedSchema.NetworkKeys("BYTEA"),
     ];
 
     public static int Latest => Migrations.Length;

@@ -241,6 +241,9 @@ internal static class SqliteSchema
         """,
         // 14 — a node restored at a new address is followed there (issue 16 #4).
         SharedSchema.PeerAnnouncedAddresses,
+        // 15 — certified node keys (issue 16, docs/adr/0022): the certificate of the key that
+        // signed each event, re-sent with it; the revocations each network has signed.
+        SharedSchema.NetworkKeys("BLOB"),
     ];
 
     public static void Migrate(SqliteConnection connection)

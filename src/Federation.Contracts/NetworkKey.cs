@@ -1,0 +1,377 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Federation.Contracts.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Federation.Contracts;
+
+/// <summary>
+/// A network's long-term key (issue 16, docs/adr/0022). Its hash is the network's id,
+/// which peers pin and every object id begins with; it certifies the node keys that sign
+/// on servers, and revokes them. It lives on the operator's machine (a passphrase file,
+/// a printed recovery code), never on the server: this type is for <c>solnet</c> and tests.
+/// </summary>
+public sealed class NetworkKey : IDisposable
+{
+    private readonly ECDsa _key;
+
+    private NetworkKey(ECDsa key)
+    {
+        _key = key;
+        PublicKey = key.ExportSubjectPublicKeyInfo();
+        NetworkId = IdOf(PublicKey);
+    }
+
+    /// <summary>The id of a key: the first 128 bits of the SHA-256 of its SubjectPublicKeyInfo, in hex (a node id, a network id, a key id).</summary>
+    public static string IdOf(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo)[..16]);
+
+    /// <summary>An id grouped in fours, for operators to read aloud and compare.</summary>
+    public static string FingerprintOf(string id) =>
+        string.Join('-', Enumerable.Range(0, id.Length / 4).Select(i => id.Substring(i * 4, 4)));
+
+    /// <summary>The first 64 bits of a fingerprint, where space is short (32 bits could be matched by a made-up key).</summary>
+    public static string ShortFingerprintOf(string id) => id.Length == 32 ? FingerprintOf(id)[..19] : id;
+
+    public string NetworkId { get; }
+    public byte[] PublicKey { get; }
+
+    public static NetworkKey Create() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+
+    /// <summary>A key from its PKCS#8 form (a legacy <c>node.key</c>'s PEM is one).</summary>
+    public static NetworkKey FromPkcs8(ReadOnlySpan<byte> pkcs8)
+    {
+        var key = ECDsa.Create();
+        key.ImportPkcs8PrivateKey(pkcs8, out _);
+        return new NetworkKey(key);
+    }
+
+    public static NetworkKey FromPem(string pem)
+    {
+        var key = ECDsa.Create();
+        key.ImportFromPem(pem);
+        return new NetworkKey(key);
+    }
+
+    public byte[] ExportPkcs8() => _key.ExportPkcs8PrivateKey();
+
+    public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256);
+
+    // The recovery code: the 32-byte private scalar and a 3-byte check, in Crockford's
+    // base32 (no I, L, O or U to misread), grouped in fives for writing down and typing.
+    private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const int CheckBytes = 3;
+
+    /// <summary>The printable recovery code: with it alone, <see cref="FromRecoveryCode"/> gives this key back.</summary>
+    public string RecoveryCode()
+    {
+        var d = _key.ExportParameters(includePrivateParameters: true).D!;
+        try
+        {
+            byte[] bytes = [.. d, .. SHA256.HashData(d).AsSpan(0, CheckBytes)];
+            var text = Base32(bytes);
+            return string.Join('-', Enumerable.Range(0, (text.Length + 4) / 5).Select(i => text.Substring(i * 5, Math.Min(5, text.Length - i * 5))));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(d);
+        }
+    }
+
+    /// <summary>The key a recovery code stands for; throws <see cref="FormatException"/> on a code that does not check out.</summary>
+    public static NetworkKey FromRecoveryCode(string code)
+    {
+        var clean = new string(code.ToUpperInvariant().Where(char.IsLetterOrDigit).Select(c => c switch { 'O' => '0', 'I' or 'L' => '1', _ => c }).ToArray());
+        var bytes = FromBase32(clean);
+        if (bytes is null || bytes.Length != 32 + CheckBytes
+            || !SHA256.HashData(bytes.AsSpan(0, 32)).AsSpan(0, CheckBytes).SequenceEqual(bytes.AsSpan(32)))
+        {
+            throw new FormatException("That recovery code does not check out: a character is missing or mistyped.");
+        }
+        var key = ECDsa.Create();
+        // The public point follows from the private scalar; .NET computes it when Q is absent.
+        key.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = bytes[..32] });
+        CryptographicOperations.ZeroMemory(bytes);
+        return new NetworkKey(key);
+    }
+
+    private static string Base32(byte[] bytes)
+    {
+        var text = new StringBuilder();
+        int buffer = 0, bits = 0;
+        foreach (var b in bytes)
+        {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
+            {
+                text.Append(Alphabet[(buffer >> (bits - 5)) & 31]);
+                bits -= 5;
+            }
+        }
+        if (bits > 0)
+        {
+            text.Append(Alphabet[(buffer << (5 - bits)) & 31]);
+        }
+        return text.ToString();
+    }
+
+    private static byte[]? FromBase32(string text)
+    {
+        var bytes = new List<byte>();
+        int buffer = 0, bits = 0;
+        foreach (var c in text)
+        {
+            var value = Alphabet.IndexOf(c);
+            if (value < 0)
+            {
+                return null;
+            }
+            buffer = (buffer << 5) | value;
+            bits += 5;
+            if (bits >= 8)
+            {
+                bytes.Add((byte)(buffer >> (bits - 8)));
+                bits -= 8;
+            }
+        }
+        return [.. bytes];
+    }
+
+    public void Dispose() => _key.Dispose();
+}
+
+/// <summary>
+/// What a network key signs: node key certificates and revocations (docs/adr/0022). Each
+/// kind is signed over a prefix naming it, so a network key's signature on one kind can
+/// never be presented as another (a certificate as a revocation, either as an event).
+/// They are checked here too: by the node, and by solnet, which pins a node's TLS key.
+/// </summary>
+public static class NetworkSignatures
+{
+    public static ReadOnlySpan<byte> CertificateKind => "solnet/v1/certificate\0"u8;
+    public static ReadOnlySpan<byte> RevocationKind => "solnet/v1/revocation\0"u8;
+
+    /// <summary>
+    /// How far before its certificate's start a key may sign: a key certified a moment ago
+    /// signs at once, on a server whose clock may be a little behind the operator's (the
+    /// allowance a receiver gives any signed date).
+    /// </summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Where a certified node key's certificate rides in its TLS certificate: an OID under
+    /// the 2.25 arc (a UUID as a number), so none had to be registered.
+    /// </summary>
+    public const string TlsExtensionOid = "2.25.215043958232424587745123062421377931311";
+
+    /// <summary>The network certificate a TLS certificate carries, or null if it carries none (the network key itself serves).</summary>
+    public static CertifiedKey? CertificateIn(System.Security.Cryptography.X509Certificates.X509Certificate2 tls)
+    {
+        if (tls.Extensions[TlsExtensionOid] is not { } extension)
+        {
+            return null;
+        }
+        try
+        {
+            return CertifiedKey.Parser.ParseFrom(extension.RawData);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new InvalidKeyCertificateException("its TLS certificate carries an unreadable node key certificate");
+        }
+    }
+
+    /// <summary>
+    /// The network a TLS certificate speaks for: the hash of its key, or, when it carries a
+    /// network certificate, the network that certificate names, once it checks out for this
+    /// very key and is in its validity period at <paramref name="now"/>. Null: neither.
+    /// </summary>
+    public static CheckedCertificate? NetworkOf(System.Security.Cryptography.X509Certificates.X509Certificate2 tls, DateTimeOffset now, out string? networkId)
+    {
+        networkId = null;
+        using var key = tls.GetECDsaPublicKey();
+        if (key is null)
+        {
+            return null;
+        }
+        // Exported through ECDsa, as the node does, so the same key gives the same bytes.
+        var publicKey = key.ExportSubjectPublicKeyInfo();
+        try
+        {
+            if (CertificateIn(tls) is not { } certified)
+            {
+                networkId = NetworkKey.IdOf(publicKey);
+                return null;
+            }
+            var network = Check(certified);
+            if (network.NodePublicKey.AsSpan().SequenceEqual(publicKey) && network.WhyNotValidAt(now) is null)
+            {
+                networkId = network.NetworkId;
+                return network;
+            }
+            return null;
+        }
+        catch (InvalidKeyCertificateException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>How long a node key is certified for unless the operator says otherwise.</summary>
+    public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(365);
+
+    public static byte[] WithKind(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> body)
+    {
+        var bytes = new byte[kind.Length + body.Length];
+        kind.CopyTo(bytes);
+        body.CopyTo(bytes.AsSpan(kind.Length));
+        return bytes;
+    }
+
+    /// <summary>The network key's certificate for <paramref name="nodePublicKey"/>.</summary>
+    public static CertifiedKey Certify(NetworkKey network, byte[] nodePublicKey, DateTimeOffset notBefore, TimeSpan validity, ulong serial, string address)
+    {
+        var certificate = new NodeKeyCertificate
+        {
+            NetworkId = network.NetworkId,
+            NetworkPublicKey = ByteString.CopyFrom(network.PublicKey),
+            NodePublicKey = ByteString.CopyFrom(nodePublicKey),
+            NodeKeyAlgorithm = SignatureAlgorithm.EcdsaP256Sha256,
+            NotBefore = Timestamp.FromDateTimeOffset(notBefore),
+            NotAfter = Timestamp.FromDateTimeOffset(notBefore + validity),
+            Serial = serial,
+            Address = address,
+        }.ToByteString();
+        return new CertifiedKey
+        {
+            Certificate = certificate,
+            Signature = ByteString.CopyFrom(network.Sign(WithKind(CertificateKind, certificate.Span))),
+            Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
+        };
+    }
+
+    public static SignedRevocation Revoke(NetworkKey network, string keyId, DateTimeOffset compromisedSince, DateTimeOffset issuedAt)
+    {
+        var revocation = new KeyRevocation
+        {
+            NetworkId = network.NetworkId,
+            KeyId = keyId,
+            CompromisedSince = Timestamp.FromDateTimeOffset(compromisedSince),
+            IssuedAt = Timestamp.FromDateTimeOffset(issuedAt),
+        }.ToByteString();
+        return new SignedRevocation
+        {
+            Revocation = revocation,
+            NetworkPublicKey = ByteString.CopyFrom(network.PublicKey),
+            Signature = ByteString.CopyFrom(network.Sign(WithKind(RevocationKind, revocation.Span))),
+            Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
+        };
+    }
+    /// <summary>Checks a certificate's network signature; throws <see cref="InvalidKeyCertificateException"/> saying why it does not hold.</summary>
+    public static CheckedCertificate Check(CertifiedKey signed)
+    {
+        NodeKeyCertificate c;
+        try
+        {
+            c = NodeKeyCertificate.Parser.ParseFrom(signed.Certificate);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new InvalidKeyCertificateException("its node key certificate is not readable");
+        }
+        if (!CanVerify(signed.Algorithm) || !CanVerify(c.NodeKeyAlgorithm))
+        {
+            throw new InvalidKeyCertificateException("its node key certificate uses an algorithm this release cannot verify");
+        }
+        if (c.NetworkPublicKey.IsEmpty || NetworkKey.IdOf(c.NetworkPublicKey.Span) != c.NetworkId)
+        {
+            throw new InvalidKeyCertificateException("its node key certificate does not carry its network's own key");
+        }
+        if (c.NotBefore is null || c.NotAfter is null || !IsValid(c.NotBefore) || !IsValid(c.NotAfter) || c.NodePublicKey.IsEmpty)
+        {
+            throw new InvalidKeyCertificateException("its node key certificate is incomplete");
+        }
+        if (!VerifyWith(c.NetworkPublicKey.Span, NetworkSignatures.WithKind(NetworkSignatures.CertificateKind, signed.Certificate.Span), signed.Signature.Span))
+        {
+            throw new InvalidKeyCertificateException(
+                $"its node key certificate is not signed by the key of network {NetworkKey.ShortFingerprintOf(c.NetworkId)}");
+        }
+        return new CheckedCertificate(c.NetworkId, c.NetworkPublicKey.ToByteArray(), NetworkKey.IdOf(c.NodePublicKey.Span),
+            c.NodePublicKey.ToByteArray(), c.NotBefore.ToDateTimeOffset(), c.NotAfter.ToDateTimeOffset(), c.Serial, c.Address);
+    }
+
+    /// <summary>Checks a revocation's network signature; throws <see cref="InvalidKeyCertificateException"/> saying why it does not hold.</summary>
+    public static CheckedRevocation Check(SignedRevocation signed)
+    {
+        KeyRevocation r;
+        try
+        {
+            r = KeyRevocation.Parser.ParseFrom(signed.Revocation);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw new InvalidKeyCertificateException("the revocation is not readable");
+        }
+        if (signed.NetworkPublicKey.IsEmpty || NetworkKey.IdOf(signed.NetworkPublicKey.Span) != r.NetworkId
+            || !IsId(r.KeyId))
+        {
+            throw new InvalidKeyCertificateException("the revocation does not carry its network's own key, or names no key");
+        }
+        if (r.CompromisedSince is null || !IsValid(r.CompromisedSince) || r.IssuedAt is null || !IsValid(r.IssuedAt))
+        {
+            throw new InvalidKeyCertificateException("the revocation has no valid time");
+        }
+        if (!CanVerify(signed.Algorithm)
+            || !VerifyWith(signed.NetworkPublicKey.Span, NetworkSignatures.WithKind(NetworkSignatures.RevocationKind, signed.Revocation.Span), signed.Signature.Span))
+        {
+            throw new InvalidKeyCertificateException(
+                $"the revocation is not signed by the key of network {NetworkKey.ShortFingerprintOf(r.NetworkId)}");
+        }
+        return new CheckedRevocation(r.NetworkId, r.KeyId, r.CompromisedSince.ToDateTimeOffset(), r.IssuedAt.ToDateTimeOffset(), signed);
+    }
+
+    /// <summary>The algorithms this release verifies; Unspecified is what releases before 0.2.0 sent: ECDSA P-256, the same.</summary>
+    public static bool CanVerify(SignatureAlgorithm algorithm) =>
+        algorithm is SignatureAlgorithm.Unspecified or SignatureAlgorithm.EcdsaP256Sha256;
+
+    private static bool IsValid(Timestamp t) => t.Seconds is >= -62135596800 and <= 253402300799 && t.Nanos is >= 0 and < 1_000_000_000;
+
+    private static bool IsId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
+
+    private static bool VerifyWith(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        try
+        {
+            using var key = ECDsa.Create();
+            key.ImportSubjectPublicKeyInfo(publicKey, out _);
+            return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A node key certificate whose network signature has been checked (docs/adr/0022).</summary>
+public sealed record CheckedCertificate(
+    string NetworkId, byte[] NetworkPublicKey, string KeyId, byte[] NodePublicKey,
+    DateTimeOffset NotBefore, DateTimeOffset NotAfter, ulong Serial, string Address)
+{
+    /// <summary>Why an item signed at <paramref name="signedAt"/> falls outside this certificate, or null.</summary>
+    public string? WhyNotValidAt(DateTimeOffset signedAt) =>
+        // A key certified a moment ago signs at once, on a server whose clock may be a
+        // little behind the operator's: the allowance a receiver gives any signed date.
+        signedAt < NotBefore - NetworkSignatures.ClockSkew || signedAt > NotAfter
+            ? $"it was signed at {signedAt:u} by node key {NetworkKey.ShortFingerprintOf(KeyId)}, whose certificate is valid from {NotBefore:u} to {NotAfter:u}"
+            : null;
+}
+
+/// <summary>A revocation whose network signature has been checked.</summary>
+public sealed record CheckedRevocation(string NetworkId, string KeyId, DateTimeOffset CompromisedSince, DateTimeOffset IssuedAt, SignedRevocation Signed);
+
+/// <summary>A certificate or revocation that does not hold; the message says why, for a refusal.</summary>
+public sealed class InvalidKeyCertificateException(string message) : Exception(message);
