@@ -72,6 +72,8 @@ public static class CoreExtensions
         services.AddSingleton<PeerRoster>();
         services.AddSingleton<PeerAuthenticator>();
         services.AddSingleton<Grpc.SeenCalls>();
+        services.AddSingleton(sp => new Federation.Core.Fediverse.FediverseSite(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Fediverse));
+        services.AddSingleton<Federation.Core.Fediverse.FediversePublisher>();
         services.AddSingleton<CallOutCommands>();
         services.AddSingleton<FightCommands>();
         services.AddSingleton<Submissions>();

@@ -239,6 +239,15 @@ internal static class PostgresSchema
         """,
         // 9 — a node restored at a new address is followed there (issue 16 #4), as SQLite's migration 14.
         SharedSchema.PeerAnnouncedAddresses,
+        // 10 — the fediverse actor (issue 19, ADR 24), as SQLite's migration 15.
+        $"""
+        {SharedSchema.Fediverse}
+        CREATE TABLE fediverse_outbox (
+            id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            {SharedSchema.FediverseOutboxColumns}
+        );
+        CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
+        """,
     ];
 
     public static int Latest => Migrations.Length;

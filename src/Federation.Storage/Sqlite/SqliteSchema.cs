@@ -241,6 +241,15 @@ internal static class SqliteSchema
         """,
         // 14 — a node restored at a new address is followed there (issue 16 #4).
         SharedSchema.PeerAnnouncedAddresses,
+        // 15 — the fediverse actor (issue 19, ADR 24).
+        $"""
+        {SharedSchema.Fediverse}
+        CREATE TABLE fediverse_outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            {SharedSchema.FediverseOutboxColumns}
+        );
+        CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
