@@ -53,7 +53,13 @@ public sealed partial class FediverseSite
     public string Inbox => $"{BaseUrl}/fediverse/inbox";
     public string Outbox => $"{BaseUrl}/fediverse/outbox";
     public string Followers => $"{BaseUrl}/fediverse/followers";
-    public string NoteId(string callOutId) => $"{BaseUrl}/fediverse/call-outs/{Uri.EscapeDataString(callOutId)}";
+    public string NoteId(string callOutId) => $"{BaseUrl}/fediverse/call-outs/{NoteKey(callOutId)}";
+
+    /// <summary>
+    /// The part of a call-out's id after its origin's node id: the note's address does not
+    /// name the node's identity, so following the account tells nobody which federation node it is.
+    /// </summary>
+    public static string NoteKey(string callOutId) => Uri.EscapeDataString(callOutId[(callOutId.LastIndexOf('.') + 1)..]);
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex AccountName();
