@@ -148,6 +148,10 @@ public static class Format
         s.AppendLine($"  state:   {State(c)}{(c.CloseReason.Length > 0 ? $" ({c.CloseReason})" : "")}");
         s.AppendLine($"  from:    {names.Who(c.OriginNode)}");
         s.AppendLine($"  to:      {Audience(c)}");
+        if (c.FediversePublic)
+        {
+            s.AppendLine("  public:  posted to this node's fediverse followers (title, target, demand, places, window, actions)");
+        }
         s.AppendLine($"  demand:  {c.Content.DemandSummary}");
         foreach (var p in c.Content.Places)
         {

@@ -272,6 +272,31 @@ public sealed class FediverseTests
         }
     }
 
+    [Fact]
+    public async Task SolnetPublishesPublicOnlyWhenAskedAndSaysSo()
+    {
+        await using var node = await FediverseNodes.StartAsync("leeds");
+        await using var plain = await TestNode.StartAsync("york");
+        await TestNode.PeerAsync(node, plain);
+        string[] callOut = ["callout", "publish", "--title", "Picket Bistro Co", "--target", "Bistro Co", "--demand", "Pay the wages"];
+
+        var quiet = await Solnet.RunAsync(node.DataDir, [.. callOut]);
+        Assert.True(quiet.ExitCode == 0, quiet.Error);
+        Assert.DoesNotContain("public:", quiet.Out);
+        var loud = await Solnet.RunAsync(node.DataDir, [.. callOut, "--public"]);
+        Assert.True(loud.ExitCode == 0, loud.Error);
+        Assert.Contains("public:  posted to this node's fediverse followers", loud.Out);
+        var id = Assert.Single(node.Store.PublicCallOuts()).CallOutId;
+        var shown = await Solnet.RunAsync(node.DataDir, "callout", "show", id);
+        Assert.Contains("public:  posted to this node's fediverse followers", shown.Out);
+
+        // A node whose actor is off refuses --public, saying why, and publishes nothing.
+        var refused = await Solnet.RunAsync(plain.DataDir, [.. callOut, "--public"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Node:Fediverse:Enabled", refused.Error);
+        Assert.DoesNotContain(plain.Get<CallOutCommands>().List(), c => c.OriginNode == plain.NodeId);
+    }
+
     private static string Inbox(TestNode node) => $"{FediverseNodes.BaseUrl(node)}/fediverse/inbox";
 
     private static byte[] FollowBody(TestNode node, FakeRemoteActor actor) =>

@@ -36,6 +36,7 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         // A copy: the warnings belong to this reply, not to the state the log holds.
         var published = ((CallOutState)result.State).Clone();
         published.Warnings.AddRange(peers.NotPeeredBack(published.Recipients));
+        published.FediversePublic = toFediverse;
         return published;
     }
 
@@ -121,6 +122,9 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         Identifiers.OriginOf(callOutId);
         return IssuerView(store.Read(callOutId, ObjectKind.CallOut, CallOutState.Parser) ?? throw NoCallOut(callOutId));
     }
+
+    /// <summary>Whether this node's organisers posted the call-out to the fediverse (issue 19).</summary>
+    public bool IsFediversePublic(string callOutId) => store.PublicCallOuts().Any(r => r.CallOutId == callOutId);
 
     public IReadOnlyList<CallOutState> List() =>
         store.ReadAll(ObjectKind.CallOut, CallOutState.Parser).Select(IssuerView).ToList();
