@@ -11,7 +11,7 @@ namespace Federation.Node.Fediverse;
 /// Sends the actor's queued activities (issue 19): the next one of each host at a time, so
 /// a host gets a call-out's Create before its Update; each POST signed when it leaves;
 /// retried with backoff and jitter, the timing kept in the database; refused for good or
-/// failing too long, parked as a dead letter that `solnet fediverse status` shows.
+/// failing too long, parked as a dead letter (kept in fediverse_outbox, and logged).
 /// </summary>
 public sealed class FediverseDeliveryWorker(IFederationStore store, FediverseSite site, FediverseKey key, RemoteActors remote,
     NodeClock clock, ILogger<FediverseDeliveryWorker> log) : BackgroundService
