@@ -289,6 +289,11 @@ public sealed class FediverseTests
         var id = Assert.Single(node.Store.PublicCallOuts()).CallOutId;
         var shown = await Solnet.RunAsync(node.DataDir, "callout", "show", id);
         Assert.Contains("public:  posted to this node's fediverse followers", shown.Out);
+        var info = await Solnet.RunAsync(node.DataDir, "info");
+        Assert.Contains($"fediverse:   @{FediverseNodes.Account}@127.0.0.1:{node.Port + 3000}, 0 following, 1 public call-outs", info.Out);
+        Assert.Contains("0 to deliver, 0 given up", info.Out);
+        Assert.All(info.Out.Split('\n'), line => Assert.True(line.Length <= 100, $"wider than 100 columns: {line}"));
+        Assert.DoesNotContain("fediverse:", (await Solnet.RunAsync(plain.DataDir, "info")).Out);
 
         // A node whose actor is off refuses --public, saying why, and publishes nothing.
         var refused = await Solnet.RunAsync(plain.DataDir, [.. callOut, "--public"]);

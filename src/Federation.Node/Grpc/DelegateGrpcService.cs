@@ -34,11 +34,13 @@ public sealed class DelegateGrpcService(
     Backups.NodeBackup backup,
     StorageLock storageLock,
     Federation.Core.Sealing.StorageVault vault,
-    IAuditReads store) : DelegateService.DelegateServiceBase
+    IAuditReads store,
+    Fediverse.FediverseStatusView fediverse) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
         {
+            Fediverse = fediverse.Status(),
             NodeId = identity.NodeId,
             Name = options.Value.Name,
             Fingerprint = identity.Fingerprint,

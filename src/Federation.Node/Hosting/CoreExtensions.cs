@@ -78,6 +78,7 @@ public static class CoreExtensions
         services.AddSingleton<Fediverse.FediverseKey>();
         services.AddSingleton<Fediverse.RemoteActors>();
         services.AddSingleton<Fediverse.FediverseInbox>();
+        services.AddSingleton<Fediverse.FediverseStatusView>();
         services.AddHostedService<Fediverse.FediverseDeliveryWorker>();
         services.AddSingleton<FightCommands>();
         services.AddSingleton<Submissions>();
