@@ -258,6 +258,15 @@ public sealed class FediverseTests
         {
             seen.Add((url, await Http.GetStringAsync(url)));
         }
+        // The post's link, as a person's browser opens it: a page with the same public fields.
+        using (var page = new HttpRequestMessage(HttpMethod.Get, $"{b}/fediverse/call-outs/{Federation.Core.Fediverse.FediverseSite.NoteKey(published.Id)}"))
+        {
+            page.Headers.Accept.ParseAdd("text/html");
+            var html = await (await Http.SendAsync(page)).Content.ReadAsStringAsync();
+            Assert.Contains("<!doctype html>", html);
+            Assert.Contains("now on Sunday", html);
+            seen.Add(("the post's page", html));
+        }
         seen.AddRange(supporter.Received.Select(r => ("delivery", r)));
         Assert.Contains(seen, s => s.Body.Contains("Bistro Co") && s.Body.Contains("1 High St"));
 

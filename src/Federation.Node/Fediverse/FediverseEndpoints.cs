@@ -181,8 +181,25 @@ public static class FediverseEndpoints
             return Status(c, StatusCodes.Status404NotFound, "No public call-out here by that id.");
         }
         var note = FediverseDocuments.Note(site, state, null);
+        if (!WantsActivityJson(c.Request))
+        {
+            // A person following the post's link from Mastodon: the same public fields, as a page.
+            var p = FediverseCallOuts.Of(state);
+            c.Response.ContentType = "text/html; charset=utf-8";
+            c.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
+            return c.Response.WriteAsync($"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{System.Net.WebUtility.HtmlEncode(p.Title)}</title>"
+                + $"<body>{FediverseCallOuts.Html(p, (string)note["id"]!)}</body></html>\n");
+        }
         note["@context"] = FediverseDocuments.ActivityStreams;
         return Json(c, note);
+    }
+
+    /// <summary>ActivityPub clients ask for activity+json or ld+json; a browser asks for HTML.</summary>
+    private static bool WantsActivityJson(HttpRequest request)
+    {
+        var accept = request.Headers.Accept.ToString();
+        return accept.Length == 0 || accept.Contains("activity+json", StringComparison.OrdinalIgnoreCase)
+            || accept.Contains("ld+json", StringComparison.OrdinalIgnoreCase) || !accept.Contains("text/html", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Public call-outs this node issued and still holds, latest first; nothing else is ever listed.</summary>
