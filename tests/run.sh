@@ -39,6 +39,14 @@ if [ ! -x /usr/bin/chromium ]; then
     || echo "Could not install chromium; the dashboard tests will fail."
 fi
 
+# The fediverse interop test (FediverseInteropTests) runs Fedify, pinned in
+# tests/fediverse-interop/package-lock.json, on the machine's Node.js.
+if [ ! -d tests/fediverse-interop/node_modules/@fedify/fedify ]; then
+  echo "Installing Fedify for the fediverse interop test (tests/fediverse-interop)..."
+  (cd tests/fediverse-interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "Could not install Fedify from npm; the fediverse interop test will fail."
+fi
+
 results=$(mktemp -d)
 rabbit=""       # the throwaway broker's folder: data, logs, Erlang cookie, rabbitmqctl wrapper
 rabbit_pid=""

@@ -107,8 +107,10 @@ public static class CallOutCli
         var content = new ContentOptions();
         var to = Many("--to", "Send it only to this peer", "FINGERPRINT");
         var region = Many("--region", "Send it to the peers in this region", "REGION");
+        var fediverse = Switch("--public",
+            "Also post it on the fediverse, to anyone following this network there: its title, target, demand, places, window and actions become public");
         return Cmd("publish", "Publish a call-out (organiser): from flags, or from a file with --file. No --to and no --region: every peer",
-            [.. content.All, to, region], async s =>
+            [.. content.All, to, region, fediverse], async s =>
             {
                 var c = await content.FromFileAsync(s) ?? new CallOutContent();
                 content.Apply(s, c);
@@ -120,7 +122,7 @@ public static class CallOutCli
                 {
                     throw new UsageException("Send the call-out to chosen peers (--to) or to peers in regions (--region), not both.");
                 }
-                var request = new PublishCallOutRequest { Content = c };
+                var request = new PublishCallOutRequest { Content = c, FediversePublic = s.Get(fediverse) };
                 if (s.Has(region))
                 {
                     request.Audience = new CallOutAudience { Kind = AudienceKind.Regions, Regions = { s.All(region) } };

@@ -10,7 +10,11 @@ public static class Format
         $"{n.Name}\n  address:     {n.Address}\n  fingerprint: {n.Fingerprint}{(n.Region.Length > 0 ? $"\n  region:      {n.Region}" : "")}"
         + $"\n  version:     {(n.SoftwareVersion.Length > 0 ? n.SoftwareVersion : "before 0.1.0")}"
         + (n.TimeZone.Length > 0 ? $"\n  time zone:   {n.TimeZone}" : "")
-        + $"\n  storage:     {Contracts.StorageStateText.Describe(n.Storage)}";
+        + $"\n  storage:     {Contracts.StorageStateText.Describe(n.Storage)}"
+        + (n.Fediverse is { } f
+            ? $"\n  fediverse:   {f.Account}, {f.Followers} following, {f.PublicCallOuts} public call-outs"
+              + $"\n               {f.PendingDeliveries} to deliver, {f.DeadLetters} given up"
+            : "");
 
     /// <summary>"up", or "DOWN since … (40s): why", for `solnet status`.</summary>
     public static string Dependency(DependencyHealth d, DateTimeOffset now) =>
@@ -148,6 +152,10 @@ public static class Format
         s.AppendLine($"  state:   {State(c)}{(c.CloseReason.Length > 0 ? $" ({c.CloseReason})" : "")}");
         s.AppendLine($"  from:    {names.Who(c.OriginNode)}");
         s.AppendLine($"  to:      {Audience(c)}");
+        if (c.FediversePublic)
+        {
+            s.AppendLine("  public:  posted to this node's fediverse followers (title, target, demand, places, window, actions)");
+        }
         s.AppendLine($"  demand:  {c.Content.DemandSummary}");
         foreach (var p in c.Content.Places)
         {

@@ -147,6 +147,9 @@ public sealed class NodeOptions
 
     public PostgresOptions Postgres { get; set; } = new();
 
+    /// <summary>The read-only ActivityPub actor (issue 19, ADR 24): off unless turned on.</summary>
+    public FediverseOptions Fediverse { get; set; } = new();
+
     /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
     public string Bus { get; set; } = "inmemory";
 
@@ -254,4 +257,43 @@ public sealed class PostgresOptions
 {
     /// <summary>An Npgsql connection string, e.g. "Host=127.0.0.1;Port=5432;Database=alpha;Username=alpha;Password=…".</summary>
     public string ConnectionString { get; set; } = "";
+}
+
+/// <summary>"Node:Fediverse:*": the network as a followable fediverse account (docs/operators.md "On the fediverse").</summary>
+public sealed class FediverseOptions
+{
+    /// <summary>Off by default: nothing is served or sent to the fediverse until an operator turns it on.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// The public https:// address a fediverse server reaches the actor at (the TLS proxy in
+    /// front of the dashboard's port), e.g. https://solnet.example.org. Its host is the
+    /// account's domain: acct:<see cref="Account"/>@host.
+    /// </summary>
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>The account's name, e.g. leeds-solnet for @leeds-solnet@solnet.example.org: letters, digits, '-', '_' and '.'.</summary>
+    public string Account { get; set; } = "";
+
+    /// <summary>"Group" (the default: a network is a group) or "Service".</summary>
+    public string ActorType { get; set; } = "Group";
+
+    /// <summary>Largest inbox body taken; anything longer is refused with 413 before it is read whole.</summary>
+    public int MaxInboxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Deadline for fetching a remote actor (to check its key) and for each delivery.</summary>
+    public TimeSpan RemoteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest remote actor document read.</summary>
+    public int MaxRemoteDocumentBytes { get; set; } = 512 * 1024;
+
+    /// <summary>
+    /// Lets the node fetch actors and deliver to addresses on loopback or private networks.
+    /// Off by default, so a Follow cannot make the node dial inside its own network; the
+    /// interop tests turn it on to reach a Fedify actor on 127.0.0.1.
+    /// </summary>
+    public bool AllowPrivateAddresses { get; set; }
+
+    /// <summary>A delivery failing this many times is parked as a dead letter.</summary>
+    public int MaxDeliveryAttempts { get; set; } = 20;
 }

@@ -94,4 +94,38 @@ internal static class SharedSchema
             xml         TEXT NOT NULL
         );
         """;
+
+    /// <summary>
+    /// The fediverse actor (issue 19, ADR 24): its followers, the call-outs marked public,
+    /// its key, and its delivery queue. The engines add the queue's id column.
+    /// </summary>
+    public const string Fediverse = """
+        CREATE TABLE fediverse_followers (
+            actor_id     TEXT PRIMARY KEY,
+            inbox        TEXT NOT NULL,
+            shared_inbox TEXT NOT NULL,      -- '' when the actor has none
+            since        BIGINT NOT NULL
+        );
+        CREATE TABLE fediverse_call_outs (
+            call_out_id  TEXT PRIMARY KEY,   -- a call-out of this node its organisers made public
+            since        BIGINT NOT NULL
+        );
+        CREATE TABLE fediverse_key (
+            id           INTEGER PRIMARY KEY CHECK (id = 1),
+            private_pem  TEXT NOT NULL
+        );
+        """;
+
+    /// <summary>The fediverse delivery queue's columns after its id: one row per activity per inbox.</summary>
+    public const string FediverseOutboxColumns = """
+        host            TEXT NOT NULL,      -- per-host order: one in flight per host
+            inbox           TEXT NOT NULL,
+            body            TEXT NOT NULL,      -- the activity's JSON, signed when sent
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT NOT NULL DEFAULT 0,
+            lease_until     BIGINT NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            dead            INTEGER NOT NULL DEFAULT 0,
+            created_at      BIGINT NOT NULL
+        """;
 }

@@ -75,4 +75,45 @@ public sealed class CallOutTests(BrowserFixture browser)
         Assert.Contains("Nothing was added", refusal);
         Assert.Contains("No peers yet", await a.Locator("main").InnerTextAsync());
     }
+
+    [Fact]
+    public async Task ACallOutIsPublicOnTheFediverseOnlyWhenTheBoxIsTickedAndItsPageSaysSo()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha", extra:
+            ["--Node:Fediverse:Enabled", "true", "--Node:Fediverse:BaseUrl", "https://solnet.example.org", "--Node:Fediverse:Account", "alpha-solnet"]);
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var a = await browser.NewPageAsync();
+        await a.SignInAsync(alpha);
+
+        async Task<string> PublishAsync(string title, bool makePublic)
+        {
+            await a.GotoAsync(alpha.Dashboard + "/callouts/new");
+            await a.GetByLabel("Title").FillAsync(title);
+            await a.GetByLabel("Target (boss or landlord)").FillAsync("Bistro Co");
+            await a.GetByLabel("What the fight demands").FillAsync("Pay the wages");
+            var box = a.GetByLabel("Also post it publicly as @alpha-solnet@solnet.example.org", new() { Exact = false });
+            Assert.False(await box.IsCheckedAsync(), "the public choice is off until ticked");
+            if (makePublic)
+            {
+                await box.CheckAsync();
+            }
+            await a.GetByRole(AriaRole.Button, new() { Name = "Publish the call-out" }).ClickAsync();
+            Assert.Contains("The call-out is published", await a.FlashAsync());
+            return a.Url;
+        }
+
+        await PublishAsync("Picket Bistro Co, network only", makePublic: false);
+        Assert.Equal(0, await a.Locator("#fediverse-public").CountAsync());
+        await PublishAsync("Picket Bistro Co, for everyone", makePublic: true);
+        Assert.Contains("Public on the fediverse", await a.Locator("#fediverse-public").InnerTextAsync());
+        var id = Assert.Single(alpha.Get<Federation.Core.Storage.IFederationStore>().PublicCallOuts()).CallOutId;
+        Assert.Equal("Picket Bistro Co, for everyone", alpha.CallOuts.Get(id).Content.Title);
+
+        // A node whose actor is off does not offer the choice.
+        var b = await browser.NewPageAsync();
+        await b.SignInAsync(beta);
+        await b.GotoAsync(beta.Dashboard + "/callouts/new");
+        Assert.Equal(0, await b.GetByText("Public on the fediverse").CountAsync());
+    }
 }

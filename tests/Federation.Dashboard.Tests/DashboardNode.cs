@@ -37,7 +37,8 @@ public sealed class DashboardNode : IAsyncDisposable
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     /// <summary>Starts a node; <paramref name="region"/> is its Node:Region, told to peers for region audiences and inbox filters.</summary>
-    public static async Task<DashboardNode> StartAsync(string name, string? region = null, string? timeZone = null)
+    /// <param name="extra">More settings, e.g. "--Node:Fediverse:Enabled", "true".</param>
+    public static async Task<DashboardNode> StartAsync(string name, string? region = null, string? timeZone = null, string[]? extra = null)
     {
         var dataDir = Directory.CreateTempSubdirectory($"fed-dash-{name}-").FullName;
         var port = Ports.Free();
@@ -51,6 +52,7 @@ public sealed class DashboardNode : IAsyncDisposable
             "--Node:Notifications:AllowedWebhookTargets:0", "127.0.0.1",
             .. region is null ? Array.Empty<string>() : ["--region", region],
             .. timeZone is null ? Array.Empty<string>() : ["--Node:TimeZone", timeZone],
+            .. extra ?? [],
         ];
         var app = NodeHost.Build(args, o =>
         {

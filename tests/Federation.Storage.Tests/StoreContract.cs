@@ -615,6 +615,76 @@ public abstract class StoreContract : IDisposable
         Assert.Throws<ArgumentException>(() => again.Count("peers; DROP TABLE peers"));
     }
 
+    // ---- The fediverse actor (issue 19) -----------------------------------------------------
+
+    [Fact]
+    public async Task FediverseFollowersPublicCallOutsAndTheKeyRoundTrip()
+    {
+        var since = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        await Store.WriteAsync(tx =>
+        {
+            tx.PutFediverseFollower(new FediverseFollower("https://a.example/users/x", "https://a.example/users/x/inbox", "https://a.example/inbox", since));
+            tx.PutFediverseFollower(new FediverseFollower("https://b.example/users/y", "https://b.example/users/y/inbox", "", since));
+            // A second Follow from the same actor updates where it receives, not who follows.
+            tx.PutFediverseFollower(new FediverseFollower("https://b.example/users/y", "https://b.example/users/y/inbox2", "", since));
+            tx.MarkCallOutPublic("one");
+            tx.MarkCallOutPublic("one");
+            return 0;
+        });
+        var followers = Store.FediverseFollowers();
+        Assert.Equal(["https://a.example/inbox", "https://b.example/users/y/inbox2"], followers.Select(f => f.DeliverTo));
+        Assert.Equal("one", Assert.Single(Store.PublicCallOuts()).CallOutId);
+        Assert.True(await Store.WriteAsync(tx => tx.DeleteFediverseFollower("https://a.example/users/x")));
+        Assert.False(await Store.WriteAsync(tx => tx.DeleteFediverseFollower("https://a.example/users/x")));
+        Assert.True(await Store.WriteAsync(tx => tx.UnmarkCallOutPublic("one")));
+        Assert.Empty(Store.PublicCallOuts());
+
+        // Two replicas making the key at once keep one: the first stored.
+        Assert.Null(Store.FediverseKey());
+        var first = await Store.WriteAsync(tx => tx.PutFediverseKeyIfAbsent("first"));
+        var second = await Open().WriteAsync(tx => tx.PutFediverseKeyIfAbsent("second"));
+        Assert.Equal(("first", "first", "first"), (first, second, Store.FediverseKey()));
+    }
+
+    [Fact]
+    public async Task FediverseDeliveriesGoOneAtATimePerHostInOrderAndDeadLettersStepAside()
+    {
+        await Store.WriteAsync(tx =>
+        {
+            tx.EnqueueFediverse("https://a.example/inbox", "a.example", "{\"n\":1}"u8.ToArray());
+            tx.EnqueueFediverse("https://a.example/inbox", "a.example", "{\"n\":2}"u8.ToArray());
+            tx.EnqueueFediverse("https://b.example/inbox", "b.example", "{\"n\":3}"u8.ToArray());
+            return 0;
+        });
+        var now = DateTimeOffset.UtcNow;
+        var due = Store.DueFediverseDeliveries(now, 10);
+        Assert.Equal(["{\"n\":1}", "{\"n\":3}"], due.Select(d => System.Text.Encoding.UTF8.GetString(d.Body)));
+
+        // A lease is taken once; a leased delivery is not due to anyone else.
+        var a1 = due[0];
+        Assert.True(await Store.WriteAsync(tx => tx.LeaseFediverseDelivery(a1.Id, now.AddMinutes(1))));
+        Assert.False(await Open().WriteAsync(tx => tx.LeaseFediverseDelivery(a1.Id, now.AddMinutes(1))));
+        Assert.DoesNotContain(Store.DueFediverseDeliveries(now, 10), d => d.Host == "a.example");
+
+        // A failure waits its backoff, and the host's next stays behind it.
+        await Store.WriteAsync(tx => { tx.FediverseFailed(a1.Id, now.AddMinutes(5), "503", dead: false); return 0; });
+        Assert.DoesNotContain(Store.DueFediverseDeliveries(now, 10), d => d.Host == "a.example");
+        var retried = Assert.Single(Store.DueFediverseDeliveries(now.AddMinutes(6), 10), d => d.Host == "a.example");
+        Assert.Equal((a1.Id, 1, "503"), (retried.Id, retried.Attempts, retried.LastError));
+
+        // Parked: the host's next goes ahead, and the dead letter is kept for the operator.
+        await Store.WriteAsync(tx => { tx.FediverseFailed(a1.Id, now, "410 Gone", dead: true); return 0; });
+        Assert.Equal("{\"n\":2}", System.Text.Encoding.UTF8.GetString(Store.DueFediverseDeliveries(now, 10).Single(d => d.Host == "a.example").Body));
+        Assert.Equal("410 Gone", Assert.Single(Store.FediverseDeadLetters()).LastError);
+        Assert.Equal(2, Store.PendingFediverseDeliveries());
+
+        await Store.WriteAsync(tx => { tx.FediverseDelivered(due[1].Id); return 0; });
+        Assert.Equal(1, Store.PendingFediverseDeliveries());
+        Assert.Equal(1, await Store.WriteAsync(tx => tx.DropFediverseDeliveries()));
+        Assert.Equal(0, Store.PendingFediverseDeliveries());
+        Assert.Single(Store.FediverseDeadLetters());
+    }
+
     // ---- Several replicas writing at once ---------------------------------------------------
 
     [Fact]

@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Federation.Core.Fediverse;
 using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Peers;
@@ -10,11 +11,18 @@ using Federation.Domain;
 namespace Federation.Core.Commands;
 
 /// <summary>What a delegate can do with call-outs; each write goes through the origin log or a submission.</summary>
-public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, TimeProvider time, StorageVault vault)
+public sealed class CallOutCommands(IFederationStore store, OriginLog origin, PeerRoster peers, NodeIdentity identity, TimeProvider time, StorageVault vault,
+    FediversePublisher fediverse)
 {
-    public async Task<CallOutState> PublishAsync(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience, CancellationToken ct)
+    /// <param name="toFediverse">Also publish it, its public fields only, to the node's fediverse followers (issue 19).</param>
+    public async Task<CallOutState> PublishAsync(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience,
+        CancellationToken ct, bool toFediverse = false)
     {
         CallOuts.CheckContent(content);
+        if (toFediverse)
+        {
+            fediverse.RequireEnabled();
+        }
         var chosen = AudienceOf(recipients, audience);
         if (chosen.Kind == AudienceKind.ChosenPeers)
         {
@@ -23,10 +31,12 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         }
         var to = CallOuts.ResolveAudience(chosen, ActivePeersWithRegions());
         var id = Identifiers.NewObjectId(identity.NodeId);
-        var result = await origin.AppendAsync(id, ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, to, chosen)], ct: ct);
+        var result = await origin.AppendAsync(id, _ => ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, to, chosen)], ct: ct,
+            alongside: toFediverse ? (tx, state) => fediverse.Published(tx, (CallOutState)state) : null);
         // A copy: the warnings belong to this reply, not to the state the log holds.
         var published = ((CallOutState)result.State).Clone();
         published.Warnings.AddRange(peers.NotPeeredBack(published.Recipients));
+        published.FediversePublic = toFediverse;
         return published;
     }
 
@@ -48,7 +58,8 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         {
             try
             {
-                await origin.AppendAsync(due.Id, ObjectKind.CallOut, identity.NodeId, s => [CallOuts.Expire(Existing(s, due.Id), now)], ct: ct);
+                await origin.AppendAsync(due.Id, _ => ObjectKind.CallOut, identity.NodeId, s => [CallOuts.Expire(Existing(s, due.Id), now)], ct: ct,
+                    alongside: (tx, state) => fediverse.Changed(tx, (CallOutState)state));
                 closed++;
             }
             catch (RuleViolation)
@@ -112,6 +123,9 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
         return IssuerView(store.Read(callOutId, ObjectKind.CallOut, CallOutState.Parser) ?? throw NoCallOut(callOutId));
     }
 
+    /// <summary>Whether this node's organisers posted the call-out to the fediverse (issue 19).</summary>
+    public bool IsFediversePublic(string callOutId) => store.PublicCallOuts().Any(r => r.CallOutId == callOutId);
+
     public IReadOnlyList<CallOutState> List() =>
         store.ReadAll(ObjectKind.CallOut, CallOutState.Parser).Select(IssuerView).ToList();
 
@@ -136,7 +150,7 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
                 var callOut = (CallOutState)s!;
                 CallOuts.RequireIssuer(callOut, identity.NodeId, verb);
                 return [decide(callOut)];
-            }, ct: ct);
+            }, ct: ct, alongside: (tx, state) => fediverse.Changed(tx, (CallOutState)state));
         return IssuerView((CallOutState)result.State);
     }
 

@@ -13,7 +13,8 @@ namespace Federation.Core.Commands;
 /// or tenant; never leave this node), participants-only briefings (committed networks
 /// only), and purging both — with referrals and incidents — after a fight ends.
 /// </summary>
-public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity, StorageVault vault, SealedLogs sealedLogs)
+public sealed class Confidential(IFederationStore store, OriginLog origin, FightCommands fights, NodeIdentity identity, StorageVault vault, SealedLogs sealedLogs,
+    Federation.Core.Fediverse.FediversePublisher fediverse)
 {
     public const int MaxDetail = 2_000;
 
@@ -113,6 +114,7 @@ public sealed class Confidential(IFederationStore store, OriginLog origin, Fight
             tx.DeleteEvents(callOutId);
             DeleteInTransit(tx, callOutId);
             tx.PutObject(stored with { State = CallOutPurge.Purged(state).ToByteArray() });
+            fediverse.Purged(tx, callOutId);
             return true;
         }, ct);
         if (purged)

@@ -37,11 +37,13 @@ public sealed class DelegateGrpcService(
     NodeKeys nodeKeys,
     PeerProtocols protocols,
     Delivery.PeerClients clients,
-    IAuditReads store) : DelegateService.DelegateServiceBase
+    IAuditReads store,
+    Fediverse.FediverseStatusView fediverse) : DelegateService.DelegateServiceBase
 {
     public override Task<NodeInfo> GetNodeInfo(GetNodeInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeInfo
         {
+            Fediverse = fediverse.Status(),
             NodeId = identity.NodeId,
             Name = options.Value.Name,
             Fingerprint = identity.Fingerprint,
@@ -114,7 +116,7 @@ public sealed class DelegateGrpcService(
 
     public override Task<CallOutState> PublishCallOut(PublishCallOutRequest request, ServerCallContext context) =>
         callOuts.PublishAsync(request.Content, request.Recipients.Select(Identifiers.NodeIdFromFingerprint).ToList(),
-            NormaliseAudience(request.Audience), context.CancellationToken);
+            NormaliseAudience(request.Audience), context.CancellationToken, toFediverse: request.FediversePublic);
 
     public override Task<CallOutState> CloseCallOut(CloseCallOutRequest request, ServerCallContext context) =>
         callOuts.CloseAsync(request.CallOutId, request.Cancelled, request.Reason, context.CancellationToken);
@@ -122,8 +124,13 @@ public sealed class DelegateGrpcService(
     public override Task<SubmissionReceipt> RespondToCallOut(RespondToCallOutRequest request, ServerCallContext context) =>
         callOuts.RespondAsync(request.CallOutId, request.Response ?? throw RuleViolation.Invalid("The response is empty."), context.CancellationToken);
 
-    public override Task<CallOutState> GetCallOut(GetObjectRequest request, ServerCallContext context) =>
-        Task.FromResult(callOuts.Get(request.Id));
+    public override Task<CallOutState> GetCallOut(GetObjectRequest request, ServerCallContext context)
+    {
+        // A copy: the fediverse flag belongs to this reply, not to the state the log holds.
+        var shown = callOuts.Get(request.Id).Clone();
+        shown.FediversePublic = callOuts.IsFediversePublic(shown.Id);
+        return Task.FromResult(shown);
+    }
 
     public override Task<ListCallOutsResponse> ListCallOuts(ListCallOutsRequest request, ServerCallContext context) =>
         Task.FromResult(new ListCallOutsResponse { CallOuts = { callOuts.List() } });

@@ -75,7 +75,14 @@ public static class CoreExtensions
         services.AddSingleton<PeerRoster>();
         services.AddSingleton<PeerAuthenticator>();
         services.AddSingleton<Grpc.SeenCalls>();
+        services.AddSingleton(sp => new Federation.Core.Fediverse.FediverseSite(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Fediverse));
+        services.AddSingleton<Federation.Core.Fediverse.FediversePublisher>();
         services.AddSingleton<CallOutCommands>();
+        services.AddSingleton<Fediverse.FediverseKey>();
+        services.AddSingleton<Fediverse.RemoteActors>();
+        services.AddSingleton<Fediverse.FediverseInbox>();
+        services.AddSingleton<Fediverse.FediverseStatusView>();
+        services.AddHostedService<Fediverse.FediverseDeliveryWorker>();
         services.AddSingleton<FightCommands>();
         services.AddSingleton<Submissions>();
         services.AddSingleton<Confidential>();

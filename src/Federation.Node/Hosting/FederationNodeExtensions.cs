@@ -6,6 +6,7 @@ using Federation.Domain;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Dashboard;
+using Federation.Node.Fediverse;
 using Federation.Node.Grpc;
 using Federation.Node.Observability;
 using Federation.Node.Peering;
@@ -67,6 +68,8 @@ public static class FederationNodeExtensions
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         // Before any endpoint reads a body: peer callers are checked from their headers first.
         app.UseMiddleware<Grpc.PeerCallGate>();
+        // Before the dashboard's branch, on its port: a fediverse server reaches only these paths.
+        app.MapFediverse(options);
         app.MapFederationDashboard(options);
         app.MapFederationGrpc();
         if (TransportPolicy.Warning(options) is { } warning)

@@ -241,6 +241,15 @@ internal static class PostgresSchema
         SharedSchema.PeerAnnouncedAddresses,
         // 10 — certified node keys and revocations (issue 16), as SQLite's migration 15.
         SharedSchema.NetworkKeys("BYTEA"),
+        // 11 — the fediverse actor (issue 19, ADR 24), as SQLite's migration 16.
+        $"""
+        {SharedSchema.Fediverse}
+        CREATE TABLE fediverse_outbox (
+            id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            {SharedSchema.FediverseOutboxColumns}
+        );
+        CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -244,6 +244,15 @@ internal static class SqliteSchema
         // 15 — certified node keys (issue 16, docs/adr/0022): the certificate of the key that
         // signed each event, re-sent with it; the revocations each network has signed.
         SharedSchema.NetworkKeys("BLOB"),
+        // 16 — the fediverse actor (issue 19, ADR 24).
+        $"""
+        {SharedSchema.Fediverse}
+        CREATE TABLE fediverse_outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            {SharedSchema.FediverseOutboxColumns}
+        );
+        CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

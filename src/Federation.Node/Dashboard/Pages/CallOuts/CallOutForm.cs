@@ -22,6 +22,9 @@ public sealed class CallOutForm
     public List<string> Recipients { get; set; } = [];
     public string? Regions { get; set; }
 
+    /// <summary>Also post it to the node's fediverse followers (issue 19); the compose form offers it only when the actor is on.</summary>
+    public bool FediversePublic { get; set; }
+
     public static readonly ActionType[] ActionTypes = System.Enum.GetValues<ActionType>().Where(a => a != ActionType.Unspecified).ToArray();
 
     /// <summary>The content the domain checks; <paramref name="parse"/> reads a UTC time field or refuses it.</summary>

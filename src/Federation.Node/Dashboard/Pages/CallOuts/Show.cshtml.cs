@@ -10,6 +10,9 @@ public sealed class ShowModel(DashboardContext context, CallOutCommands callOuts
     [BindProperty(SupportsGet = true)]
     public string Id { get; set; } = "";
 
+    /// <summary>Posted to the fediverse by this node's organisers (issue 19): said plainly on the page.</summary>
+    public bool FediversePublic => CallOut is { } c && callOuts.IsFediversePublic(c.Id);
+
     /// <summary>The issuer's update form: the current content, or what was typed if the update was refused.</summary>
     [BindProperty]
     public CallOutForm Form { get; set; } = new();
