@@ -83,7 +83,9 @@ public sealed class NetworkKeyTests : IDisposable
         await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Paused }, a.Auth);
         await Eventually.TrueAsync(() => Fight(c, fightId).Status == FightStatus.Paused, "gamma to take the change signed by the rotated key");
 
-        var compromisedSince = DateTimeOffset.UtcNow.AddSeconds(-1);
+        // Taken the moment the rotation was done: everything the first key signed came before
+        // (from that time on, even the node's own events would be signed again, as they must).
+        var compromisedSince = DateTimeOffset.UtcNow;
         var revoke = await Solnet.RunAsync(a.DataDir, "key", "revoke", first.KeyId, "--compromised-since", compromisedSince.ToString("O"),
             "--network-key", KeyFile, "--passphrase-file", PassFile);
         Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
