@@ -32,6 +32,8 @@ public static class NetworkKeyCli
 
     private static Option<uint?> Days() => Whole("--days", "How many days the node key is certified for (default 365)");
 
+    private static TimeSpan Validity(uint? days) => days is { } d ? TimeSpan.FromDays(d) : NetworkSignatures.DefaultValidity;
+
     private static Command Init()
     {
         var output = Text("--out", "Where to write the network key file (a new file; put it on a USB stick, not on the server)", "FILE", required: true);
@@ -48,7 +50,7 @@ public static class NetworkKeyCli
                 throw new UsageException($"{keyPath} does not exist: start the node once to create its key, then run this.");
             }
             var pem = File.ReadAllText(keyPath);
-            if (pem.Contains("SOLNET NODE KEY CERTIFICATE", StringComparison.Ordinal))
+            if (NodeKeyFile.CertificateIn(pem) is not null)
             {
                 throw new RefusedException("This node's network key is already off the server (node.key holds a certified node key); nothing was written. To change keys: solnet key rotate.");
             }
@@ -63,16 +65,15 @@ public static class NetworkKeyCli
             // The node's next key, certified here: the node reads it at its next start.
             using var nodeKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
             var address = File.Exists(Path.Combine(data, "address")) ? File.ReadAllText(Path.Combine(data, "address")).Trim() : "";
-            var certificate = NetworkSignatures.Certify(network, nodeKey.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow,
-                TimeSpan.FromDays(s.Get(days) ?? 365), serial: 1, address);
+            var validity = Validity(s.Get(days));
+            var certificate = NetworkSignatures.Certify(network, nodeKey.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow, validity, serial: 1, address);
             var tmp = keyPath + ".tmp";
-            PrivateFile.WriteAllText(tmp, nodeKey.ExportPkcs8PrivateKeyPem() + "\n"
-                + new string(System.Security.Cryptography.PemEncoding.Write("SOLNET NODE KEY CERTIFICATE", certificate.ToByteArray())) + "\n");
+            PrivateFile.WriteAllText(tmp, NodeKeyFile.Text(nodeKey, certificate));
             // One rename: a crash leaves the old key or the new one, never half of either.
             File.Move(tmp, keyPath, overwrite: true);
             s.Out.Line($"""
                 The network key of {Fingerprint(network.NetworkId)} is in {path}, under your passphrase.
-                The data folder now holds only a node key it certifies, until {DateTimeOffset.UtcNow.AddDays(s.Get(days) ?? 365):yyyy-MM-dd}.
+                The data folder now holds only a node key it certifies, until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
                 Restart the node: until then it signs with the network key it read at its start.
 
                 Recovery code (write it on paper and keep it apart from the file; with it alone,
@@ -135,7 +136,7 @@ public static class NetworkKeyCli
             var prepared = await s.Client.PrepareNodeKeyAsync(new PrepareNodeKeyRequest(), s.Call);
             RequireSameNetwork(network, prepared);
             var certificate = NetworkSignatures.Certify(network, prepared.NextPublicKey.ToByteArray(), DateTimeOffset.UtcNow,
-                TimeSpan.FromDays(s.Get(days) ?? 365), prepared.Serial + 1, s.Info.Address);
+                Validity(s.Get(days)), prepared.Serial + 1, s.Info.Address);
             var installed = await s.Client.InstallNodeKeyAsync(new InstallNodeKeyRequest { Certificate = certificate }, s.Call);
             s.Out.Print(installed, r => $"The node signs with a new key now.\n{Describe(r)}\n"
                 + (prepared.Certified ? $"If the old key {Short(prepared.KeyId)} may have been taken: solnet key revoke {prepared.KeyId} --compromised-since TIME --network-key FILE" : ""));

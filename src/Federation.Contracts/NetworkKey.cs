@@ -356,6 +356,34 @@ public static class NetworkSignatures
     }
 }
 
+/// <summary>
+/// The data folder's <c>node.key</c> for a certified node key: its PKCS#8 private key, then
+/// its certificate under <see cref="Label"/>. Written by <c>solnet network init</c> and by
+/// the node on a rotation, read by the node at start; one format for both.
+/// </summary>
+public static class NodeKeyFile
+{
+    public const string Label = "SOLNET NODE KEY CERTIFICATE";
+
+    public static string Text(ECDsa key, CertifiedKey certificate) =>
+        key.ExportPkcs8PrivateKeyPem() + "\n" + new string(PemEncoding.Write(Label, certificate.ToByteArray())) + "\n";
+
+    /// <summary>The certificate a <c>node.key</c> holds, or null when it holds a key alone (the network's own).</summary>
+    public static CertifiedKey? CertificateIn(string pem)
+    {
+        var rest = pem.AsSpan();
+        while (PemEncoding.TryFind(rest, out var fields))
+        {
+            if (rest[fields.Label].SequenceEqual(Label))
+            {
+                return CertifiedKey.Parser.ParseFrom(Convert.FromBase64String(rest[fields.Base64Data].ToString()));
+            }
+            rest = rest[fields.Location.End..];
+        }
+        return null;
+    }
+}
+
 /// <summary>A node key certificate whose network signature has been checked (docs/adr/0022).</summary>
 public sealed record CheckedCertificate(
     string NetworkId, byte[] NetworkPublicKey, string KeyId, byte[] NodePublicKey,

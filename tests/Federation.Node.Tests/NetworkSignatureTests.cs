@@ -123,7 +123,7 @@ public sealed class NetworkSignatureTests
         {
             using var network = NetworkKey.Create();
             var (first, firstCertificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), serial: 5);
-            NodeIdentity.WriteAtomically(Path.Combine(folder, NodeIdentity.KeyFile), NodeIdentity.Pem(first, firstCertificate));
+            NodeIdentity.WriteAtomically(Path.Combine(folder, NodeIdentity.KeyFile), NodeKeyFile.Text(first, firstCertificate));
             using var identity = NodeIdentity.LoadOrCreate(folder);
             Assert.Equal(network.NetworkId, identity.NodeId);
             Assert.Equal(network.PublicKey, identity.PublicKey);

@@ -57,8 +57,6 @@ public sealed class NodeKey : IDisposable
 /// </summary>
 public sealed class NodeIdentity : IDisposable
 {
-    /// <summary>The PEM label of the certificate kept beside a certified node key in <c>node.key</c>.</summary>
-    public const string CertificateLabel = "SOLNET NODE KEY CERTIFICATE";
     public const string KeyFile = "node.key";
     private const string NextKeyFile = "node.key.next";
 
@@ -111,7 +109,7 @@ public sealed class NodeIdentity : IDisposable
     {
         var key = ECDsa.Create();
         key.ImportFromPem(pem);
-        if (CertificateIn(pem) is not { } certificate)
+        if (NodeKeyFile.CertificateIn(pem) is not { } certificate)
         {
             return new NodeKey(key, null, null, hostNames);
         }
@@ -121,24 +119,6 @@ public sealed class NodeIdentity : IDisposable
             throw new InvalidKeyCertificateException("the certificate in node.key is not for the key beside it");
         }
         return new NodeKey(key, certificate, checkedCertificate, hostNames);
-    }
-
-    /// <summary>What <c>node.key</c> holds for a certified key: the private key, then its certificate.</summary>
-    public static string Pem(ECDsa key, CertifiedKey certificate) =>
-        key.ExportPkcs8PrivateKeyPem() + "\n" + new string(PemEncoding.Write(CertificateLabel, certificate.ToByteArray())) + "\n";
-
-    private static CertifiedKey? CertificateIn(string pem)
-    {
-        var rest = pem.AsSpan();
-        while (PemEncoding.TryFind(rest, out var fields))
-        {
-            if (rest[fields.Label].SequenceEqual(CertificateLabel))
-            {
-                return CertifiedKey.Parser.ParseFrom(Convert.FromBase64String(rest[fields.Base64Data].ToString()));
-            }
-            rest = rest[fields.Location.End..];
-        }
-        return null;
     }
 
     /// <summary>
@@ -204,7 +184,7 @@ public sealed class NodeIdentity : IDisposable
                 throw new InvalidKeyCertificateException(
                     $"the certificate's serial {checkedCertificate.Serial} is not after the one in use ({now.Serial}): an old certificate cannot come back");
             }
-            WriteAtomically(Path.Combine(_dataDir, KeyFile), Pem(next, certificate));
+            WriteAtomically(Path.Combine(_dataDir, KeyFile), NodeKeyFile.Text(next, certificate));
             File.Delete(Path.Combine(_dataDir, NextKeyFile));
             // The replaced key is not disposed: a signature in progress on another thread may hold it.
             _current = new NodeKey(next, certificate, checkedCertificate, _hostNames);

@@ -252,34 +252,29 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
     public async Task<int> ResignAsync(CheckedRevocation revocation, CancellationToken ct = default)
     {
         var count = 0;
-        var after = "";
-        while (store.OriginObjectsAfter(identity.NodeId, after, 200) is { Count: > 0 } page)
+        foreach (var o in store.OriginObjects(identity.NodeId))
         {
-            foreach (var o in page)
+            // A sealed log's events are signed over their clear bytes; one this node cannot
+            // open now (locked) is left as it is, and refused by peers until signed again.
+            var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue)
+                .Select(e => sealing is null ? e : sealing.TryOpen(e, out var opened) ? opened : null)
+                .OfType<StoredEvent>()
+                .Where(e => SignedAfterCompromise(e, revocation))
+                .ToList();
+            if (affected.Count == 0)
             {
-                // A sealed log's events are signed over their clear bytes; one this node cannot
-                // open now (locked) is left as it is, and refused by peers until signed again.
-                var affected = store.LoadEvents(o.ObjectId, 0, int.MaxValue)
-                    .Select(e => sealing is null ? e : sealing.TryOpen(e, out var opened) ? opened : null)
-                    .OfType<StoredEvent>()
-                    .Where(e => SignedAfterCompromise(e, revocation))
-                    .ToList();
-                if (affected.Count == 0)
-                {
-                    continue;
-                }
-                var key = identity.Current;
-                await store.WriteAsync(tx =>
-                {
-                    foreach (var e in affected)
-                    {
-                        tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(e.Payload), key.Certificate?.ToByteArray());
-                    }
-                    return true;
-                }, ct);
-                count += affected.Count;
+                continue;
             }
-            after = page[^1].ObjectId;
+            var key = identity.Current;
+            await store.WriteAsync(tx =>
+            {
+                foreach (var e in affected)
+                {
+                    tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(e.Payload), key.Certificate?.ToByteArray());
+                }
+                return true;
+            }, ct);
+            count += affected.Count;
         }
         if (count > 0)
         {

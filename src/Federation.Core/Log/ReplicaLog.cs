@@ -141,42 +141,37 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     public async Task<IReadOnlyList<string>> QuarantineAsync(CheckedRevocation revocation, CancellationToken ct = default)
     {
         var changed = new List<string>();
-        var after = "";
-        while (store.OriginObjectsAfter(revocation.NetworkId, after, 200) is { Count: > 0 } page)
+        foreach (var o in store.OriginObjects(revocation.NetworkId))
         {
-            foreach (var o in page)
+            var stored = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
+            var events = stored.Select(e => sealing.TryOpen(e, out var opened) ? opened : null).OfType<StoredEvent>().ToList();
+            // A sealed log this node cannot open now (locked) is looked at again with the
+            // next revocation it hears; its events are not applied twice meanwhile.
+            if (events.Count < stored.Count || events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
             {
-                var stored = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
-                var events = stored.Select(e => sealing.TryOpen(e, out var opened) ? opened : null).OfType<StoredEvent>().ToList();
-                // A sealed log this node cannot open now (locked) is looked at again with the
-                // next revocation it hears; its events are not applied twice meanwhile.
-                if (events.Count < stored.Count || events.FirstOrDefault(e => OriginLog.SignedAfterCompromise(e, revocation)) is not { } first)
-                {
-                    continue;
-                }
-                var reason = $"signed by node key {NetworkKey.ShortFingerprintOf(revocation.KeyId)} at or after {revocation.CompromisedSince:u}, when its network says it was compromised";
-                await store.WriteAsync(tx =>
-                {
-                    var current = tx.GetObject(o.ObjectId);
-                    tx.QuarantineEventsFrom(o.ObjectId, first.Sequence, reason);
-                    IMessage? state = null;
-                    foreach (var e in events.Where(e => e.Sequence < first.Sequence))
-                    {
-                        state = EventLog.Apply(state, EventPayload.Parser.ParseFrom(e.Payload));
-                    }
-                    if (state is null || current is null)
-                    {
-                        tx.DeleteObject(o.ObjectId);
-                    }
-                    else
-                    {
-                        tx.PutObject(SealedLogs.ForDisk(current with { LastSequence = first.Sequence - 1, State = state.ToByteArray() }));
-                    }
-                    return true;
-                }, ct);
-                changed.Add(o.ObjectId);
+                continue;
             }
-            after = page[^1].ObjectId;
+            var reason = $"signed by node key {NetworkKey.ShortFingerprintOf(revocation.KeyId)} at or after {revocation.CompromisedSince:u}, when its network says it was compromised";
+            await store.WriteAsync(tx =>
+            {
+                var current = tx.GetObject(o.ObjectId);
+                tx.QuarantineEventsFrom(o.ObjectId, first.Sequence, reason);
+                IMessage? state = null;
+                foreach (var e in events.Where(e => e.Sequence < first.Sequence))
+                {
+                    state = EventLog.Apply(state, EventPayload.Parser.ParseFrom(e.Payload));
+                }
+                if (state is null || current is null)
+                {
+                    tx.DeleteObject(o.ObjectId);
+                }
+                else
+                {
+                    tx.PutObject(SealedLogs.ForDisk(current with { LastSequence = first.Sequence - 1, State = state.ToByteArray() }));
+                }
+                return true;
+            }, ct);
+            changed.Add(o.ObjectId);
         }
         return changed;
     }

@@ -18,6 +18,20 @@ public interface IObjectReads
     /// </summary>
     IReadOnlyList<StoredObject> OriginObjectsAfter(string origin, string afterObjectId, int limit);
 
+    /// <summary>Every object <paramref name="origin"/> originates and has opened, read a page at a time.</summary>
+    IEnumerable<StoredObject> OriginObjects(string origin)
+    {
+        var after = "";
+        while (OriginObjectsAfter(origin, after, 200) is { Count: > 0 } page)
+        {
+            foreach (var o in page)
+            {
+                yield return o;
+            }
+            after = page[^1].ObjectId;
+        }
+    }
+
     /// <summary>A fight's local details (or an issuer-only report-back) as stored: sealed, or clear from before sealing began.</summary>
     byte[]? GetLocalDetails(string objectId);
 

@@ -25,10 +25,11 @@ public static class KestrelExtensions
                 l.Protocols = HttpProtocols.Http2;
                 if (options.Tls)
                 {
+                    var identity = k.ApplicationServices.GetRequiredService<NodeIdentity>();
                     l.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         // Chosen per connection: after a key rotation, new connections see the new key.
-                        ServerCertificateSelector = (_, _) => k.ApplicationServices.GetRequiredService<NodeIdentity>().Certificate,
+                        ServerCertificateSelector = (_, _) => identity.Certificate,
                         // Asked for, not required: delegate clients (solnet, grpcurl) have no
                         // certificate. Peer calls without one are refused by PeerAuthenticator.
                         ClientCertificateMode = ClientCertificateMode.AllowCertificate,
