@@ -68,7 +68,9 @@ public sealed class SealedLogs(StorageVault vault)
             {
                 break;
             }
-            foreach (var e in events)
+            // The object and its events are two reads: an event applied between them is past
+            // the state read first, and is left for the next read.
+            foreach (var e in events.TakeWhile(e => e.Sequence <= stored.LastSequence))
             {
                 state = EventLog.Apply(state, EventPayload.Parser.ParseFrom(Open(e).Payload));
             }
