@@ -21,7 +21,7 @@ public static class NetworkKeyCli
 
     public static IEnumerable<Command> Commands() =>
     [
-        Group("network", "The network key, kept off the server: it certifies the node keys that sign for the network (operator)", Init(), Recover()),
+        Group("network", "The network key, kept off the server: it certifies the node keys that sign for the network (operator)", Init(), Recover(), NewServer(), RecoverObjects()),
         Group("key", "The node key this node signs with: show, rotate, revoke (operator)", Show(), Rotate(), Revoke()),
     ];
 
@@ -120,6 +120,48 @@ public static class NetworkKeyCli
             return Task.CompletedTask;
         });
     }
+
+    private static Command NewServer()
+    {
+        var networkKey = NetworkKeyFile();
+        var passphraseFile = PassphraseFile();
+        var days = Days();
+        return Cmd("new-server", "Stand the network up on a new server with no backup (--data DIR, a new folder): writes a node key the network key certifies; start the node on it, add its peers, then solnet network recover-objects",
+            [networkKey, passphraseFile, days], s =>
+        {
+            var data = s.Get(Global.Data) is { Length: > 0 } d ? d
+                : throw new UsageException("Which data folder? Give the new server's with --data DIR (solnet network new-server runs beside it, before the node's first start).");
+            var keyPath = Path.Combine(data, "node.key");
+            if (File.Exists(keyPath) || File.Exists(Path.Combine(data, "node.db")))
+            {
+                throw new RefusedException($"{data} already holds a node: a new server starts from an empty folder (from a backup, use solnet restore). Nothing was written.");
+            }
+            using var network = Open(s.Text(networkKey), s.Text(passphraseFile));
+            Directory.CreateDirectory(data);
+            using var nodeKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            var validity = Validity(s.Get(days));
+            // The serials the lost server reached are unknown here; a time in seconds is past
+            // any count a network reaches by rotating, so this key takes precedence.
+            var serial = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var certificate = NetworkSignatures.Certify(network, nodeKey.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow, validity, serial, address: "");
+            var tmp = keyPath + ".tmp";
+            PrivateFile.WriteAllText(tmp, NodeKeyFile.Text(nodeKey, certificate));
+            File.Move(tmp, keyPath);
+            s.Out.Line($"""
+                {data} holds a new node key of {Fingerprint(network.NetworkId)}, certified until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
+                Start the node on it, add each peer again (solnet peer add ADDRESS FINGERPRINT: they
+                know the network and follow it to this address), revoke the lost server's key if it
+                may have been taken (solnet key revoke), then: solnet network recover-objects
+                """);
+            return Task.CompletedTask;
+        });
+    }
+
+    private static Command RecoverObjects() => Cmd("recover-objects",
+        "Fetch what this network originated from the copies its peers hold, each event checked against the network's keys: after a new server, or a backup older than the loss (operator)",
+        [], async s => s.Out.Print(await s.Client.RecoverFromPeersAsync(new RecoverFromPeersRequest(), s.Call), r =>
+            $"Asked {r.PeersAsked} peers: {r.ObjectsRecovered} objects recovered ({r.EventsRecovered} events)."
+            + string.Concat(r.Problems.Select(p => "\n  not recovered: " + p))));
 
     private static Command Show() => Cmd("show", "The key this node signs with, whether its network key is off the server, and the keys revoked", [], async s =>
         s.Out.Print(await s.Client.GetNodeKeysAsync(new GetNodeKeysRequest(), s.Call), Describe));

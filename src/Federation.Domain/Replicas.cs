@@ -17,4 +17,29 @@ public static class Replicas
                 $"Envelope for {Identifiers.Truncate(objectId)} refused: this node originates that object and accepts no copies of its own log.");
         }
     }
+
+    /// <summary>
+    /// The one exception: a network on a new server with no backup takes its own objects back
+    /// from its peers' copies (issue 16 #4), each event signed by its own network's keys.
+    /// </summary>
+    public static void RequireOwn(string objectId, string self)
+    {
+        if (!Identifiers.TryOriginOf(objectId, out var origin) || origin != self)
+        {
+            throw new RuleViolation(RefusalKind.PermissionDenied, Rules.OriginAuthority,
+                $"Envelope for {Identifiers.Truncate(objectId)} refused: recovering, a node takes back only the objects it originated.");
+        }
+    }
+
+    public static void Require(string objectId, string self, bool own)
+    {
+        if (own)
+        {
+            RequireOwn(objectId, self);
+        }
+        else
+        {
+            RequireOthers(objectId, self);
+        }
+    }
 }

@@ -68,6 +68,7 @@ public sealed class CliCommandTests
         ["PrepareNodeKey"] = "key rotate",
         ["InstallNodeKey"] = "key rotate",
         ["RevokeNodeKey"] = "key revoke",
+        ["RecoverFromPeers"] = "network recover-objects",
         ["ListCommitments"] = "commitments",
         ["PlanAction"] = "fight action plan",
         ["UpdateAction"] = "fight action update",

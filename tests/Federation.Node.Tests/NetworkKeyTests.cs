@@ -295,6 +295,79 @@ public sealed class NetworkKeyTests : IDisposable
         Directory.Delete(thiefFolder, recursive: true);
     }
 
+    /// <summary>
+    /// Issue 16 #4, from nothing: the server is taken and there is no backup. The network key
+    /// stands up a new server, the peers follow it to its new address, and it takes back what
+    /// it originated (the fight, its call-out, the briefings only committed networks hold)
+    /// from their copies, every event checked against its keys; then it ends its fight.
+    /// </summary>
+    [Fact]
+    public async Task WithNoBackupTheNetworkTakesBackWhatItOriginatedFromItsPeersCopiesAndEndsItsFight()
+    {
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await using var c = await TestNode.StartAsync("gamma");
+        await TestNode.PeerAsync(a, b, c);
+        var fightId = await JointFightTests.OpenWithAsync(a, b, c);
+        await InitAsync(a);
+        await a.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Escalating }, a.Auth);
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = "Meet at the side door at 05:40" }, a.Auth);
+        var callOut = await CallOutSteps.PublishAsync(a, null, b, c);
+        await CallOutSteps.ReachedAsync(b, callOut.Id, 1);
+        await CallOutSteps.RespondAsync(b, callOut.Id, CallOutSteps.Pledge());
+        await CallOutSteps.ReachedAsync(c, callOut.Id, 2);
+        await Eventually.TrueAsync(() => Fight(b, fightId).Status == FightStatus.Escalating && Fight(c, fightId).Status == FightStatus.Escalating
+            && b.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, b.Auth).Briefings.Count == 1, "the escalation and the briefing to reach everyone");
+        var fightAt = Fight(b, fightId).LastSequence;
+        var seized = a.Identity.Current.KeyId;
+        var takenAt = DateTimeOffset.UtcNow;
+        await a.StopAsync();
+
+        // A new server, from the network key alone.
+        await using var fresh = await TestNode.StartPreparedAsync("alpha", async dir =>
+        {
+            var made = await Solnet.RunAsync(dir, "network", "new-server", "--network-key", KeyFile, "--passphrase-file", PassFile);
+            Assert.True(made.ExitCode == 0, made.Out + made.Error);
+            Assert.Contains("recover-objects", made.Out);
+            var again = await Solnet.RunAsync(dir, "network", "new-server", "--network-key", KeyFile, "--passphrase-file", PassFile);
+            Assert.NotEqual(0, again.ExitCode);
+            Assert.Contains("already holds a node", again.Error);
+        });
+        Assert.Equal(a.NodeId, fresh.NodeId);
+        Assert.Null(fresh.Store.GetObject(fightId));
+        await fresh.AddPeerAsync(b);
+        await fresh.AddPeerAsync(c);
+        await Eventually.TrueAsync(() => b.PeerInfo(a.NodeId).Address == fresh.Address && c.PeerInfo(a.NodeId).Address == fresh.Address,
+            "beta and gamma to follow alpha to its new server");
+        var revoke = await Solnet.RunAsync(fresh.DataDir, "key", "revoke", seized, "--compromised-since", takenAt.ToString("O"),
+            "--network-key", KeyFile, "--passphrase-file", PassFile);
+        Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
+
+        var recovered = await Solnet.RunAsync(fresh.DataDir, "network", "recover-objects");
+        Assert.True(recovered.ExitCode == 0, recovered.Out + recovered.Error);
+        Assert.Contains("3 objects recovered", recovered.Out);
+        Assert.DoesNotContain("not recovered", recovered.Out);
+        Assert.Equal(fightAt, Fight(fresh, fightId).LastSequence);
+        Assert.Equal(FightStatus.Escalating, Fight(fresh, fightId).Status);
+        Assert.Equal("Meet at the side door at 05:40", fresh.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, fresh.Auth).Briefings.Single().Text);
+        Assert.Equal(b.Store.GetObject(callOut.Id)!.LastSequence, fresh.Store.GetObject(callOut.Id)!.LastSequence);
+        // Asking again finds nothing more to take.
+        var again = await Solnet.RunAsync(fresh.DataDir, "network", "recover-objects");
+        Assert.Contains("0 objects recovered", again.Out);
+
+        // It still speaks for its fight: it ends it, and every committed network acknowledges.
+        await fresh.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, fresh.Auth);
+        foreach (var peer in new[] { b, c })
+        {
+            await Eventually.TrueAsync(() => Fight(peer, fightId).Status == FightStatus.Won
+                && Fight(peer, fightId).Participants.Single(p => p.Network == peer.NodeId).StandDownPending, $"{peer.Name} to hear the fight is won");
+            await peer.Delegate.AcknowledgeStandDownAsync(new GetObjectRequest { Id = fightId }, peer.Auth);
+        }
+        await Eventually.TrueAsync(() => Fight(fresh, fightId).Participants.All(p => !p.StandDownPending), "every stand-down acknowledged at the new server");
+        Assert.Equal(fightAt + 3, Fight(fresh, fightId).LastSequence);
+        await Eventually.TrueAsync(() => new[] { b, c }.All(p => Fight(p, fightId).LastSequence == Fight(fresh, fightId).LastSequence), "beta and gamma to hold the whole log");
+    }
+
     private string WriteCode(NetworkKey key)
     {
         var path = Path.Combine(_folder, "code");

@@ -61,6 +61,15 @@ public sealed class TestNode : InProcNode
         return node;
     }
 
+    /// <summary>A node whose data folder <paramref name="prepare"/> fills before its first start (solnet network new-server, say).</summary>
+    public static async Task<TestNode> StartPreparedAsync(string name, Func<string, Task> prepare)
+    {
+        var node = new TestNode(name, [], null);
+        await prepare(node.DataDir);
+        await node.StartAgainAsync();
+        return node;
+    }
+
     protected override void Defaults(NodeOptions o)
     {
         // Quick retries so tests of failure and recovery finish in seconds.

@@ -23,15 +23,25 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     /// Checks a received batch before anything is stored: a bad envelope refuses the whole
     /// batch. Throws a <see cref="RuleViolation"/> naming the first envelope refused.
     /// </summary>
-    public IReadOnlyList<VerifiedEvent> Verify(IReadOnlyCollection<Envelope> envelopes)
+    /// <param name="own">
+    /// The batch is this node's own log coming back from a peer's copy (issue 16 #4): only its
+    /// own objects, checked against its own network key and the revocations it holds.
+    /// </param>
+    public IReadOnlyList<VerifiedEvent> Verify(IReadOnlyCollection<Envelope> envelopes, bool own = false)
     {
         foreach (var envelope in envelopes)
         {
-            Replicas.RequireOthers(envelope.ObjectId, identity.NodeId);
+            Replicas.Require(envelope.ObjectId, identity.NodeId, own);
+        }
+        if (own && !keys.Knows(identity.NodeId))
+        {
+            // Its own network key is never a peer's row; nothing else takes a copy of this
+            // node's own log (Replicas.RequireOthers), so it is pinned here for this alone.
+            keys.Pin(identity.NodeId, identity.PublicKey);
         }
         // Once per origin per batch, the origin's row in the shared store decides whether its
         // key is trusted: a key another replica has revoked must not verify relayed events here.
-        foreach (var origin in envelopes.Select(e => e.OriginNode).Where(Identifiers.IsNodeId).Distinct())
+        foreach (var origin in envelopes.Select(e => e.OriginNode).Where(o => Identifiers.IsNodeId(o) && !(own && o == identity.NodeId)).Distinct())
         {
             keys.Sync(origin, store.GetPeer(origin));
         }
@@ -40,12 +50,12 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     }
 
     /// <summary>Applies a verified batch in one transaction: all of it or, on a refusal, none of it.</summary>
-    public async Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default)
+    public async Task<ReceiveResult> ReceiveAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct = default, bool own = false)
     {
         using var span = NodeTelemetry.StartApply(batch.Count);
         try
         {
-            var result = await ApplyAsync(batch, ct);
+            var result = await ApplyAsync(batch, own, ct);
             telemetry.Applied(result.Applied, result.Duplicates);
             return result;
         }
@@ -56,7 +66,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         }
     }
 
-    private async Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, CancellationToken ct)
+    private async Task<ReceiveResult> ApplyAsync(IReadOnlyList<VerifiedEvent> batch, bool own, CancellationToken ct)
     {
         var emptied = false;
         var result = await store.WriteAsync(tx =>
@@ -68,7 +78,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             foreach (var v in batch)
             {
                 var e = v.Payload;
-                Replicas.RequireOthers(e.ObjectId, identity.NodeId);
+                Replicas.Require(e.ObjectId, identity.NodeId, own);
                 var stored = tx.GetObject(e.ObjectId);
                 var last = stored?.LastSequence ?? 0;
                 if (e.Sequence <= last)
@@ -85,7 +95,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged, out var heldLeft);
+                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged, own, out var heldLeft);
                     if (heldLeft)
                     {
                         gaps.Add(e.ObjectId);
@@ -210,8 +220,9 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     /// held again as it was, and <paramref name="heldLeft"/> says its gap is still open: the
     /// origin's copy fills it, once unlocked or at once by a fetch.
     /// </remarks>
+    /// <param name="own">This node's own log coming back from a peer's copy: the origin is not a member of its own briefings, and keeps them.</param>
     private int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged,
-        out bool heldLeft)
+        bool own, out bool heldLeft)
     {
         heldLeft = false;
         var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
@@ -228,9 +239,19 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     next.Envelope.Signature.ToByteArray(), next.Envelope.Certificate?.ToByteArray())));
             }
             count++;
-            if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged)
+            if (e.Body.KindCase == EventBody.KindOneofCase.BriefingMembersChanged && !own)
             {
                 membershipChanged.Add(e.ObjectId);
+            }
+            if (own && !e.Submission.IsEmpty)
+            {
+                // The origin records each submission once: a submitter retrying one it made
+                // before the server was lost must find it recorded, not record it twice.
+                var submitted = SubmissionPayload.Parser.ParseFrom(SignedSubmission.Parser.ParseFrom(e.Submission).Payload);
+                if (tx.SubmissionSequence(submitted.SubmissionId) is null)
+                {
+                    tx.RecordSubmission(submitted.SubmissionId, e.ObjectId, e.Sequence);
+                }
             }
             var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
             next = null;

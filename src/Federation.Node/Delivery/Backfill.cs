@@ -42,7 +42,8 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog
     /// answered (an <see cref="RpcException"/>) or, when this node's own checks refuse an
     /// envelope or event it sent, the <see cref="RuleViolation"/>.
     /// </summary>
-    public async Task<int> FetchAsync(PeerRecord origin, string objectId, CancellationToken ct)
+    /// <param name="own">The object is this node's own, fetched back from <paramref name="origin"/>'s copy (issue 16 #4).</param>
+    public async Task<int> FetchAsync(PeerRecord origin, string objectId, CancellationToken ct, bool own = false)
     {
         var applied = 0;
         while (!ct.IsCancellationRequested)
@@ -54,8 +55,8 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog
             {
                 break;
             }
-            var verified = replica.Verify(page.Envelopes);
-            var result = await replica.ReceiveAsync(verified, ct);
+            var verified = replica.Verify(page.Envelopes, own);
+            var result = await replica.ReceiveAsync(verified, ct, own);
             applied += result.Applied;
             var now = store.GetObject(objectId)?.LastSequence ?? 0;
             log.LogInformation("Fetched {Applied} events of {Object} from {Peer} (now at {Seq} of {Last})",

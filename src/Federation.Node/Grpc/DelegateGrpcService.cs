@@ -37,6 +37,7 @@ public sealed class DelegateGrpcService(
     NodeKeys nodeKeys,
     PeerProtocols protocols,
     Delivery.PeerClients clients,
+    Delivery.RecoverFromPeers recovery,
     IAuditReads store,
     Fediverse.FediverseStatusView fediverse) : DelegateService.DelegateServiceBase
 {
@@ -94,6 +95,9 @@ public sealed class DelegateGrpcService(
         await Task.WhenAny(told, Task.Delay(TimeSpan.FromSeconds(5), context.CancellationToken));
         return nodeKeys.Status();
     }
+
+    public override Task<RecoverFromPeersResponse> RecoverFromPeers(RecoverFromPeersRequest request, ServerCallContext context) =>
+        recovery.RunAsync(context.CancellationToken);
 
     public override async Task<PeerInfo> AddPeer(AddPeerRequest request, ServerCallContext context)
     {

@@ -223,10 +223,14 @@ public sealed class PeerGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "That is not an object id."));
         }
         var stored = store.GetObject(request.ObjectId);
+        // The caller's own object is given back from this node's copy: a network on a new
+        // server without a backup recovers what it originated (issue 16 #4). It signed every
+        // event of it, so nothing in it is news to it.
+        var theirs = objectOrigin == caller.NodeId;
         // One answer for "no such object" and "not shared with you" (issue 15 #16): a
         // different one would tell a peer which of this node's objects exist.
-        if (stored is null || stored.LastSequence == 0 || objectOrigin != identity.NodeId
-            || !Audience.Of(StateCodec.Parse(stored.Kind, stored.State)).Contains(caller.NodeId))
+        if (stored is null || stored.LastSequence == 0
+            || (!theirs && (objectOrigin != identity.NodeId || !Audience.Of(StateCodec.Parse(stored.Kind, stored.State)).Contains(caller.NodeId))))
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"This node shares no object {request.ObjectId} with your node."));
         }
@@ -262,11 +266,11 @@ public sealed class PeerGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "after_cursor must be empty or the next_cursor of the previous page."));
         }
         var limit = request.Limit is 0 or > MaxShared ? MaxShared : (int)request.Limit;
-        var page = store.OriginObjectsAfter(identity.NodeId, request.AfterCursor, limit);
+        var page = store.OriginObjectsAfter(request.Yours ? caller.NodeId : identity.NodeId, request.AfterCursor, limit);
         var response = new ListSharedResponse { NextCursor = page.Count == limit ? page[^1].ObjectId : "" };
-        // Only what the caller is in the audience of: the same rule as FetchEvents.
+        // Only what the caller is in the audience of, or its own: the same rule as FetchEvents.
         response.Objects.AddRange(page
-            .Where(o => Audience.Of(StateCodec.Parse(o.Kind, o.State)).Contains(caller.NodeId))
+            .Where(o => request.Yours || Audience.Of(StateCodec.Parse(o.Kind, o.State)).Contains(caller.NodeId))
             .Select(o => new SharedObject { ObjectId = o.ObjectId, ObjectKind = o.Kind, LastSequence = o.LastSequence }));
         return response;
     }

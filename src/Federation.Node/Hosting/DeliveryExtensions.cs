@@ -19,6 +19,7 @@ public static class DeliveryExtensions
         services.AddSingleton<DeliveryLeases>();
         services.AddSingleton<DeliveryRecorder>();
         services.AddSingleton<Backfill>();
+        services.AddSingleton<RecoverFromPeers>();
         services.AddSingleton<CatchUp>();
         services.AddSingleton<CatchUpSignal>();
         services.AddSingleton<DeadLetters>();

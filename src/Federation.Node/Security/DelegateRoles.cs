@@ -81,6 +81,7 @@ public static class DelegateRoles
         ["PrepareNodeKey"] = Role.Operator,
         ["InstallNodeKey"] = Role.Operator,
         ["RevokeNodeKey"] = Role.Operator,
+        ["RecoverFromPeers"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
