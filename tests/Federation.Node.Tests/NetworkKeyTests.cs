@@ -299,11 +299,16 @@ public sealed class NetworkKeyTests : IDisposable
     /// Issue 16 #4, from nothing: the server is taken and there is no backup. The network key
     /// stands up a new server, the peers follow it to its new address, and it takes back what
     /// it originated (the fight, its call-out, the briefings only committed networks hold)
-    /// from their copies, every event checked against its keys; then it ends its fight.
+    /// from their copies, every event checked against its keys; then it ends its fight. The
+    /// new server on either storage engine.
     /// </summary>
-    [Fact]
-    public async Task WithNoBackupTheNetworkTakesBackWhatItOriginatedFromItsPeersCopiesAndEndsItsFight()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task WithNoBackupTheNetworkTakesBackWhatItOriginatedFromItsPeersCopiesAndEndsItsFight(string engine)
     {
+        using var database = engine == "postgres" ? new TestPostgresDatabase() : null;
+        string[] onEngine = database is null ? [] : ["--Node:Database", "postgres", "--Node:Postgres:ConnectionString", database.ConnectionString];
         await using var a = await TestNode.StartAsync("alpha");
         await using var b = await TestNode.StartAsync("beta");
         await using var c = await TestNode.StartAsync("gamma");
@@ -332,9 +337,11 @@ public sealed class NetworkKeyTests : IDisposable
             var again = await Solnet.RunAsync(dir, "network", "new-server", "--network-key", KeyFile, "--passphrase-file", PassFile);
             Assert.NotEqual(0, again.ExitCode);
             Assert.Contains("already holds a node", again.Error);
-        });
+        }, onEngine);
+        var store = fresh.Get<Federation.Core.Storage.IFederationStore>();
+        Assert.Equal(engine == "postgres", store is Federation.Storage.PostgresStore);
         Assert.Equal(a.NodeId, fresh.NodeId);
-        Assert.Null(fresh.Store.GetObject(fightId));
+        Assert.Null(store.GetObject(fightId));
         await fresh.AddPeerAsync(b);
         await fresh.AddPeerAsync(c);
         await Eventually.TrueAsync(() => b.PeerInfo(a.NodeId).Address == fresh.Address && c.PeerInfo(a.NodeId).Address == fresh.Address,
@@ -350,7 +357,7 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.Equal(fightAt, Fight(fresh, fightId).LastSequence);
         Assert.Equal(FightStatus.Escalating, Fight(fresh, fightId).Status);
         Assert.Equal("Meet at the side door at 05:40", fresh.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, fresh.Auth).Briefings.Single().Text);
-        Assert.Equal(b.Store.GetObject(callOut.Id)!.LastSequence, fresh.Store.GetObject(callOut.Id)!.LastSequence);
+        Assert.Equal(b.Store.GetObject(callOut.Id)!.LastSequence, store.GetObject(callOut.Id)!.LastSequence);
         // Asking again finds nothing more to take.
         var again = await Solnet.RunAsync(fresh.DataDir, "network", "recover-objects");
         Assert.Contains("0 objects recovered", again.Out);

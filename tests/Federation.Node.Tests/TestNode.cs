@@ -62,9 +62,9 @@ public sealed class TestNode : InProcNode
     }
 
     /// <summary>A node whose data folder <paramref name="prepare"/> fills before its first start (solnet network new-server, say).</summary>
-    public static async Task<TestNode> StartPreparedAsync(string name, Func<string, Task> prepare)
+    public static async Task<TestNode> StartPreparedAsync(string name, Func<string, Task> prepare, params string[] extraArgs)
     {
-        var node = new TestNode(name, [], null);
+        var node = new TestNode(name, extraArgs, null);
         await prepare(node.DataDir);
         await node.StartAgainAsync();
         return node;
