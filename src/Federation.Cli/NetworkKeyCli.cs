@@ -217,6 +217,10 @@ public static class NetworkKeyCli
         text.Append(k.Certified
             ? $"network key: kept off the server\nnode key:    {k.KeyId} (serial {k.Serial}, certified until {Format.When(k.NotAfter, "yyyy-MM-dd")})"
             : "network key: ON THE SERVER, signing itself; move it off: solnet network init");
+        if (k.Renewal.Length > 0)
+        {
+            text.Append($"\nRENEW:       {k.Renewal}");
+        }
         foreach (var r in k.Revoked)
         {
             text.Append($"\nrevoked:     {r.KeyId} from {Format.When(r.CompromisedSince)}");

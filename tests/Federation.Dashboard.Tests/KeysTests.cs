@@ -20,11 +20,13 @@ public sealed class KeysTests(BrowserFixture browser)
         Assert.Contains("ON THIS SERVER", await page.Locator("#network-key").InnerTextAsync());
         Assert.Contains("solnet network init", await page.Locator("#network-key").InnerTextAsync());
         Assert.Equal("None.", await page.Locator("#no-revoked").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("#renewal").CountAsync());
 
         // What solnet network init and key revoke do, with the network key on the operator's side.
         var identity = alpha.Get<NodeIdentity>();
         using var network = NetworkKey.FromPem(File.ReadAllText(Path.Combine(alpha.DataDir, NodeIdentity.KeyFile)));
-        identity.Install(NetworkSignatures.Certify(network, identity.NextPublicKey(), DateTimeOffset.UtcNow, TimeSpan.FromDays(90), 1, ""));
+        // Certified for 20 days: within the month in which the page asks for a rotation.
+        identity.Install(NetworkSignatures.Certify(network, identity.NextPublicKey(), DateTimeOffset.UtcNow, TimeSpan.FromDays(20), 1, ""));
         using var lost = NetworkKey.Create();
         await alpha.Get<NodeKeys>().RevokeOwnAsync(NetworkSignatures.Revoke(network, lost.NetworkId, DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow), CancellationToken.None);
 
@@ -32,6 +34,7 @@ public sealed class KeysTests(BrowserFixture browser)
         Assert.Contains("kept off this server", await page.Locator("#network-key").InnerTextAsync());
         Assert.Equal(identity.Current.KeyId, await page.Locator("#node-key").InnerTextAsync());
         Assert.Contains(lost.NetworkId, await page.Locator("#revoked").InnerTextAsync());
+        Assert.Contains("solnet key rotate", await page.Locator("#renewal").InnerTextAsync());
 
         // A delegate sees that the page is the operator's, and nothing of it.
         var delegatePage = await browser.NewPageAsync();

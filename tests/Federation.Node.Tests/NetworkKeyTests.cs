@@ -375,6 +375,39 @@ public sealed class NetworkKeyTests : IDisposable
         await Eventually.TrueAsync(() => new[] { b, c }.All(p => Fight(p, fightId).LastSequence == Fight(fresh, fightId).LastSequence), "beta and gamma to hold the whole log");
     }
 
+    /// <summary>
+    /// A certificate near its end is said everywhere the operator looks, and a rotation with
+    /// the usual validity quiets it: a node nobody rotated for a year would otherwise fall
+    /// silent to every peer on one day.
+    /// </summary>
+    [Fact]
+    public async Task ACertificateNearItsEndAsksToBeRenewedUntilTheKeyIsRotated()
+    {
+        var now = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+        Assert.Null(KeyRenewal.Reminder(now.AddDays(31), now));
+        Assert.Contains("in 30 days", KeyRenewal.Reminder(now.AddDays(30), now));
+        Assert.Contains("in less than a day", KeyRenewal.Reminder(now.AddHours(3), now));
+        Assert.Contains("ended on 2026-12-07 11:00Z: peers refuse", KeyRenewal.Reminder(now.AddHours(-1), now));
+
+        await using var a = await TestNode.StartAsync("alpha");
+        Assert.Equal("", a.Delegate.GetNodeKeys(new GetNodeKeysRequest(), a.Auth).Renewal);
+        await a.StopAsync();
+        var init = await Solnet.RunAsync(a.DataDir, "network", "init", "--out", KeyFile, "--passphrase-file", PassFile, "--days", "10");
+        Assert.True(init.ExitCode == 0, init.Out + init.Error);
+        await a.StartAgainAsync();
+
+        Assert.Contains("in 9 days", a.Delegate.GetNodeKeys(new GetNodeKeysRequest(), a.Auth).Renewal);
+        var show = await Solnet.RunAsync(a.DataDir, "key", "show");
+        Assert.Contains("RENEW:", show.Out);
+        Assert.Contains("solnet key rotate", show.Out);
+        await Eventually.TrueAsync(() => a.Logs.Lines.Any(l => l.Contains("Renew the node key", StringComparison.Ordinal)), "the reminder in the log");
+
+        var rotate = await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", KeyFile, "--passphrase-file", PassFile);
+        Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
+        Assert.Equal("", a.Delegate.GetNodeKeys(new GetNodeKeysRequest(), a.Auth).Renewal);
+        Assert.DoesNotContain("RENEW:", (await Solnet.RunAsync(a.DataDir, "key", "show")).Out);
+    }
+
     private string WriteCode(NetworkKey key)
     {
         var path = Path.Combine(_folder, "code");

@@ -35,7 +35,7 @@ public sealed class NodeTelemetry : IDisposable
     private long _lagReadAt;
     private static readonly TimeSpan LagFreshFor = TimeSpan.FromSeconds(1);
 
-    public NodeTelemetry(IMeterFactory meters, IDeliveryReads store)
+    public NodeTelemetry(IMeterFactory meters, IDeliveryReads store, Identity.NodeIdentity identity, NodeClock clock)
     {
         _store = store;
         // From the host's meter factory, so that two nodes in one process (the tests) keep
@@ -61,6 +61,10 @@ public sealed class NodeTelemetry : IDisposable
         _meter.CreateObservableGauge("federation.build.info",
             () => new Measurement<long>(1, new KeyValuePair<string, object?>("version", SoftwareVersion.Number)), "{build}",
             "Always 1; its version label is the release this node runs");
+        // For an alert well before peers start refusing what this node signs (KeyRenewal).
+        _meter.CreateObservableGauge("federation.node_key.valid_for",
+            () => identity.Current.Checked is { } c ? [new Measurement<double>((c.NotAfter - clock.UtcNow).TotalSeconds)] : Array.Empty<Measurement<double>>(), "s",
+            "Seconds until the node key's certificate ends (negative once it has); absent while the network key signs itself");
     }
 
     /// <summary>A span around one delivery call to a peer (a run of events, or one submission).</summary>

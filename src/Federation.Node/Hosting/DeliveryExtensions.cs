@@ -28,6 +28,7 @@ public static class DeliveryExtensions
         services.AddSingleton<StandDownResender>();
         services.AddHostedService(sp => sp.GetRequiredService<StandDownResender>());
         services.AddHostedService<CatchUpScheduler>();
+        services.AddHostedService<Jobs.KeyRenewalReminder>();
         return services;
     }
 }

@@ -127,6 +127,7 @@ public static class FederationNodeExtensions
     // server could speak for the network for good.
     private static string NetworkKeyText(NodeIdentity id) => id.Current.Checked is { } c
         ? $"kept off this server; node key {Identifiers.ShortFingerprint(c.KeyId)} certified until {c.NotAfter:yyyy-MM-dd}"
+            + (KeyRenewal.Reminder(c.NotAfter, DateTimeOffset.UtcNow) is { } renew ? $"\n                  RENEW: {renew}" : "")
         : "ON THIS SERVER: whoever takes it speaks for the network; move it off: `solnet network init`";
 
     /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>

@@ -17,7 +17,7 @@ namespace Federation.Node.Peering;
 /// refuses what a revoked key signed from its time on.
 /// </summary>
 public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, OriginLog origin, ReplicaLog replica, Delivery.CatchUpSignal catchUp,
-    ILogger<NodeKeys> log)
+    Federation.Core.NodeClock clock, ILogger<NodeKeys> log)
 {
     /// <summary>Loads the revocations held, at start-up.</summary>
     public void Load()
@@ -95,6 +95,7 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
             Serial = current.Checked?.Serial ?? 0,
             NotAfter = current.Checked is { } c ? Timestamp.FromDateTimeOffset(c.NotAfter) : null,
             NextPublicKey = next is null ? ByteString.Empty : ByteString.CopyFrom(next),
+            Renewal = current.Checked is { } due ? KeyRenewal.Reminder(due.NotAfter, clock.UtcNow) ?? "" : "",
         };
         status.Revoked.Add(keys.RevocationsOf(identity.NodeId).Select(r => new RevokedKey
         {
