@@ -1,5 +1,10 @@
 using Federation.Load;
 
+if (args is [BareServer.Flag, var barePort])
+{
+    return await BareServer.RunAsync(int.Parse(barePort, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 // The load tool. Full profile (a few minutes):  dotnet run -c Release --project bench/Federation.Load
 // Smoke profile (seconds, run by tests/run.sh): dotnet run -c Release --project bench/Federation.Load -- --smoke
 var smoke = args.Contains("--smoke");
@@ -26,7 +31,7 @@ try
     }
     if (only.Contains("fanout"))
     {
-        await Measurements.RunFanOutAsync(profile, rows);
+        await Measurements.RunFanOutAsync(profile, unary, rows);
     }
     if (only.Contains("catchup"))
     {
@@ -69,7 +74,7 @@ namespace Federation.Load
         TimeSpan Idle)
     {
         public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
-            [10, 100, 1000], [30, 20, 10], 100, 10_000, 4, TimeSpan.FromSeconds(5));
+            [10, 100, 1000], [30, 20, 10], 100, 100_000, 4, TimeSpan.FromSeconds(5));
 
         public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
             [10], [2], 4, 40, 2, TimeSpan.FromMilliseconds(200));
