@@ -123,9 +123,9 @@ public sealed class TestNode : InProcNode
         await Delegate.AddPeerAsync(new AddPeerRequest { Address = other.Address, Fingerprint = other.Identity.Fingerprint }, Auth);
 
     /// <summary>Points this node's record of <paramref name="peer"/> at a closed port (calls to it fail), or back.</summary>
-    public Task CutAsync(TestNode peer, bool cut = true) => Store.WriteAsync(tx =>
+    public Task CutAsync(TestNode peer, bool cut = true) => Get<IFederationStore>().WriteAsync(tx =>
     {
-        var record = Store.GetPeer(peer.NodeId)!;
+        var record = Get<IFederationStore>().GetPeer(peer.NodeId)!;
         tx.UpsertPeer(record with { Address = cut ? $"{(peer.Tls ? "https" : "http")}://127.0.0.1:9" : peer.Address });
         return true;
     });

@@ -23,6 +23,10 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
     {
         var response = new RecoverFromPeersResponse();
         var recovered = new HashSet<string>();
+        // Per object: the most any peer said it holds, and why a peer gave less. A peer whose
+        // copy was purged gives nothing; another's may give all of it, and then all is well.
+        var held = new Dictionary<string, ulong>();
+        var shortOf = new Dictionary<string, List<string>>();
         foreach (var peer in store.ListPeers().Where(p => p.State == PeerStates.Active))
         {
             response.PeersAsked++;
@@ -35,8 +39,13 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
                     var page = await calls.CallAsync(peer, Methods.ListShared, request, (c, r, o) => c.ListSharedAsync(r, o), ct);
                     foreach (var copy in page.Objects)
                     {
-                        if (!Identifiers.TryOriginOf(copy.ObjectId, out var origin) || origin != identity.NodeId
-                            || (store.GetObject(copy.ObjectId)?.LastSequence ?? 0) >= copy.LastSequence)
+                        // A peer of a release without `yours` lists its own objects: not ours to take.
+                        if (!Identifiers.TryOriginOf(copy.ObjectId, out var origin) || origin != identity.NodeId)
+                        {
+                            continue;
+                        }
+                        held[copy.ObjectId] = Math.Max(held.GetValueOrDefault(copy.ObjectId), copy.LastSequence);
+                        if (LastSequence(copy.ObjectId) >= copy.LastSequence)
                         {
                             continue;
                         }
@@ -46,13 +55,10 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
                             recovered.Add(copy.ObjectId);
                             response.EventsRecovered += (ulong)applied;
                         }
-                        if (problem is not null)
+                        if (problem is not null || LastSequence(copy.ObjectId) < copy.LastSequence)
                         {
-                            response.Problems.Add($"{copy.ObjectId} from {peer.Name}: {problem}");
-                        }
-                        else if ((store.GetObject(copy.ObjectId)?.LastSequence ?? 0) < copy.LastSequence)
-                        {
-                            response.Problems.Add($"{copy.ObjectId} from {peer.Name}: it holds up to event {copy.LastSequence}, and gave fewer");
+                            (shortOf.TryGetValue(copy.ObjectId, out var why) ? why : shortOf[copy.ObjectId] = [])
+                                .Add($"{peer.Name}: {problem ?? $"it holds up to event {copy.LastSequence} and gave up to {LastSequence(copy.ObjectId)}"}");
                         }
                     }
                     if (page.NextCursor.Length > 0 && string.CompareOrdinal(page.NextCursor, cursor) <= 0)
@@ -68,12 +74,18 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
                 response.Problems.Add($"{peer.Name} could not be asked: {Backfill.Describe(ex)}");
             }
         }
+        foreach (var (objectId, why) in shortOf.Where(s => LastSequence(s.Key) < held[s.Key]))
+        {
+            response.Problems.Add($"{objectId} stays at event {LastSequence(objectId)} of {held[objectId]}: {string.Join("; ", why)}");
+        }
         response.ObjectsRecovered = (uint)recovered.Count;
         log.LogWarning("Recovered {Objects} of this network's objects ({Events} events) from {Peers} peers' copies{Problems}",
             response.ObjectsRecovered, response.EventsRecovered, response.PeersAsked,
-            response.Problems.Count > 0 ? $"; {response.Problems.Count} problems (solnet restore --from-peers lists them)" : "");
+            response.Problems.Count > 0 ? $"; {response.Problems.Count} problems (solnet network recover-objects lists them)" : "");
         return response;
     }
+
+    private ulong LastSequence(string objectId) => store.GetObject(objectId)?.LastSequence ?? 0;
 
     /// <summary>One object from one peer. A refusal of it (a forged or revoked signature, a conflict) is said and the rest goes on.</summary>
     private async Task<(int Applied, string? Problem)> FetchAsync(PeerRecord peer, string objectId, CancellationToken ct)
