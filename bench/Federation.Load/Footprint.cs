@@ -25,22 +25,9 @@ public static class Footprint
             {
                 var port = Ports.Free();
                 var dashboard = Ports.Free();
-                var info = new ProcessStartInfo("dotnet")
-                {
-                    RedirectStandardOutput = true,
-                    RedirectStandardError = true,
-                    UseShellExecute = false,
-                };
-                foreach (var a in new[] { dll, "--name", "footprint", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", data, "--dashboard-port", dashboard.ToString(CultureInfo.InvariantCulture) })
-                {
-                    info.ArgumentList.Add(a);
-                }
                 var clock = Stopwatch.StartNew();
-                using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the node.");
-                process.OutputDataReceived += (_, _) => { };
-                process.ErrorDataReceived += (_, _) => { };
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
+                using var process = Start(dll, "--name", "footprint", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", data,
+                    "--dashboard-port", dashboard.ToString(CultureInfo.InvariantCulture));
                 try
                 {
                     await WaitServingAsync(port, process);
@@ -95,17 +82,8 @@ public static class Footprint
         for (var i = 0; i < starts; i++)
         {
             var port = Ports.Free();
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { typeof(BareServer).Assembly.Location, BareServer.Flag, port.ToString(CultureInfo.InvariantCulture) })
-            {
-                info.ArgumentList.Add(a);
-            }
             var clock = Stopwatch.StartNew();
-            using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the bare server.");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            using var process = Start(typeof(BareServer).Assembly.Location, BareServer.Flag, port.ToString(CultureInfo.InvariantCulture));
             try
             {
                 await WaitServingAsync(port, process);
@@ -119,6 +97,23 @@ public static class Footprint
         }
         times.Sort();
         return Report.Quantile(times, 0.5);
+    }
+
+    /// <summary>Starts <c>dotnet DLL ARGS…</c>, its output read and dropped so it never blocks on a full pipe.</summary>
+    private static Process Start(string dll, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {Path.GetFileName(dll)}.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private static async Task WaitServingAsync(int port, Process process)

@@ -281,17 +281,7 @@ public sealed class NetworkKeyTests : IDisposable
         }
 
         // The network still speaks for its fight: it ends it, and the stand-down is acknowledged by all.
-        await restored.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, restored.Auth);
-        foreach (var peer in new[] { b, c })
-        {
-            await Eventually.TrueAsync(() => Fight(peer, fightId).Status == FightStatus.Won
-                && Fight(peer, fightId).Participants.Single(p => p.Network == peer.NodeId).StandDownPending, $"{peer.Name} to hear the fight is won");
-            await peer.Delegate.AcknowledgeStandDownAsync(new GetObjectRequest { Id = fightId }, peer.Auth);
-        }
-        await Eventually.TrueAsync(() => Fight(restored, fightId).Participants.All(p => !p.StandDownPending), "every stand-down acknowledged at the new server");
-        // Nothing lost, nothing twice: every copy ends at the initiator's last event, in order.
-        await Eventually.TrueAsync(() => new[] { b, c }.All(p => Fight(p, fightId).LastSequence == Fight(restored, fightId).LastSequence),
-            "beta and gamma to hold the whole log");
+        await EndAndAcknowledgeAsync(restored, fightId, b, c);
         Directory.Delete(thiefFolder, recursive: true);
     }
 
@@ -367,16 +357,27 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.Contains("0 objects recovered", again.Out);
 
         // It still speaks for its fight: it ends it, and every committed network acknowledges.
-        await fresh.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, fresh.Auth);
-        foreach (var peer in new[] { b, c })
+        await EndAndAcknowledgeAsync(fresh, fightId, b, c);
+        Assert.Equal(fightAt + 3, Fight(fresh, fightId).LastSequence);
+    }
+
+    /// <summary>
+    /// The network, on its new server, declares its fight won; every committed network hears
+    /// it and acknowledges the stand-down; nothing lost, nothing twice: every copy ends at the
+    /// initiator's last event, in order.
+    /// </summary>
+    private static async Task EndAndAcknowledgeAsync(TestNode origin, string fightId, params TestNode[] committed)
+    {
+        await origin.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, origin.Auth);
+        foreach (var peer in committed)
         {
             await Eventually.TrueAsync(() => Fight(peer, fightId).Status == FightStatus.Won
                 && Fight(peer, fightId).Participants.Single(p => p.Network == peer.NodeId).StandDownPending, $"{peer.Name} to hear the fight is won");
             await peer.Delegate.AcknowledgeStandDownAsync(new GetObjectRequest { Id = fightId }, peer.Auth);
         }
-        await Eventually.TrueAsync(() => Fight(fresh, fightId).Participants.All(p => !p.StandDownPending), "every stand-down acknowledged at the new server");
-        Assert.Equal(fightAt + 3, Fight(fresh, fightId).LastSequence);
-        await Eventually.TrueAsync(() => new[] { b, c }.All(p => Fight(p, fightId).LastSequence == Fight(fresh, fightId).LastSequence), "beta and gamma to hold the whole log");
+        await Eventually.TrueAsync(() => Fight(origin, fightId).Participants.All(p => !p.StandDownPending), "every stand-down acknowledged at the new server");
+        await Eventually.TrueAsync(() => committed.All(p => Fight(p, fightId).LastSequence == Fight(origin, fightId).LastSequence),
+            "every committed network to hold the whole log");
     }
 
     /// <summary>
