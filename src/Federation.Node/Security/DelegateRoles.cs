@@ -81,6 +81,9 @@ public static class DelegateRoles
         ["PrepareNodeKey"] = Role.Operator,
         ["InstallNodeKey"] = Role.Operator,
         ["RevokeNodeKey"] = Role.Operator,
+        // Bundles carry what is owed to a peer off the node, and apply what a peer sent (issue 18).
+        ["ExportBundle"] = Role.Operator,
+        ["ImportBundle"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
