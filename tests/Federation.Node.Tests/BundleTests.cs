@@ -1,0 +1,184 @@
+using System.Text;
+using Federation.Contracts.V1;
+using Federation.Core;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Tests;
+
+/// <summary>
+/// When the network is cut (issue 18): a signed bundle carried from alpha to gamma, which
+/// share no path, brings gamma up to date through the checks a delivery gets, and the
+/// acknowledgement carried back moves alpha's cursor. Changed, cut short, expired or
+/// misaddressed bundles are refused with their reason.
+/// </summary>
+public sealed class BundleTests
+{
+    /// <summary>Alpha and gamma peered, then cut both ways, with two call-outs (three events) queued at alpha for gamma.</summary>
+    private static async Task<(TestNode A, TestNode C)> CutApartAsync()
+    {
+        // No periodic catch-up: only the bundle can bring alpha's events to gamma.
+        var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var first = await a.PublishAsync(c);
+        await a.PublishAsync(c);
+        await a.CloseAsync(first.Id);
+        Assert.Equal(3, Ledger.Pending(a.Store.Path, c.NodeId));
+        return (a, c);
+    }
+
+    private static async Task<byte[]> ExportAsync(TestNode from, TestNode to) =>
+        (await from.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = to.Identity.Fingerprint }, from.Auth)).Bundle.ToByteArray();
+
+    private static Task<ImportedBundle> ImportAsync(TestNode at, byte[] bundle) =>
+        at.Delegate.ImportBundleAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(bundle) }, at.Auth).ResponseAsync;
+
+    [Fact]
+    public async Task ABundleCarriedAcrossACutBringsThePeerUpToDateAndItsAcknowledgementMovesTheSendersCursor()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+
+        var exported = await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth);
+        Assert.Equal((3u, 2u, false), (exported.Items, exported.Objects, exported.Incomplete));
+
+        var imported = await ImportAsync(c, exported.Bundle.ToByteArray());
+        Assert.Equal((3u, 0u, 0u, 0), (imported.Applied, imported.Duplicates, imported.Held, imported.Refused.Count));
+        Assert.Equal(a.NodeId, imported.CarrierNode);
+        var audit = Ledger.Compare(a, c);
+        Assert.True(audit is { Clean: true, Expected: 3 }, audit.ToString());
+
+        // The same file again changes nothing.
+        var again = await ImportAsync(c, exported.Bundle.ToByteArray());
+        Assert.Equal((0u, 3u, 0), (again.Applied, again.Duplicates, again.Refused.Count));
+        Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 3 });
+
+        // Alpha's queue to gamma still holds the three until the acknowledgement comes back.
+        Assert.Equal(3, Ledger.Pending(a.Store.Path, c.NodeId));
+        var acknowledged = await ImportAsync(a, imported.Acknowledgement.ToByteArray());
+        Assert.Equal((3u, 0u), (acknowledged.CursorMovedPast, acknowledged.Applied));
+        Assert.True(acknowledged.Acknowledgement.IsEmpty, "an acknowledgement is not acknowledged");
+        Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+
+        // An acknowledgement carried twice moves nothing; nor does it move gamma's own queues.
+        Assert.Equal(0u, (await ImportAsync(a, again.Acknowledgement.ToByteArray())).CursorMovedPast);
+        var notForGamma = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, imported.Acknowledgement.ToByteArray()));
+        Status.Is(StatusCode.FailedPrecondition, notForGamma);
+
+        // Nothing more is owed: the next bundle is empty.
+        Assert.Equal(0u, (await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth)).Items);
+    }
+
+    [Fact]
+    public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var bundle = SignedBundle.Parser.ParseFrom(await ExportAsync(a, c));
+        var header = BundleHeader.Parser.ParseFrom(bundle.Header);
+        // The second call-out's only event: nothing else depends on it.
+        var second = header.Ranges.Single(r => r.LastSequence == 1).ObjectId;
+        var index = bundle.Items.Select((item, i) => (BundleItem.Parser.ParseFrom(item).Envelope.ObjectId, i)).Single(x => x.ObjectId == second).i;
+        var changed = bundle.Items[index].ToByteArray();
+        changed[^5] ^= 0x01;
+        bundle.Items[index] = ByteString.CopyFrom(changed);
+
+        var imported = await ImportAsync(c, bundle.ToByteArray());
+
+        var refused = Assert.Single(imported.Refused);
+        Assert.Equal((uint)index, refused.Index);
+        Assert.Contains("changed on the way", refused.Reason);
+        Assert.Equal(2u, imported.Applied);
+        Assert.Null(c.Store.GetObject(second));
+        Assert.Equal(1, Ledger.Compare(a, c).Lost);
+    }
+
+    [Fact]
+    public async Task ABundleChangedInItsHeaderCutShortExpiredOrMadeForAnotherNodeIsRefusedWholeWithItsReason()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        await using var b = await TestNode.StartAsync("beta", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, b);
+        var good = await ExportAsync(a, c);
+
+        async Task Refused(byte[] bundle, StatusCode code, string reason)
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, bundle));
+            Status.Is(code, ex);
+            Assert.Contains(reason, ex.Status.Detail);
+            Assert.Equal(0, Ledger.EventCount(c.Store.Path));
+        }
+
+        // One character of the bundle id changed: the header still reads, and its signature fails.
+        var signed = SignedBundle.Parser.ParseFrom(good);
+        var header = signed.Header.ToByteArray();
+        var id = Encoding.ASCII.GetBytes(BundleHeader.Parser.ParseFrom(header).BundleId);
+        var at = header.AsSpan().IndexOf(id);
+        header[at] = (byte)(header[at] == (byte)'a' ? 'b' : 'a');
+        signed.Header = ByteString.CopyFrom(header);
+        await Refused(signed.ToByteArray(), StatusCode.InvalidArgument, "its header does not verify");
+
+        // Cut short: in the middle of an item, and exactly after one (an item missing).
+        await Refused(good[..^7], StatusCode.InvalidArgument, "truncated");
+        var shorter = SignedBundle.Parser.ParseFrom(good);
+        shorter.Items.RemoveAt(shorter.Items.Count - 1);
+        await Refused(shorter.ToByteArray(), StatusCode.InvalidArgument, "it is truncated");
+
+        // Made for beta, carried to gamma.
+        await Refused(await ExportAsync(a, b), StatusCode.FailedPrecondition, $"it is for network {b.Identity.Fingerprint}");
+
+        // Not a bundle at all.
+        await Refused(Encoding.UTF8.GetBytes("hello"), StatusCode.InvalidArgument, "not a bundle");
+
+        // Expired: gamma's clock moves past the bundle's 14 days.
+        c.Services.GetRequiredService<IOptions<NodeOptions>>().Value.ClockOffset = TimeSpan.FromDays(15);
+        await Refused(good, StatusCode.FailedPrecondition, "it expired at");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the file's Unix mode
+    public async Task SolnetCarriesABundleAndItsAcknowledgementAsFilesReadableOnlyByTheirOwner()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var folder = Directory.CreateTempSubdirectory("solnet-bundle-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "for-gamma.bundle");
+            var export = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--for", c.Identity.Fingerprint, "--out", file);
+            Assert.True(export.ExitCode == 0, export.Error);
+            Assert.Contains("3 events of 2 objects", export.Out);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+
+            var ack = Path.Combine(folder.FullName, "back-to-alpha.ack");
+            var import = await Solnet.RunAsync(c.DataDir, "bundle", "import", file, "--ack-out", ack);
+            Assert.True(import.ExitCode == 0, import.Error);
+            Assert.Contains("3 applied, 0 already held", import.Out);
+            Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 3 });
+
+            var settled = await Solnet.RunAsync(a.DataDir, "--json", "bundle", "import", ack);
+            Assert.True(settled.ExitCode == 0, settled.Error);
+            Assert.Contains("\"cursorMovedPast\": 3", settled.Out);
+            Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+
+            // A refusal exits with 3 and says why.
+            var wrongNode = await Solnet.RunAsync(a.DataDir, "bundle", "import", file);
+            Assert.Equal(3, wrongNode.ExitCode);
+            Assert.Contains("not a peer of this node", wrongNode.Error);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
