@@ -76,6 +76,43 @@ public sealed class BundleTests
     }
 
     [Fact]
+    public async Task ALaterBundleImportedFirstIsHeldAndTheEarlierOneFillsTheGapWithNothingAppliedTwice()
+    {
+        await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var callOut = await a.PublishAsync(c);
+        var between = DateTimeOffset.UtcNow;
+        await Task.Delay(50); // the close is dated after `between`, the publication before it
+        await a.CloseAsync(callOut.Id);
+
+        var later = await a.Delegate.ExportBundleAsync(new ExportBundleRequest
+        {
+            Peer = c.Identity.Fingerprint,
+            Since = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(between),
+        }, a.Auth);
+        Assert.Equal(1u, later.Items);
+        var earlier = await ExportAsync(a, c);
+
+        var first = await ImportAsync(c, later.Bundle.ToByteArray());
+        Assert.Equal((0u, 1u, 0), (first.Applied, first.Held, first.Refused.Count));
+        Assert.Null(c.Store.GetObject(callOut.Id));
+
+        var second = await ImportAsync(c, earlier);
+        Assert.Equal((2u, 1u, 0), (second.Applied, second.Duplicates, second.Refused.Count));
+        var audit = Ledger.Compare(a, c);
+        Assert.True(audit is { Clean: true, Expected: 2 }, audit.ToString());
+
+        // The first acknowledgement holds nothing in order; the second settles both items.
+        Assert.Equal(0u, (await ImportAsync(a, first.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(2, Ledger.Pending(a.Store.Path, c.NodeId));
+        Assert.Equal(2u, (await ImportAsync(a, second.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+    }
+
+    [Fact]
     public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
     {
         var (a, c) = await CutApartAsync();
@@ -138,6 +175,11 @@ public sealed class BundleTests
 
         // Not a bundle at all.
         await Refused(Encoding.UTF8.GetBytes("hello"), StatusCode.InvalidArgument, "not a bundle");
+
+        // From a peer gamma has suspended: not taken, whatever it holds.
+        await c.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = a.Identity.Fingerprint, State = "suspended" }, c.Auth);
+        await Refused(good, StatusCode.FailedPrecondition, "which is not a peer of this node (or is suspended or revoked)");
+        await c.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = a.Identity.Fingerprint, State = "active" }, c.Auth);
 
         // Expired: gamma's clock moves past the bundle's 14 days.
         c.Services.GetRequiredService<IOptions<NodeOptions>>().Value.ClockOffset = TimeSpan.FromDays(15);

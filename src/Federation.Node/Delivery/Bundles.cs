@@ -153,15 +153,15 @@ public sealed class Bundles(
             {
                 continue;
             }
-            var events = store.LoadEvents(o.ObjectId, 0, int.MaxValue)
-                .Where(e => EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && Dates.IsValid(at) && at.ToDateTimeOffset() >= since)
-                .ToList();
+            var events = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
             if (EventTiers.SealedAtRest(o.Kind))
             {
+                // Their payloads may rest sealed (adr/0025), dates and all: every one is counted.
                 participantsOnly += events.Count;
                 incomplete |= events.Count > 0;
                 continue;
             }
+            events = events.Where(e => EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && Dates.IsValid(at) && at.ToDateTimeOffset() >= since).ToList();
             var built = events.Select(Envelopes.Build).ToList();
             var takeable = gate.TakeableCount(peer.NodeId, built);
             incomplete |= takeable < built.Count;
@@ -338,6 +338,12 @@ public sealed class Bundles(
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
                 $"{peer} is not an active peer of this node: a bundle is made only for a network both sides have added (`solnet peers` lists them).");
+        }
+        // A release that said what it speaks and lacks bundles could not import the file.
+        if (store.PeerProtocol(record.NodeId) is { Refusal: null } known && !known.CapabilitySet.Contains(Protocol.Capabilities.Bundles))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, BundleFormat.Rule,
+                $"{record.Name} runs release {(known.Software.Length > 0 ? known.Software : "0.1.0 or earlier")}, which cannot import bundles: its operator must upgrade it first.");
         }
         return record;
     }
