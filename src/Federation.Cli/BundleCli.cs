@@ -90,6 +90,7 @@ public static class BundleCli
             s.Out.Print(shown, r =>
                 $"Bundle {r.BundleId} from {s.Networks.Who(r.CarrierNode)}: {r.Applied} applied, {r.Duplicates} already held, {r.Held} held until a gap is filled, {r.Refused.Count} refused."
                 + string.Concat(r.Refused.Select(x => $"\n  item {x.Index}{(x.ObjectId.Length > 0 ? $" ({x.ObjectId} #{x.Sequence})" : "")}: {x.Reason}"))
+                + (r.SubmissionsRecorded > 0 ? $"\n{r.SubmissionsRecorded} submissions of that network recorded." : "")
                 + (r.CursorMovedPast > 0 ? $"\nIts acknowledgement settled {r.CursorMovedPast} items queued for that peer." : "")
                 + (imported.Acknowledgement.IsEmpty ? "" : $"\nAcknowledgement written to {ack}: carry it back to the sender, who imports it with `solnet bundle import`."));
         });
@@ -104,8 +105,9 @@ public static class BundleCli
     }
 
     private static string Told(ExportedBundle e, string path) =>
-        $"Wrote bundle {e.BundleId} to {path}: {e.Items} events of {e.Objects} objects, valid until {Format.When(e.ExpiresAt)}."
+        $"Wrote bundle {e.BundleId} to {path}: {e.Items - e.Submissions} events of {e.Objects} objects{(e.Submissions > 0 ? $" and {e.Submissions} submissions" : "")}, valid until {Format.When(e.ExpiresAt)}."
         + (e.Incomplete ? " More is owed than it holds: export again after the peer's acknowledgement." : "")
+        + (e.LeftOutSubmissions > 0 ? $" {e.LeftOutSubmissions} submissions (action plans and reports, referrals, report-backs for the issuer only) are not carried; they wait for the road to open." : "")
         + (e.LeftOutParticipantsOnly > 0 ? $" {e.LeftOutParticipantsOnly} participants-only events are not carried (a bundle is signed, not encrypted); they wait for the road to open." : "")
         + "\nWhoever carries it can read its public items and see who it is from and for.";
 

@@ -113,6 +113,40 @@ public sealed class BundleTests
     }
 
     [Fact]
+    public async Task APledgeCarriedBackIsRecordedOnceByTheOriginAndAReportBackForTheIssuerOnlyStaysBehind()
+    {
+        await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var callOut = await a.PublishAsync(c);
+        Assert.Equal(1u, (await ImportAsync(c, await ExportAsync(a, c))).Applied);
+        await CallOutSteps.RespondAsync(c, callOut.Id, CallOutSteps.Pledge());
+        await CallOutSteps.RespondAsync(c, callOut.Id, CallOutSteps.ReportBack());
+        Assert.Equal(2, Ledger.Pending(c.Store.Path, a.NodeId));
+
+        var exported = await c.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = a.Identity.Fingerprint }, c.Auth);
+        Assert.Equal((1u, 1u, 1u, true), (exported.Items, exported.Submissions, exported.LeftOutSubmissions, exported.Incomplete));
+
+        var imported = await ImportAsync(a, exported.Bundle.ToByteArray());
+        Assert.Equal((1u, 0), (imported.SubmissionsRecorded, imported.Refused.Count));
+        Assert.Equal(2ul, a.Store.GetObject(callOut.Id)!.LastSequence);
+        // Carried twice, recorded once.
+        var again = await ImportAsync(a, exported.Bundle.ToByteArray());
+        Assert.Equal((1u, 0), (again.SubmissionsRecorded, again.Refused.Count));
+        Assert.Equal(2ul, a.Store.GetObject(callOut.Id)!.LastSequence);
+
+        // Gamma's acknowledgement settles the pledge; the report-back waits for the road.
+        Assert.Equal(1u, (await ImportAsync(c, imported.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(1, Ledger.Pending(c.Store.Path, a.NodeId));
+
+        // Alpha's next bundle brings gamma the pledge as alpha recorded it.
+        Assert.Equal(1u, (await ImportAsync(c, await ExportAsync(a, c))).Applied);
+        Assert.Equal(2ul, c.Store.GetObject(callOut.Id)!.LastSequence);
+    }
+
+    [Fact]
     public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
     {
         var (a, c) = await CutApartAsync();

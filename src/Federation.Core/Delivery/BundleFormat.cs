@@ -110,6 +110,23 @@ public static class BundleFormat
         return new CheckedBundle(header, items);
     }
 
+    /// <summary>
+    /// Whether a queued submission may travel in a bundle, which whoever carries it can read:
+    /// only kinds whose whole content goes into events every network of the object's audience
+    /// holds (the public tier, or a call-out's recipients). Left out: action plans and their
+    /// updates and reports (their plan's visibility may be participants-only), referrals and
+    /// incidents (for the initiator only), and a report-back not shared with the recipients.
+    /// </summary>
+    public static bool CarriedInClear(SubmissionPayload submission) => submission.KindCase switch
+    {
+        SubmissionPayload.KindOneofCase.CallOutResponse =>
+            submission.CallOutResponse.Kind != ResponseKind.ReportBack || submission.CallOutResponse.ShareWithRecipients,
+        SubmissionPayload.KindOneofCase.AcceptInvitation or SubmissionPayload.KindOneofCase.DeclineInvitation
+            or SubmissionPayload.KindOneofCase.ReaffirmTerms or SubmissionPayload.KindOneofCase.DeclineAmendment
+            or SubmissionPayload.KindOneofCase.RequestRelease or SubmissionPayload.KindOneofCase.AcknowledgeStandDown => true,
+        _ => false,
+    };
+
     /// <summary>The SHA-256 over the item hashes in order: the contents as one hash.</summary>
     private static byte[] ContentsHash(BundleHeader header)
     {

@@ -8,6 +8,7 @@ using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 
 namespace Federation.Node.Delivery;
 
@@ -22,6 +23,7 @@ public sealed class Bundles(
     NodeIdentity identity,
     PeerKeys keys,
     ReplicaLog replica,
+    Grpc.SignedSubmissions signedSubmissions,
     CapabilityGate gate,
     NodeClock clock,
     ILogger<Bundles> log)
@@ -51,13 +53,14 @@ public sealed class Bundles(
         {
             since = Dates.IsValid(s) ? s.ToDateTimeOffset() : throw RuleViolation.Invalid("--since is not a valid time.");
         }
-        var (envelopes, incomplete, participantsOnly) = since is { } from ? Shared(peer, from) : Queued(peer);
+        var owed = since is { } from ? Shared(peer, from) : Queued(peer);
+        var incomplete = owed.Incomplete;
 
         var items = new List<byte[]>();
         var size = 0;
-        foreach (var envelope in envelopes)
+        foreach (var item in owed.Items)
         {
-            var bytes = new BundleItem { Envelope = envelope }.ToByteArray();
+            var bytes = item.ToByteArray();
             if (size + bytes.Length > MaxItemBytes)
             {
                 incomplete = true;
@@ -66,7 +69,8 @@ public sealed class Bundles(
             size += bytes.Length;
             items.Add(bytes);
         }
-        var included = envelopes.Take(items.Count).ToList();
+        var included = owed.Items.Take(items.Count).ToList();
+        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
         var now = clock.UtcNow;
         var expires = now + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
         var header = new BundleHeader
@@ -78,7 +82,7 @@ public sealed class Bundles(
             ExpiresAt = Timestamp.FromDateTimeOffset(expires),
             Incomplete = incomplete,
         };
-        header.Ranges.AddRange(included.GroupBy(e => e.ObjectId).Select(g => new BundleRange
+        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
         {
             ObjectId = g.Key,
             FirstSequence = g.Min(e => e.Sequence),
@@ -87,9 +91,11 @@ public sealed class Bundles(
             // and a peer gets an object's log from its start. Since a time: not known.
             RecipientHolds = since is null ? g.Min(e => e.Sequence) - 1 : 0,
         }));
+        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
+            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
         var bundle = BundleFormat.Seal(header, items, identity.Current);
-        log.LogInformation("Made bundle {Bundle} for {Peer}: {Items} events of {Objects} objects{More}",
-            header.BundleId, peer.Name, items.Count, header.Ranges.Count, incomplete ? " (more is owed than it holds)" : "");
+        log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
+            header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
         return new ExportedBundle
         {
             Bundle = bundle.ToByteString(),
@@ -98,17 +104,23 @@ public sealed class Bundles(
             Objects = (uint)header.Ranges.Count,
             ExpiresAt = header.ExpiresAt,
             Incomplete = incomplete,
-            LeftOutParticipantsOnly = (uint)participantsOnly,
+            LeftOutParticipantsOnly = (uint)owed.ParticipantsOnly,
+            Submissions = (uint)header.SubmissionIds.Count,
+            LeftOutSubmissions = (uint)owed.LeftOutSubmissions,
         };
     }
 
+    /// <summary>What a peer is owed, as bundle items, and what was left out.</summary>
+    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions);
+
     /// <summary>
     /// What the peer's delivery queue holds after its cursor: exactly what delivery would send
-    /// it, so the outbox's audience decisions hold. Participants-only events are left out
-    /// (a bundle is signed, not encrypted: there is no per-recipient encryption yet), as are
-    /// submissions (not carried yet) and what the peer cannot take until it upgrades.
+    /// it, so the outbox's audience decisions hold. Left out: participants-only events (a
+    /// bundle is signed, not encrypted: there is no per-recipient encryption yet), submissions
+    /// whose content is not for every carrier (<see cref="BundleFormat.CarriedInClear"/>), and
+    /// what the peer cannot take until it upgrades.
     /// </summary>
-    private (List<Envelope> Envelopes, bool Incomplete, int ParticipantsOnly) Queued(PeerRecord peer)
+    private Owed Queued(PeerRecord peer)
     {
         var batch = store.LoadBatch(peer.NodeId, MaxScanned);
         var incomplete = batch.Count == MaxScanned;
@@ -117,13 +129,22 @@ public sealed class Bundles(
             batch = batch.Take(index).ToList();
             incomplete = true;
         }
-        var envelopes = new List<Envelope>();
-        var participantsOnly = 0;
+        var items = new List<BundleItem>();
+        int participantsOnly = 0, submissions = 0;
         foreach (var item in batch)
         {
-            if (item.Kind != OutboxKind.Event)
+            if (item.Kind == OutboxKind.Submission)
             {
-                incomplete = true;
+                var signed = SignedSubmission.Parser.ParseFrom(item.Body);
+                if (BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
+                {
+                    items.Add(new BundleItem { Submission = signed });
+                }
+                else
+                {
+                    submissions++;
+                    incomplete = true;
+                }
                 continue;
             }
             var envelope = Envelope.Parser.ParseFrom(item.Body);
@@ -133,16 +154,16 @@ public sealed class Bundles(
                 incomplete = true;
                 continue;
             }
-            envelopes.Add(envelope);
+            items.Add(new BundleItem { Envelope = envelope });
         }
-        return (envelopes, incomplete, participantsOnly);
+        return new Owed(items, incomplete, participantsOnly, submissions);
     }
 
     /// <summary>
     /// Every event this node originates, of the objects it shares with the peer (the audience
     /// rule FetchEvents and ListShared use), that happened at or after <paramref name="since"/>.
     /// </summary>
-    private (List<Envelope> Envelopes, bool Incomplete, int ParticipantsOnly) Shared(PeerRecord peer, DateTimeOffset since)
+    private Owed Shared(PeerRecord peer, DateTimeOffset since)
     {
         var envelopes = new List<Envelope>();
         var participantsOnly = 0;
@@ -167,7 +188,7 @@ public sealed class Bundles(
             incomplete |= takeable < built.Count;
             envelopes.AddRange(built.Take(takeable));
         }
-        return (envelopes, incomplete, participantsOnly);
+        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0);
     }
 
     public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct)
@@ -184,6 +205,7 @@ public sealed class Bundles(
         var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
 
         var verified = new List<(int Index, VerifiedEvent Event)>();
+        var submitted = new List<(int Index, SignedSubmission Signed)>();
         for (var i = 0; i < bundle.Items.Count; i++)
         {
             var (bytes, intact) = bundle.Items[i];
@@ -200,6 +222,11 @@ public sealed class Bundles(
             catch (InvalidProtocolBufferException)
             {
                 answer.Refused.Add(Refused(i, null, "it is not a readable item"));
+                continue;
+            }
+            if (item.Submission is { } signed)
+            {
+                submitted.Add((i, signed));
                 continue;
             }
             if (item.Envelope is not { } envelope)
@@ -225,13 +252,36 @@ public sealed class Bundles(
             await ApplyAsync(run.ToList(), answer, ct);
         }
 
-        if (header.Acknowledged.Count > 0)
+        // The carrier's own submissions, for objects this node originates: recorded as if the
+        // carrier had sent them on Submit, once each.
+        var recorded = new List<string>();
+        foreach (var (index, signed) in submitted)
+        {
+            var payload = TryParse(signed);
+            try
+            {
+                await signedSubmissions.RecordAsync(carrier, signed, ct);
+                recorded.Add(payload!.SubmissionId);
+            }
+            catch (Exception ex) when (ex is RpcException or RuleViolation)
+            {
+                answer.Refused.Add(new RefusedBundleItem
+                {
+                    Index = (uint)index,
+                    ObjectId = payload?.ObjectId ?? "",
+                    Reason = ex is RpcException r ? r.Status.Detail : ex.Message,
+                });
+            }
+        }
+        answer.SubmissionsRecorded = (uint)recorded.Count;
+
+        if (header.Acknowledged.Count > 0 || header.AcknowledgedSubmissions.Count > 0)
         {
             answer.CursorMovedPast = (uint)await AcknowledgedAsync(carrier, header, ct);
         }
         if (bundle.Items.Count > 0)
         {
-            answer.Acknowledgement = Acknowledgement(header).ToByteString();
+            answer.Acknowledgement = Acknowledgement(header, recorded).ToByteString();
         }
         log.LogInformation("Imported bundle {Bundle} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
             header.BundleId, carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
@@ -280,7 +330,7 @@ public sealed class Bundles(
     /// The signed answer to carry back: per object the bundle named, how far this node now
     /// holds it in order (what is held behind a gap does not count).
     /// </summary>
-    private SignedBundle Acknowledgement(BundleHeader imported)
+    private SignedBundle Acknowledgement(BundleHeader imported, IEnumerable<string> recordedSubmissions)
     {
         var now = clock.UtcNow;
         var header = new BundleHeader
@@ -295,6 +345,7 @@ public sealed class Bundles(
         header.Acknowledged.AddRange(imported.Ranges.Select(r => r.ObjectId).Distinct()
             .Select(id => new BundlePosition { ObjectId = id, Sequence = store.GetObject(id)?.LastSequence ?? 0 })
             .Where(p => p.Sequence > 0));
+        header.AcknowledgedSubmissions.AddRange(recordedSubmissions);
         return BundleFormat.Seal(header, [], identity.Current);
     }
 
@@ -310,8 +361,11 @@ public sealed class Bundles(
         {
             holds[p.ObjectId] = Math.Max(p.Sequence, holds.GetValueOrDefault(p.ObjectId));
         }
+        var recorded = header.AcknowledgedSubmissions.ToHashSet(StringComparer.Ordinal);
         var queued = store.LoadBatch(peer.NodeId, MaxScanned);
-        var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event && holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo).ToList();
+        var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
+            ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
+            : TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();
         if (settled.Count == 0)
         {
             return 0;
@@ -346,6 +400,18 @@ public sealed class Bundles(
                 $"{record.Name} runs release {(known.Software.Length > 0 ? known.Software : "0.1.0 or earlier")}, which cannot import bundles: its operator must upgrade it first.");
         }
         return record;
+    }
+
+    private static SubmissionPayload? TryParse(SignedSubmission signed)
+    {
+        try
+        {
+            return SubmissionPayload.Parser.ParseFrom(signed.Payload);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
     }
 
     private static RefusedBundleItem Refused(int index, Envelope? envelope, string reason) => new()
