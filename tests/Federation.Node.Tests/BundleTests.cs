@@ -147,6 +147,55 @@ public sealed class BundleTests
     }
 
     [Fact]
+    public async Task ABundleSignedByANodeKeyRevokedBeforeItWasMadeIsRefusedWholeAndTheRotatedKeysBundleIsTaken()
+    {
+        var folder = Directory.CreateTempSubdirectory("bundle-network-key-").FullName;
+        try
+        {
+            var keyFile = Path.Combine(folder, "network.key");
+            var passFile = Path.Combine(folder, "passphrase");
+            File.WriteAllText(passFile, "solidarity forever, the network key\n");
+            await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+            await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+            await TestNode.PeerAsync(a, c);
+            await a.StopAsync();
+            var init = await Solnet.RunAsync(a.DataDir, "network", "init", "--out", keyFile, "--passphrase-file", passFile);
+            Assert.True(init.ExitCode == 0, init.Out + init.Error);
+            await a.StartAgainAsync();
+            await a.CutAsync(c);
+            await c.CutAsync(a);
+            var first = a.Identity.Current.KeyId;
+            var compromisedSince = DateTimeOffset.UtcNow;
+            await Task.Delay(50);
+            var callOut = await a.PublishAsync(c);
+            var stolen = await ExportAsync(a, c);
+
+            // The key in use was taken: the operator rotates and revokes it from before the bundle was made.
+            var rotate = await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", keyFile, "--passphrase-file", passFile);
+            Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
+            var revoke = await Solnet.RunAsync(a.DataDir, "key", "revoke", first, "--compromised-since", compromisedSince.ToString("O"),
+                "--network-key", keyFile, "--passphrase-file", passFile);
+            Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
+            // The road is cut, so gamma hears of it as a Hello would have told it.
+            await c.Get<Federation.Node.Peering.NodeKeys>().AcceptAsync(a.NodeId, a.Get<Federation.Node.Peering.NodeKeys>().Ours, CancellationToken.None);
+
+            var ex = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, stolen));
+            Status.Is(StatusCode.InvalidArgument, ex);
+            Assert.Contains("revoked as compromised", ex.Status.Detail);
+            Assert.Null(c.Store.GetObject(callOut.Id));
+
+            // Alpha signed its own event again with the new key: a new bundle carries that.
+            var imported = await ImportAsync(c, await ExportAsync(a, c));
+            Assert.Equal((1u, 0), (imported.Applied, imported.Refused.Count));
+            Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 1 });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
     {
         var (a, c) = await CutApartAsync();
