@@ -73,6 +73,11 @@ public sealed class BundleTests
 
         // Nothing more is owed: the next bundle is empty.
         Assert.Equal(0u, (await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth)).Items);
+
+        // The operator sees who made a bundle and who imported one.
+        var actions = (await a.Delegate.ListAuditAsync(new ListAuditRequest(), a.Auth)).Entries.Select(e => e.Action).ToList();
+        Assert.Contains("ExportBundle", actions);
+        Assert.Contains("ImportBundle", actions);
     }
 
     [Fact]
