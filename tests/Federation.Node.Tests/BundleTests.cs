@@ -201,6 +201,27 @@ public sealed class BundleTests
     }
 
     [Fact]
+    public async Task ABundleReplayedAfterItsCallOutWasPurgedBringsNothingBack()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var bundle = await ExportAsync(a, c);
+        Assert.Equal(3u, (await ImportAsync(c, bundle)).Applied);
+        var closed = SignedBundle.Parser.ParseFrom(bundle).Items
+            .Select(i => BundleItem.Parser.ParseFrom(i).Envelope).Single(e => e.Sequence == 2).ObjectId;
+
+        // Gamma deletes the closed call-out's content, as its purge clock would.
+        Assert.True(await c.Get<Federation.Core.Commands.Confidential>().PurgeCallOutAsync(closed, CancellationToken.None));
+        Assert.Empty(c.Store.LoadEvents(closed, 0, 10));
+
+        var replayed = await ImportAsync(c, bundle);
+        Assert.Equal((0u, 3u, 0), (replayed.Applied, replayed.Duplicates, replayed.Refused.Count));
+        Assert.Empty(c.Store.LoadEvents(closed, 0, 10));
+        Assert.True(CallOutState.Parser.ParseFrom(c.Store.GetObject(closed)!.State).Purged);
+    }
+
+    [Fact]
     public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
     {
         var (a, c) = await CutApartAsync();
