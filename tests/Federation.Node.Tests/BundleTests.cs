@@ -278,6 +278,9 @@ public sealed class BundleTests
         var shorter = SignedBundle.Parser.ParseFrom(good);
         shorter.Items.RemoveAt(shorter.Items.Count - 1);
         await Refused(shorter.ToByteArray(), StatusCode.InvalidArgument, "it is truncated");
+        var longer = SignedBundle.Parser.ParseFrom(good);
+        longer.Items.Add(longer.Items[0]);
+        await Refused(longer.ToByteArray(), StatusCode.InvalidArgument, "items were added on the way");
 
         // Made for beta, carried to gamma.
         await Refused(await ExportAsync(a, b), StatusCode.FailedPrecondition, $"it is for network {b.Identity.Fingerprint}");

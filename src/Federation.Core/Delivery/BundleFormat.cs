@@ -95,8 +95,9 @@ public static class BundleFormat
         }
         if (bundle.Items.Count != header.ItemSha256.Count)
         {
-            throw Refuse(RefusalKind.InvalidArgument,
-                $"its header lists {header.ItemSha256.Count} items and the file holds {bundle.Items.Count}: it is truncated; nothing was applied");
+            throw Refuse(RefusalKind.InvalidArgument, bundle.Items.Count < header.ItemSha256.Count
+                ? $"its header lists {header.ItemSha256.Count} items and the file holds {bundle.Items.Count}: it is truncated; nothing was applied"
+                : $"its header lists {header.ItemSha256.Count} items and the file holds {bundle.Items.Count}: items were added on the way; nothing was applied");
         }
         if (!CryptographicOperations.FixedTimeEquals(ContentsHash(header), header.ContentsSha256.Span))
         {
