@@ -308,6 +308,16 @@ public sealed class BundleTests
         var folder = Directory.CreateTempSubdirectory("solnet-bundle-");
         try
         {
+            var usage = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--out", Path.Combine(folder.FullName, "x"));
+            Assert.Equal(2, usage.ExitCode);
+            Assert.Contains("Give --for PEER for one peer, or --all for every peer.", usage.Error);
+
+            // --all: one file per peer that is owed something.
+            var everyPeer = Path.Combine(folder.FullName, "all");
+            var all = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--all", "--out", everyPeer);
+            Assert.True(all.ExitCode == 0, all.Error);
+            Assert.Single(Directory.GetFiles(everyPeer, "gamma-*.bundle"));
+
             var file = Path.Combine(folder.FullName, "for-gamma.bundle");
             var export = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--for", c.Identity.Fingerprint, "--out", file);
             Assert.True(export.ExitCode == 0, export.Error);
