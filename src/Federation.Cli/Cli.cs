@@ -118,7 +118,7 @@ public static class Cli
         {
             root.Options.Add(option);
         }
-        foreach (var command in NodeCli.Commands().Concat(BackupCli.Commands()).Concat(NetworkKeyCli.Commands()).Concat(CallOutCli.Commands()).Concat(FightCli.Commands()))
+        foreach (var command in NodeCli.Commands().Concat(BackupCli.Commands()).Concat(BundleCli.Commands()).Concat(NetworkKeyCli.Commands()).Concat(CallOutCli.Commands()).Concat(FightCli.Commands()))
         {
             root.Subcommands.Add(command);
         }

@@ -2,13 +2,26 @@ namespace Federation.Cli;
 
 /// <summary>
 /// Files solnet writes with what the node shared with a delegate (calendar exports, its own
-/// settings with a token): readable by their user only, from the moment they exist.
+/// settings with a token, bundles): readable by their user only, from the moment they exist.
 /// </summary>
 public static class PrivateFile
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static async Task WriteAllTextAsync(string path, string text, CancellationToken ct)
+    {
+        await using var stream = Open(path);
+        await using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
+        await writer.WriteAsync(text.AsMemory(), ct);
+    }
+
+    public static async Task WriteAllBytesAsync(string path, byte[] bytes, CancellationToken ct)
+    {
+        await using var stream = Open(path);
+        await stream.WriteAsync(bytes, ct);
+    }
+
+    private static FileStream Open(string path)
     {
         if (!OperatingSystem.IsWindows() && File.Exists(path))
         {
@@ -21,9 +34,7 @@ public static class PrivateFile
         {
             options.UnixCreateMode = OwnerOnly;
         }
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
-        await writer.WriteAsync(text.AsMemory(), ct);
+        return new FileStream(path, options);
     }
 
     public static void WriteAllText(string path, string text) =>

@@ -63,6 +63,12 @@ public static class Protocol
         /// peer that has it; for one that has not, they wait (<see cref="CapabilityNeeded(SubmissionPayload)"/>).
         /// </summary>
         public const string WithheldReportBacks = "responses.withheld";
+
+        /// <summary>
+        /// Imports signed bundles and answers with a signed acknowledgement (issue 18,
+        /// docs/adr/0023): a bundle is made only for a peer that has it, or whose release is not known.
+        /// </summary>
+        public const string Bundles = "bundles";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -72,6 +78,7 @@ public static class Protocol
         Capabilities.SignaturesEcdsaP256,
         Capabilities.BodyBoundCalls,
         Capabilities.WithheldReportBacks,
+        Capabilities.Bundles,
     };
 
     /// <summary>

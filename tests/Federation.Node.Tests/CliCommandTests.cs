@@ -84,6 +84,8 @@ public sealed class CliCommandTests
         ["PurgeFight"] = "fight purge",
         ["ListAudit"] = "audit",
         ["TakeBackup"] = "backup",
+        ["ExportBundle"] = "bundle export",
+        ["ImportBundle"] = "bundle import",
     };
 
     /// <summary>Commands that are not one call: overviews, aliases, settings and waiting.</summary>

@@ -29,6 +29,7 @@ public sealed class DelegateGrpcService(
     WhatsNewView news,
     NotificationChannels notifications,
     DeadLetters deadLetters,
+    Delivery.Bundles bundles,
     DelegateTokens tokens,
     OperatorToken operatorToken,
     Backups.NodeBackup backup,
@@ -117,6 +118,12 @@ public sealed class DelegateGrpcService(
 
     public override async Task<ReplayDeadLetterResponse> ReplayDeadLetter(ReplayDeadLetterRequest request, ServerCallContext context) =>
         new() { Replayed = (uint)await deadLetters.ReplayAsync(request.Id, request.Peer, context.CancellationToken) };
+
+    public override Task<ExportedBundle> ExportBundle(ExportBundleRequest request, ServerCallContext context) =>
+        Task.FromResult(bundles.Export(request));
+
+    public override Task<ImportedBundle> ImportBundle(ImportBundleRequest request, ServerCallContext context) =>
+        bundles.ImportAsync(request, context.CancellationToken);
 
     public override Task<CallOutState> PublishCallOut(PublishCallOutRequest request, ServerCallContext context) =>
         callOuts.PublishAsync(request.Content, request.Recipients.Select(Identifiers.NodeIdFromFingerprint).ToList(),

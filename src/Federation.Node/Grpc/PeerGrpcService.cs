@@ -23,10 +23,9 @@ public sealed class PeerGrpcService(
     PeerAuthenticator auth,
     PeerProtocols protocols,
     PeerDirectory directory,
-    PeerKeys keys,
     IObjectReads store,
     ReplicaLog replica,
-    Submissions submissions,
+    SignedSubmissions signedSubmissions,
     CapabilityGate gate,
     NodeKeys nodeKeys,
     RateLimits limits,
@@ -184,35 +183,7 @@ public sealed class PeerGrpcService(
     {
         var signed = request.Submission ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The request carries no submission."));
         limits.ForVerifications(caller.NodeId, 1);
-        if (!SignatureAlgorithms.CanVerify(signed.Algorithm))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The submission is refused: {SignatureAlgorithms.Unknown(signed.Algorithm)}."));
-        }
-        if (signed.KeyId != caller.NodeId || signed.Certificate is null && !keys.Verify(caller.NodeId, signed.Payload.Span, signed.Signature.Span))
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "The submission is not signed by the calling node's pinned key."));
-        }
-        SubmissionPayload submission;
-        try
-        {
-            submission = SubmissionPayload.Parser.ParseFrom(signed.Payload);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "The signed submission is not readable."));
-        }
-        // A certified node key signed it: whether it could depends on when (its validity, a revocation).
-        if (signed.Certificate is not null && keys.WhyNot(caller.NodeId, signed.Certificate,
-                submission.SubmittedAt is { } at && Dates.IsValid(at) ? at.ToDateTimeOffset() : DateTimeOffset.MinValue,
-                signed.Payload.Span, signed.Signature.Span) is { } why)
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, $"The submission is refused: {why}."));
-        }
-        if (submission.SubmitterNode != caller.NodeId || !Guid.TryParse(submission.SubmissionId, out _))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "The submission must name the calling node as submitter and carry a UUID."));
-        }
-        return await submissions.RecordAsync(submission, SubmissionProof.Of(submission, signed, caller.PublicKey), ct);
+        return await signedSubmissions.RecordAsync(caller, signed, ct);
     }
 
     public override async Task<FetchEventsResponse> FetchEvents(FetchEventsRequest request, ServerCallContext context)

@@ -74,6 +74,7 @@ public static class CoreExtensions
         services.AddHostedService<ProtocolExchange>();
         services.AddSingleton<PeerRoster>();
         services.AddSingleton<PeerAuthenticator>();
+        services.AddSingleton<SignedSubmissions>();
         services.AddSingleton<Grpc.SeenCalls>();
         services.AddSingleton(sp => new Federation.Core.Fediverse.FediverseSite(sp.GetRequiredService<IOptions<NodeOptions>>().Value.Fediverse));
         services.AddSingleton<Federation.Core.Fediverse.FediversePublisher>();

@@ -23,6 +23,7 @@ public static class DeliveryExtensions
         services.AddSingleton<CatchUp>();
         services.AddSingleton<CatchUpSignal>();
         services.AddSingleton<DeadLetters>();
+        services.AddSingleton<Bundles>();
         services.AddSingleton<BusReadiness>();
         services.AddHostedService<Dispatcher>();
         services.AddSingleton<StandDownResender>();

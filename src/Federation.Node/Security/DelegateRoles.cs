@@ -82,6 +82,9 @@ public static class DelegateRoles
         ["InstallNodeKey"] = Role.Operator,
         ["RevokeNodeKey"] = Role.Operator,
         ["RecoverFromPeers"] = Role.Operator,
+        // Bundles carry what is owed to a peer off the node, and apply what a peer sent (issue 18).
+        ["ExportBundle"] = Role.Operator,
+        ["ImportBundle"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
@@ -92,8 +95,15 @@ public static class DelegateRoles
     /// </summary>
     private static readonly HashSet<string> ConfidentialReads = ["GetLocalDetails", "ListReports", "GetBriefings"];
 
-    /// <summary>Whether a call to <paramref name="method"/> is written to the audit log: every change, and confidential reads.</summary>
-    public static bool Audited(string method) => (ChangesState(method) && !OwnBookkeeping.Contains(method)) || ConfidentialReads.Contains(method);
+    /// <summary>
+    /// Reads whose answer leaves the node as a file someone carries (a bundle, issue 18):
+    /// audited, so an operator can see who made one, and when.
+    /// </summary>
+    private static readonly HashSet<string> CarriedOff = ["ExportBundle"];
+
+    /// <summary>Whether a call to <paramref name="method"/> is written to the audit log: every change, confidential reads, and bundles made.</summary>
+    public static bool Audited(string method) =>
+        (ChangesState(method) && !OwnBookkeeping.Contains(method)) || ConfidentialReads.Contains(method) || CarriedOff.Contains(method);
 
     /// <summary>
     /// Writes that change only what a token itself has looked at, nothing of the network's:

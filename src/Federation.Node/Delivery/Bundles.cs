@@ -1,0 +1,424 @@
+using Federation.Contracts.V1;
+using Federation.Core;
+using Federation.Core.Delivery;
+using Federation.Core.Identity;
+using Federation.Core.Log;
+using Federation.Core.Peers;
+using Federation.Core.Storage;
+using Federation.Domain;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Federation.Node.Delivery;
+
+/// <summary>
+/// Bundles (issue 18, docs/adr/0023): what this node owes a peer, written to a signed file
+/// for any road when the network is cut, and the import of such a file, which applies its
+/// items through the replica path a delivery takes (<see cref="ReplicaLog"/>) and answers
+/// with a signed acknowledgement that moves the sender's delivery cursor when imported there.
+/// </summary>
+public sealed class Bundles(
+    IFederationStore store,
+    NodeIdentity identity,
+    PeerKeys keys,
+    ReplicaLog replica,
+    Grpc.SignedSubmissions signedSubmissions,
+    CapabilityGate gate,
+    NodeClock clock,
+    ILogger<Bundles> log)
+{
+    /// <summary>
+    /// At most this many bytes of items in one bundle: under gRPC's default 4 MiB message, so
+    /// the file passes through solnet and back in one call, and it fits an e-mail attachment.
+    /// What does not fit goes in the next bundle (the header says the bundle is incomplete).
+    /// </summary>
+    public const int MaxItemBytes = 3 * 1024 * 1024;
+
+    /// <summary>How many queued items an export looks at, at most.</summary>
+    private const int MaxScanned = 20_000;
+
+    public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(14);
+    private const uint MaxValidDays = 365;
+
+    public ExportedBundle Export(ExportBundleRequest request)
+    {
+        var peer = Peer(request.Peer);
+        if (request.ValidDays > MaxValidDays)
+        {
+            throw RuleViolation.Invalid($"A bundle may be valid for at most {MaxValidDays} days, not {request.ValidDays}.");
+        }
+        DateTimeOffset? since = null;
+        if (request.Since is { } s)
+        {
+            since = Dates.IsValid(s) ? s.ToDateTimeOffset() : throw RuleViolation.Invalid("--since is not a valid time.");
+        }
+        var owed = since is { } from ? Shared(peer, from) : Queued(peer);
+        var incomplete = owed.Incomplete;
+
+        var items = new List<byte[]>();
+        var size = 0;
+        foreach (var item in owed.Items)
+        {
+            var bytes = item.ToByteArray();
+            if (size + bytes.Length > MaxItemBytes)
+            {
+                incomplete = true;
+                break;
+            }
+            size += bytes.Length;
+            items.Add(bytes);
+        }
+        var included = owed.Items.Take(items.Count).ToList();
+        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
+        var now = clock.UtcNow;
+        var expires = now + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
+        var header = new BundleHeader
+        {
+            BundleId = Guid.NewGuid().ToString(),
+            CarrierNode = identity.NodeId,
+            RecipientNode = peer.NodeId,
+            MadeAt = Timestamp.FromDateTimeOffset(now),
+            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
+            Incomplete = incomplete,
+        };
+        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
+        {
+            ObjectId = g.Key,
+            FirstSequence = g.Min(e => e.Sequence),
+            LastSequence = g.Max(e => e.Sequence),
+            // From the queue: everything queued for the peer before these was acknowledged,
+            // and a peer gets an object's log from its start. Since a time: not known.
+            RecipientHolds = since is null ? g.Min(e => e.Sequence) - 1 : 0,
+        }));
+        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
+            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
+        var bundle = BundleFormat.Seal(header, items, identity.Current);
+        log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
+            header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
+        return new ExportedBundle
+        {
+            Bundle = bundle.ToByteString(),
+            BundleId = header.BundleId,
+            Items = (uint)items.Count,
+            Objects = (uint)header.Ranges.Count,
+            ExpiresAt = header.ExpiresAt,
+            Incomplete = incomplete,
+            LeftOutParticipantsOnly = (uint)owed.ParticipantsOnly,
+            Submissions = (uint)header.SubmissionIds.Count,
+            LeftOutSubmissions = (uint)owed.LeftOutSubmissions,
+        };
+    }
+
+    /// <summary>What a peer is owed, as bundle items, and what was left out.</summary>
+    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions);
+
+    /// <summary>
+    /// What the peer's delivery queue holds after its cursor: exactly what delivery would send
+    /// it, so the outbox's audience decisions hold. Left out: participants-only events (a
+    /// bundle is signed, not encrypted: there is no per-recipient encryption yet), submissions
+    /// whose content is not for every carrier (<see cref="BundleFormat.CarriedInClear"/>), and
+    /// what the peer cannot take until it upgrades.
+    /// </summary>
+    private Owed Queued(PeerRecord peer)
+    {
+        var batch = store.LoadBatch(peer.NodeId, MaxScanned);
+        var incomplete = batch.Count == MaxScanned;
+        if (gate.FirstWaiting(peer.NodeId, batch) is var (index, _))
+        {
+            batch = batch.Take(index).ToList();
+            incomplete = true;
+        }
+        var items = new List<BundleItem>();
+        int participantsOnly = 0, submissions = 0;
+        foreach (var item in batch)
+        {
+            if (item.Kind == OutboxKind.Submission)
+            {
+                var signed = SignedSubmission.Parser.ParseFrom(item.Body);
+                if (BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
+                {
+                    items.Add(new BundleItem { Submission = signed });
+                }
+                else
+                {
+                    submissions++;
+                    incomplete = true;
+                }
+                continue;
+            }
+            var envelope = Envelope.Parser.ParseFrom(item.Body);
+            if (EventTiers.SealedAtRest(envelope.ObjectKind))
+            {
+                participantsOnly++;
+                incomplete = true;
+                continue;
+            }
+            items.Add(new BundleItem { Envelope = envelope });
+        }
+        return new Owed(items, incomplete, participantsOnly, submissions);
+    }
+
+    /// <summary>
+    /// Every event this node originates, of the objects it shares with the peer (the audience
+    /// rule FetchEvents and ListShared use), that happened at or after <paramref name="since"/>.
+    /// </summary>
+    private Owed Shared(PeerRecord peer, DateTimeOffset since)
+    {
+        var envelopes = new List<Envelope>();
+        var participantsOnly = 0;
+        var incomplete = false;
+        foreach (var o in store.OriginObjects(identity.NodeId))
+        {
+            if (!Audience.Of(StateCodec.Parse(o.Kind, o.State)).Contains(peer.NodeId))
+            {
+                continue;
+            }
+            var events = store.LoadEvents(o.ObjectId, 0, int.MaxValue);
+            if (EventTiers.SealedAtRest(o.Kind))
+            {
+                // Their payloads may rest sealed (adr/0025), dates and all: every one is counted.
+                participantsOnly += events.Count;
+                incomplete |= events.Count > 0;
+                continue;
+            }
+            events = events.Where(e => EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && Dates.IsValid(at) && at.ToDateTimeOffset() >= since).ToList();
+            var built = events.Select(Envelopes.Build).ToList();
+            var takeable = gate.TakeableCount(peer.NodeId, built);
+            incomplete |= takeable < built.Count;
+            envelopes.AddRange(built.Take(takeable));
+        }
+        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0);
+    }
+
+    public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct)
+    {
+        if (request.Bundle.IsEmpty)
+        {
+            throw RuleViolation.Invalid("The request carries no bundle: give the file's bytes.");
+        }
+        var bundle = BundleFormat.Open(request.Bundle.Span, identity.NodeId, keys,
+            carrier => keys.Sync(carrier, store.GetPeer(carrier)),
+            clock.UtcNow);
+        var header = bundle.Header;
+        var carrier = store.GetPeer(header.CarrierNode)!;
+        var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
+
+        var verified = new List<(int Index, VerifiedEvent Event)>();
+        var submitted = new List<(int Index, SignedSubmission Signed)>();
+        for (var i = 0; i < bundle.Items.Count; i++)
+        {
+            var (bytes, intact) = bundle.Items[i];
+            if (!intact)
+            {
+                answer.Refused.Add(Refused(i, null, "its bytes differ from the hash in the signed header: it was changed on the way"));
+                continue;
+            }
+            BundleItem item;
+            try
+            {
+                item = BundleItem.Parser.ParseFrom(bytes);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                answer.Refused.Add(Refused(i, null, "it is not a readable item"));
+                continue;
+            }
+            if (item.Submission is { } signed)
+            {
+                submitted.Add((i, signed));
+                continue;
+            }
+            if (item.Envelope is not { } envelope)
+            {
+                answer.Refused.Add(Refused(i, null, "it is of a kind this release does not know"));
+                continue;
+            }
+            try
+            {
+                // The checks every delivered envelope gets: origin, pinned key or certificate,
+                // revocations, signed commitments, dates.
+                verified.Add((i, replica.Verify([envelope])[0]));
+            }
+            catch (RuleViolation refused)
+            {
+                answer.Refused.Add(Refused(i, envelope, refused.Message));
+            }
+        }
+
+        // Applied object by object, in the bundle's order, through the delivery's write path.
+        foreach (var run in verified.GroupBy(v => v.Event.Payload.ObjectId))
+        {
+            await ApplyAsync(run.ToList(), answer, ct);
+        }
+
+        // The carrier's own submissions, for objects this node originates: recorded as if the
+        // carrier had sent them on Submit, once each.
+        var recorded = new List<string>();
+        foreach (var (index, signed) in submitted)
+        {
+            var payload = TryParse(signed);
+            try
+            {
+                await signedSubmissions.RecordAsync(carrier, signed, ct);
+                recorded.Add(payload!.SubmissionId);
+            }
+            catch (Exception ex) when (ex is RpcException or RuleViolation)
+            {
+                answer.Refused.Add(new RefusedBundleItem
+                {
+                    Index = (uint)index,
+                    ObjectId = payload?.ObjectId ?? "",
+                    Reason = ex is RpcException r ? r.Status.Detail : ex.Message,
+                });
+            }
+        }
+        answer.SubmissionsRecorded = (uint)recorded.Count;
+
+        if (header.Acknowledged.Count > 0 || header.AcknowledgedSubmissions.Count > 0)
+        {
+            answer.CursorMovedPast = (uint)await AcknowledgedAsync(carrier, header, ct);
+        }
+        if (bundle.Items.Count > 0)
+        {
+            answer.Acknowledgement = Acknowledgement(header, recorded).ToByteString();
+        }
+        log.LogInformation("Imported bundle {Bundle} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
+            header.BundleId, carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
+            answer.CursorMovedPast > 0 ? $", {answer.CursorMovedPast} queued items settled by its acknowledgement" : "");
+        return answer;
+    }
+
+    /// <summary>One object's items in one transaction; if a rule refuses one, item by item, so each refusal names its item.</summary>
+    private async Task ApplyAsync(IReadOnlyList<(int Index, VerifiedEvent Event)> run, ImportedBundle answer, CancellationToken ct)
+    {
+        try
+        {
+            Count(answer, await replica.ReceiveAsync(run.Select(r => r.Event).ToList(), ct));
+            return;
+        }
+        catch (RuleViolation) when (run.Count > 1)
+        {
+            // Nothing of the run was stored: find which item breaks a rule.
+        }
+        catch (RuleViolation refused)
+        {
+            answer.Refused.Add(Refused(run[0].Index, run[0].Event.Envelope, refused.Message));
+            return;
+        }
+        foreach (var single in run)
+        {
+            try
+            {
+                Count(answer, await replica.ReceiveAsync([single.Event], ct));
+            }
+            catch (RuleViolation refused)
+            {
+                answer.Refused.Add(Refused(single.Index, single.Event.Envelope, refused.Message));
+            }
+        }
+    }
+
+    private static void Count(ImportedBundle answer, ReceiveResult result)
+    {
+        answer.Applied += (uint)result.Applied;
+        answer.Duplicates += (uint)result.Duplicates;
+        answer.Held += (uint)result.Held;
+    }
+
+    /// <summary>
+    /// The signed answer to carry back: per object the bundle named, how far this node now
+    /// holds it in order (what is held behind a gap does not count).
+    /// </summary>
+    private SignedBundle Acknowledgement(BundleHeader imported, IEnumerable<string> recordedSubmissions)
+    {
+        var now = clock.UtcNow;
+        var header = new BundleHeader
+        {
+            BundleId = Guid.NewGuid().ToString(),
+            CarrierNode = identity.NodeId,
+            RecipientNode = imported.CarrierNode,
+            MadeAt = Timestamp.FromDateTimeOffset(now),
+            ExpiresAt = Timestamp.FromDateTimeOffset(now + DefaultValidity),
+            AcknowledgesBundleId = imported.BundleId,
+        };
+        header.Acknowledged.AddRange(imported.Ranges.Select(r => r.ObjectId).Distinct()
+            .Select(id => new BundlePosition { ObjectId = id, Sequence = store.GetObject(id)?.LastSequence ?? 0 })
+            .Where(p => p.Sequence > 0));
+        header.AcknowledgedSubmissions.AddRange(recordedSubmissions);
+        return BundleFormat.Seal(header, [], identity.Current);
+    }
+
+    /// <summary>
+    /// A peer's signed acknowledgement: the queued items to it that it says it holds are
+    /// settled, from the front of its queue up to the first it does not (a cursor moves only
+    /// forward, past what was taken in order). Returns how many items it settled.
+    /// </summary>
+    private async Task<int> AcknowledgedAsync(PeerRecord peer, BundleHeader header, CancellationToken ct)
+    {
+        var holds = new Dictionary<string, ulong>();
+        foreach (var p in header.Acknowledged)
+        {
+            holds[p.ObjectId] = Math.Max(p.Sequence, holds.GetValueOrDefault(p.ObjectId));
+        }
+        var recorded = header.AcknowledgedSubmissions.ToHashSet(StringComparer.Ordinal);
+        var queued = store.LoadBatch(peer.NodeId, MaxScanned);
+        var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
+            ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
+            : TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();
+        if (settled.Count == 0)
+        {
+            return 0;
+        }
+        // The write a delivery's acknowledgement makes: monotonic, so a replayed or older
+        // acknowledgement changes nothing.
+        await store.WriteAsync(tx =>
+        {
+            tx.Advance(peer.NodeId, settled[^1].Id);
+            return true;
+        }, ct);
+        return settled.Count;
+    }
+
+    private PeerRecord Peer(string peer)
+    {
+        if (peer.Length == 0)
+        {
+            throw RuleViolation.Invalid("Name the peer the bundle is for: its fingerprint or its name (`solnet peers` lists them).");
+        }
+        var byName = store.ListPeers().Where(p => string.Equals(p.Name, peer, StringComparison.OrdinalIgnoreCase)).ToList();
+        var record = byName.Count == 1 ? byName[0] : store.GetPeer(Identifiers.NodeIdFromFingerprint(peer));
+        if (record is null || !PeerStates.Reachable(record.State))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
+                $"{peer} is not an active peer of this node: a bundle is made only for a network both sides have added (`solnet peers` lists them).");
+        }
+        // A release that said what it speaks and lacks bundles could not import the file.
+        if (store.PeerProtocol(record.NodeId) is { Refusal: null } known && !known.CapabilitySet.Contains(Protocol.Capabilities.Bundles))
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, BundleFormat.Rule,
+                $"{record.Name} runs release {(known.Software.Length > 0 ? known.Software : "0.1.0 or earlier")}, which cannot import bundles: its operator must upgrade it first.");
+        }
+        return record;
+    }
+
+    private static SubmissionPayload? TryParse(SignedSubmission signed)
+    {
+        try
+        {
+            return SubmissionPayload.Parser.ParseFrom(signed.Payload);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
+    private static RefusedBundleItem Refused(int index, Envelope? envelope, string reason) => new()
+    {
+        Index = (uint)index,
+        ObjectId = envelope?.ObjectId ?? "",
+        Sequence = envelope?.Sequence ?? 0,
+        Reason = reason,
+    };
+}

@@ -1,0 +1,348 @@
+using System.Text;
+using Federation.Contracts.V1;
+using Federation.Core;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Federation.Node.Tests;
+
+/// <summary>
+/// When the network is cut (issue 18): a signed bundle carried from alpha to gamma, which
+/// share no path, brings gamma up to date through the checks a delivery gets, and the
+/// acknowledgement carried back moves alpha's cursor. Changed, cut short, expired or
+/// misaddressed bundles are refused with their reason.
+/// </summary>
+public sealed class BundleTests
+{
+    /// <summary>Alpha and gamma peered, then cut both ways, with two call-outs (three events) queued at alpha for gamma.</summary>
+    private static async Task<(TestNode A, TestNode C)> CutApartAsync()
+    {
+        // No periodic catch-up: only the bundle can bring alpha's events to gamma.
+        var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var first = await a.PublishAsync(c);
+        await a.PublishAsync(c);
+        await a.CloseAsync(first.Id);
+        Assert.Equal(3, Ledger.Pending(a.Store.Path, c.NodeId));
+        return (a, c);
+    }
+
+    private static async Task<byte[]> ExportAsync(TestNode from, TestNode to) =>
+        (await from.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = to.Identity.Fingerprint }, from.Auth)).Bundle.ToByteArray();
+
+    private static Task<ImportedBundle> ImportAsync(TestNode at, byte[] bundle) =>
+        at.Delegate.ImportBundleAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(bundle) }, at.Auth).ResponseAsync;
+
+    [Fact]
+    public async Task ABundleCarriedAcrossACutBringsThePeerUpToDateAndItsAcknowledgementMovesTheSendersCursor()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+
+        var exported = await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth);
+        Assert.Equal((3u, 2u, false), (exported.Items, exported.Objects, exported.Incomplete));
+
+        var imported = await ImportAsync(c, exported.Bundle.ToByteArray());
+        Assert.Equal((3u, 0u, 0u, 0), (imported.Applied, imported.Duplicates, imported.Held, imported.Refused.Count));
+        Assert.Equal(a.NodeId, imported.CarrierNode);
+        var audit = Ledger.Compare(a, c);
+        Assert.True(audit is { Clean: true, Expected: 3 }, audit.ToString());
+
+        // The same file again changes nothing.
+        var again = await ImportAsync(c, exported.Bundle.ToByteArray());
+        Assert.Equal((0u, 3u, 0), (again.Applied, again.Duplicates, again.Refused.Count));
+        Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 3 });
+
+        // Alpha's queue to gamma still holds the three until the acknowledgement comes back.
+        Assert.Equal(3, Ledger.Pending(a.Store.Path, c.NodeId));
+        var acknowledged = await ImportAsync(a, imported.Acknowledgement.ToByteArray());
+        Assert.Equal((3u, 0u), (acknowledged.CursorMovedPast, acknowledged.Applied));
+        Assert.True(acknowledged.Acknowledgement.IsEmpty, "an acknowledgement is not acknowledged");
+        Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+
+        // An acknowledgement carried twice moves nothing; nor does it move gamma's own queues.
+        Assert.Equal(0u, (await ImportAsync(a, again.Acknowledgement.ToByteArray())).CursorMovedPast);
+        var notForGamma = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, imported.Acknowledgement.ToByteArray()));
+        Status.Is(StatusCode.FailedPrecondition, notForGamma);
+
+        // Nothing more is owed: the next bundle is empty.
+        Assert.Equal(0u, (await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth)).Items);
+
+        // The operator sees who made a bundle and who imported one.
+        var actions = (await a.Delegate.ListAuditAsync(new ListAuditRequest(), a.Auth)).Entries.Select(e => e.Action).ToList();
+        Assert.Contains("ExportBundle", actions);
+        Assert.Contains("ImportBundle", actions);
+    }
+
+    [Fact]
+    public async Task ALaterBundleImportedFirstIsHeldAndTheEarlierOneFillsTheGapWithNothingAppliedTwice()
+    {
+        await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var callOut = await a.PublishAsync(c);
+        var between = DateTimeOffset.UtcNow;
+        await Task.Delay(50); // the close is dated after `between`, the publication before it
+        await a.CloseAsync(callOut.Id);
+
+        var later = await a.Delegate.ExportBundleAsync(new ExportBundleRequest
+        {
+            Peer = c.Identity.Fingerprint,
+            Since = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(between),
+        }, a.Auth);
+        Assert.Equal(1u, later.Items);
+        var earlier = await ExportAsync(a, c);
+
+        var first = await ImportAsync(c, later.Bundle.ToByteArray());
+        Assert.Equal((0u, 1u, 0), (first.Applied, first.Held, first.Refused.Count));
+        Assert.Null(c.Store.GetObject(callOut.Id));
+
+        var second = await ImportAsync(c, earlier);
+        Assert.Equal((2u, 1u, 0), (second.Applied, second.Duplicates, second.Refused.Count));
+        var audit = Ledger.Compare(a, c);
+        Assert.True(audit is { Clean: true, Expected: 2 }, audit.ToString());
+
+        // The first acknowledgement holds nothing in order; the second settles both items.
+        Assert.Equal(0u, (await ImportAsync(a, first.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(2, Ledger.Pending(a.Store.Path, c.NodeId));
+        Assert.Equal(2u, (await ImportAsync(a, second.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+    }
+
+    [Fact]
+    public async Task APledgeCarriedBackIsRecordedOnceByTheOriginAndAReportBackForTheIssuerOnlyStaysBehind()
+    {
+        await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var callOut = await a.PublishAsync(c);
+        Assert.Equal(1u, (await ImportAsync(c, await ExportAsync(a, c))).Applied);
+        await CallOutSteps.RespondAsync(c, callOut.Id, CallOutSteps.Pledge());
+        await CallOutSteps.RespondAsync(c, callOut.Id, CallOutSteps.ReportBack());
+        Assert.Equal(2, Ledger.Pending(c.Store.Path, a.NodeId));
+
+        var exported = await c.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = a.Identity.Fingerprint }, c.Auth);
+        Assert.Equal((1u, 1u, 1u, true), (exported.Items, exported.Submissions, exported.LeftOutSubmissions, exported.Incomplete));
+
+        var imported = await ImportAsync(a, exported.Bundle.ToByteArray());
+        Assert.Equal((1u, 0), (imported.SubmissionsRecorded, imported.Refused.Count));
+        Assert.Equal(2ul, a.Store.GetObject(callOut.Id)!.LastSequence);
+        // Carried twice, recorded once.
+        var again = await ImportAsync(a, exported.Bundle.ToByteArray());
+        Assert.Equal((1u, 0), (again.SubmissionsRecorded, again.Refused.Count));
+        Assert.Equal(2ul, a.Store.GetObject(callOut.Id)!.LastSequence);
+
+        // Gamma's acknowledgement settles the pledge; the report-back waits for the road.
+        Assert.Equal(1u, (await ImportAsync(c, imported.Acknowledgement.ToByteArray())).CursorMovedPast);
+        Assert.Equal(1, Ledger.Pending(c.Store.Path, a.NodeId));
+
+        // Alpha's next bundle brings gamma the pledge as alpha recorded it.
+        Assert.Equal(1u, (await ImportAsync(c, await ExportAsync(a, c))).Applied);
+        Assert.Equal(2ul, c.Store.GetObject(callOut.Id)!.LastSequence);
+    }
+
+    [Fact]
+    public async Task ABundleSignedByANodeKeyRevokedBeforeItWasMadeIsRefusedWholeAndTheRotatedKeysBundleIsTaken()
+    {
+        var folder = Directory.CreateTempSubdirectory("bundle-network-key-").FullName;
+        try
+        {
+            var keyFile = Path.Combine(folder, "network.key");
+            var passFile = Path.Combine(folder, "passphrase");
+            File.WriteAllText(passFile, "solidarity forever, the network key\n");
+            await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+            await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+            await TestNode.PeerAsync(a, c);
+            await a.StopAsync();
+            var init = await Solnet.RunAsync(a.DataDir, "network", "init", "--out", keyFile, "--passphrase-file", passFile);
+            Assert.True(init.ExitCode == 0, init.Out + init.Error);
+            await a.StartAgainAsync();
+            await a.CutAsync(c);
+            await c.CutAsync(a);
+            var first = a.Identity.Current.KeyId;
+            var compromisedSince = DateTimeOffset.UtcNow;
+            await Task.Delay(50);
+            var callOut = await a.PublishAsync(c);
+            var stolen = await ExportAsync(a, c);
+
+            // The key in use was taken: the operator rotates and revokes it from before the bundle was made.
+            var rotate = await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", keyFile, "--passphrase-file", passFile);
+            Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
+            var revoke = await Solnet.RunAsync(a.DataDir, "key", "revoke", first, "--compromised-since", compromisedSince.ToString("O"),
+                "--network-key", keyFile, "--passphrase-file", passFile);
+            Assert.True(revoke.ExitCode == 0, revoke.Out + revoke.Error);
+            // The road is cut, so gamma hears of it as a Hello would have told it.
+            await c.Get<Federation.Node.Peering.NodeKeys>().AcceptAsync(a.NodeId, a.Get<Federation.Node.Peering.NodeKeys>().Ours, CancellationToken.None);
+
+            var ex = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, stolen));
+            Status.Is(StatusCode.InvalidArgument, ex);
+            Assert.Contains("revoked as compromised", ex.Status.Detail);
+            Assert.Null(c.Store.GetObject(callOut.Id));
+
+            // Alpha signed its own event again with the new key: a new bundle carries that.
+            var imported = await ImportAsync(c, await ExportAsync(a, c));
+            Assert.Equal((1u, 0), (imported.Applied, imported.Refused.Count));
+            Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 1 });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ABundleReplayedAfterItsCallOutWasPurgedBringsNothingBack()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var bundle = await ExportAsync(a, c);
+        Assert.Equal(3u, (await ImportAsync(c, bundle)).Applied);
+        var closed = SignedBundle.Parser.ParseFrom(bundle).Items
+            .Select(i => BundleItem.Parser.ParseFrom(i).Envelope).Single(e => e.Sequence == 2).ObjectId;
+
+        // Gamma deletes the closed call-out's content, as its purge clock would.
+        Assert.True(await c.Get<Federation.Core.Commands.Confidential>().PurgeCallOutAsync(closed, CancellationToken.None));
+        Assert.Empty(c.Store.LoadEvents(closed, 0, 10));
+
+        var replayed = await ImportAsync(c, bundle);
+        Assert.Equal((0u, 3u, 0), (replayed.Applied, replayed.Duplicates, replayed.Refused.Count));
+        Assert.Empty(c.Store.LoadEvents(closed, 0, 10));
+        Assert.True(CallOutState.Parser.ParseFrom(c.Store.GetObject(closed)!.State).Purged);
+    }
+
+    [Fact]
+    public async Task AnItemChangedOnTheWayIsRefusedByNameAndTheRestIsApplied()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var bundle = SignedBundle.Parser.ParseFrom(await ExportAsync(a, c));
+        var header = BundleHeader.Parser.ParseFrom(bundle.Header);
+        // The second call-out's only event: nothing else depends on it.
+        var second = header.Ranges.Single(r => r.LastSequence == 1).ObjectId;
+        var index = bundle.Items.Select((item, i) => (BundleItem.Parser.ParseFrom(item).Envelope.ObjectId, i)).Single(x => x.ObjectId == second).i;
+        var changed = bundle.Items[index].ToByteArray();
+        changed[^5] ^= 0x01;
+        bundle.Items[index] = ByteString.CopyFrom(changed);
+
+        var imported = await ImportAsync(c, bundle.ToByteArray());
+
+        var refused = Assert.Single(imported.Refused);
+        Assert.Equal((uint)index, refused.Index);
+        Assert.Contains("changed on the way", refused.Reason);
+        Assert.Equal(2u, imported.Applied);
+        Assert.Null(c.Store.GetObject(second));
+        Assert.Equal(1, Ledger.Compare(a, c).Lost);
+    }
+
+    [Fact]
+    public async Task ABundleChangedInItsHeaderCutShortExpiredOrMadeForAnotherNodeIsRefusedWholeWithItsReason()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        await using var b = await TestNode.StartAsync("beta", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, b);
+        var good = await ExportAsync(a, c);
+
+        async Task Refused(byte[] bundle, StatusCode code, string reason)
+        {
+            var ex = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, bundle));
+            Status.Is(code, ex);
+            Assert.Contains(reason, ex.Status.Detail);
+            Assert.Equal(0, Ledger.EventCount(c.Store.Path));
+        }
+
+        // One character of the bundle id changed: the header still reads, and its signature fails.
+        var signed = SignedBundle.Parser.ParseFrom(good);
+        var header = signed.Header.ToByteArray();
+        var id = Encoding.ASCII.GetBytes(BundleHeader.Parser.ParseFrom(header).BundleId);
+        var at = header.AsSpan().IndexOf(id);
+        header[at] = (byte)(header[at] == (byte)'a' ? 'b' : 'a');
+        signed.Header = ByteString.CopyFrom(header);
+        await Refused(signed.ToByteArray(), StatusCode.InvalidArgument, "its header does not verify");
+
+        // Cut short: in the middle of an item, and exactly after one (an item missing).
+        await Refused(good[..^7], StatusCode.InvalidArgument, "truncated");
+        var shorter = SignedBundle.Parser.ParseFrom(good);
+        shorter.Items.RemoveAt(shorter.Items.Count - 1);
+        await Refused(shorter.ToByteArray(), StatusCode.InvalidArgument, "it is truncated");
+        var longer = SignedBundle.Parser.ParseFrom(good);
+        longer.Items.Add(longer.Items[0]);
+        await Refused(longer.ToByteArray(), StatusCode.InvalidArgument, "items were added on the way");
+
+        // Made for beta, carried to gamma.
+        await Refused(await ExportAsync(a, b), StatusCode.FailedPrecondition, $"it is for network {b.Identity.Fingerprint}");
+
+        // Not a bundle at all.
+        await Refused(Encoding.UTF8.GetBytes("hello"), StatusCode.InvalidArgument, "not a bundle");
+
+        // From a peer gamma has suspended: not taken, whatever it holds.
+        await c.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = a.Identity.Fingerprint, State = "suspended" }, c.Auth);
+        await Refused(good, StatusCode.FailedPrecondition, "which is not a peer of this node (or is suspended or revoked)");
+        await c.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = a.Identity.Fingerprint, State = "active" }, c.Auth);
+
+        // Expired: gamma's clock moves past the bundle's 14 days.
+        c.Services.GetRequiredService<IOptions<NodeOptions>>().Value.ClockOffset = TimeSpan.FromDays(15);
+        await Refused(good, StatusCode.FailedPrecondition, "it expired at");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the file's Unix mode
+    public async Task SolnetCarriesABundleAndItsAcknowledgementAsFilesReadableOnlyByTheirOwner()
+    {
+        var (a, c) = await CutApartAsync();
+        await using var _a = a;
+        await using var _c = c;
+        var folder = Directory.CreateTempSubdirectory("solnet-bundle-");
+        try
+        {
+            var usage = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--out", Path.Combine(folder.FullName, "x"));
+            Assert.Equal(2, usage.ExitCode);
+            Assert.Contains("Give --for PEER for one peer, or --all for every peer.", usage.Error);
+
+            // --all: one file per peer that is owed something.
+            var everyPeer = Path.Combine(folder.FullName, "all");
+            var all = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--all", "--out", everyPeer);
+            Assert.True(all.ExitCode == 0, all.Error);
+            Assert.Single(Directory.GetFiles(everyPeer, "gamma-*.bundle"));
+
+            var file = Path.Combine(folder.FullName, "for-gamma.bundle");
+            var export = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--for", c.Identity.Fingerprint, "--out", file);
+            Assert.True(export.ExitCode == 0, export.Error);
+            Assert.Contains("3 events of 2 objects", export.Out);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+
+            var ack = Path.Combine(folder.FullName, "back-to-alpha.ack");
+            var import = await Solnet.RunAsync(c.DataDir, "bundle", "import", file, "--ack-out", ack);
+            Assert.True(import.ExitCode == 0, import.Error);
+            Assert.Contains("3 applied, 0 already held", import.Out);
+            Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: 3 });
+
+            var settled = await Solnet.RunAsync(a.DataDir, "--json", "bundle", "import", ack);
+            Assert.True(settled.ExitCode == 0, settled.Error);
+            Assert.Contains("\"cursorMovedPast\": 3", settled.Out);
+            Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+
+            // A refusal exits with 3 and says why.
+            var wrongNode = await Solnet.RunAsync(a.DataDir, "bundle", "import", file);
+            Assert.Equal(3, wrongNode.ExitCode);
+            Assert.Contains("not a peer of this node", wrongNode.Error);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
