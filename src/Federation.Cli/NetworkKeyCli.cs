@@ -194,7 +194,8 @@ public static class NetworkKeyCli
         }
     }
 
-    private static NetworkKey Open(string path, string passphraseFile)
+    /// <summary>The network key from its file; refuses, changing nothing, a wrong passphrase or a file of another kind.</summary>
+    internal static NetworkKey Open(string path, string passphraseFile)
     {
         if (!File.Exists(path))
         {

@@ -64,6 +64,8 @@ public sealed class CliCommandTests
         ["ListReports"] = "fight reports",
         ["UnlockStorage"] = "unlock",
         ["LockStorage"] = "lock",
+        ["GetStorageRecovery"] = "unlock",
+        ["RecoverStorage"] = "unlock",
         ["GetNodeKeys"] = "key show",
         ["PrepareNodeKey"] = "key rotate",
         ["InstallNodeKey"] = "key rotate",

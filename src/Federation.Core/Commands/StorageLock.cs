@@ -37,6 +37,19 @@ public sealed class StorageLock(IFederationStore store, StorageVault vault, Outb
         }
     }
 
+    /// <summary>
+    /// The passphrase is lost: the network key's holder agreed <paramref name="wrapKey"/> for the
+    /// recovery wrap (docs/adr/0026); the key is wrapped under <paramref name="newPassphrase"/>
+    /// and the node is unlocked, as by <see cref="UnlockAsync"/>.
+    /// </summary>
+    public async Task<int> RecoverAsync(byte[] ephemeralPublicKey, byte[] wrapKey, string newPassphrase, CancellationToken ct)
+    {
+        vault.Recover(ephemeralPublicKey, wrapKey, newPassphrase);
+        var sealedNow = await SealInPlaceAsync(ct);
+        await SendWhatWaitedAsync(ct);
+        return sealedNow;
+    }
+
     public Task<int> ChangePassphraseAsync(string current, string next, CancellationToken ct)
     {
         vault.ChangePassphrase(current, next);
