@@ -103,14 +103,14 @@ internal sealed partial class SqlStoreTransaction
     public bool IsFailing(string peerId) =>
         Scalar("SELECT failing_since FROM peer_delivery WHERE peer_id = @p", ("@p", peerId)) is long;
 
-    /// <summary>Parks an item a peer refused for good, and moves the cursor past it.</summary>
+    /// <summary>Parks an item a peer refused for good, and moves the cursor past it; a sealed submission stays sealed.</summary>
     public void DeadLetter(OutboxItem item, string status, string error)
     {
         Execute("""
             INSERT INTO dead_letters (peer_id, kind, object_id, seq, body, status, error, parked_at)
             VALUES (@p, @k, @o, @s, @b, @st, @e, @t)
             """, ("@p", item.PeerId), ("@k", (int)item.Kind), ("@o", item.ObjectId), ("@s", (long)item.Sequence),
-            ("@b", item.Kind == OutboxKind.Submission ? item.Body : null), ("@st", status), ("@e", error), ("@t", Now));
+            ("@b", item.Kind == OutboxKind.Submission ? item.AtRest ?? item.Body : null), ("@st", status), ("@e", error), ("@t", Now));
         Advance(item.PeerId, item.Id);
     }
 

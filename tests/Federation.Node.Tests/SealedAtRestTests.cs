@@ -153,6 +153,65 @@ public sealed class SealedAtRestTests
     }
 
     [Fact]
+    public async Task WhatWaitsForAnUnreachablePeerRestsSealedAndALockedNodeSendsItOnceUnlocked()
+    {
+        const string queuedBriefing = "Meet at the back of the chapel, not the front";
+        const string queuedReferral = "Their agent Pruitt phoned our secretary at home";
+        const string queuedPlan = "Chain the loading-bay gates at 06:15";
+        const string queuedReportBack = "We spoke to the night porter, Desmond";
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        await UnlockAsync(a, create: true);
+        await UnlockAsync(b, create: true);
+        var fightId = await FightWithSecretsAsync(a, b);
+        await ParticipantsOnlyAsync(a, b, fightId);
+        var callOut = await CallOutSteps.PublishAsync(a, null, b);
+        await CallOutSteps.ReachedAsync(b, callOut.Id, 1);
+
+        // Beta is away: alpha's briefing for it waits in alpha's outbox.
+        await b.StopAsync();
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = queuedBriefing }, a.Auth);
+        await Eventually.TrueAsync(() => a.Store.DeliveryStates().Single(d => d.PeerId == b.NodeId).Pending > 0, "the briefing to wait for beta");
+        await a.StopAsync();
+        Assert.False(Holds(Disk(a), queuedBriefing), "alpha's disk holds the briefing waiting for beta");
+
+        // Alpha is away, and beta, restarted, is locked: its referral, its participants-only plan and
+        // its unshared report-back wait for alpha, sealed with the public half alone.
+        await b.StartAgainAsync();
+        Assert.Equal(StorageState.Locked, b.Delegate.GetNodeInfo(new GetNodeInfoRequest(), b.Auth).Storage);
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = queuedReferral }, b.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan(queuedPlan) }, b.Auth);
+        await CallOutSteps.RespondAsync(b, callOut.Id, CallOutSteps.ReportBack(queuedReportBack));
+        await b.StopAsync();
+        var disk = Disk(b);
+        Assert.True(Holds(disk, callOut.Id), "the outbox rows name their objects in clear, so the scan does find text where it is");
+        foreach (var secret in new[] { queuedReferral, queuedPlan, queuedReportBack })
+        {
+            Assert.False(Holds(disk, secret), $"beta's disk holds \"{secret}\" while it waits for alpha");
+        }
+
+        // Both back, beta still locked: what it cannot open waits for the unlock, beside alpha's dead letters.
+        await a.StartAgainAsync();
+        await UnlockAsync(a);
+        await b.StartAgainAsync();
+        await Eventually.TrueAsync(() => b.Store.ListDeadLetters(a.NodeId).Count(d => d.WaitsFor == Federation.Core.Commands.StorageLock.WaitsForUnlock) == 3,
+            "beta's three sealed submissions to wait for its unlock");
+        Assert.Single(a.Store.ListReports(fightId));
+        await b.StopAsync();
+        Assert.False(Holds(Disk(b), queuedReferral), "beta's dead letters hold the referral in clear");
+        await b.StartAgainAsync();
+
+        // Unlocked, beta sends them; and alpha's briefing has reached beta.
+        await UnlockAsync(b);
+        await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 2, "beta's referral to reach alpha after beta's unlock");
+        await Eventually.TrueAsync(() => Fight(a, fightId).Actions.Any(x => x.Plan.What == queuedPlan), "beta's plan to reach alpha after beta's unlock");
+        await Eventually.TrueAsync(() => CallOutSteps.Get(a, callOut.Id).Responses.Single().Latest.Report == queuedReportBack, "beta's report-back to reach alpha");
+        await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Any(x => x.Text == queuedBriefing), "alpha's briefing to reach beta");
+        Assert.Empty(b.Store.ListDeadLetters(a.NodeId));
+    }
+
+    [Fact]
     public async Task WhatRestedInClearBeforeTheKeyWasSetIsSealedInPlaceAndTheDiskLetsGoOfIt()
     {
         await using var a = await TestNode.StartAsync("alpha");

@@ -22,7 +22,8 @@ public enum OutboxKind
     Submission = 2,
 }
 
-public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body);
+/// <param name="AtRest">The body as it rests, when <paramref name="Body"/> was opened to be sent (issue 24): what a dead letter keeps.</param>
+public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body, byte[]? AtRest = null);
 
 /// <summary>How delivery to one peer stands: its cursor, how far behind it is, and its failure streak.</summary>
 public sealed record PeerDeliveryState(
