@@ -136,6 +136,10 @@ internal sealed partial class SqlStoreTransaction
         return replayed;
     }
 
+    public bool SealWaitingSubmission(WaitingSubmission waiting, byte[] sealedValue) => Execute(
+        $"UPDATE {(waiting.DeadLetter ? "dead_letters" : "outbox")} SET body = @s WHERE id = @i AND kind = 2 AND body = @c",
+        ("@s", sealedValue), ("@i", waiting.Id), ("@c", waiting.Body)) == 1;
+
     /// <summary>Records a catch-up pass from a peer: a success when <paramref name="error"/> is null.</summary>
     public void RecordCatchUp(string peerId, string? error)
     {

@@ -252,6 +252,20 @@ public sealed class SealedAtRestTests
         Assert.False(Holds(disk, Briefing), "the briefing is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, Plan), "beta's plan is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, PlanPlace), "beta's plan's place is still on alpha's disk after sealing in place");
+
+        // Beta, with no key yet, queues a referral for alpha, which is away: it waits in clear
+        // until beta's key is set, which seals it in place; then it still reaches alpha.
+        const string queued = "Their agent Pruitt phoned our secretary at home";
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = queued }, b.Auth);
+        await b.Store.CheckpointAsync();
+        Assert.True(Holds(Disk(b), queued), "without a key the queued referral rests in clear");
+        Assert.True((await UnlockAsync(b, create: true)).SealedNow > 0);
+        await b.StopAsync();
+        Assert.False(Holds(Disk(b), queued), "the queued referral is still on beta's disk after sealing in place");
+        await b.StartAgainAsync();
+        await UnlockAsync(b);
+        await a.StartAgainAsync();
+        await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 2, "beta's queued referral to reach alpha");
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using Federation.Contracts.V1;
 using Federation.Core.Delivery;
+using Federation.Core.Log;
 using Federation.Core.Sealing;
 using Federation.Core.Storage;
+using Federation.Domain;
 
 namespace Federation.Core.Commands;
 
@@ -86,11 +88,32 @@ public sealed class StorageLock(IFederationStore store, StorageVault vault, Outb
         {
             count += await SealLogAsync(log, ct);
         }
+        count += await SealWaitingSubmissionsAsync(ct);
         if (count > 0)
         {
             await store.CheckpointAsync();
         }
         return count;
+    }
+
+    /// <summary>
+    /// Seals in place this node's own submissions that wait in its outbox or dead letters in
+    /// clear and should not (a referral, an unshared report-back, a participants-only action:
+    /// <see cref="EventTiers.SealedAtRest(SubmissionPayload, BriefingsState?)"/>), queued before this release.
+    /// </summary>
+    private async Task<int> SealWaitingSubmissionsAsync(CancellationToken ct)
+    {
+        var toSeal = new List<(WaitingSubmission Waiting, byte[] Sealed)>();
+        foreach (var waiting in store.WaitingSubmissions().Where(w => !StorageVault.IsSealed(w.Body)))
+        {
+            var submission = SubmissionPayload.Parser.ParseFrom(SignedSubmission.Parser.ParseFrom(waiting.Body).Payload);
+            var participants = Fights.IsAction(submission) ? store.Read(Briefings.IdOf(waiting.ObjectId), ObjectKind.Briefings, BriefingsState.Parser) : null;
+            if (EventTiers.SealedAtRest(submission, participants))
+            {
+                toSeal.Add((waiting, vault.Seal(waiting.Body)));
+            }
+        }
+        return toSeal.Count == 0 ? 0 : await store.WriteAsync(tx => toSeal.Count(w => tx.SealWaitingSubmission(w.Waiting, w.Sealed)), ct);
     }
 
     /// <summary>
