@@ -183,6 +183,13 @@ public sealed class SealedAtRestTests
         await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = queuedReferral }, b.Auth);
         await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan(queuedPlan) }, b.Auth);
         await CallOutSteps.RespondAsync(b, callOut.Id, CallOutSteps.ReportBack(queuedReportBack));
+        // A backup taken now, opened with its passphrase, yields none of it either: it is the folder as it rests.
+        var restored = await BackedUpAndRestoredAsync(b);
+        Assert.True(Holds(restored, callOut.Id), "the restored folder names the call-out, so the scan does find text where it is");
+        foreach (var secret in new[] { queuedReferral, queuedPlan, queuedReportBack, Briefing, Plan, Referral })
+        {
+            Assert.False(Holds(restored, secret), $"beta's backup, opened, holds \"{secret}\"");
+        }
         await b.StopAsync();
         var disk = Disk(b);
         Assert.True(Holds(disk, callOut.Id), "the outbox rows name their objects in clear, so the scan does find text where it is");
@@ -209,6 +216,28 @@ public sealed class SealedAtRestTests
         await Eventually.TrueAsync(() => CallOutSteps.Get(a, callOut.Id).Responses.Single().Latest.Report == queuedReportBack, "beta's report-back to reach alpha");
         await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Any(x => x.Text == queuedBriefing), "alpha's briefing to reach beta");
         Assert.Empty(b.Store.ListDeadLetters(a.NodeId));
+    }
+
+    /// <summary>Every file of the node's folder as <c>solnet backup</c> and <c>solnet restore</c> give it back: the backup opened with its passphrase.</summary>
+    private static async Task<byte[]> BackedUpAndRestoredAsync(TestNode n)
+    {
+        var work = Directory.CreateTempSubdirectory("sealed-backup-");
+        try
+        {
+            var passphrase = Path.Combine(work.FullName, "backup-passphrase");
+            await File.WriteAllTextAsync(passphrase, "tarpaulin lantern oboe meridian\n");
+            var file = Path.Combine(work.FullName, "node.backup");
+            var backup = await Solnet.RunAsync(n.DataDir, "backup", file, "--passphrase-file", passphrase);
+            Assert.True(backup.ExitCode == 0, backup.Out + backup.Error);
+            var folder = Path.Combine(work.FullName, "restored");
+            var restore = await Solnet.RunAsync(folder, "restore", file, "--passphrase-file", passphrase);
+            Assert.True(restore.ExitCode == 0, restore.Out + restore.Error);
+            return Directory.GetFiles(folder, "*", SearchOption.AllDirectories).SelectMany(File.ReadAllBytes).ToArray();
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
     }
 
     [Fact]
@@ -303,6 +332,42 @@ public sealed class SealedAtRestTests
         await AssertDumpLacksAsync(node, secret, publicKey);
         await node.Delegate.LockStorageAsync(new LockStorageRequest(), node.Auth);
         await AssertDumpLacksAsync(node, secret, publicKey);
+    }
+
+    /// <summary>The recovery wrap (docs/adr/0026) is made and opened straight from and into guarded memory: no copy of the key is left behind either.</summary>
+    [Fact]
+    public async Task ACoreDumpHoldsNoCopyOfTheStorageKeyAfterItsRecoveryWrapIsMadeOrOpened()
+    {
+        Assert.True(File.Exists("/usr/bin/gcore"), "gcore (Debian package gdb) is needed to dump the node's memory");
+        var folder = Directory.CreateTempSubdirectory("solnet-recovery-core-");
+        try
+        {
+            var networkPassphrase = Path.Combine(folder.FullName, "network-passphrase");
+            var newPassphrase = Path.Combine(folder.FullName, "new-passphrase");
+            var networkKey = Path.Combine(folder.FullName, "network.key");
+            await File.WriteAllTextAsync(networkPassphrase, "solidarity forever, the network key\n");
+            await File.WriteAllTextAsync(newPassphrase, "a passphrase kept in two heads this time\n");
+            await using var node = new NodeProcess("alpha", new Dictionary<string, string>());
+            await node.StartAgainAsync();
+            node.Kill();
+            var init = await Solnet.RunAsync(node.DataDir, "network", "init", "--out", networkKey, "--passphrase-file", networkPassphrase);
+            Assert.True(init.ExitCode == 0, init.Out + init.Error);
+            await node.StartAgainAsync();
+            Assert.True((await node.Delegate.UnlockStorageAsync(new UnlockStorageRequest { Passphrase = Passphrase, Create = true }, node.Auth)).Recoverable);
+            var (secret, publicKey) = Unwrap(node.DataDir, Passphrase);
+            await AssertDumpLacksAsync(node, secret, publicKey);
+
+            await node.Delegate.LockStorageAsync(new LockStorageRequest(), node.Auth);
+            var recovered = await Solnet.RunAsync(node.DataDir, "unlock", "--recover", "--network-key", networkKey,
+                "--network-passphrase-file", networkPassphrase, "--new-passphrase-file", newPassphrase);
+            Assert.True(recovered.ExitCode == 0, recovered.Out + recovered.Error);
+            Assert.Equal(secret, Unwrap(node.DataDir, "a passphrase kept in two heads this time").Secret);
+            await AssertDumpLacksAsync(node, secret, publicKey);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static async Task AssertDumpLacksAsync(NodeProcess node, byte[] secret, byte[] publicKey)
