@@ -67,7 +67,7 @@ public static class NodeCli
         }
         var recovery = await s.Client.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), s.Call);
         byte[] recoveryKey;
-        using (var network = NetworkKeyCli.Open(networkKeyFile, networkPassphraseFile))
+        using (var network = NetworkKeyCli.Open(networkKeyFile, networkPassphraseFile, "Network key passphrase: "))
         {
             if (network.NetworkId != recovery.NetworkId)
             {
@@ -84,7 +84,7 @@ public static class NodeCli
         }
         try
         {
-            var next = Passphrase.Read(newPassphraseFile, confirm: true);
+            var next = Passphrase.Read(newPassphraseFile, confirm: true, "New storage passphrase: ");
             var status = await s.Client.RecoverStorageAsync(new RecoverStorageRequest
             {
                 EphemeralPublicKey = recovery.EphemeralPublicKey,

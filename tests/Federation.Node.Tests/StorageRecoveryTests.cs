@@ -132,6 +132,14 @@ public sealed class StorageRecoveryTests : IDisposable
         await UnlockAsync(a, Lost);
         Assert.Equal(Worker, Details(a, fightId).AffectedPerson);
 
+        // A damaged wrap is refused plainly, and the next unlock makes it again.
+        await File.WriteAllBytesAsync(RecoveryPath(a), wrap[..20]);
+        var damaged = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), a.Auth).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, damaged.StatusCode);
+        Assert.Contains("is damaged", damaged.Status.Detail);
+        await UnlockAsync(a, Lost);
+        Assert.Equal(a.NodeId, (await a.Delegate.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), a.Auth)).NetworkId);
+
         // A node whose network key rests on the server has no recovery wrap, and says so; one with no key at all, too.
         await using var b = await TestNode.StartAsync("beta");
         var noKey = await Assert.ThrowsAsync<RpcException>(() => b.Delegate.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), b.Auth).ResponseAsync);

@@ -111,9 +111,16 @@ public sealed partial class StorageVault
         {
             return;
         }
-        if (ReadRecoveryWrap() is { } wrap && wrap.NetworkId == NetworkKey.IdOf(networkPublicKey))
+        try
         {
-            return;
+            if (ReadRecoveryWrap() is { } wrap && wrap.NetworkId == NetworkKey.IdOf(networkPublicKey))
+            {
+                return;
+            }
+        }
+        catch (RuleViolation)
+        {
+            // A damaged wrap is made again: the key is in hand, and a wrap that cannot open recovers nothing.
         }
         WriteRecoveryWrap(secret, publicKey, networkPublicKey);
     }
@@ -161,7 +168,8 @@ public sealed partial class StorageVault
         if (file.Length != nonceStart + GcmNonceSize + Sodium.SecretKeyBytes + GcmTagSize || !file.AsSpan(0, 8).SequenceEqual(RecoveryMagic)
             || BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8)) != RecoveryVersion)
         {
-            throw new InvalidOperationException($"{RecoveryFile} in the data folder is damaged or of another format; restore it from a backup.");
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SealedAtRest,
+                $"{RecoveryFile} in the data folder is damaged or of another format: restore it from a backup, or unlock once with the passphrase, which makes it again. Nothing was changed.");
         }
         return new RecoveryWrapFile(
             Encoding.ASCII.GetString(file, 10, NetworkIdSize),
