@@ -240,13 +240,14 @@ public static class NetworkKeyCli
         }
     }
 
-    private static NetworkKey Open(string path, string passphraseFile)
+    /// <summary>The network key from its file; refuses, changing nothing, a wrong passphrase or a file of another kind.</summary>
+    internal static NetworkKey Open(string path, string passphraseFile, string prompt = "Passphrase: ")
     {
         if (!File.Exists(path))
         {
             throw new UsageException($"The network key file {path} does not exist.");
         }
-        var clear = BackupFile.Decrypt(File.ReadAllBytes(path), Passphrase.Read(passphraseFile, confirm: false), path, "nothing was changed");
+        var clear = BackupFile.Decrypt(File.ReadAllBytes(path), Passphrase.Read(passphraseFile, confirm: false, prompt), path, "nothing was changed");
         try
         {
             if (!clear.AsSpan().StartsWith(FileMagic))

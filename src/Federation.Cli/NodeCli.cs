@@ -24,20 +24,80 @@ public static class NodeCli
         var create = Switch("--new", "Set the storage key up (the first time): from now on local details, reports and unshared report-backs rest sealed, and what rested in clear is sealed now");
         var change = Switch("--change", "Change the passphrase: asks for the current one, then the new one (or reads it from --new-passphrase-file); nothing sealed is touched");
         var passphraseFile = Text("--passphrase-file", "Read the passphrase from the first line of this file instead of asking for it (never give it on the command line)", "FILE");
-        var newPassphraseFile = Text("--new-passphrase-file", "With --change: read the new passphrase from this file", "FILE");
-        return Cmd("unlock", "Unlock the node's sealed details with the storage passphrase (operator); with --new, set the key up", [create, change, passphraseFile, newPassphraseFile], async s =>
+        var newPassphraseFile = Text("--new-passphrase-file", "With --change or --recover: read the new passphrase from this file", "FILE");
+        var recover = Switch("--recover", "The passphrase is lost: recover the key through the network key (--network-key FILE) and set a new passphrase; the network key stays on this machine");
+        var networkKey = Text("--network-key", "With --recover: the network key file (made by solnet network init)", "FILE");
+        var networkPassphraseFile = Text("--network-passphrase-file", "With --recover: read the network key file's passphrase from this file instead of asking for it", "FILE");
+        return Cmd("unlock", "Unlock the node's sealed details with the storage passphrase (operator); with --new, set the key up; with --recover, recover it through the network key",
+            [create, change, passphraseFile, newPassphraseFile, recover, networkKey, networkPassphraseFile], async s =>
         {
-            if (s.Get(create) && s.Get(change))
+            if (new[] { s.Get(create), s.Get(change), s.Get(recover) }.Count(x => x) > 1)
             {
-                throw new UsageException("--new sets a key up and --change changes its passphrase: give one of them.");
+                throw new UsageException("--new sets a key up, --change changes its passphrase and --recover recovers it through the network key: give one of them.");
+            }
+            if (s.Get(recover))
+            {
+                await RecoverAsync(s, s.Text(networkKey), s.Text(networkPassphraseFile), s.Text(newPassphraseFile));
+                return;
+            }
+            if (s.Text(networkKey).Length > 0)
+            {
+                throw new UsageException("--network-key is for --recover.");
             }
             var passphrase = Passphrase.Read(s.Text(passphraseFile), confirm: s.Get(create));
             var next = s.Get(change) ? Passphrase.Read(s.Text(newPassphraseFile), confirm: true) : "";
             var status = await s.Client.UnlockStorageAsync(new UnlockStorageRequest { Passphrase = passphrase, Create = s.Get(create), NewPassphrase = next }, s.Call);
             s.Out.Print(status, r => $"Storage: {StorageStateText.Describe(r.State)}."
                 + (r.SealedNow > 0 ? $" Sealed {r.SealedNow} value(s) that rested in clear." : "")
-                + (s.Get(create) ? "\nKeep the passphrase apart from the server: without it, nobody (you included) can read what is sealed." : ""));
+                + (s.Get(create) ? "\nKeep the passphrase apart from the server: without it, nobody (you included) can read what is sealed"
+                    + (r.Recoverable ? ", except the holder of the network key (solnet unlock --recover)." : ".") : ""));
         });
+    }
+
+    /// <summary>
+    /// Recovery through the network key (docs/adr/0026): the network key agrees, here, the one
+    /// key that opens the node's recovery wrap, and only that key goes to the node. The node
+    /// opens the wrap in its own memory, so the storage key never comes to this machine.
+    /// </summary>
+    private static async Task RecoverAsync(Session s, string networkKeyFile, string networkPassphraseFile, string newPassphraseFile)
+    {
+        if (networkKeyFile.Length == 0)
+        {
+            throw new UsageException("--recover needs the network key file: --network-key FILE.");
+        }
+        var recovery = await s.Client.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), s.Call);
+        byte[] recoveryKey;
+        using (var network = NetworkKeyCli.Open(networkKeyFile, networkPassphraseFile, "Network key passphrase: "))
+        {
+            if (network.NetworkId != recovery.NetworkId)
+            {
+                throw new RefusedException($"That network key is {NetworkKey.FingerprintOf(network.NetworkId)}'s, and this node's storage key is wrapped to {NetworkKey.FingerprintOf(recovery.NetworkId)}'s: nothing was changed.");
+            }
+            try
+            {
+                recoveryKey = network.StorageRecoveryKey(recovery.EphemeralPublicKey.Span);
+            }
+            catch (ArgumentException e)
+            {
+                throw new RefusedException(e.Message + " Nothing was changed.");
+            }
+        }
+        try
+        {
+            var next = Passphrase.Read(newPassphraseFile, confirm: true, "New storage passphrase: ");
+            var status = await s.Client.RecoverStorageAsync(new RecoverStorageRequest
+            {
+                EphemeralPublicKey = recovery.EphemeralPublicKey,
+                RecoveryKey = Google.Protobuf.ByteString.CopyFrom(recoveryKey),
+                NewPassphrase = next,
+            }, s.Call);
+            s.Out.Print(status, r => $"Storage: {StorageStateText.Describe(r.State)}. The storage key is recovered and wrapped under the new passphrase; the old one opens nothing now."
+                + (r.SealedNow > 0 ? $" Sealed {r.SealedNow} value(s) that rested in clear." : ""));
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(recoveryKey);
+        }
     }
 
     private static Command Lock() => Cmd("lock", "The panic lock (operator): the storage key leaves the node's memory at once; it keeps federating, and sealed details stay unreadable until `solnet unlock`", [], async s =>

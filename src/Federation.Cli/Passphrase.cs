@@ -3,7 +3,7 @@ namespace Federation.Cli;
 /// <summary>The backup passphrase: from a file, or asked at the terminal without echo; never an argument.</summary>
 public static class Passphrase
 {
-    public static string Read(string file, bool confirm)
+    public static string Read(string file, bool confirm, string prompt = "Passphrase: ")
     {
         if (file.Length > 0)
         {
@@ -18,7 +18,7 @@ public static class Passphrase
         {
             throw new UsageException("No terminal to ask for the passphrase: give it in a file with --passphrase-file FILE.");
         }
-        var first = Ask("Passphrase: ");
+        var first = Ask(prompt);
         if (confirm && Ask("The same again: ") != first)
         {
             throw new UsageException("The two passphrases differ; nothing was written.");

@@ -59,6 +59,23 @@ public sealed class NetworkKey : IDisposable
 
     public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256);
 
+    /// <summary>
+    /// The key that opens a node's storage-key recovery wrap made for <paramref name="ephemeralPublicKey"/>
+    /// (docs/adr/0026): agreed here, so this key's private half never leaves the operator's machine.
+    /// </summary>
+    public byte[] StorageRecoveryKey(ReadOnlySpan<byte> ephemeralPublicKey)
+    {
+        var parameters = _key.ExportParameters(includePrivateParameters: true);
+        try
+        {
+            return StorageRecoveryAgreement.WrapKeyFor(parameters, ephemeralPublicKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(parameters.D);
+        }
+    }
+
     // The recovery code: the 32-byte private scalar and a 3-byte check, in Crockford's
     // base32 (no I, L, O or U to misread), grouped in fives for writing down and typing.
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

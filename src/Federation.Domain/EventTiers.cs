@@ -59,6 +59,24 @@ public static class EventTiers
     /// </summary>
     public static bool SealedAtRest(ObjectKind kind) => kind == ObjectKind.Briefings;
 
+    /// <summary>
+    /// Whether a submission rests sealed while it waits in its sender's outbox and dead letters
+    /// (issue 24): what it carries is for the object's origin alone (a referral or incident, a
+    /// report-back not shared with the recipients) or for the committed networks alone (an
+    /// action that belongs in the participants-only log, by the same rule that routes its event,
+    /// read from <paramref name="participants"/>, the sender's copy of that log, a skeleton being enough).
+    /// Everything else goes to the whole audience, and waits in clear so a locked node sends it.
+    /// </summary>
+    public static bool SealedAtRest(SubmissionPayload submission, BriefingsState? participants) => submission.KindCase switch
+    {
+        SubmissionPayload.KindOneofCase.FileReport => true,
+        SubmissionPayload.KindOneofCase.CallOutResponse => CallOuts.IssuerOnly(submission.CallOutResponse) is not null,
+        SubmissionPayload.KindOneofCase.PlanAction or SubmissionPayload.KindOneofCase.UpdateAction
+            or SubmissionPayload.KindOneofCase.CancelAction or SubmissionPayload.KindOneofCase.ReportAction =>
+            FightActions.BelongsToParticipants(Fights.FromSubmission(submission), participants),
+        _ => false,
+    };
+
     /// <summary>The tier of a kind of event; a kind without one is refused rather than guessed public.</summary>
     public static EventTier Of(EventBody.KindOneofCase kind) =>
         Table.TryGetValue(kind, out var tier) ? tier : throw RuleViolation.Invalid($"An event of kind {kind} has no confidentiality tier; it cannot be routed.");

@@ -113,6 +113,10 @@ public static partial class Fights
     /// </summary>
     public static bool IsReport(SubmissionPayload s) => s.KindCase == SubmissionPayload.KindOneofCase.FileReport;
 
+    /// <summary>Whether a submission is about one of the submitter's own actions (plan, update, cancel, report).</summary>
+    public static bool IsAction(SubmissionPayload s) => s.KindCase is SubmissionPayload.KindOneofCase.PlanAction
+        or SubmissionPayload.KindOneofCase.UpdateAction or SubmissionPayload.KindOneofCase.CancelAction or SubmissionPayload.KindOneofCase.ReportAction;
+
     /// <summary>
     /// Checks a referral or incident before it goes to the initiator. Reports are not
     /// part of the shared log: they are kept by the initiator alone.

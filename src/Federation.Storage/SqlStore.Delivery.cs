@@ -67,6 +67,12 @@ public abstract partial class SqlStore
           AND o.id > COALESCE((SELECT delivered_id FROM peer_delivery WHERE peer_id = o.peer_id), 0)
         """, ("@o", objectId));
 
+    public IReadOnlyList<WaitingSubmission> WaitingSubmissions() => Query("""
+        SELECT 0, id, object_id, body FROM outbox WHERE kind = 2 AND body IS NOT NULL
+        UNION ALL
+        SELECT 1, id, object_id, body FROM dead_letters WHERE kind = 2 AND body IS NOT NULL
+        """, r => new WaitingSubmission(r.GetInt32(0) == 1, r.GetInt64(1), r.GetString(2), r.Bytes(3)));
+
     // Every peer_delivery column is grouped by (each peer has one row at most), as PostgreSQL requires.
     public IReadOnlyList<PeerDeliveryState> DeliveryStates() => Query("""
         SELECT p.node_id, COALESCE(d.delivered_id, 0), COUNT(o.id), MIN(o.created_at),

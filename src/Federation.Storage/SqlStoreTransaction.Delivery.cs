@@ -103,14 +103,14 @@ internal sealed partial class SqlStoreTransaction
     public bool IsFailing(string peerId) =>
         Scalar("SELECT failing_since FROM peer_delivery WHERE peer_id = @p", ("@p", peerId)) is long;
 
-    /// <summary>Parks an item a peer refused for good, and moves the cursor past it.</summary>
+    /// <summary>Parks an item a peer refused for good, and moves the cursor past it; a sealed submission stays sealed.</summary>
     public void DeadLetter(OutboxItem item, string status, string error)
     {
         Execute("""
             INSERT INTO dead_letters (peer_id, kind, object_id, seq, body, status, error, parked_at)
             VALUES (@p, @k, @o, @s, @b, @st, @e, @t)
             """, ("@p", item.PeerId), ("@k", (int)item.Kind), ("@o", item.ObjectId), ("@s", (long)item.Sequence),
-            ("@b", item.Kind == OutboxKind.Submission ? item.Body : null), ("@st", status), ("@e", error), ("@t", Now));
+            ("@b", item.Kind == OutboxKind.Submission ? item.AtRest ?? item.Body : null), ("@st", status), ("@e", error), ("@t", Now));
         Advance(item.PeerId, item.Id);
     }
 
@@ -135,6 +135,10 @@ internal sealed partial class SqlStoreTransaction
         }
         return replayed;
     }
+
+    public bool SealWaitingSubmission(WaitingSubmission waiting, byte[] sealedValue) => Execute(
+        $"UPDATE {(waiting.DeadLetter ? "dead_letters" : "outbox")} SET body = @s WHERE id = @i AND kind = 2 AND body = @c",
+        ("@s", sealedValue), ("@i", waiting.Id), ("@c", waiting.Body)) == 1;
 
     /// <summary>Records a catch-up pass from a peer: a success when <paramref name="error"/> is null.</summary>
     public void RecordCatchUp(string peerId, string? error)

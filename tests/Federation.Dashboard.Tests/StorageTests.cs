@@ -28,6 +28,8 @@ public sealed class StorageTests(BrowserFixture browser)
         await page.ClickAsync("#create");
         Assert.Contains("The storage key is set up", await page.FlashAsync());
         Assert.Contains("sealed at rest, unlocked", await page.Locator("#storage-state").InnerTextAsync());
+        // Its network key is still on the server: no recovery wrap, and the page says what to do.
+        Assert.Contains("Not recoverable through the network key yet", await page.Locator("#storage-recovery").InnerTextAsync());
         Assert.True(Core.Sealing.StorageVault.IsSealed(alpha.Get<IFederationStore>().GetLocalDetails(draft.Id)), "the details already stored are sealed in place");
         await page.ScreenshotAsync("storage");
 

@@ -55,6 +55,25 @@ public class EventTierTests
         Assert.False(EventTiers.SealedAtRest(ObjectKind.CallOut));
     }
 
+    /// <summary>Issue 24: a submission waits sealed in its sender's outbox when it is for the origin alone or the committed networks alone.</summary>
+    [Fact]
+    public void ReferralsUnsharedReportBacksAndParticipantsOnlyActionsWaitSealedAndTheRestInClear()
+    {
+        var participantsOnly = new ActionPlan { What = "x", Visibility = ActionVisibility.ParticipantsUntilStart };
+        var open = new ActionPlan { What = "x", Visibility = ActionVisibility.Public };
+        var participants = new BriefingsState { Actions = { new FightAction { ActionId = "sealed-one" } } };
+        Assert.True(EventTiers.SealedAtRest(new SubmissionPayload { FileReport = new FileReport { Kind = ReportKind.Referral, Summary = "x" } }, null));
+        Assert.True(EventTiers.SealedAtRest(new SubmissionPayload { CallOutResponse = new CallOutResponse { Kind = ResponseKind.ReportBack, Report = "x" } }, null));
+        Assert.False(EventTiers.SealedAtRest(new SubmissionPayload { CallOutResponse = new CallOutResponse { Kind = ResponseKind.ReportBack, Report = "x", ShareWithRecipients = true } }, null));
+        Assert.False(EventTiers.SealedAtRest(new SubmissionPayload { CallOutResponse = new CallOutResponse { Kind = ResponseKind.Pledge } }, null));
+        Assert.True(EventTiers.SealedAtRest(new SubmissionPayload { PlanAction = new PlanAction { ActionId = "a", Plan = participantsOnly } }, null));
+        Assert.False(EventTiers.SealedAtRest(new SubmissionPayload { PlanAction = new PlanAction { ActionId = "a", Plan = open } }, null));
+        // After the plan, an action follows where its plan is: the sender's copy of the participants-only log says.
+        Assert.True(EventTiers.SealedAtRest(new SubmissionPayload { ReportAction = new ReportAction { ActionId = "sealed-one", Report = "x" } }, participants));
+        Assert.False(EventTiers.SealedAtRest(new SubmissionPayload { ReportAction = new ReportAction { ActionId = "public-one", Report = "x" } }, participants));
+        Assert.False(EventTiers.SealedAtRest(new SubmissionPayload { AcceptInvitation = new AcceptInvitation { TermsHash = "h" } }, null));
+    }
+
     /// <summary>Issue 24, adr/0025: a locked node folds what arrives into the skeleton, and gets the skeleton of what the full state would become.</summary>
     [Fact]
     public void ASkeletonHoldsNoTextAndFoldsAsTheFullStateDoes()

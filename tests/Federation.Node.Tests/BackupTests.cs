@@ -404,6 +404,16 @@ public sealed class PostgresBackupTests
         }, b.Auth);
         await Eventually.TrueAsync(() => Fight(a).Actions.Any(x => x.Plan.What == plan), "beta's plan to reach alpha");
         Assert.Equal(briefing, a.Delegate.GetBriefings(new GetObjectRequest { Id = draft.Id }, a.Auth).Briefings.Single().Text);
+        // alpha's unshared report-back to a call-out of beta's, waiting in alpha's outbox while beta is away.
+        const string reportBack = "We spoke to the night porter, Desmond";
+        var callOut = await b.PublishAsync(a);
+        await Eventually.TrueAsync(() => a.Delegate.ListCallOuts(new ListCallOutsRequest(), a.Auth).CallOuts.Any(c => c.Id == callOut.Id), "beta's call-out to reach alpha");
+        b.Kill();
+        await a.Delegate.RespondToCallOutAsync(new RespondToCallOutRequest
+        {
+            CallOutId = callOut.Id,
+            Response = new CallOutResponse { Kind = ResponseKind.ReportBack, Report = reportBack, Turnout = 3 },
+        }, a.Auth);
 
         var dump = Path.Combine(work, "alpha.sql");
         await RunAsync("pg_dump", "--format=plain", "--file=" + dump, "--dbname=" + LibPq(database.ConnectionString));
@@ -411,7 +421,7 @@ public sealed class PostgresBackupTests
         var text = await File.ReadAllTextAsync(dump);
         static string Hex(string s) => Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(s)).ToLowerInvariant();
         Assert.Contains(Hex("Bistro Co"), text);    // the public fight is there: the scan finds what is there
-        foreach (var secret in new[] { Worker, "07700 900318", briefing, plan })
+        foreach (var secret in new[] { Worker, "07700 900318", briefing, plan, reportBack })
         {
             Assert.DoesNotContain(Hex(secret), text);
             Assert.DoesNotContain(secret, text);

@@ -64,6 +64,8 @@ public sealed class CliCommandTests
         ["ListReports"] = "fight reports",
         ["UnlockStorage"] = "unlock",
         ["LockStorage"] = "lock",
+        ["GetStorageRecovery"] = "unlock",
+        ["RecoverStorage"] = "unlock",
         ["GetNodeKeys"] = "key show",
         ["PrepareNodeKey"] = "key rotate",
         ["InstallNodeKey"] = "key rotate",
@@ -153,6 +155,8 @@ public sealed class CliCommandTests
         await Usage("'x' is not a dead letter id", "deadletter", "replay", "x");
         await Usage("Which dead letters?", "deadletter", "replay");
         await Usage("'not-a-code' is not a peering code", "peer", "add", "not-a-code");
+        await Usage("--recover needs the network key file", "unlock", "--recover");
+        await Usage("give one of them", "unlock", "--change", "--recover", "--network-key", "k");
 
         // A group on its own shows what it offers.
         var group = await Solnet.RunWithoutDataAsync(["fight"]);

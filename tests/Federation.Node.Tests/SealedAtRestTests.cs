@@ -153,6 +153,94 @@ public sealed class SealedAtRestTests
     }
 
     [Fact]
+    public async Task WhatWaitsForAnUnreachablePeerRestsSealedAndALockedNodeSendsItOnceUnlocked()
+    {
+        const string queuedBriefing = "Meet at the back of the chapel, not the front";
+        const string queuedReferral = "Their agent Pruitt phoned our secretary at home";
+        const string queuedPlan = "Chain the loading-bay gates at 06:15";
+        const string queuedReportBack = "We spoke to the night porter, Desmond";
+        await using var a = await TestNode.StartAsync("alpha");
+        await using var b = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(a, b);
+        await UnlockAsync(a, create: true);
+        await UnlockAsync(b, create: true);
+        var fightId = await FightWithSecretsAsync(a, b);
+        await ParticipantsOnlyAsync(a, b, fightId);
+        var callOut = await CallOutSteps.PublishAsync(a, null, b);
+        await CallOutSteps.ReachedAsync(b, callOut.Id, 1);
+
+        // Beta is away: alpha's briefing for it waits in alpha's outbox.
+        await b.StopAsync();
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = queuedBriefing }, a.Auth);
+        await Eventually.TrueAsync(() => a.Store.DeliveryStates().Single(d => d.PeerId == b.NodeId).Pending > 0, "the briefing to wait for beta");
+        await a.StopAsync();
+        Assert.False(Holds(Disk(a), queuedBriefing), "alpha's disk holds the briefing waiting for beta");
+
+        // Alpha is away, and beta, restarted, is locked: its referral, its participants-only plan and
+        // its unshared report-back wait for alpha, sealed with the public half alone.
+        await b.StartAgainAsync();
+        Assert.Equal(StorageState.Locked, b.Delegate.GetNodeInfo(new GetNodeInfoRequest(), b.Auth).Storage);
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = queuedReferral }, b.Auth);
+        await b.Delegate.PlanActionAsync(new PlanActionRequest { FightId = fightId, Plan = SecretPlan(queuedPlan) }, b.Auth);
+        await CallOutSteps.RespondAsync(b, callOut.Id, CallOutSteps.ReportBack(queuedReportBack));
+        // A backup taken now, opened with its passphrase, yields none of it either: it is the folder as it rests.
+        var restored = await BackedUpAndRestoredAsync(b);
+        Assert.True(Holds(restored, callOut.Id), "the restored folder names the call-out, so the scan does find text where it is");
+        foreach (var secret in new[] { queuedReferral, queuedPlan, queuedReportBack, Briefing, Plan, Referral })
+        {
+            Assert.False(Holds(restored, secret), $"beta's backup, opened, holds \"{secret}\"");
+        }
+        await b.StopAsync();
+        var disk = Disk(b);
+        Assert.True(Holds(disk, callOut.Id), "the outbox rows name their objects in clear, so the scan does find text where it is");
+        foreach (var secret in new[] { queuedReferral, queuedPlan, queuedReportBack })
+        {
+            Assert.False(Holds(disk, secret), $"beta's disk holds \"{secret}\" while it waits for alpha");
+        }
+
+        // Both back, beta still locked: what it cannot open waits for the unlock, beside alpha's dead letters.
+        await a.StartAgainAsync();
+        await UnlockAsync(a);
+        await b.StartAgainAsync();
+        await Eventually.TrueAsync(() => b.Store.ListDeadLetters(a.NodeId).Count(d => d.WaitsFor == Federation.Core.Commands.StorageLock.WaitsForUnlock) == 3,
+            "beta's three sealed submissions to wait for its unlock");
+        Assert.Single(a.Store.ListReports(fightId));
+        await b.StopAsync();
+        Assert.False(Holds(Disk(b), queuedReferral), "beta's dead letters hold the referral in clear");
+        await b.StartAgainAsync();
+
+        // Unlocked, beta sends them; and alpha's briefing has reached beta.
+        await UnlockAsync(b);
+        await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 2, "beta's referral to reach alpha after beta's unlock");
+        await Eventually.TrueAsync(() => Fight(a, fightId).Actions.Any(x => x.Plan.What == queuedPlan), "beta's plan to reach alpha after beta's unlock");
+        await Eventually.TrueAsync(() => CallOutSteps.Get(a, callOut.Id).Responses.Single().Latest.Report == queuedReportBack, "beta's report-back to reach alpha");
+        await Eventually.TrueAsync(() => BriefingsOf(b, fightId).Briefings.Any(x => x.Text == queuedBriefing), "alpha's briefing to reach beta");
+        Assert.Empty(b.Store.ListDeadLetters(a.NodeId));
+    }
+
+    /// <summary>Every file of the node's folder as <c>solnet backup</c> and <c>solnet restore</c> give it back: the backup opened with its passphrase.</summary>
+    private static async Task<byte[]> BackedUpAndRestoredAsync(TestNode n)
+    {
+        var work = Directory.CreateTempSubdirectory("sealed-backup-");
+        try
+        {
+            var passphrase = Path.Combine(work.FullName, "backup-passphrase");
+            await File.WriteAllTextAsync(passphrase, "tarpaulin lantern oboe meridian\n");
+            var file = Path.Combine(work.FullName, "node.backup");
+            var backup = await Solnet.RunAsync(n.DataDir, "backup", file, "--passphrase-file", passphrase);
+            Assert.True(backup.ExitCode == 0, backup.Out + backup.Error);
+            var folder = Path.Combine(work.FullName, "restored");
+            var restore = await Solnet.RunAsync(folder, "restore", file, "--passphrase-file", passphrase);
+            Assert.True(restore.ExitCode == 0, restore.Out + restore.Error);
+            return Directory.GetFiles(folder, "*", SearchOption.AllDirectories).SelectMany(File.ReadAllBytes).ToArray();
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task WhatRestedInClearBeforeTheKeyWasSetIsSealedInPlaceAndTheDiskLetsGoOfIt()
     {
         await using var a = await TestNode.StartAsync("alpha");
@@ -193,6 +281,20 @@ public sealed class SealedAtRestTests
         Assert.False(Holds(disk, Briefing), "the briefing is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, Plan), "beta's plan is still on alpha's disk after sealing in place");
         Assert.False(Holds(disk, PlanPlace), "beta's plan's place is still on alpha's disk after sealing in place");
+
+        // Beta, with no key yet, queues a referral for alpha, which is away: it waits in clear
+        // until beta's key is set, which seals it in place; then it still reaches alpha.
+        const string queued = "Their agent Pruitt phoned our secretary at home";
+        await b.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = queued }, b.Auth);
+        await b.Store.CheckpointAsync();
+        Assert.True(Holds(Disk(b), queued), "without a key the queued referral rests in clear");
+        Assert.True((await UnlockAsync(b, create: true)).SealedNow > 0);
+        await b.StopAsync();
+        Assert.False(Holds(Disk(b), queued), "the queued referral is still on beta's disk after sealing in place");
+        await b.StartAgainAsync();
+        await UnlockAsync(b);
+        await a.StartAgainAsync();
+        await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 2, "beta's queued referral to reach alpha");
     }
 
     [Fact]
@@ -230,6 +332,42 @@ public sealed class SealedAtRestTests
         await AssertDumpLacksAsync(node, secret, publicKey);
         await node.Delegate.LockStorageAsync(new LockStorageRequest(), node.Auth);
         await AssertDumpLacksAsync(node, secret, publicKey);
+    }
+
+    /// <summary>The recovery wrap (docs/adr/0026) is made and opened straight from and into guarded memory: no copy of the key is left behind either.</summary>
+    [Fact]
+    public async Task ACoreDumpHoldsNoCopyOfTheStorageKeyAfterItsRecoveryWrapIsMadeOrOpened()
+    {
+        Assert.True(File.Exists("/usr/bin/gcore"), "gcore (Debian package gdb) is needed to dump the node's memory");
+        var folder = Directory.CreateTempSubdirectory("solnet-recovery-core-");
+        try
+        {
+            var networkPassphrase = Path.Combine(folder.FullName, "network-passphrase");
+            var newPassphrase = Path.Combine(folder.FullName, "new-passphrase");
+            var networkKey = Path.Combine(folder.FullName, "network.key");
+            await File.WriteAllTextAsync(networkPassphrase, "solidarity forever, the network key\n");
+            await File.WriteAllTextAsync(newPassphrase, "a passphrase kept in two heads this time\n");
+            await using var node = new NodeProcess("alpha", new Dictionary<string, string>());
+            await node.StartAgainAsync();
+            node.Kill();
+            var init = await Solnet.RunAsync(node.DataDir, "network", "init", "--out", networkKey, "--passphrase-file", networkPassphrase);
+            Assert.True(init.ExitCode == 0, init.Out + init.Error);
+            await node.StartAgainAsync();
+            Assert.True((await node.Delegate.UnlockStorageAsync(new UnlockStorageRequest { Passphrase = Passphrase, Create = true }, node.Auth)).Recoverable);
+            var (secret, publicKey) = Unwrap(node.DataDir, Passphrase);
+            await AssertDumpLacksAsync(node, secret, publicKey);
+
+            await node.Delegate.LockStorageAsync(new LockStorageRequest(), node.Auth);
+            var recovered = await Solnet.RunAsync(node.DataDir, "unlock", "--recover", "--network-key", networkKey,
+                "--network-passphrase-file", networkPassphrase, "--new-passphrase-file", newPassphrase);
+            Assert.True(recovered.ExitCode == 0, recovered.Out + recovered.Error);
+            Assert.Equal(secret, Unwrap(node.DataDir, "a passphrase kept in two heads this time").Secret);
+            await AssertDumpLacksAsync(node, secret, publicKey);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static async Task AssertDumpLacksAsync(NodeProcess node, byte[] secret, byte[] publicKey)

@@ -205,6 +205,32 @@ public abstract class StoreContract : IDisposable
         Assert.Equal([[8, 8]], Store.ListReports(id));
     }
 
+    [Fact]
+    public async Task AWaitingSubmissionIsSealedInPlaceOnlyIfItIsStillTheOneRead()
+    {
+        var id = NewId();
+        await Store.WriteAsync(tx =>
+        {
+            tx.Enqueue(PeerB, OutboxKind.Submission, id, 0, [3]);
+            return true;
+        });
+        var waiting = Store.WaitingSubmissions().Single(w => w.ObjectId == id);
+        Assert.False(waiting.DeadLetter);
+        Assert.True(await Store.WriteAsync(tx => tx.SealWaitingSubmission(waiting, [8, 8])));
+        // Swapped once: a second swap from the value read first finds it changed.
+        Assert.False(await Store.WriteAsync(tx => tx.SealWaitingSubmission(waiting, [7, 7])));
+        Assert.Equal([8, 8], Store.WaitingSubmissions().Single(w => w.ObjectId == id).Body);
+        // Parked, it keeps its sealed body, and is sealed in place there too.
+        // As delivery parks it: the body it sent opened, the body it rests as beside it.
+        var sent = new OutboxItem(waiting.Id, PeerB, OutboxKind.Submission, id, 0, [5], AtRest: [8, 8]);
+        await Store.WriteAsync(tx => { tx.DeadLetter(sent, "PermissionDenied", "refused"); return true; });
+        var parked = Store.WaitingSubmissions().Single(w => w.ObjectId == id);
+        Assert.True(parked.DeadLetter);
+        Assert.Equal([8, 8], parked.Body);
+        Assert.True(await Store.WriteAsync(tx => tx.SealWaitingSubmission(parked with { Body = [8, 8] }, [6, 6])));
+        Assert.Equal([6, 6], Store.WaitingSubmissions().Single(w => w.ObjectId == id).Body);
+    }
+
     // ---- Peers, tokens, audit, submissions ----------------------------------------------
 
     [Fact]

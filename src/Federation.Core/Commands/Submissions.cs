@@ -31,7 +31,7 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
         // The same date rule as for events: a peer's submission is refused whole, before anything is read or written.
         Dates.CheckAll(submission);
         var known = Identifiers.TryOriginOf(submission.ObjectId, out var objectOrigin);
-        if (known && objectOrigin == identity.NodeId && IsAction(submission) && store.GetObject(submission.ObjectId) is { Kind: ObjectKind.Fight, LastSequence: > 0 } fight)
+        if (known && objectOrigin == identity.NodeId && Fights.IsAction(submission) && store.GetObject(submission.ObjectId) is { Kind: ObjectKind.Fight, LastSequence: > 0 } fight)
         {
             var result = await AppendActionAsync(FightState.Parser.ParseFrom(fight.State), submission.SubmitterNode, Fights.FromSubmission(submission), submission.SubmissionId, ct, proof);
             return new SubmitResponse { Sequence = result.LastSequence, Duplicate = result.Duplicate };
@@ -129,9 +129,6 @@ public sealed class Submissions(IFederationStore store, OriginLog origin, NodeId
                 }
             }
             : null;
-
-    private static bool IsAction(SubmissionPayload s) => s.KindCase is SubmissionPayload.KindOneofCase.PlanAction
-        or SubmissionPayload.KindOneofCase.UpdateAction or SubmissionPayload.KindOneofCase.CancelAction or SubmissionPayload.KindOneofCase.ReportAction;
 
     /// <summary>
     /// The one path for a network's action event at the initiator: a participants-only plan

@@ -233,9 +233,14 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         var key = identity.Current;
         var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(bytes.Span)), KeyId = identity.NodeId,
             Algorithm = SignatureAlgorithms.Signing, Certificate = key.Certificate };
+        // A referral, an unshared report-back or a participants-only action waits sealed (issue 24);
+        // the sender's copy of the participants-only log (a skeleton) tells where an action belongs.
+        var participants = sealing is null || !Fights.IsAction(submission) ? null
+            : store.Read(Briefings.IdOf(objectId), ObjectKind.Briefings, BriefingsState.Parser);
+        var body = sealing?.SubmissionForDisk(submission, participants, signed.ToByteArray()) ?? signed.ToByteArray();
         await store.WriteAsync(tx =>
         {
-            tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, signed.ToByteArray());
+            tx.Enqueue(origin, OutboxKind.Submission, objectId, 0, body);
             return true;
         }, ct);
         signal.Poke();

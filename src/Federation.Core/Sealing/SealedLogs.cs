@@ -43,6 +43,17 @@ public sealed class SealedLogs(StorageVault vault)
 
     public bool TryOpenHeld(byte[] held, out byte[] envelope) => vault.TryOpen(held, out envelope);
 
+    /// <summary>
+    /// A signed submission as it waits in the outbox (and, refused, in the dead letters): sealed
+    /// whole when what it carries is not for the object's whole audience (<see cref="EventTiers.SealedAtRest(SubmissionPayload, BriefingsState?)"/>).
+    /// It is opened only to be sent, so a locked node keeps it waiting.
+    /// </summary>
+    public byte[] SubmissionForDisk(SubmissionPayload submission, BriefingsState? participants, byte[] signed) =>
+        EventTiers.SealedAtRest(submission, participants) ? vault.Seal(signed) : signed;
+
+    /// <summary>A submission as signed; false only when it is sealed and the node is locked.</summary>
+    public bool TryOpenSubmission(byte[] stored, out byte[] signed) => vault.TryOpen(stored, out signed);
+
     public bool Unlocked => vault.Unlocked || !vault.HasKey;
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Federation.Core.Sealing;
 /// rests only wrapped under the operator's passphrase (Argon2id, XChaCha20-Poly1305), and
 /// is in memory, in libsodium's guarded memory, only while the node is unlocked.
 /// </summary>
-public sealed class StorageVault : IDisposable
+public sealed partial class StorageVault : IDisposable
 {
     public const string PublicFile = "storage.pub";
     public const string WrappedFile = "storage.key";
@@ -34,14 +34,20 @@ public sealed class StorageVault : IDisposable
     private static AeadAlgorithm Cipher => AeadAlgorithm.XChaCha20Poly1305;
 
     private readonly string _dataDir;
+    private readonly Func<byte[]?> _recoveryTo;
     private readonly Lock _gate = new();
     private byte[]? _publicKey;
     private IntPtr _secret;
 
-    public StorageVault(string dataDir)
+    /// <param name="recoveryTo">
+    /// The network key's public half (a SubjectPublicKeyInfo) when it is kept off the server,
+    /// else null: the storage key is then wrapped to it as well, for recovery (docs/adr/0026).
+    /// </param>
+    public StorageVault(string dataDir, Func<byte[]?>? recoveryTo = null)
     {
         Sodium.Init();
         _dataDir = dataDir;
+        _recoveryTo = recoveryTo ?? (() => null);
         _publicKey = PublicKeyIfSetUp();
     }
 
@@ -152,6 +158,7 @@ public sealed class StorageVault : IDisposable
             WriteAtomically(Path.Combine(_dataDir, PublicFile), System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(publicKey) + "\n"));
             _publicKey = publicKey;
             Replace(secret);
+            KeepRecoveryWrap(secret);
         }
     }
 
@@ -162,6 +169,7 @@ public sealed class StorageVault : IDisposable
         {
             var secret = UnwrapChecked(passphrase);
             Replace(secret);
+            KeepRecoveryWrap(secret);
         }
     }
 
@@ -174,6 +182,7 @@ public sealed class StorageVault : IDisposable
             var secret = UnwrapChecked(current);
             WriteAtomically(Path.Combine(_dataDir, WrappedFile), Wrap(secret, _publicKey!, next));
             Replace(secret);
+            KeepRecoveryWrap(secret);
         }
     }
 

@@ -22,6 +22,9 @@ public interface IDeliveryReads
 
     /// <summary>Submissions for an object that this node has queued and its origin has not yet acknowledged.</summary>
     long PendingSubmissions(string objectId);
+
+    /// <summary>This node's submissions waiting in its outbox or dead letters, as stored: for sealing in place what was stored before sealing began (issue 24).</summary>
+    IReadOnlyList<WaitingSubmission> WaitingSubmissions();
 }
 
 /// <summary>Writes of the outbox, delivery leases, cursors and doorbells, dead letters and catch-up.</summary>
@@ -89,4 +92,7 @@ public interface IDeliveryWrites
 
     /// <summary>Records a catch-up pass from a peer: a success when <paramref name="error"/> is null.</summary>
     void RecordCatchUp(string peerId, string? error);
+
+    /// <summary>Replaces a waiting submission's body by its sealed form, unless it changed or left since it was read. False if it did.</summary>
+    bool SealWaitingSubmission(WaitingSubmission waiting, byte[] sealedValue);
 }

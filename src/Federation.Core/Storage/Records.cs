@@ -22,7 +22,11 @@ public enum OutboxKind
     Submission = 2,
 }
 
-public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body);
+/// <param name="AtRest">The body as it rests, when <paramref name="Body"/> was opened to be sent (issue 24): what a dead letter keeps.</param>
+public sealed record OutboxItem(long Id, string PeerId, OutboxKind Kind, string ObjectId, ulong Sequence, byte[] Body, byte[]? AtRest = null);
+
+/// <summary>A submission waiting to be sent (in the outbox) or parked (in the dead letters), with its body as stored.</summary>
+public sealed record WaitingSubmission(bool DeadLetter, long Id, string ObjectId, byte[] Body);
 
 /// <summary>How delivery to one peer stands: its cursor, how far behind it is, and its failure streak.</summary>
 public sealed record PeerDeliveryState(

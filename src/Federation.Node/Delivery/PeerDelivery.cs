@@ -153,9 +153,10 @@ public sealed class PeerDelivery(
             batch = sealedEnvelopes.Open(loaded, out var sealedAt);
             if (sealedAt == 0)
             {
-                // Locked: a participants-only event waits for the unlock, and the rest goes (adr/0025).
+                // Locked: a sealed item (a participants-only event, a confidential submission) waits for the unlock, and the rest goes (adr/0025).
+                var what = loaded[0].Kind == OutboxKind.Event ? "participants-only event" : "confidential submission";
                 await recorder.WaitAsync(peer, loaded[0], SealedEnvelopes.Unlock,
-                    $"Waits for an operator to unlock this node (solnet unlock): this participants-only event of {loaded[0].ObjectId} rests sealed. It goes back in the queue by itself at the unlock.", ct);
+                    $"Waits for an operator to unlock this node (solnet unlock): this {what} of {loaded[0].ObjectId} rests sealed. It goes back in the queue by itself at the unlock.", ct);
                 continue;
             }
             if (sealedAt > 0)

@@ -10,6 +10,8 @@ namespace Federation.Node.Delivery;
 /// <summary>
 /// Opens the participants-only events in a batch before they are sent (docs/adr/0025): they
 /// rest with their payload sealed to the storage key and go out as their origin signed them.
+/// The same for this node's own submissions that rest sealed (a referral, an unshared
+/// report-back, a participants-only action: <see cref="Federation.Domain.EventTiers"/>).
 /// A locked node cannot open them, so each waits beside the peer's dead letters with the status
 /// <c>WAITING_FOR unlock</c>, as an item waiting for a capability does, and everything else
 /// still goes; the unlock puts them back in the queue (<see cref="StorageLock"/>).
@@ -35,6 +37,18 @@ public sealed class SealedEnvelopes(SealedLogs sealedLogs)
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
+            if (item.Kind == OutboxKind.Submission && StorageVault.IsSealed(item.Body))
+            {
+                // Sealed whole while it waited (EventTiers.SealedAtRest); a dead letter keeps it sealed.
+                if (!sealedLogs.TryOpenSubmission(item.Body, out var signed))
+                {
+                    waiting = i;
+                    break;
+                }
+                opened ??= batch.Take(i).ToList();
+                opened.Add(item with { Body = signed, AtRest = item.Body });
+                continue;
+            }
             if (item.Kind != OutboxKind.Event || !IsSealed(item.Body))
             {
                 opened?.Add(item);

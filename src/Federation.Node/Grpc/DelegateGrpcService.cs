@@ -63,13 +63,25 @@ public sealed class DelegateGrpcService(
         var sealedNow = request.NewPassphrase.Length > 0
             ? await storageLock.ChangePassphraseAsync(request.Passphrase, request.NewPassphrase, ct)
             : await storageLock.UnlockAsync(request.Passphrase, request.Create, ct);
-        return new StorageStatus { State = vault.State, SealedNow = (uint)sealedNow };
+        return new StorageStatus { State = vault.State, SealedNow = (uint)sealedNow, Recoverable = vault.Recoverable };
     }
 
     public override Task<StorageStatus> LockStorage(LockStorageRequest request, ServerCallContext context)
     {
         storageLock.Lock();
-        return Task.FromResult(new StorageStatus { State = vault.State });
+        return Task.FromResult(new StorageStatus { State = vault.State, Recoverable = vault.Recoverable });
+    }
+
+    public override Task<StorageRecovery> GetStorageRecovery(GetStorageRecoveryRequest request, ServerCallContext context)
+    {
+        var (networkId, ephemeralPublicKey) = vault.RecoveryChallenge();
+        return Task.FromResult(new StorageRecovery { NetworkId = networkId, EphemeralPublicKey = Google.Protobuf.ByteString.CopyFrom(ephemeralPublicKey) });
+    }
+
+    public override async Task<StorageStatus> RecoverStorage(RecoverStorageRequest request, ServerCallContext context)
+    {
+        var sealedNow = await storageLock.RecoverAsync(request.EphemeralPublicKey.ToByteArray(), request.RecoveryKey.ToByteArray(), request.NewPassphrase, context.CancellationToken);
+        return new StorageStatus { State = vault.State, SealedNow = (uint)sealedNow, Recoverable = vault.Recoverable };
     }
 
     public override Task<NodeKeysStatus> GetNodeKeys(GetNodeKeysRequest request, ServerCallContext context) =>

@@ -42,8 +42,10 @@ public static class CoreExtensions
             return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
                 [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
         });
+        // The storage key is wrapped to the network key for recovery only while that key is off the server (docs/adr/0026).
         services.AddSingleton(sp => new Federation.Core.Sealing.StorageVault(
-            Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName));
+            Directory.CreateDirectory(sp.GetRequiredService<IOptions<NodeOptions>>().Value.ResolvedDataDir).FullName,
+            () => sp.GetRequiredService<NodeIdentity>().Current.Checked?.NetworkPublicKey));
         services.AddSingleton<StorageLock>();
         services.AddSingleton<Federation.Core.Sealing.SealedLogs>();
         // The machine's clock for local bookkeeping; NodeClock (shifted by Node:ClockOffset) for what is signed.

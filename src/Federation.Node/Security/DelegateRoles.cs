@@ -77,6 +77,8 @@ public static class DelegateRoles
         // The storage key: who can read what is sealed (issue 24).
         ["UnlockStorage"] = Role.Operator,
         ["LockStorage"] = Role.Operator,
+        ["GetStorageRecovery"] = Role.Operator,
+        ["RecoverStorage"] = Role.Operator,
         ["GetNodeKeys"] = Role.Operator,
         ["PrepareNodeKey"] = Role.Operator,
         ["InstallNodeKey"] = Role.Operator,

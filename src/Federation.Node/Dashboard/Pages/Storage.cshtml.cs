@@ -12,6 +12,9 @@ public sealed class StorageModel(DashboardContext context, StorageLock storageLo
 
     public StorageState State => vault.State;
 
+    /// <summary>Whether the key rests wrapped to the network key too (docs/adr/0026).</summary>
+    public bool Recoverable => vault.Recoverable;
+
     protected override void Load()
     {
     }
