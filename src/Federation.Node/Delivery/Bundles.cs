@@ -4,6 +4,7 @@ using Federation.Core.Delivery;
 using Federation.Core.Identity;
 using Federation.Core.Log;
 using Federation.Core.Peers;
+using Federation.Core.Sealing;
 using Federation.Core.Storage;
 using Federation.Domain;
 using Google.Protobuf;
@@ -25,6 +26,7 @@ public sealed class Bundles(
     ReplicaLog replica,
     Grpc.SignedSubmissions signedSubmissions,
     CapabilityGate gate,
+    SealedEnvelopes sealedEnvelopes,
     NodeClock clock,
     ILogger<Bundles> log)
 {
@@ -122,8 +124,12 @@ public sealed class Bundles(
     /// </summary>
     private Owed Queued(PeerRecord peer)
     {
-        var batch = store.LoadBatch(peer.NodeId, MaxScanned);
-        var incomplete = batch.Count == MaxScanned;
+        var loaded = store.LoadBatch(peer.NodeId, MaxScanned);
+        var incomplete = loaded.Count == MaxScanned;
+        // Opened as delivery opens them (issue 24): what rests sealed is read as signed, and a
+        // locked node stops at the first item it cannot open, as its delivery does.
+        var batch = sealedEnvelopes.Open(loaded, out var sealedAt);
+        incomplete |= sealedAt >= 0;
         if (gate.FirstWaiting(peer.NodeId, batch) is var (index, _))
         {
             batch = batch.Take(index).ToList();
@@ -365,7 +371,7 @@ public sealed class Bundles(
         var queued = store.LoadBatch(peer.NodeId, MaxScanned);
         var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
             ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
-            : TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();
+            : !StorageVault.IsSealed(q.Body) && TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();
         if (settled.Count == 0)
         {
             return 0;
