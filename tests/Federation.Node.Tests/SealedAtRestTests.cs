@@ -93,6 +93,14 @@ public sealed class SealedAtRestTests
         Assert.Equal(Incident, CallOutSteps.Get(a, callOut.Id).Responses.Single().Latest.Incidents);
         Assert.Equal(Worker, Details(a, fightId).AffectedPerson);
 
+        // A bundle of everything alpha shares with beta, and one of what beta owes alpha: signed,
+        // not encrypted, so they carry none of it (issue 18's bundles, issue 24's "and bundles").
+        var epoch = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch);
+        var bundles = (await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = b.Identity.Fingerprint, Since = epoch }, a.Auth)).Bundle.ToByteArray()
+            .Concat((await b.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = a.Identity.Fingerprint, Since = epoch }, b.Auth)).Bundle.ToByteArray())
+            .ToArray();
+        Assert.True(Holds(bundles, "Bistro wages"), "the bundles carry the public fields, so the scan does find text where it is");
+
         await a.StopAsync();
         var disk = Disk(a);
         Assert.True(disk.Length > 10_000, "alpha wrote almost nothing; the scan would prove little");
@@ -100,6 +108,7 @@ public sealed class SealedAtRestTests
         foreach (var secret in new[] { Worker, Phone, Referral, Incident, Briefing, Plan, PlanPlace })
         {
             Assert.False(Holds(disk, secret), $"alpha's disk holds \"{secret}\"");
+            Assert.False(Holds(bundles, secret), $"a bundle holds \"{secret}\"");
         }
         // The receiving replica rests the briefing it was sent sealed as well.
         await b.StopAsync();
