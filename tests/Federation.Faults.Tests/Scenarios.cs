@@ -153,6 +153,49 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         await ConvergeAsync(nameof(APeerCutOffThenRestored), c, w, healed);
     }
 
+    /// <summary>
+    /// Issue 18: alpha and delta share no path while the fault lasts (delta on PostgreSQL).
+    /// What alpha owes delta is carried as a bundle, and delta's acknowledgement carried back:
+    /// delta holds alpha's events and alpha's queue to delta is settled before any link heals;
+    /// carried twice, nothing changes; healed, nothing is lost and nothing applied twice.
+    /// </summary>
+    [Fact]
+    public async Task TwoNodesWithNoPathBetweenThemCarryABundleAndItsAcknowledgement()
+    {
+        var (c, w) = await BeginAsync();
+        var alpha = c.Nodes[0];
+        var delta = c.Nodes[FederationFixture.PostgresNode];
+
+        c.Link(alpha, delta).SetCut(true);
+        c.Link(delta, alpha).SetCut(true);
+        await WhileWorkingAsync(w, async () =>
+        {
+            await w.PublishFromAsync(alpha, 3);
+            await HoldAsync();
+            await UntilAsync(() => Sql.Failing(alpha, delta), "alpha to find delta unreachable", c);
+        });
+
+        var held = Sql.EventsOf(delta, alpha);
+        var bundle = await alpha.Delegate.ExportBundleAsync(new Federation.Contracts.V1.ExportBundleRequest { Peer = delta.Fingerprint }, alpha.Auth);
+        Assert.True(bundle.Items > 0, "alpha's queue to delta holds the events published while they were cut apart");
+        var imported = await delta.Delegate.ImportBundleAsync(new Federation.Contracts.V1.ImportBundleRequest { Bundle = bundle.Bundle }, delta.Auth);
+        Assert.Empty(imported.Refused);
+        Assert.True(imported.Applied > 0 && Sql.EventsOf(delta, alpha) >= held + imported.Applied,
+            $"the bundle to bring alpha's events to delta: applied {imported.Applied}, duplicates {imported.Duplicates}, held {imported.Held}");
+        var again = await delta.Delegate.ImportBundleAsync(new Federation.Contracts.V1.ImportBundleRequest { Bundle = bundle.Bundle }, delta.Auth);
+        Assert.Equal(0u, again.Applied);
+
+        var pending = Sql.Scalar(alpha, "SELECT COUNT(*) FROM outbox WHERE peer_id = @p", ("@p", delta.NodeId));
+        var settled = await alpha.Delegate.ImportBundleAsync(new Federation.Contracts.V1.ImportBundleRequest { Bundle = imported.Acknowledgement }, alpha.Auth);
+        Assert.True(settled.CursorMovedPast > 0, "delta's acknowledgement to settle alpha's queue to it");
+        Assert.True(Sql.Scalar(alpha, "SELECT COUNT(*) FROM outbox WHERE peer_id = @p", ("@p", delta.NodeId)) < pending,
+            "what the acknowledgement settled to leave alpha's queue");
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(TwoNodesWithNoPathBetweenThemCarryABundleAndItsAcknowledgement), c, w, healed);
+    }
+
     [Fact]
     public async Task TheFederationPartitionedInHalvesThenHealed()
     {
