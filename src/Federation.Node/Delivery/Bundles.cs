@@ -27,6 +27,7 @@ public sealed class Bundles(
     Grpc.SignedSubmissions signedSubmissions,
     CapabilityGate gate,
     SealedEnvelopes sealedEnvelopes,
+    Peering.NodeKeys nodeKeys,
     NodeClock clock,
     ILogger<Bundles> log)
 {
@@ -95,6 +96,7 @@ public sealed class Bundles(
         }));
         header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
             .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
+        header.Revocations.AddRange(nodeKeys.Ours);
         var bundle = BundleFormat.Seal(header, items, identity.Current);
         log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
             header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
@@ -209,6 +211,8 @@ public sealed class Bundles(
         var header = bundle.Header;
         var carrier = store.GetPeer(header.CarrierNode)!;
         var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
+        // Before any item: an item the carrier's revoked key signed after its time is then refused.
+        await nodeKeys.AcceptAsync(header.CarrierNode, header.Revocations, ct);
 
         var verified = new List<(int Index, VerifiedEvent Event)>();
         var submitted = new List<(int Index, SignedSubmission Signed)>();
@@ -352,6 +356,7 @@ public sealed class Bundles(
             .Select(id => new BundlePosition { ObjectId = id, Sequence = store.GetObject(id)?.LastSequence ?? 0 })
             .Where(p => p.Sequence > 0));
         header.AcknowledgedSubmissions.AddRange(recordedSubmissions);
+        header.Revocations.AddRange(nodeKeys.Ours);
         return BundleFormat.Seal(header, [], identity.Current);
     }
 
