@@ -45,45 +45,60 @@ public sealed class CatchUp(IFederationStore store, PeerCalls calls, Backfill ba
         }
     }
 
+    /// <summary>
+    /// Every object <paramref name="peer"/> lists with ListShared, page after page: the ones it
+    /// originates and shares with this node, or, with <paramref name="yours"/>, this node's own
+    /// that it holds copies of (<see cref="RecoverFromPeers"/>). A cursor that does not advance
+    /// ends the listing as a failed call.
+    /// </summary>
+    public static async IAsyncEnumerable<SharedObject> ListSharedAsync(PeerCalls calls, PeerRecord peer, bool yours,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var cursor = "";
+        do
+        {
+            var request = new ListSharedRequest { AfterCursor = cursor, Limit = PageSize, Yours = yours };
+            var page = await calls.CallAsync(peer, Methods.ListShared, request, (c, r, o) => c.ListSharedAsync(r, o), ct);
+            foreach (var shared in page.Objects)
+            {
+                yield return shared;
+            }
+            if (page.NextCursor.Length > 0 && string.CompareOrdinal(page.NextCursor, cursor) <= 0)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, "the peer's ListShared cursor did not advance"));
+            }
+            cursor = page.NextCursor;
+        }
+        while (cursor.Length > 0);
+    }
+
     private async Task PassAsync(PeerRecord peer, CancellationToken ct)
     {
         int listed = 0, behind = 0, applied = 0, skipped = 0;
         string? error = null;
         try
         {
-            var cursor = "";
-            do
+            await foreach (var shared in ListSharedAsync(calls, peer, yours: false, ct))
             {
-                var request = new ListSharedRequest { AfterCursor = cursor, Limit = PageSize };
-                var page = await calls.CallAsync(peer, Methods.ListShared, request, (c, r, o) => c.ListSharedAsync(r, o), ct);
-                foreach (var shared in page.Objects)
+                listed++;
+                // A peer speaks only for the objects it originates.
+                if (!Identifiers.TryOriginOf(shared.ObjectId, out var origin) || origin != peer.NodeId
+                    || (store.GetObject(shared.ObjectId)?.LastSequence ?? 0) >= shared.LastSequence)
                 {
-                    listed++;
-                    // A peer speaks only for the objects it originates.
-                    if (!Identifiers.TryOriginOf(shared.ObjectId, out var origin) || origin != peer.NodeId
-                        || (store.GetObject(shared.ObjectId)?.LastSequence ?? 0) >= shared.LastSequence)
-                    {
-                        continue;
-                    }
-                    if (++behind == 1)
-                    {
-                        log.LogInformation("Catching up from {Peer}: fetching what this node missed", peer.Name);
-                    }
-                    var (count, ok) = await FetchOneAsync(peer, shared.ObjectId, ct);
-                    applied += count;
-                    skipped += ok ? 0 : 1;
-                    if (behind % ProgressEvery == 0)
-                    {
-                        log.LogInformation("Catching up from {Peer}: {Behind} objects fetched so far, {Applied} events applied", peer.Name, behind, applied);
-                    }
+                    continue;
                 }
-                if (page.NextCursor.Length > 0 && string.CompareOrdinal(page.NextCursor, cursor) <= 0)
+                if (++behind == 1)
                 {
-                    throw new RpcException(new Status(StatusCode.Internal, "the peer's ListShared cursor did not advance"));
+                    log.LogInformation("Catching up from {Peer}: fetching what this node missed", peer.Name);
                 }
-                cursor = page.NextCursor;
+                var (count, ok) = await FetchOneAsync(peer, shared.ObjectId, ct);
+                applied += count;
+                skipped += ok ? 0 : 1;
+                if (behind % ProgressEvery == 0)
+                {
+                    log.LogInformation("Catching up from {Peer}: {Behind} objects fetched so far, {Applied} events applied", peer.Name, behind, applied);
+                }
             }
-            while (cursor.Length > 0);
 
             // Events held behind a gap whose origin is this peer: fill those gaps too.
             foreach (var objectId in store.ObjectsWithHeldEvents().Where(id => id.StartsWith(peer.NodeId + ".", StringComparison.Ordinal)))

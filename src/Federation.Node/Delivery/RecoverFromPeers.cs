@@ -32,42 +32,30 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
             response.PeersAsked++;
             try
             {
-                var cursor = "";
-                do
+                await foreach (var copy in CatchUp.ListSharedAsync(calls, peer, yours: true, ct))
                 {
-                    var request = new ListSharedRequest { AfterCursor = cursor, Limit = CatchUp.PageSize, Yours = true };
-                    var page = await calls.CallAsync(peer, Methods.ListShared, request, (c, r, o) => c.ListSharedAsync(r, o), ct);
-                    foreach (var copy in page.Objects)
+                    // A peer of a release without `yours` lists its own objects: not ours to take.
+                    if (!Identifiers.TryOriginOf(copy.ObjectId, out var origin) || origin != identity.NodeId)
                     {
-                        // A peer of a release without `yours` lists its own objects: not ours to take.
-                        if (!Identifiers.TryOriginOf(copy.ObjectId, out var origin) || origin != identity.NodeId)
-                        {
-                            continue;
-                        }
-                        held[copy.ObjectId] = Math.Max(held.GetValueOrDefault(copy.ObjectId), copy.LastSequence);
-                        if (LastSequence(copy.ObjectId) >= copy.LastSequence)
-                        {
-                            continue;
-                        }
-                        var (applied, problem) = await FetchAsync(peer, copy.ObjectId, ct);
-                        if (applied > 0)
-                        {
-                            recovered.Add(copy.ObjectId);
-                            response.EventsRecovered += (ulong)applied;
-                        }
-                        if (problem is not null || LastSequence(copy.ObjectId) < copy.LastSequence)
-                        {
-                            (shortOf.TryGetValue(copy.ObjectId, out var why) ? why : shortOf[copy.ObjectId] = [])
-                                .Add($"{peer.Name}: {problem ?? $"it holds up to event {copy.LastSequence} and gave up to {LastSequence(copy.ObjectId)}"}");
-                        }
+                        continue;
                     }
-                    if (page.NextCursor.Length > 0 && string.CompareOrdinal(page.NextCursor, cursor) <= 0)
+                    held[copy.ObjectId] = Math.Max(held.GetValueOrDefault(copy.ObjectId), copy.LastSequence);
+                    if (LastSequence(copy.ObjectId) >= copy.LastSequence)
                     {
-                        throw new RpcException(new Status(StatusCode.Internal, "the peer's ListShared cursor did not advance"));
+                        continue;
                     }
-                    cursor = page.NextCursor;
+                    var (applied, problem) = await FetchAsync(peer, copy.ObjectId, ct);
+                    if (applied > 0)
+                    {
+                        recovered.Add(copy.ObjectId);
+                        response.EventsRecovered += (ulong)applied;
+                    }
+                    if (problem is not null || LastSequence(copy.ObjectId) < copy.LastSequence)
+                    {
+                        (shortOf.TryGetValue(copy.ObjectId, out var why) ? why : shortOf[copy.ObjectId] = [])
+                            .Add($"{peer.Name}: {problem ?? $"it holds up to event {copy.LastSequence} and gave up to {LastSequence(copy.ObjectId)}"}");
+                    }
                 }
-                while (cursor.Length > 0);
             }
             catch (Exception ex) when (ex is RpcException or BrokenCircuitException)
             {

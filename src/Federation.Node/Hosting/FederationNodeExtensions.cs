@@ -125,9 +125,9 @@ public static class FederationNodeExtensions
 
     // Loud while the network key rests on the server (issue 16 #1): whoever takes the
     // server could speak for the network for good.
-    private static string NetworkKeyText(NodeIdentity id) => id.Current.Checked is { } c
+    private static string NetworkKeyText(NodeIdentity id, DateTimeOffset now) => id.Current.Checked is { } c
         ? $"kept off this server; node key {Identifiers.ShortFingerprint(c.KeyId)} certified until {c.NotAfter:yyyy-MM-dd}"
-            + (KeyRenewal.Reminder(c.NotAfter, DateTimeOffset.UtcNow) is { } renew ? $"\n                  RENEW: {renew}" : "")
+            + (KeyRenewal.Reminder(c.NotAfter, now) is { } renew ? $"\n                  RENEW: {renew}" : "")
         : "ON THIS SERVER: whoever takes it speaks for the network; move it off: `solnet network init`";
 
     /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
@@ -143,7 +143,7 @@ public static class FederationNodeExtensions
               gRPC address:   {o.ResolvedPublicAddress}
               transport:      {(o.Tls ? "TLS, certificate from the node key; peers must present theirs" : TransportPolicy.Warning(o) ?? "cleartext (loopback development; --tls for TLS)")}
               fingerprint:    {id.Fingerprint}
-              network key:    {NetworkKeyText(id)}
+              network key:    {NetworkKeyText(id, app.Services.GetRequiredService<NodeClock>().UtcNow)}
               data folder:    {Path.GetFullPath(o.ResolvedDataDir)}
               database:       {store.Description}
               storage:        {StorageStateText.Describe(app.Services.GetRequiredService<Federation.Core.Sealing.StorageVault>().State)}
