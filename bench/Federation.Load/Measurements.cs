@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Federation.Contracts.V1;
+using Federation.Core;
 using Federation.Core.Commands;
 using Federation.Node.Delivery;
 using Grpc.Core;
@@ -24,11 +25,13 @@ public static class Measurements
     /// queued for its call-out's recipients, which the origin then delivers to in the background.
     /// </summary>
     /// <returns>The submissions per second through Submit and through SubmitStream.</returns>
-    public static async Task<(double Unary, double Stream)> RunSubmissionsAsync(Profile p, double unaryBaseline, List<Row> rows, bool sealing = false)
+    /// <param name="rows">Where the rates go, with their ratios to the baseline; null when the caller reads them against another run's.</param>
+    /// <param name="configure">The origin's settings: sealing at rest, PostgreSQL; the embedded default when null.</param>
+    public static async Task<(double Unary, double Stream)> RunSubmissionsAsync(Profile p, double unaryBaseline, List<Row>? rows, Action<NodeOptions>? configure = null)
     {
         const int submitters = 4;
         await using var swarm = await Swarm.StartAsync(submitters);
-        await using var origin = await LoadNode.StartAsync("origin", LoadNode.Sealing(sealing));
+        await using var origin = await LoadNode.StartAsync("origin", configure);
         swarm.Trust(origin.Identity);
         foreach (var m in swarm.Members)
         {
@@ -82,7 +85,7 @@ public static class Measurements
             throw new InvalidOperationException("Submissions: none completed in the window.");
         }
         var unaryRate = run.Count / run.Seconds;
-        if (!sealing)
+        if (rows is not null)
         {
             Report.Submissions(rows, "Submit", $"{p.Callers} callers", unaryRate, unaryBaseline, stored, target: 0.20);
         }
@@ -103,7 +106,7 @@ public static class Measurements
             throw new InvalidOperationException("SubmitStream: no submission was answered.");
         }
         var streamRate = streamed.Count / streamed.Seconds;
-        if (!sealing)
+        if (rows is not null)
         {
             Report.Submissions(rows, "SubmitStream", $"{submitters} streams", streamRate, unaryBaseline, stored, target: 0.40);
         }
@@ -167,35 +170,47 @@ public static class Measurements
         return (count, TimeSpan.FromTicks(end - start).TotalSeconds, answered, refused);
     }
 
+    /// <summary>One fan-out size's figures: time until every peer acknowledged, and CPU per delivered event.</summary>
+    public sealed record FanOutPoint(int Peers, int Runs, double P50Ms, double P99Ms, double CpuPerEventUs)
+    {
+        /// <summary>Events delivered (and acknowledged) per second, at the median run.</summary>
+        public double DeliveredPerSecond => Peers / (P50Ms / 1000.0);
+    }
+
     /// <summary>
     /// One call-out delivered to 10, 100 and 1,000 peers (a swarm of peer endpoints that
     /// verify every signature and acknowledge): time from publishing until every peer has
     /// acknowledged, over repeated runs, and the process's CPU time per delivered event.
     /// </summary>
-    public static async Task RunFanOutAsync(Profile p, double unaryBaseline, List<Row> rows)
+    /// <param name="rows">Where the figures and their ratios go; null when the caller reads them against another run's.</param>
+    /// <param name="sizes">Peers per fan-out and runs at each; the profile's when null.</param>
+    /// <param name="configure">The origin's settings (RabbitMQ); the embedded default when null.</param>
+    /// <param name="otherCpu">CPU time so far of processes besides this one that do the work (the broker), added to the process's own.</param>
+    public static async Task<List<FanOutPoint>> RunFanOutAsync(Profile p, double unaryBaseline, List<Row>? rows,
+        (int Peers, int Runs)[]? sizes = null, Action<NodeOptions>? configure = null, Func<TimeSpan>? otherCpu = null)
     {
-        var cpuAt = new Dictionary<int, double>();
-        var largest = p.FanOutSizes.Max();
+        sizes ??= p.FanOutSizes.Zip(p.FanOutRuns).ToArray();
+        TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime + (otherCpu?.Invoke() ?? TimeSpan.Zero);
+        var points = new List<FanOutPoint>();
+        var largest = sizes.Max(s => s.Peers);
         Report.Progress($"Fan-out: starting a swarm of {largest} peers and adding each to the origin…");
         await using var swarm = await Swarm.StartAsync(largest);
-        await using var origin = await LoadNode.StartAsync("fanout");
+        await using var origin = await LoadNode.StartAsync("fanout", configure);
         swarm.Trust(origin.Identity);
         // Added as an operator adds them (Identify, pin, Hello), several at a time.
         await Parallel.ForEachAsync(swarm.Members, new ParallelOptions { MaxDegreeOfParallelism = 16 },
             async (m, _) => await origin.AddPeerAsync(m.Address, m.Fingerprint));
         var commands = origin.Get<CallOutCommands>();
 
-        for (var s = 0; s < p.FanOutSizes.Length; s++)
+        foreach (var (size, runs) in sizes)
         {
-            var size = p.FanOutSizes[s];
-            var runs = p.FanOutRuns[s];
             var recipients = swarm.Members.Take(size).Select(m => m.NodeId).ToArray();
             Report.Progress($"Fan-out to {size} peers: {runs} runs (plus one warm-up)…");
             var times = new List<double>();
             var cpu = TimeSpan.Zero;
             for (var r = -1; r < runs; r++)
             {
-                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var cpuBefore = Cpu();
                 var clock = Stopwatch.StartNew();
                 var callOut = await commands.PublishAsync(Content($"Fan-out {size} #{r}"), recipients, null, CancellationToken.None);
                 var all = swarm.WhenAcknowledged(callOut.Id, size);
@@ -207,33 +222,34 @@ public static class Measurements
                 if (r >= 0)
                 {
                     times.Add(clock.Elapsed.TotalMilliseconds);
-                    cpu += Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+                    cpu += Cpu() - cpuBefore;
                 }
                 // Let the origin finish its bookkeeping for this run (cursors, leases).
                 await Task.Delay(p.Smoke ? 50 : 200);
             }
             times.Sort();
-            var p50 = Report.Quantile(times, 0.5);
-            var p99 = Report.Quantile(times, 0.99);
-            var perEvent = cpu.TotalMicroseconds / (size * (double)runs);
-            Report.Progress($"  p50 {Report.F(p50, "F0")} ms, p99 {Report.F(p99, "F0")} ms, {Report.F(perEvent, "F0")} µs CPU per delivered event");
-            rows.Add(new Row($"Fan-out to {size:N0} peers: all acknowledged, p50 / p99 ({runs} runs)", $"{Report.F(p50, "F0")} ms / {Report.F(p99, "F0")} ms"));
-            rows.Add(new Row($"Fan-out to {size:N0} peers: CPU per delivered event (origin + swarm)", $"{Report.F(perEvent, "F0")} µs"));
-            cpuAt[size] = perEvent;
+            var point = new FanOutPoint(size, runs, Report.Quantile(times, 0.5), Report.Quantile(times, 0.99), cpu.TotalMicroseconds / (size * (double)runs));
+            points.Add(point);
+            Report.Progress($"  p50 {Report.F(point.P50Ms, "F0")} ms, p99 {Report.F(point.P99Ms, "F0")} ms, {Report.F(point.CpuPerEventUs, "F0")} µs CPU per delivered event, {Report.F(point.DeliveredPerSecond)} delivered events/s");
+            if (rows is null)
+            {
+                continue;
+            }
+            rows.Add(new Row($"Fan-out to {size:N0} peers: all acknowledged, p50 / p99 ({runs} runs)", $"{Report.F(point.P50Ms, "F0")} ms / {Report.F(point.P99Ms, "F0")} ms"));
+            rows.Add(new Row($"Fan-out to {size:N0} peers: CPU per delivered event (origin + swarm)", $"{Report.F(point.CpuPerEventUs, "F0")} µs"));
             if (size >= 1000)
             {
                 // Issue 20 #3: events delivered (and acknowledged) per second, at the median run,
                 // against the rate at which the same machine answers trivial gRPC calls.
-                var delivered = size / (p50 / 1000.0);
-                Report.Progress($"  {Report.F(delivered)} delivered events/s, {Report.F(delivered / unaryBaseline * 100, "F1")} % of the unary baseline");
-                rows.Add(Report.Ratio($"Fan-out to {size:N0} peers: delivered events/s as a share of the unary baseline", delivered / unaryBaseline, 0.30));
+                rows.Add(Report.Ratio($"Fan-out to {size:N0} peers: delivered events/s as a share of the unary baseline", point.DeliveredPerSecond / unaryBaseline, 0.30));
             }
         }
-        if (cpuAt.TryGetValue(100, out var at100) && largest > 100)
+        if (rows is not null && points.Find(x => x.Peers == 100) is { } at100 && largest > 100)
         {
             // Flat cost per peer: the largest fan-out's CPU per delivered event against 100 peers'.
-            rows.Add(Report.RatioAtMost($"Fan-out: CPU per delivered event at {largest:N0} peers against 100 peers", cpuAt[largest] / at100, 1.2));
+            rows.Add(Report.RatioAtMost($"Fan-out: CPU per delivered event at {largest:N0} peers against 100 peers", points.MaxBy(x => x.Peers)!.CpuPerEventUs / at100.CpuPerEventUs, 1.2));
         }
+        return points;
     }
 
     /// <summary>
@@ -242,7 +258,8 @@ public static class Measurements
     /// delivery resumes too: whichever is first).
     /// </summary>
     /// <returns>Seconds from the replica's start until it holds every event.</returns>
-    public static async Task<double> RunCatchUpAsync(Profile p, List<Row> rows, bool sealing = false)
+    /// <param name="progress">When given, (seconds since the replica's start, events it holds) at each look: the plot's line.</param>
+    public static async Task<double> RunCatchUpAsync(Profile p, List<Row> rows, bool sealing = false, List<(double Seconds, long Held)>? progress = null)
     {
         await using var origin = await LoadNode.StartAsync("catchup-origin", LoadNode.Sealing(sealing));
         await using var replica = await LoadNode.StartAsync("catchup-replica", LoadNode.Sealing(sealing));
@@ -267,12 +284,14 @@ public static class Measurements
 
         Report.Progress($"Catch-up: starting the replica, which missed {Report.F(total)} events…");
         var clock = Stopwatch.StartNew();
+        progress?.Add((0, 0));
         await replica.StartAgainAsync();
         var store = replica.Get<IFederationStore>();
         var limit = TimeSpan.FromSeconds(Math.Max(120, total / 500));
         var shown = 0L;
         while (store.Count("events") is var held && held < total)
         {
+            progress?.Add((clock.Elapsed.TotalSeconds, held));
             if (clock.Elapsed > limit)
             {
                 throw new TimeoutException($"Catch-up: the replica holds {held} of {total} events after {limit.TotalSeconds:0} s.");
@@ -288,6 +307,7 @@ public static class Measurements
         }
         clock.Stop();
         var seconds = clock.Elapsed.TotalSeconds;
+        progress?.Add((seconds, total));
         Report.Progress($"  caught up in {Report.F(seconds, "F2")} s ({Report.F(total / seconds)} events/s)");
         if (!sealing)
         {

@@ -16,26 +16,49 @@ Report.Progress($"Federation load run, {(smoke ? "smoke" : "full")} profile, {En
 using var sizer = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
 var payloadBytes = Swarm.Pledge(new Swarm.Member(0, sizer), Federation.Domain.Identifiers.NewObjectId(new string('0', 32))).CalculateSize();
 
+// The table and the plots are also written to files, beside each other: `--out DIR`, or artifacts/load[-smoke].
+var outDir = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault()
+    ?? Path.Combine(Built.Root, "artifacts", smoke ? "load-smoke" : "load");
+var fanOut = (List<Measurements.FanOutPoint>?)null;
+Measurements.FanOutPoint? fedify = null;
+var catchUp = new List<(double Seconds, long Held)>();
+
 try
 {
     // `--only submissions,fanout` runs some measurements (the baseline always runs: the others are read against it).
-    var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["submissions", "fanout", "catchup", "footprint"];
+    var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',')
+        ?? ["submissions", "postgres", "fanout", "rabbitmq", "fedify", "catchup", "footprint"];
     var (unary, _) = await Baseline.RunAsync(profile, payloadBytes, rows);
+    (double Unary, double Stream)? sqlite = null;
     if (only.Contains("submissions"))
     {
         var off = await Measurements.RunSubmissionsAsync(profile, unary, rows);
+        sqlite = off;
         // Sealing on against off in the same run (issue 24), as every figure is read against another of its run.
-        var on = await Measurements.RunSubmissionsAsync(profile, unary, rows, sealing: true);
+        var on = await Measurements.RunSubmissionsAsync(profile, unary, null, LoadNode.Sealing(true));
         Report.SealingRatio(rows, "Submissions via Submit", on.Unary / off.Unary);
         Report.SealingRatio(rows, "Submissions via SubmitStream", on.Stream / off.Stream);
     }
+    if (only.Contains("postgres"))
+    {
+        // The scaled shape (issue 20 #5), each half right after the embedded figure it is read against.
+        await Comparisons.RunPostgresAsync(profile, unary, sqlite, rows);
+    }
     if (only.Contains("fanout"))
     {
-        await Measurements.RunFanOutAsync(profile, unary, rows);
+        fanOut = await Measurements.RunFanOutAsync(profile, unary, rows);
+    }
+    if (only.Contains("rabbitmq"))
+    {
+        await Comparisons.RunRabbitMqAsync(profile, unary, fanOut, rows);
+    }
+    if (only.Contains("fedify"))
+    {
+        fedify = await Comparisons.RunFedifyAsync(profile, unary, fanOut, rows);
     }
     if (only.Contains("catchup"))
     {
-        var off = await Measurements.RunCatchUpAsync(profile, rows);
+        var off = await Measurements.RunCatchUpAsync(profile, rows, progress: catchUp);
         var on = await Measurements.RunCatchUpAsync(profile, rows, sealing: true);
         // A rate's ratio: off's time over on's, so 100 % means sealing costs nothing here too.
         Report.SealingRatio(rows, "Catch-up", off / on);
@@ -52,8 +75,21 @@ catch (Exception ex)
     Console.Error.WriteLine($"The load run failed: {ex}");
     return 1;
 }
+var table = Report.Table(rows, smoke);
 Console.WriteLine();
-Console.WriteLine(Report.Table(rows, smoke));
+Console.WriteLine(table);
+// Beside the table: the same figures drawn (docs/performance.md shows the full run's).
+Directory.CreateDirectory(outDir);
+await File.WriteAllTextAsync(Path.Combine(outDir, "load.md"), table);
+if (fanOut is { Count: > 0 })
+{
+    Plots.FanOut(Path.Combine(outDir, "fanout.png"), fanOut, fedify);
+}
+if (catchUp.Count > 0)
+{
+    Plots.CatchUp(Path.Combine(outDir, "catchup.png"), catchUp, catchUp[^1].Held);
+}
+Report.Progress($"The table{(fanOut is { Count: > 0 } || catchUp.Count > 0 ? " and its plots" : "")} are in {outDir}");
 return 0;
 
 namespace Federation.Load
