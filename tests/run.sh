@@ -46,6 +46,12 @@ if [ ! -d tests/fediverse-interop/node_modules/@fedify/fedify ]; then
   (cd tests/fediverse-interop && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
     || echo "Could not install Fedify from npm; the fediverse interop test will fail."
 fi
+# The load tool's smoke run drives Fedify's side-by-side fan-out (bench/fedify-fanout) at a tiny size.
+if [ ! -d bench/fedify-fanout/node_modules/@fedify/fedify ]; then
+  echo "Installing Fedify for the load tool's side-by-side fan-out (bench/fedify-fanout)..."
+  (cd bench/fedify-fanout && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "Could not install Fedify from npm; the load tool's smoke run will say Fedify was skipped."
+fi
 
 results=$(mktemp -d)
 rabbit=""       # the throwaway broker's folder: data, logs, Erlang cookie, rabbitmqctl wrapper

@@ -89,7 +89,7 @@ if (catchUp.Count > 0)
 {
     Plots.CatchUp(Path.Combine(outDir, "catchup.png"), catchUp, catchUp[^1].Held);
 }
-Report.Progress($"The table{(fanOut is { Count: > 0 } || catchUp.Count > 0 ? " and its plots" : "")} are in {outDir}");
+Report.Progress(fanOut is { Count: > 0 } || catchUp.Count > 0 ? $"The table and its plots are in {outDir}" : $"The table is in {outDir}");
 return 0;
 
 namespace Federation.Load

@@ -10,7 +10,9 @@
 //     key) and checks the activity's actor owns that key, then calls the Create listener.
 // The load tool drives it over stdin/stdout, one JSON line per answer:
 //   node fanout.mjs MAX_PEERS        -> {"ready":true,"pid":…}
-//   "run N" on stdin                 -> {"peers":N,"ms":…,"received":N}  (every inbox verified it)
+//   "run N" on stdin                 -> {"peers":N,"ms":…,"received":N,"requests":…,"actorFetches":…}
+//                                       (every inbox verified it; HTTP requests served and fetches
+//                                       of the sender's actor during the run, to show what it did)
 //   "quit" or end of stdin           -> exits
 import http from "node:http";
 import readline from "node:readline";
@@ -20,6 +22,8 @@ import { Create, Note, Person } from "@fedify/vocab";
 const max = Number(process.argv[2] ?? "1000");
 const say = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 
+let requests = 0;
+let actorFetches = 0;
 const federation = createFederation({
   kv: new MemoryKvStore(),
   // Everything is on 127.0.0.1: let Fedify dial it (it refuses private addresses by default).
@@ -28,12 +32,12 @@ const federation = createFederation({
 
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 federation
-  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => new Person({
+  .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => (identifier === "origin" && actorFetches++, new Person({
     id: ctx.getActorUri(identifier),
     preferredUsername: identifier,
     inbox: ctx.getInboxUri(identifier),
     publicKey: identifier === "origin" ? (await ctx.getActorKeyPairs(identifier))[0].cryptographicKey : null,
-  }))
+  })))
   .setKeyPairsDispatcher((_ctx, identifier) => identifier === "origin" ? [keys] : []);
 
 // Receipts by activity id: a run ends when every inbox has verified and taken its activity.
@@ -54,6 +58,7 @@ federation.setInboxListeners("/users/{identifier}/inbox", "/inbox")
   });
 
 const handler = async (req, res) => {
+  requests++;
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const port = req.socket.localPort;
@@ -66,7 +71,10 @@ const handler = async (req, res) => {
   res.end(Buffer.from(await response.arrayBuffer()));
 };
 const listen = () => new Promise((resolve) => {
+  // Keep idle connections as long as Kestrel does (Node's default of 5 s closes them between
+  // long runs, and a request sent on a socket the server is closing fails).
   const server = http.createServer(handler);
+  server.keepAliveTimeout = 130_000;
   server.listen(0, "127.0.0.1", () => resolve(server.address().port));
 });
 
@@ -98,12 +106,14 @@ async function run(peers) {
   const t = tally(activity.id.href);
   t.want = peers;
   if (t.count >= peers) t.done();
+  requests = 0;
+  actorFetches = 0;
   const started = performance.now();
   await sender.sendActivity({ identifier: "origin" }, recipients.slice(0, peers), activity);
   await t.promise;
   const ms = performance.now() - started;
   tallies.delete(activity.id.href);
-  say({ peers, ms, received: t.count });
+  say({ peers, ms, received: t.count, requests, actorFetches });
 }
 
 say({ ready: true, pid: process.pid, peers: max });
