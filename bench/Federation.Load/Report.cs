@@ -13,8 +13,43 @@ public static class Report
 {
     private static readonly Stopwatch Clock = Stopwatch.StartNew();
 
-    public static void Progress(string line) =>
+    private static readonly List<double> Loads = [];
+
+    public static void Progress(string line)
+    {
+        SampleLoad();
         Console.WriteLine($"[{Clock.Elapsed.TotalSeconds,6:F1}s] {line}");
+    }
+
+    /// <summary>
+    /// The machine's one-minute load average, read at every progress line: the table gives its
+    /// range, since absolute figures on a shared machine mean little without it.
+    /// </summary>
+    private static void SampleLoad()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            lock (Loads)
+            {
+                Loads.Add(double.Parse(first, CultureInfo.InvariantCulture));
+            }
+        }
+        catch (IOException)
+        {
+            // not Linux: no load average to give
+        }
+    }
+
+    private static string LoadRange()
+    {
+        SampleLoad();
+        lock (Loads)
+        {
+            return Loads.Count == 0 ? "load average not known"
+                : $"one-minute load average {F(Loads.Min(), "F1")} to {F(Loads.Max(), "F1")} during the run (median {F(Quantile(Loads.Order().ToList(), 0.5), "F1")})";
+        }
+    }
 
     public static string F(double v, string format = "N0") => v.ToString(format, CultureInfo.InvariantCulture);
 
@@ -47,17 +82,29 @@ public static class Report
         rows.Add(new Row($"{what} with sealing at rest on, as a share of sealing off (same run)", $"{F(ratio * 100, "F1")} %", "≥ 90 %", ratio >= 0.9));
     }
 
+    /// <summary>
+    /// The results as Markdown: the ratios to their yardsticks in the same run first (each with its
+    /// target), then the absolute figures they were computed from.
+    /// </summary>
     public static string Table(IEnumerable<Row> rows, bool smoke)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; profile: {(smoke ? "smoke (tiny sizes: the figures mean nothing)" : "full")}; {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; {LoadRange()}; profile: {(smoke ? "smoke (tiny sizes: the figures mean nothing)" : "full")}; {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z");
+        var (ratios, figures) = (rows.Where(r => r.Target.Length > 0 || r.Result.StartsWith("skipped", StringComparison.Ordinal)).ToList(), rows.Where(r => r.Target.Length == 0 && !r.Result.StartsWith("skipped", StringComparison.Ordinal)).ToList());
         sb.AppendLine();
-        sb.AppendLine("| Measurement | Result | Target | Met |");
+        sb.AppendLine("| Ratio (same run) | Result | Target | Met |");
         sb.AppendLine("| --- | --- | --- | --- |");
-        foreach (var r in rows)
+        foreach (var r in ratios)
         {
             var met = r.Met switch { true => "yes", false => "**no**", null => "" };
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Measurement} | {r.Result} | {r.Target} | {(smoke ? "" : met)} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine("| Absolute figure (read with the load above) | Result |");
+        sb.AppendLine("| --- | --- |");
+        foreach (var r in figures)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Measurement} | {r.Result} |");
         }
         return sb.ToString();
     }
