@@ -92,7 +92,7 @@ public sealed class FedifyFanOut : IAsyncDisposable
     {
         await _node.StandardInput.WriteLineAsync($"run {peers}");
         await _node.StandardInput.FlushAsync();
-        var answer = await NextAsync(TimeSpan.FromSeconds(120));
+        var answer = await NextAsync(TimeSpan.FromSeconds(300));
         if (answer["error"] is { } error || answer["received"]?.GetValue<int>() is not { } received || received < peers)
         {
             throw new InvalidOperationException($"Fedify's fan-out to {peers} failed: {answer.ToJsonString()}\n{Log}");

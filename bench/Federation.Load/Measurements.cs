@@ -171,7 +171,8 @@ public static class Measurements
     }
 
     /// <summary>One fan-out size's figures: time until every peer acknowledged, and CPU per delivered event.</summary>
-    public sealed record FanOutPoint(int Peers, int Runs, double P50Ms, double P99Ms, double CpuPerEventUs)
+    /// <param name="OtherCpuPerEventUs">Of <paramref name="CpuPerEventUs"/>, what processes besides this one spent (the broker).</param>
+    public sealed record FanOutPoint(int Peers, int Runs, double P50Ms, double P99Ms, double CpuPerEventUs, double OtherCpuPerEventUs = 0)
     {
         /// <summary>Events delivered (and acknowledged) per second, at the median run.</summary>
         public double DeliveredPerSecond => Peers / (P50Ms / 1000.0);
@@ -190,7 +191,8 @@ public static class Measurements
         (int Peers, int Runs)[]? sizes = null, Action<NodeOptions>? configure = null, Func<TimeSpan>? otherCpu = null)
     {
         sizes ??= p.FanOutSizes.Zip(p.FanOutRuns).ToArray();
-        TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime + (otherCpu?.Invoke() ?? TimeSpan.Zero);
+        TimeSpan Other() => otherCpu?.Invoke() ?? TimeSpan.Zero;
+        TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime + Other();
         var points = new List<FanOutPoint>();
         var largest = sizes.Max(s => s.Peers);
         Report.Progress($"Fan-out: starting a swarm of {largest} peers and adding each to the origin…");
@@ -208,9 +210,11 @@ public static class Measurements
             Report.Progress($"Fan-out to {size} peers: {runs} runs (plus one warm-up)…");
             var times = new List<double>();
             var cpu = TimeSpan.Zero;
+            var other = TimeSpan.Zero;
             for (var r = -1; r < runs; r++)
             {
                 var cpuBefore = Cpu();
+                var otherBefore = Other();
                 var clock = Stopwatch.StartNew();
                 var callOut = await commands.PublishAsync(Content($"Fan-out {size} #{r}"), recipients, null, CancellationToken.None);
                 var all = swarm.WhenAcknowledged(callOut.Id, size);
@@ -223,12 +227,14 @@ public static class Measurements
                 {
                     times.Add(clock.Elapsed.TotalMilliseconds);
                     cpu += Cpu() - cpuBefore;
+                    other += Other() - otherBefore;
                 }
                 // Let the origin finish its bookkeeping for this run (cursors, leases).
                 await Task.Delay(p.Smoke ? 50 : 200);
             }
             times.Sort();
-            var point = new FanOutPoint(size, runs, Report.Quantile(times, 0.5), Report.Quantile(times, 0.99), cpu.TotalMicroseconds / (size * (double)runs));
+            var point = new FanOutPoint(size, runs, Report.Quantile(times, 0.5), Report.Quantile(times, 0.99),
+                cpu.TotalMicroseconds / (size * (double)runs), other.TotalMicroseconds / (size * (double)runs));
             points.Add(point);
             Report.Progress($"  p50 {Report.F(point.P50Ms, "F0")} ms, p99 {Report.F(point.P99Ms, "F0")} ms, {Report.F(point.CpuPerEventUs, "F0")} µs CPU per delivered event, {Report.F(point.DeliveredPerSecond)} delivered events/s");
             if (rows is null)
