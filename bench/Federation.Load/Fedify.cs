@@ -80,10 +80,14 @@ public sealed class FedifyFanOut : IAsyncDisposable
         {
             throw new InvalidOperationException($"Fedify did not start: {ready.ToJsonString()}\n{fedify.Log}");
         }
+        fedify.RsaBits = ready["rsaBits"]?.GetValue<int>() ?? 0;
         return fedify;
     }
 
     public int Pid => _node.Id;
+
+    /// <summary>The size of the sender's RSA key (bench/fedify-fanout/fanout.mjs says why).</summary>
+    public int RsaBits { get; private set; }
 
     private string Log => string.Join('\n', _log.TakeLast(20));
 

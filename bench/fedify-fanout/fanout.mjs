@@ -1,7 +1,7 @@
 // Fedify's side of the load tool's side-by-side fan-out (issue 20 #6; docs/performance.md
 // "A peer, side by side"). One Node.js process plays both ends, as the load tool's one
 // process holds the origin node and its peer swarm:
-//   - the sender: a Fedify federation whose actor has an RSA key (as Mastodon's do); each run
+//   - the sender: a Fedify federation whose actor has an RSA-2048 key (as Mastodon's do); each run
 //     is one ctx.sendActivity() of a new Create(Note) to N recipients' inboxes, Fedify's own
 //     immediate delivery (no queue), each request signed by Fedify;
 //   - N inboxes, each on a loopback port of its own (as the swarm's peers are): Fedify's inbox
@@ -9,14 +9,14 @@
 //     from the actor, then cached in the key-value store, as a swarm peer pins the origin's
 //     key) and checks the activity's actor owns that key, then calls the Create listener.
 // The load tool drives it over stdin/stdout, one JSON line per answer:
-//   node fanout.mjs MAX_PEERS        -> {"ready":true,"pid":…}
+//   node fanout.mjs MAX_PEERS [RSA_BITS] -> {"ready":true,"pid":…,"rsaBits":…}
 //   "run N" on stdin                 -> {"peers":N,"ms":…,"received":N,"requests":…,"actorFetches":…}
 //                                       (every inbox verified it; HTTP requests served and fetches
 //                                       of the sender's actor during the run, to show what it did)
 //   "quit" or end of stdin           -> exits
 import http from "node:http";
 import readline from "node:readline";
-import { createFederation, MemoryKvStore, generateCryptoKeyPair } from "@fedify/fedify";
+import { createFederation, MemoryKvStore } from "@fedify/fedify";
 import { Create, Note, Person } from "@fedify/vocab";
 
 const max = Number(process.argv[2] ?? "1000");
@@ -30,7 +30,12 @@ const federation = createFederation({
   allowPrivateAddress: true,
 });
 
-const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+// RSA-2048, the size Mastodon's actors have. Fedify's generateCryptoKeyPair() makes 4096-bit
+// keys, whose signatures cost several times as much: the smaller key is the kinder comparison.
+const bits = Number(process.argv[3] ?? "2048");
+const keys = await crypto.subtle.generateKey(
+  { name: "RSASSA-PKCS1-v1_5", modulusLength: bits, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+  true, ["sign", "verify"]);
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => (identifier === "origin" && actorFetches++, new Person({
     id: ctx.getActorUri(identifier),
@@ -116,7 +121,7 @@ async function run(peers) {
   say({ peers, ms, received: t.count, requests, actorFetches });
 }
 
-say({ ready: true, pid: process.pid, peers: max });
+say({ ready: true, pid: process.pid, peers: max, rsaBits: bits });
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const [command, arg] = line.trim().split(/\s+/);
   if (command === "run") {
