@@ -69,6 +69,14 @@ public static class Protocol
         /// docs/adr/0023): a bundle is made only for a peer that has it, or whose release is not known.
         /// </summary>
         public const string Bundles = "bundles";
+
+        /// <summary>
+        /// Relays through a mutual peer (issue 18 #2, docs/adr/0027): says in Hello which relays
+        /// it allows and the key to seal parcels to, carries parcels for peers (RelayPut,
+        /// RelayCollect) and opens those carried to it (RelayDeliver). A parcel goes through a
+        /// relay only when the source, the relay and the recipient all have it.
+        /// </summary>
+        public const string Relay = "relay";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -79,6 +87,7 @@ public static class Protocol
         Capabilities.BodyBoundCalls,
         Capabilities.WithheldReportBacks,
         Capabilities.Bundles,
+        Capabilities.Relay,
     };
 
     /// <summary>

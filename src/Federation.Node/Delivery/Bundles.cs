@@ -56,48 +56,12 @@ public sealed class Bundles(
         {
             since = Dates.IsValid(s) ? s.ToDateTimeOffset() : throw RuleViolation.Invalid("--since is not a valid time.");
         }
-        var owed = since is { } from ? Shared(peer, from) : Queued(peer);
-        var incomplete = owed.Incomplete;
-
-        var items = new List<byte[]>();
-        var size = 0;
-        foreach (var item in owed.Items)
-        {
-            var bytes = item.ToByteArray();
-            if (size + bytes.Length > MaxItemBytes)
-            {
-                incomplete = true;
-                break;
-            }
-            size += bytes.Length;
-            items.Add(bytes);
-        }
-        var included = owed.Items.Take(items.Count).ToList();
-        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
-        var now = clock.UtcNow;
-        var expires = now + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
-        var header = new BundleHeader
-        {
-            BundleId = Guid.NewGuid().ToString(),
-            CarrierNode = identity.NodeId,
-            RecipientNode = peer.NodeId,
-            MadeAt = Timestamp.FromDateTimeOffset(now),
-            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
-            Incomplete = incomplete,
-        };
-        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
-        {
-            ObjectId = g.Key,
-            FirstSequence = g.Min(e => e.Sequence),
-            LastSequence = g.Max(e => e.Sequence),
-            // From the queue: everything queued for the peer before these was acknowledged,
-            // and a peer gets an object's log from its start. Since a time: not known.
-            RecipientHolds = since is null ? g.Min(e => e.Sequence) - 1 : 0,
-        }));
-        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
-            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
-        header.Revocations.AddRange(nodeKeys.Ours);
-        var bundle = BundleFormat.Seal(header, items, identity.Current);
+        var owed = since is { } from ? Shared(peer, from) : Queued(peer, sealedRoad: false);
+        var (bundle, header, included) = Make(peer, owed, fromQueue: since is null,
+            request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
+        var incomplete = header.Incomplete;
+        var items = bundle.Items;
+        var envelopes = included.Where(i => i.Envelope is not null).ToList();
         log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
             header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
         return new ExportedBundle
@@ -114,17 +78,78 @@ public sealed class Bundles(
         };
     }
 
-    /// <summary>What a peer is owed, as bundle items, and what was left out.</summary>
-    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions);
+    /// <summary>
+    /// What the peer's queue holds after its cursor, every item of it (participants-only ones
+    /// and every submission too), as a bundle to be sealed to the peer for a relay to carry
+    /// (docs/adr/0027); with the id of the last queued item it holds. Null when nothing is owed.
+    /// </summary>
+    public (SignedBundle Bundle, long UpTo, int Items)? ForRelay(PeerRecord peer, TimeSpan validity)
+    {
+        var owed = Queued(peer, sealedRoad: true);
+        if (owed.Items.Count == 0)
+        {
+            return null;
+        }
+        var (bundle, _, included) = Make(peer, owed, fromQueue: true, validity);
+        return included.Count == 0 ? null : (bundle, owed.Ids[included.Count - 1], included.Count);
+    }
+
+    /// <summary>Signs a bundle of what is owed, as many items as fit; returns it, its header and the items it holds.</summary>
+    private (SignedBundle Bundle, BundleHeader Header, List<BundleItem> Included) Make(PeerRecord peer, Owed owed, bool fromQueue, TimeSpan validity)
+    {
+        var incomplete = owed.Incomplete;
+        var items = new List<byte[]>();
+        var size = 0;
+        foreach (var item in owed.Items)
+        {
+            var bytes = item.ToByteArray();
+            if (size + bytes.Length > MaxItemBytes)
+            {
+                incomplete = true;
+                break;
+            }
+            size += bytes.Length;
+            items.Add(bytes);
+        }
+        var included = owed.Items.Take(items.Count).ToList();
+        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
+        var now = clock.UtcNow;
+        var header = new BundleHeader
+        {
+            BundleId = Guid.NewGuid().ToString(),
+            CarrierNode = identity.NodeId,
+            RecipientNode = peer.NodeId,
+            MadeAt = Timestamp.FromDateTimeOffset(now),
+            ExpiresAt = Timestamp.FromDateTimeOffset(now + validity),
+            Incomplete = incomplete,
+        };
+        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
+        {
+            ObjectId = g.Key,
+            FirstSequence = g.Min(e => e.Sequence),
+            LastSequence = g.Max(e => e.Sequence),
+            // From the queue: everything queued for the peer before these was acknowledged,
+            // and a peer gets an object's log from its start. Since a time: not known.
+            RecipientHolds = fromQueue ? g.Min(e => e.Sequence) - 1 : 0,
+        }));
+        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
+            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
+        header.Revocations.AddRange(nodeKeys.Ours);
+        return (BundleFormat.Seal(header, items, identity.Current), header, included);
+    }
+
+    /// <summary>What a peer is owed, as bundle items (with their queue ids, when from the queue), and what was left out.</summary>
+    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions, List<long> Ids);
 
     /// <summary>
     /// What the peer's delivery queue holds after its cursor: exactly what delivery would send
     /// it, so the outbox's audience decisions hold. Left out: participants-only events (a
     /// bundle is signed, not encrypted: there is no per-recipient encryption yet), submissions
     /// whose content is not for every carrier (<see cref="BundleFormat.CarriedInClear"/>), and
-    /// what the peer cannot take until it upgrades.
+    /// what the peer cannot take until it upgrades. On the <paramref name="sealedRoad"/> (a
+    /// relay, which carries the bundle sealed to the peer) nothing is left out but the last.
     /// </summary>
-    private Owed Queued(PeerRecord peer)
+    private Owed Queued(PeerRecord peer, bool sealedRoad)
     {
         var loaded = store.LoadBatch(peer.NodeId, MaxScanned);
         var incomplete = loaded.Count == MaxScanned;
@@ -138,15 +163,17 @@ public sealed class Bundles(
             incomplete = true;
         }
         var items = new List<BundleItem>();
+        var ids = new List<long>();
         int participantsOnly = 0, submissions = 0;
         foreach (var item in batch)
         {
             if (item.Kind == OutboxKind.Submission)
             {
                 var signed = SignedSubmission.Parser.ParseFrom(item.Body);
-                if (BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
+                if (sealedRoad || BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
                 {
                     items.Add(new BundleItem { Submission = signed });
+                    ids.Add(item.Id);
                 }
                 else
                 {
@@ -156,15 +183,16 @@ public sealed class Bundles(
                 continue;
             }
             var envelope = Envelope.Parser.ParseFrom(item.Body);
-            if (EventTiers.SealedAtRest(envelope.ObjectKind))
+            if (!sealedRoad && EventTiers.SealedAtRest(envelope.ObjectKind))
             {
                 participantsOnly++;
                 incomplete = true;
                 continue;
             }
             items.Add(new BundleItem { Envelope = envelope });
+            ids.Add(item.Id);
         }
-        return new Owed(items, incomplete, participantsOnly, submissions);
+        return new Owed(items, incomplete, participantsOnly, submissions, ids);
     }
 
     /// <summary>
@@ -196,10 +224,11 @@ public sealed class Bundles(
             incomplete |= takeable < built.Count;
             envelopes.AddRange(built.Take(takeable));
         }
-        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0);
+        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0, []);
     }
 
-    public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct)
+    /// <param name="relayedFrom">For a bundle that came sealed in a relay parcel: the parcel's source, which must be the bundle's carrier.</param>
+    public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct, string? relayedFrom = null)
     {
         if (request.Bundle.IsEmpty)
         {
@@ -209,6 +238,11 @@ public sealed class Bundles(
             carrier => keys.Sync(carrier, store.GetPeer(carrier)),
             clock.UtcNow);
         var header = bundle.Header;
+        if (relayedFrom is not null && header.CarrierNode != relayedFrom)
+        {
+            throw new RuleViolation(RefusalKind.InvalidArgument, BundleFormat.Rule,
+                $"Bundle refused: it was made by network {Identifiers.Fingerprint(header.CarrierNode)}, not by the parcel's source {Identifiers.Fingerprint(relayedFrom)}; nothing was applied.");
+        }
         var carrier = store.GetPeer(header.CarrierNode)!;
         var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
         // Before any item: an item the carrier's revoked key signed after its time is then refused.
@@ -373,7 +407,10 @@ public sealed class Bundles(
             holds[p.ObjectId] = Math.Max(p.Sequence, holds.GetValueOrDefault(p.ObjectId));
         }
         var recorded = header.AcknowledgedSubmissions.ToHashSet(StringComparer.Ordinal);
-        var queued = store.LoadBatch(peer.NodeId, MaxScanned);
+        // Opened as delivery opens them: a confidential submission rests sealed (adr/0025), and
+        // one that came back acknowledged by relay is settled like any other; locked, the
+        // queue settles up to the first item that cannot be opened.
+        var queued = sealedEnvelopes.Open(store.LoadBatch(peer.NodeId, MaxScanned), out _);
         var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
             ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
             : !StorageVault.IsSealed(q.Body) && TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();

@@ -122,6 +122,9 @@ public sealed class DelegateGrpcService(
     public override Task<PeerInfo> SetPeerState(SetPeerStateRequest request, ServerCallContext context) =>
         peers.SetStateAsync(request.Network, request.State, context.CancellationToken);
 
+    public override Task<PeerInfo> SetPeerRelay(SetPeerRelayRequest request, ServerCallContext context) =>
+        peers.SetRelayAsync(request.Network, request.Allowed, context.CancellationToken);
+
     public override Task<ListPeersResponse> ListPeers(ListPeersRequest request, ServerCallContext context) =>
         Task.FromResult(new ListPeersResponse { Peers = { peers.List() } });
 

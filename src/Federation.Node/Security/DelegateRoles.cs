@@ -87,6 +87,8 @@ public static class DelegateRoles
         // Bundles carry what is owed to a peer off the node, and apply what a peer sent (issue 18).
         ["ExportBundle"] = Role.Operator,
         ["ImportBundle"] = Role.Operator,
+        // Which peers may relay for this node (issue 18 #2, docs/adr/0027).
+        ["SetPeerRelay"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
