@@ -230,7 +230,7 @@ public sealed class PeerDirectory(
             throw RuleViolation.Invalid("Name the peer: its fingerprint, node id or name (`solnet peers` lists them).");
         }
         var byName = store.ListPeers().Where(p => string.Equals(p.Name, network, StringComparison.OrdinalIgnoreCase)).ToList();
-        var peer = byName.Count == 1 ? byName[0] : store.GetPeer(Identifiers.NodeIdFromFingerprint(network))
+        var peer = byName.Count == 1 ? byName[0] : ByFingerprint(network)
             ?? throw RuleViolation.NotFound($"{network} is not a peer of this node: only a peer can relay for it (`solnet peers` lists them).");
         await store.WriteAsync(tx =>
         {
@@ -241,6 +241,13 @@ public sealed class PeerDirectory(
         // Not on this call's time: a peer that is cut off hears it at its next exchange.
         _ = Task.Run(() => protocols.ExchangeWithAllAsync(CancellationToken.None), CancellationToken.None);
         return List().Single(p => p.NodeId == peer.NodeId);
+    }
+
+    /// <summary>The peer with this fingerprint or node id; null for one that is none, or for text that is not a fingerprint (a name no peer has).</summary>
+    private PeerRecord? ByFingerprint(string network)
+    {
+        var id = new string(network.Where(c => c is not ('-' or ' ' or ':')).ToArray()).ToLowerInvariant();
+        return Identifiers.IsNodeId(id) ? store.GetPeer(id) : null;
     }
 
     /// <summary>

@@ -132,10 +132,12 @@ public sealed class RelayCourier(
         var routes = store.RelayRoutes().ToDictionary(r => r.PeerId);
         foreach (var state in states.Values)
         {
-            // Relayed once, a peer stays reached by relay until a direct delivery succeeds (a
-            // receipt settles the queue as an acknowledgement does, which clears the failure streak).
+            // Only while the direct path fails now. Relayed once, a peer stays reached by relay
+            // until a direct delivery succeeds, and does not wait out After again each time a
+            // receipt settles its queue (which clears the failure streak, as an acknowledgement
+            // does): the next item is tried directly first, and relayed as soon as that fails.
             var relayed = routes.TryGetValue(state.PeerId, out var route);
-            if (state.Pending == 0 || (!relayed && (state.FailingSince is not { } since || now - since < o.After)))
+            if (state.Pending == 0 || state.FailingSince is not { } since || (!relayed && now - since < o.After))
             {
                 continue;
             }
