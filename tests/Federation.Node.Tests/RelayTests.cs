@@ -137,6 +137,11 @@ public sealed class RelayTests
 
         await AllowAsync(c, b, a, b, c);
         Assert.False((await PutAsync(a, first)).Duplicate);
+
+        // Held durably: after a restart beta still holds it, and knows it when sent again.
+        await b.StopAsync();
+        await b.StartAgainAsync();
+        Assert.Equal(1, b.Store.Count("relay_parcels"));
         Assert.True((await PutAsync(a, first)).Duplicate);
 
         // A parcel that came by relay is never relayed again: gamma cannot hand alpha's parcel on.
