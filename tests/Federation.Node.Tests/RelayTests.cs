@@ -105,6 +105,38 @@ public sealed class RelayTests
     }
 
     [Fact]
+    public async Task AParticipantsOnlyBriefingAndAReferralCrossThroughTheRelayWhichHoldsNeither()
+    {
+        const string briefing = "The safe house is the flat above the launderette";
+        const string referral = "The landlord's lawyer rang our treasurer at home";
+        var (a, b, c) = await StartAsync(null, n => n.A, n => n.C);
+        await using var _a = a;
+        await using var _b = b;
+        await using var _c = c;
+        var fightId = await JointFightTests.OpenWithAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+
+        // Alpha's participants-only briefing reaches gamma, and gamma's referral (for the
+        // initiator only) reaches alpha, both through beta, which is in neither's audience.
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = briefing }, a.Auth);
+        await Eventually.TrueAsync(() => c.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, c.Auth).Briefings.Any(x => x.Text == briefing),
+            "the briefing to reach gamma through beta", seconds: 60);
+        await c.Delegate.FileReportAsync(new FileReportRequest { FightId = fightId, Kind = ReportKind.Referral, Summary = referral }, c.Auth);
+        await Eventually.TrueAsync(() => a.Store.ListReports(fightId).Count == 1, "the referral to reach alpha through beta", seconds: 60);
+        Assert.Equal(b.NodeId, a.PeerInfo(c.NodeId).RelayedVia);
+
+        Assert.Null(b.Store.GetObject(fightId));
+        foreach (var file in Directory.GetFiles(b.DataDir).Where(f => f.Contains(".db")))
+        {
+            var bytes = ReadShared(file);
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(briefing)));
+            Assert.Equal(-1, bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(referral)));
+        }
+        Assert.DoesNotContain(b.Logs.Lines, l => l.Contains(briefing) || l.Contains(referral));
+    }
+
+    [Fact]
     public async Task ARelayRefusesARecipientThatDidNotNameItAnItemThatCameByRelayAndWhatPassesTheQuota()
     {
         // Beta keeps what it holds (it forwards nothing here), within room for one parcel.
