@@ -38,6 +38,13 @@ public sealed class Bundles(
     /// </summary>
     public const int MaxItemBytes = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// At most this many bytes of items in a bundle for a relay (docs/adr/0027): less than a
+    /// file's, so that the header (a hash per item) and the parcel around it stay under
+    /// <see cref="Relay.RelayDesk.MaxParcelBytes"/> however small the items are.
+    /// </summary>
+    public const int MaxRelayedItemBytes = 2 * 1024 * 1024;
+
     /// <summary>How many queued items an export looks at, at most.</summary>
     private const int MaxScanned = 20_000;
 
@@ -90,12 +97,13 @@ public sealed class Bundles(
         {
             return null;
         }
-        var (bundle, _, included) = Make(peer, owed, fromQueue: true, validity);
+        var (bundle, _, included) = Make(peer, owed, fromQueue: true, validity, MaxRelayedItemBytes);
         return included.Count == 0 ? null : (bundle, owed.Ids[included.Count - 1], included.Count);
     }
 
     /// <summary>Signs a bundle of what is owed, as many items as fit; returns it, its header and the items it holds.</summary>
-    private (SignedBundle Bundle, BundleHeader Header, List<BundleItem> Included) Make(PeerRecord peer, Owed owed, bool fromQueue, TimeSpan validity)
+    private (SignedBundle Bundle, BundleHeader Header, List<BundleItem> Included) Make(PeerRecord peer, Owed owed, bool fromQueue, TimeSpan validity,
+        int maxItemBytes = MaxItemBytes)
     {
         var incomplete = owed.Incomplete;
         var items = new List<byte[]>();
@@ -103,7 +111,7 @@ public sealed class Bundles(
         foreach (var item in owed.Items)
         {
             var bytes = item.ToByteArray();
-            if (size + bytes.Length > MaxItemBytes)
+            if (size + bytes.Length > maxItemBytes)
             {
                 incomplete = true;
                 break;

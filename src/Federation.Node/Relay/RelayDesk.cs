@@ -30,7 +30,10 @@ public sealed class RelayDesk(
     IOptions<NodeOptions> options,
     ILogger<RelayDesk> log)
 {
-    /// <summary>At most this many bytes in one parcel: a bundle's items and its header, sealed.</summary>
+    /// <summary>
+    /// At most this many bytes in one parcel: a relayed bundle's items (<see cref="Bundles.MaxRelayedItemBytes"/>),
+    /// its header and the parcel's, sealed; under the 4 MiB a peer call may carry.
+    /// </summary>
     public const int MaxParcelBytes = Bundles.MaxItemBytes + 256 * 1024;
 
     /// <summary>
