@@ -88,7 +88,7 @@ public sealed class DelegateGrpcService(
         Task.FromResult(nodeKeys.Status());
 
     public override Task<NodeKeysStatus> PrepareNodeKey(PrepareNodeKeyRequest request, ServerCallContext context) =>
-        Task.FromResult(nodeKeys.Status(next: identity.NextPublicKey()));
+        Task.FromResult(nodeKeys.Prepare(request.Algorithm));
 
     public override Task<NodeKeysStatus> InstallNodeKey(InstallNodeKeyRequest request, ServerCallContext context)
     {

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Data.Common;
 using System.Security.Cryptography;
 using Federation.Contracts.V1;
@@ -60,14 +61,14 @@ public static class Checker
     {
         var dbs = nodes.Select(Read).ToList();
         var byId = dbs.ToDictionary(d => d.Node.NodeId);
-        var keys = new Dictionary<string, ECDsa>();
+        var keys = new Dictionary<string, VerifyingKey>();
         foreach (var d in dbs)
         {
             foreach (var (id, key) in d.PeerKeys)
             {
                 if (!keys.ContainsKey(id))
                 {
-                    keys[id] = PeerKeys.Import(key);
+                    keys[id] = VerifyingKey.Import(key);
                 }
             }
         }
@@ -117,7 +118,7 @@ public static class Checker
                     unexpected++;
                     Note($"{d.Node.Name} holds {e.ObjectId}#{e.Sequence} ({e.EventId}) that its origin does not");
                 }
-                else if (!keys.TryGetValue(originId, out var key) || !key.VerifyData(e.Payload, e.Signature, HashAlgorithmName.SHA256))
+                else if (!keys.TryGetValue(originId, out var key) || !key.Verify(SignedKind.Event, e.Payload, e.Signature))
                 {
                     unexpected++;
                     Note($"{d.Node.Name} holds {e.ObjectId}#{e.Sequence} not signed by its origin");
