@@ -176,7 +176,7 @@ public static class BundleCli
     private static string Missing(IEnumerable<ImportedBundle> answers) => string.Concat(answers.Where(a => a.Parts > 0).GroupBy(a => a.SetId)
         .Select(set => (Parts: set.First().Parts, Missing: Enumerable.Range(1, (int)set.First().Parts).Except(set.Select(a => (int)a.Part)).ToList()))
         .Where(set => set.Missing.Count > 0)
-        .Select(set => $"\nNot imported yet of a set of {set.Parts}: part {string.Join(", ", set.Missing)}; what they precede is held until they are."));
+        .Select(set => $"\nNot among these files, of a set of {set.Parts}: part {string.Join(", ", set.Missing)}; what comes after a part not imported yet is held until it is."));
 
     /// <summary>The answer without the file's bytes, for --json and --field.</summary>
     private static ExportedBundle Shown(ExportedBundle exported)
