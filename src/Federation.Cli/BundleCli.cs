@@ -189,8 +189,9 @@ public static class BundleCli
     private static string Told(ExportedBundle e, string path) =>
         $"Wrote bundle {e.BundleId}{(e.Parts > 1 ? $" (part {e.Part} of {e.Parts})" : "")} to {path}: {e.Items - e.Submissions} events of {e.Objects} objects{(e.Submissions > 0 ? $" and {e.Submissions} submissions" : "")}, valid until {Format.When(e.ExpiresAt)}."
         + (e.Incomplete && e.Parts <= 1 ? " More is owed than it holds: export again after the peer's acknowledgement." : "")
-        + (e.LeftOutSubmissions > 0 ? $" {e.LeftOutSubmissions} submissions (action plans and reports, referrals, report-backs for the issuer only) are not carried; they wait for the road to open." : "")
-        + (e.LeftOutParticipantsOnly > 0 ? $" {e.LeftOutParticipantsOnly} participants-only events are not carried (a bundle is signed, not encrypted); they wait for the road to open." : "")
+        // What was left out is the same for every part of a set: said once, with the first.
+        + (e.LeftOutSubmissions > 0 && e.Part <= 1 ? $" {e.LeftOutSubmissions} submissions (action plans and reports, referrals, report-backs for the issuer only) are not carried; they wait for the road to open." : "")
+        + (e.LeftOutParticipantsOnly > 0 && e.Part <= 1 ? $" {e.LeftOutParticipantsOnly} participants-only events are not carried (a bundle is signed, not encrypted); they wait for the road to open." : "")
         + "\nWhoever carries it can read its public items and see who it is from and for.";
 
     private static string Safe(string name) =>

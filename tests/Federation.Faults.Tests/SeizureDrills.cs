@@ -65,7 +65,10 @@ public sealed class SeizureDrills(FederationFixture fixture, ITestOutputHelper o
             var paused = await seized.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Paused }, seized.Auth);
             w.Acknowledged(seized, fightId, paused.LastSequence, "fight paused (after the backup)");
         });
-        await UntilAsync(() => Sql.Outbox(seized) == 0, $"{seized.Name}'s changes since its backup to reach its peers", c);
+        // Peers' submissions first: a delivery is acknowledged once the origin committed the
+        // event it makes (and its outbox rows), so an empty outbox after that means delivered.
+        await UntilAsync(() => others.All(n => Sql.Scalar(n, "SELECT COUNT(*) FROM outbox WHERE peer_id = @p", ("@p", seized.NodeId)) == 0)
+            && Sql.Outbox(seized) == 0, $"{seized.Name}'s changes since its backup to reach its peers", c);
         var fightAt = Sql.Scalar(seized, "SELECT last_seq FROM objects WHERE object_id = @o", ("@o", fightId));
         var oldKey = (await Solnet.RunAsync(seized.DataDir, "key", "show", "--field", "key_id")).Out.Trim();
         using var thief = StolenKey.From(seized);

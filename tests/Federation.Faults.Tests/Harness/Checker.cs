@@ -225,7 +225,7 @@ public static class Checker
         {
             return $"{e.ObjectId}#{e.Sequence}: signature does not verify against its certified node key";
         }
-        var at = EventPayload.Parser.ParseFrom(e.Payload).OccurredAt.ToDateTimeOffset();
+        var at = EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } t ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
         return revoked.TryGetValue((originId, certificate.KeyId), out var since) && at >= since
             ? $"{e.ObjectId}#{e.Sequence}: signed at {at:u} by node key {certificate.KeyId}, revoked since {since:u}"
             : null;
