@@ -166,7 +166,10 @@ public sealed class SeizureDrills(FederationFixture fixture, ITestOutputHelper o
         Assert.NotNull(restored);
         var back = Stopwatch.StartNew();
 
-        // It still speaks for its fight: it ends it, and every committed network acknowledges the stand-down.
+        // It still speaks for its fight: it changes its status, then ends it, and every committed
+        // network acknowledges the stand-down.
+        var escalated = await restored.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Escalating }, restored.Auth);
+        w.Acknowledged(restored, fightId, escalated.LastSequence, "fight escalated again (from the new server)");
         var won = await restored.Delegate.ChangeFightStatusAsync(new ChangeFightStatusRequest { FightId = fightId, Status = FightStatus.Won }, restored.Auth);
         w.Acknowledged(restored, fightId, won.LastSequence, "fight won (from the new server)");
         foreach (var n in others)
