@@ -87,6 +87,7 @@ public sealed class CliCommandTests
         ["ListAudit"] = "audit",
         ["TakeBackup"] = "backup",
         ["ExportBundle"] = "bundle export",
+        ["ExportBundleParts"] = "bundle export",
         ["ImportBundle"] = "bundle import",
     };
 

@@ -76,6 +76,10 @@ public static class BundleFormat
             throw Refuse(RefusalKind.InvalidArgument, $"its header does not verify ({why}): it was changed on the way, or not made by the network it names; nothing was applied");
         }
         // From here on the header is the carrier's own word.
+        if (header.Parts > 0 && (header.Part == 0 || header.Part > header.Parts || header.SetId.Length == 0))
+        {
+            throw Refuse(RefusalKind.InvalidArgument, $"it says it is part {header.Part} of {header.Parts}, which no set has; nothing was applied");
+        }
         if (header.RecipientNode != me)
         {
             throw Refuse(RefusalKind.FailedPrecondition,

@@ -134,6 +134,14 @@ public sealed class DelegateGrpcService(
     public override Task<ExportedBundle> ExportBundle(ExportBundleRequest request, ServerCallContext context) =>
         Task.FromResult(bundles.Export(request));
 
+    public override async Task ExportBundleParts(ExportBundleRequest request, IServerStreamWriter<ExportedBundle> responseStream, ServerCallContext context)
+    {
+        foreach (var part in bundles.ExportParts(request))
+        {
+            await responseStream.WriteAsync(part, context.CancellationToken);
+        }
+    }
+
     public override Task<ImportedBundle> ImportBundle(ImportBundleRequest request, ServerCallContext context) =>
         bundles.ImportAsync(request, context.CancellationToken);
 
