@@ -51,6 +51,13 @@ public static class Protocol
         public const string SignaturesEcdsaP256 = "signatures.ecdsa-p256";
 
         /// <summary>
+        /// Verifies Ed25519 signatures, each over its kind's prefix (0.2.0, docs/adr/0028): what
+        /// a node whose node key is Ed25519 signs goes only to a peer that has it; for one that
+        /// has not, it waits.
+        /// </summary>
+        public const string SignaturesEd25519 = "signatures.ed25519";
+
+        /// <summary>
         /// Signs every peer call over a SHA-256 of its request body and a unique call id, and
         /// refuses a call id seen within the clock window (protocol 1.1; docs/protocol.md "Call signature").
         /// </summary>
@@ -84,6 +91,7 @@ public static class Protocol
     {
         Capabilities.PeerVersions,
         Capabilities.SignaturesEcdsaP256,
+        Capabilities.SignaturesEd25519,
         Capabilities.BodyBoundCalls,
         Capabilities.WithheldReportBacks,
         Capabilities.Bundles,

@@ -88,6 +88,7 @@ public sealed class CliCommandTests
         ["TakeBackup"] = "backup",
         ["ExportBundle"] = "bundle export",
         ["SetPeerRelay"] = "peer relay",
+        ["ExportBundleParts"] = "bundle export",
         ["ImportBundle"] = "bundle import",
     };
 

@@ -16,12 +16,6 @@ namespace Federation.Core.Relay;
 /// </summary>
 public static class RelayFormat
 {
-    /// <summary>The prefix of a sealing key's signature, so it never verifies as another kind of signed thing.</summary>
-    public static ReadOnlySpan<byte> SealingKeyKind => "solnet/v1/sealing-key\0"u8;
-
-    /// <summary>The prefix of a parcel header's signature.</summary>
-    public static ReadOnlySpan<byte> ParcelKind => "solnet/v1/relay-parcel\0"u8;
-
     /// <summary>The label of the key agreement, so a key agreed for a parcel serves nothing else.</summary>
     private static ReadOnlySpan<byte> AgreementLabel => "solnet/v1/relay-seal\0"u8;
 
@@ -43,8 +37,9 @@ public static class RelayFormat
         return new SignedSealingKey
         {
             Statement = ByteString.CopyFrom(statement),
-            Signature = ByteString.CopyFrom(key.Sign(NetworkSignatures.WithKind(SealingKeyKind, statement))),
-            Algorithm = SignatureAlgorithms.Signing,
+            // Over its kind's prefix (SignedKind.SealingKey), so it never verifies as another kind of signed thing.
+            Signature = ByteString.CopyFrom(key.Sign(SignedKind.SealingKey, statement)),
+            Algorithm = key.Algorithm,
             Certificate = key.Certificate,
         };
     }
@@ -70,7 +65,7 @@ public static class RelayFormat
             throw Refuse(RefusalKind.InvalidArgument, $"the sealing key {SignatureAlgorithms.Unknown(signed.Algorithm)}");
         }
         var madeAt = statement.MadeAt is { } m && Dates.IsValid(m) ? m.ToDateTimeOffset() : DateTimeOffset.MinValue;
-        if (keys.WhyNot(nodeId, signed.Certificate, madeAt, NetworkSignatures.WithKind(SealingKeyKind, signed.Statement.Span), signed.Signature.Span) is { } why)
+        if (keys.WhyNot(nodeId, signed.Certificate, madeAt, SignedKind.SealingKey, signed.Statement.Span, signed.Signature.Span) is { } why)
         {
             throw Refuse(RefusalKind.InvalidArgument, $"the sealing key's signature does not verify ({why})");
         }
@@ -109,8 +104,8 @@ public static class RelayFormat
         return new RelayParcel
         {
             Header = ByteString.CopyFrom(headerBytes),
-            Signature = ByteString.CopyFrom(key.Sign(NetworkSignatures.WithKind(ParcelKind, headerBytes))),
-            Algorithm = SignatureAlgorithms.Signing,
+            Signature = ByteString.CopyFrom(key.Sign(SignedKind.RelayParcel, headerBytes)),
+            Algorithm = key.Algorithm,
             Certificate = key.Certificate,
             Sealed = ByteString.CopyFrom(sealedBytes),
         };
@@ -230,7 +225,7 @@ public static class RelayFormat
             throw Refuse(RefusalKind.InvalidArgument, $"parcel {header.ParcelId}'s header {SignatureAlgorithms.Unknown(parcel.Algorithm)}");
         }
         var madeAt = header.MadeAt is { } m && Dates.IsValid(m) ? m.ToDateTimeOffset() : DateTimeOffset.MinValue;
-        if (keys.WhyNot(source, parcel.Certificate, madeAt, NetworkSignatures.WithKind(ParcelKind, parcel.Header.Span), parcel.Signature.Span) is { } why)
+        if (keys.WhyNot(source, parcel.Certificate, madeAt, SignedKind.RelayParcel, parcel.Header.Span, parcel.Signature.Span) is { } why)
         {
             throw Refuse(RefusalKind.InvalidArgument, $"parcel {header.ParcelId}'s header does not verify ({why}): it was changed on the way, or not made by the network it names");
         }

@@ -51,7 +51,63 @@ public sealed class Bundles(
     public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(14);
     private const uint MaxValidDays = 365;
 
+    /// <summary>Smallest part a set may be split into: below it a header outweighs its items.</summary>
+    public const int MinPartBytes = 4 * 1024;
+
+    /// <summary>
+    /// What <paramref name="request"/>'s peer is owed, as one bundle of at most
+    /// <see cref="MaxItemBytes"/> of items; what does not fit is left for the next one (the
+    /// header says <c>incomplete</c>).
+    /// </summary>
     public ExportedBundle Export(ExportBundleRequest request)
+    {
+        var (peer, since, owed) = Owing(request);
+        var items = owed.Items.Select(i => i.ToByteArray()).ToList();
+        var fits = Fitting(items, MaxItemBytes);
+        var incomplete = owed.Incomplete || fits < items.Count;
+        var expires = Expires(request);
+        return Make(peer, since, owed, owed.Items.Take(fits).ToList(), items.Take(fits).ToList(), owed.Items.Take(fits).ToList(),
+            expires, incomplete, setId: "", part: 0, parts: 0);
+    }
+
+    /// <summary>
+    /// What <paramref name="request"/>'s peer is owed, split into as many parts as it takes,
+    /// each a whole bundle of at most <see cref="ExportBundleRequest.PartSize"/> bytes of items
+    /// (an item larger than that goes alone in a part), signed on its own and naming its place
+    /// in the set: parts go by e-mail as attachments and are imported in any order.
+    /// </summary>
+    public IReadOnlyList<ExportedBundle> ExportParts(ExportBundleRequest request)
+    {
+        var partSize = request.PartSize == 0 ? MaxItemBytes : (int)Math.Min(request.PartSize, int.MaxValue);
+        if (partSize < MinPartBytes || partSize > MaxItemBytes)
+        {
+            throw RuleViolation.Invalid($"A part may hold from {MinPartBytes:N0} to {MaxItemBytes:N0} bytes of items (3 MiB, so it crosses the node's 4 MiB messages), not {request.PartSize:N0}.");
+        }
+        var (peer, since, owed) = Owing(request);
+        var groups = new List<List<int>>();
+        var size = 0;
+        var bytes = owed.Items.Select(i => i.ToByteArray()).ToList();
+        for (var i = 0; i < bytes.Count; i++)
+        {
+            if (groups.Count == 0 || (size + bytes[i].Length > partSize && groups[^1].Count > 0))
+            {
+                groups.Add([]);
+                size = 0;
+            }
+            groups[^1].Add(i);
+            size += bytes[i].Length;
+        }
+        if (groups.Count == 0)
+        {
+            groups.Add([]); // nothing owed: one empty part says so, signed like any other
+        }
+        var setId = Guid.NewGuid().ToString();
+        var expires = Expires(request);
+        return [.. groups.Select((g, k) => Make(peer, since, owed, [.. g.Select(i => owed.Items[i])], [.. g.Select(i => bytes[i])], owed.Items,
+            expires, owed.Incomplete, setId, (uint)k + 1, (uint)groups.Count))];
+    }
+
+    private (PeerRecord Peer, DateTimeOffset? Since, Owed Owed) Owing(ExportBundleRequest request)
     {
         var peer = Peer(request.Peer);
         if (request.ValidDays > MaxValidDays)
@@ -63,14 +119,35 @@ public sealed class Bundles(
         {
             since = Dates.IsValid(s) ? s.ToDateTimeOffset() : throw RuleViolation.Invalid("--since is not a valid time.");
         }
-        var owed = since is { } from ? Shared(peer, from) : Queued(peer, sealedRoad: false);
-        var (bundle, header, included) = Make(peer, owed, fromQueue: since is null,
-            request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
-        var incomplete = header.Incomplete;
-        var items = bundle.Items;
-        var envelopes = included.Where(i => i.Envelope is not null).ToList();
-        log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
-            header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
+        return (peer, since, since is { } from ? Shared(peer, from) : Queued(peer, sealedRoad: false));
+    }
+
+    private DateTimeOffset Expires(ExportBundleRequest request) =>
+        clock.UtcNow + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
+
+    /// <summary>How many of <paramref name="items"/>, from the first, fit in <paramref name="maxBytes"/>.</summary>
+    private static int Fitting(List<byte[]> items, int maxBytes)
+    {
+        var fits = 0;
+        for (var size = 0; fits < items.Count && size + items[fits].Length <= maxBytes; fits++)
+        {
+            size += items[fits].Length;
+        }
+        return fits;
+    }
+
+    /// <summary>
+    /// One signed bundle of <paramref name="included"/> (their serialised <paramref name="items"/>);
+    /// <paramref name="set"/> is everything exported with it, which says what the recipient
+    /// holds before any of it.
+    /// </summary>
+    private ExportedBundle Make(PeerRecord peer, DateTimeOffset? since, Owed owed, List<BundleItem> included, List<byte[]> items,
+        IReadOnlyList<BundleItem> set, DateTimeOffset expires, bool incomplete, string setId, uint part, uint parts)
+    {
+        var (bundle, header) = Seal(peer, fromQueue: since is null, included, items, set, expires, incomplete, setId, part, parts);
+        log.LogInformation("Made bundle {Bundle} for {Peer}{Part}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
+            header.BundleId, peer.Name, parts > 0 ? $" (part {part} of {parts} of set {setId})" : "", included.Count(i => i.Envelope is not null), header.Ranges.Count,
+            header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
         return new ExportedBundle
         {
             Bundle = bundle.ToByteString(),
@@ -82,6 +159,9 @@ public sealed class Bundles(
             LeftOutParticipantsOnly = (uint)owed.ParticipantsOnly,
             Submissions = (uint)header.SubmissionIds.Count,
             LeftOutSubmissions = (uint)owed.LeftOutSubmissions,
+            Part = part,
+            Parts = parts,
+            SetId = setId,
         };
     }
 
@@ -93,57 +173,49 @@ public sealed class Bundles(
     public (SignedBundle Bundle, long UpTo, int Items)? ForRelay(PeerRecord peer, TimeSpan validity)
     {
         var owed = Queued(peer, sealedRoad: true);
-        if (owed.Items.Count == 0)
+        var bytes = owed.Items.Select(i => i.ToByteArray()).ToList();
+        var fits = Fitting(bytes, MaxRelayedItemBytes);
+        if (fits == 0)
         {
             return null;
         }
-        var (bundle, _, included) = Make(peer, owed, fromQueue: true, validity, MaxRelayedItemBytes);
-        return included.Count == 0 ? null : (bundle, owed.Ids[included.Count - 1], included.Count);
+        var included = owed.Items.Take(fits).ToList();
+        var (bundle, _) = Seal(peer, fromQueue: true, included, bytes.Take(fits).ToList(), included, clock.UtcNow + validity,
+            owed.Incomplete || fits < bytes.Count);
+        return (bundle, owed.Ids[fits - 1], fits);
     }
 
-    /// <summary>Signs a bundle of what is owed, as many items as fit; returns it, its header and the items it holds.</summary>
-    private (SignedBundle Bundle, BundleHeader Header, List<BundleItem> Included) Make(PeerRecord peer, Owed owed, bool fromQueue, TimeSpan validity,
-        int maxItemBytes = MaxItemBytes)
+    /// <summary>The signed bundle of <paramref name="included"/>, and its header.</summary>
+    private (SignedBundle Bundle, BundleHeader Header) Seal(PeerRecord peer, bool fromQueue, List<BundleItem> included, List<byte[]> items,
+        IReadOnlyList<BundleItem> set, DateTimeOffset expires, bool incomplete, string setId = "", uint part = 0, uint parts = 0)
     {
-        var incomplete = owed.Incomplete;
-        var items = new List<byte[]>();
-        var size = 0;
-        foreach (var item in owed.Items)
-        {
-            var bytes = item.ToByteArray();
-            if (size + bytes.Length > maxItemBytes)
-            {
-                incomplete = true;
-                break;
-            }
-            size += bytes.Length;
-            items.Add(bytes);
-        }
-        var included = owed.Items.Take(items.Count).ToList();
         var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
-        var now = clock.UtcNow;
+        // From the queue: everything queued for the peer before the set's first event of an
+        // object was acknowledged, and a peer gets an object's log from its start. Since a time: not known.
+        var firstInSet = set.Where(i => i.Envelope is not null).GroupBy(i => i.Envelope.ObjectId).ToDictionary(g => g.Key, g => g.Min(i => i.Envelope.Sequence));
         var header = new BundleHeader
         {
             BundleId = Guid.NewGuid().ToString(),
             CarrierNode = identity.NodeId,
             RecipientNode = peer.NodeId,
-            MadeAt = Timestamp.FromDateTimeOffset(now),
-            ExpiresAt = Timestamp.FromDateTimeOffset(now + validity),
+            MadeAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
+            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
             Incomplete = incomplete,
+            SetId = setId,
+            Part = part,
+            Parts = parts,
         };
         header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
         {
             ObjectId = g.Key,
             FirstSequence = g.Min(e => e.Sequence),
             LastSequence = g.Max(e => e.Sequence),
-            // From the queue: everything queued for the peer before these was acknowledged,
-            // and a peer gets an object's log from its start. Since a time: not known.
-            RecipientHolds = fromQueue ? g.Min(e => e.Sequence) - 1 : 0,
+            RecipientHolds = fromQueue ? firstInSet[g.Key] - 1 : 0,
         }));
         header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
             .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
         header.Revocations.AddRange(nodeKeys.Ours);
-        return (BundleFormat.Seal(header, items, identity.Current), header, included);
+        return (BundleFormat.Seal(header, items, identity.Current), header);
     }
 
     /// <summary>What a peer is owed, as bundle items (with their queue ids, when from the queue), and what was left out.</summary>
@@ -252,7 +324,10 @@ public sealed class Bundles(
                 $"Bundle refused: it was made by network {Identifiers.Fingerprint(header.CarrierNode)}, not by the parcel's source {Identifiers.Fingerprint(relayedFrom)}; nothing was applied.");
         }
         var carrier = store.GetPeer(header.CarrierNode)!;
-        var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
+        var answer = new ImportedBundle
+        {
+            BundleId = header.BundleId, CarrierNode = header.CarrierNode, Part = header.Part, Parts = header.Parts, SetId = header.SetId,
+        };
         // Before any item: an item the carrier's revoked key signed after its time is then refused.
         await nodeKeys.AcceptAsync(header.CarrierNode, header.Revocations, ct);
 
@@ -335,8 +410,8 @@ public sealed class Bundles(
         {
             answer.Acknowledgement = Acknowledgement(header, recorded).ToByteString();
         }
-        log.LogInformation("Imported bundle {Bundle} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
-            header.BundleId, carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
+        log.LogInformation("Imported bundle {Bundle}{Part} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
+            header.BundleId, header.Parts > 0 ? $" (part {header.Part} of {header.Parts} of set {header.SetId})" : "", carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
             answer.CursorMovedPast > 0 ? $", {answer.CursorMovedPast} queued items settled by its acknowledgement" : "");
         return answer;
     }

@@ -88,7 +88,7 @@ public sealed class DelegateGrpcService(
         Task.FromResult(nodeKeys.Status());
 
     public override Task<NodeKeysStatus> PrepareNodeKey(PrepareNodeKeyRequest request, ServerCallContext context) =>
-        Task.FromResult(nodeKeys.Status(next: identity.NextPublicKey()));
+        Task.FromResult(nodeKeys.Prepare(request.Algorithm));
 
     public override Task<NodeKeysStatus> InstallNodeKey(InstallNodeKeyRequest request, ServerCallContext context)
     {
@@ -136,6 +136,14 @@ public sealed class DelegateGrpcService(
 
     public override Task<ExportedBundle> ExportBundle(ExportBundleRequest request, ServerCallContext context) =>
         Task.FromResult(bundles.Export(request));
+
+    public override async Task ExportBundleParts(ExportBundleRequest request, IServerStreamWriter<ExportedBundle> responseStream, ServerCallContext context)
+    {
+        foreach (var part in bundles.ExportParts(request))
+        {
+            await responseStream.WriteAsync(part, context.CancellationToken);
+        }
+    }
 
     public override Task<ImportedBundle> ImportBundle(ImportBundleRequest request, ServerCallContext context) =>
         bundles.ImportAsync(request, context.CancellationToken);

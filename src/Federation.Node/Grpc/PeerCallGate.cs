@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Buffers.Binary;
 using Federation.Core;
 using Federation.Core.Identity;
@@ -115,7 +116,7 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         if (!long.TryParse(ts, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
             || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
             || !PeerClients.TryCertificate(headers[PeerClients.CertificateHeader].ToString(), out var certificate)
-            || keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), System.Text.Encoding.UTF8.GetBytes(signing), signature, peer.PublicKey) is not null)
+            || keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), SignedKind.Call, System.Text.Encoding.UTF8.GetBytes(signing), signature, peer.PublicKey) is not null)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Threading.Channels;
 using Federation.Contracts.V1;
 using Federation.Core;
@@ -50,7 +51,7 @@ public sealed class PeerGrpcService(
             Fingerprint = identity.Fingerprint,
             Region = options.Value.Region,
             Speaks = protocols.Advertisement,
-            KeyAlgorithm = SignatureAlgorithms.Signing,
+            KeyAlgorithm = Signatures.AlgorithmOf(identity.PublicKey),
             Address = options.Value.AnnouncedAddress,
             Certificate = identity.Current.Certificate,
             Revocations = { nodeKeys.Ours },

@@ -28,6 +28,7 @@ public sealed class PeerDirectory(
     NodeIdentity identity,
     OutboxSignal signal,
     NodeKeys nodeKeys,
+    CatchUpSignal catchUp,
     IOptions<NodeOptions> options,
     ILogger<PeerDirectory> log)
 {
@@ -178,6 +179,9 @@ public sealed class PeerDirectory(
         if (changed)
         {
             log.LogInformation("Peering with {Peer} is mutual: active", nodeId);
+            // What it holds for this node is pulled now, not at the next periodic pass: a new
+            // server stood up with no backup learns its peers' objects at once (issue 16 #4).
+            catchUp.Request(nodeId);
         }
     }
 

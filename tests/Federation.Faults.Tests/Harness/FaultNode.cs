@@ -25,8 +25,9 @@ public sealed class FaultNode : NodeProcess
         return path;
     }
 
-    public FaultNode(string name, Dictionary<string, string> settings)
-        : base(name, settings, folderPrefix: "fedf")
+    /// <param name="dataDir">A data folder prepared beforehand (a restore, a new server's key); by default a new one.</param>
+    public FaultNode(string name, Dictionary<string, string> settings, string? dataDir = null)
+        : base(name, settings, dataDir, folderPrefix: "fedf")
     {
         StartTimeout = TimeSpan.FromSeconds(120);
         TailLines = 30;
