@@ -419,7 +419,8 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
             });
             try
             {
-                writing = await KillInsideAWriteAsync(Database, "delta", TimeSpan.FromSeconds(90));
+                // Its database now: after the seizure drill, delta runs on the database it moved to.
+                writing = await KillInsideAWriteAsync(Database, delta.DatabaseName, TimeSpan.FromSeconds(90));
                 // Delta keeps being asked to write while its database is gone: those calls fail
                 // (not acknowledged), with a status that says to try again, not "internal error".
                 var refused = await w.TryPublishOnceAsync(delta);

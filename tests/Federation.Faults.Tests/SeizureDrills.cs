@@ -52,7 +52,7 @@ public sealed class SeizureDrills(FederationFixture fixture, ITestOutputHelper o
             Ok(await Solnet.RunAsync(seized.DataDir, "backup", backup, "--passphrase-file", passphrase), "backup");
             if (seized.OnPostgres)
             {
-                await Database.DumpAsync(DatabaseOf(seized), dump);
+                await Database.DumpAsync(seized.DatabaseName, dump);
             }
         }
 
@@ -85,7 +85,7 @@ public sealed class SeizureDrills(FederationFixture fixture, ITestOutputHelper o
                 var settings = new Dictionary<string, string>(seized.Settings);
                 if (seized.OnPostgres)
                 {
-                    var database = $"{DatabaseOf(seized)}_{(fromBackup ? "restored" : "new")}_{DateTime.UtcNow:HHmmss}";
+                    var database = $"{seized.DatabaseName}_{(fromBackup ? "restored" : "new")}_{DateTime.UtcNow:HHmmss}";
                     if (fromBackup)
                     {
                         await Database.RestoreAsync(database, dump);
@@ -238,7 +238,6 @@ public sealed class SeizureDrills(FederationFixture fixture, ITestOutputHelper o
         }
     }
 
-    private static string DatabaseOf(FaultNode n) => new NpgsqlConnectionStringBuilder(n.Settings["Node__Postgres__ConnectionString"]).Database!;
 
     private static Solnet.Result Ok(Solnet.Result r, string what) =>
         r.ExitCode == 0 ? r : throw new Xunit.Sdk.XunitException($"solnet {what} failed ({r.ExitCode}): {r.Out}{r.Error}");

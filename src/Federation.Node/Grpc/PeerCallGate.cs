@@ -4,6 +4,7 @@ using Federation.Core;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Delivery;
+using Federation.Storage;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -41,7 +42,20 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
             return;
         }
         var method = http.Request.Path.Value!;
-        if (!SignedByKnownPeer(http, method))
+        bool known;
+        try
+        {
+            known = SignedByKnownPeer(http, method);
+        }
+        catch (Exception db) when (Stores.IsOutage(db))
+        {
+            // The caller's key is read from the database before grpc-dotnet runs, so its
+            // error mapping does not apply: a database outage here is UNAVAILABLE too (the
+            // caller retries), not an HTTP 500 that reads as a broken peer.
+            await RefuseAsync(http, ErrorInterceptor.DatabaseOutage);
+            return;
+        }
+        if (!known)
         {
             Replace(http, new CappedStream(http.Request.Body, UnverifiedBodyBytes,
                 $"This request is larger than this node reads from a caller it has not authenticated ({UnverifiedBodyBytes} bytes). "

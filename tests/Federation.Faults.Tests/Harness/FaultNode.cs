@@ -36,6 +36,9 @@ public sealed class FaultNode : NodeProcess
     /// <summary>True when this node keeps its data in PostgreSQL (<c>Node__Database=postgres</c>) rather than SQLite.</summary>
     public bool OnPostgres => Settings.TryGetValue("Node__Database", out var db) && db == "postgres";
 
+    /// <summary>The PostgreSQL database this node uses now: a seizure drill moves a network to a new one.</summary>
+    public string DatabaseName => new Npgsql.NpgsqlConnectionStringBuilder(Settings["Node__Postgres__ConnectionString"]).Database!;
+
     /// <summary>
     /// A read connection to this node's database, whichever engine it uses: the checker
     /// and the scenarios read the same tables on both (SQL written for both: <c>@name</c>
