@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using BenchmarkDotNet.Attributes;
 using Federation.Contracts.V1;
 using Federation.Core;
@@ -69,7 +70,8 @@ public class HotPaths
             Body = new EventBody { CallOutResponded = new CallOutResponded { Network = _responder, Response = Pledge() } },
         };
         _payload = _response.ToByteArray();
-        _signature = _identity.Sign(_payload);
+        _signature = _identity.Sign(SignedKind.Event, _payload);
+        _ed25519Signature = Ed25519.Sign(SignedKind.Event, _payload);
         _event = new StoredEvent(_callOutId, ObjectKind.CallOut, 2, _response.EventId, _payload, _signature);
         _envelope = Envelopes.Build(_event).ToByteArray();
 
@@ -98,10 +100,21 @@ public class HotPaths
     private static CallOutResponse Pledge() => new() { Kind = ResponseKind.Pledge, PlannedDate = "2026-12-05", Place = "Leeds, 1 High St" };
 
     [Benchmark(Description = "sign an event (ECDSA P-256)")]
-    public byte[] Sign() => _identity.Sign(_payload);
+    public byte[] Sign() => _identity.Sign(SignedKind.Event, _payload);
 
-    [Benchmark(Description = "verify an event signature")]
-    public bool Verify() => _keys.Verify(_identity.NodeId, _payload, _signature);
+    [Benchmark(Description = "verify an event signature (ECDSA P-256)")]
+    public bool Verify() => _keys.Verify(_identity.NodeId, SignedKind.Event, _payload, _signature);
+
+    // The same payload under an Ed25519 node key (docs/adr/0028), side by side with the two above.
+    private static readonly SigningKey Ed25519 = SigningKey.Create(SignatureAlgorithm.Ed25519);
+    private static readonly VerifyingKey Ed25519Public = VerifyingKey.Import(Ed25519.PublicKey);
+    private byte[] _ed25519Signature = [];
+
+    [Benchmark(Description = "sign an event (Ed25519)")]
+    public byte[] SignEd25519() => Ed25519.Sign(SignedKind.Event, _payload);
+
+    [Benchmark(Description = "verify an event signature (Ed25519)")]
+    public bool VerifyEd25519() => Ed25519Public.Verify(SignedKind.Event, _payload, _ed25519Signature);
 
     [Benchmark(Description = "envelope encode")]
     public byte[] EnvelopeEncode() => Envelopes.Build(_event).ToByteArray();

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -240,7 +241,7 @@ public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
         var signing = PeerClients.CallSigningString(context.Method, ts, caller, me.NodeId,
             context.RequestHeaders.GetValue(PeerClients.CallIdHeader) ?? "", context.RequestHeaders.GetValue(PeerClients.BodyHashHeader) ?? "");
         if (caller != swarm.OriginId || sig.Length == 0
-            || !swarm.Keys.Verify(caller, Encoding.UTF8.GetBytes(signing), Convert.FromBase64String(sig)))
+            || !swarm.Keys.Verify(caller, SignedKind.Call, Encoding.UTF8.GetBytes(signing), Convert.FromBase64String(sig)))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "Not signed by the trusted origin for this member."));
         }

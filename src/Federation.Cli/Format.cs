@@ -97,11 +97,30 @@ public static class Format
         {
             s.Append($", {Waiting(p)}");
         }
+        if (Relay(p) is { Length: > 0 } relay)
+        {
+            s.Append($"\n{"",-17}relay: {relay}");
+        }
         if (p.LastError.Length > 0)
         {
             s.Append($"\n{"",-17}last error: {p.LastError}");
         }
         return s.ToString();
+    }
+
+    /// <summary>How relaying stands with a peer (docs/adr/0027): reached through a relay, and whether it may relay for this node.</summary>
+    public static string Relay(PeerInfo p)
+    {
+        var parts = new List<string>();
+        if (p.RelayedVia.Length > 0)
+        {
+            parts.Add($"REACHED BY RELAY via {Short(p.RelayedVia)} (last parcel {When(p.RelayedAt)})");
+        }
+        if (p.RelayAllowed)
+        {
+            parts.Add("may relay for this node");
+        }
+        return string.Join("; ", parts);
     }
 
     /// <summary>What a dead letter carried, by the title people know (the id only when this node holds no title; --json has both).</summary>

@@ -32,6 +32,12 @@ public static class NetworkKeyCli
 
     private static Option<uint?> Days() => Whole("--days", "How many days the node key is certified for (default 365)");
 
+    private static Option<string> Algorithm(string unset) => Text("--algorithm",
+        $"What the node key signs with: ed25519 (about three times faster to verify; every peer must run 0.2.0 or later) or ecdsa-p256 (every release verifies it). Default: {unset}", "NAME");
+
+    private static SignatureAlgorithm? AlgorithmOf(string? text) => text is null or "" ? null
+        : Signatures.Parse(text) ?? throw new UsageException($"--algorithm {text} is not one this release signs with: give ed25519 or ecdsa-p256.");
+
     private static TimeSpan Validity(uint? days) => days is { } d ? TimeSpan.FromDays(d) : NetworkSignatures.DefaultValidity;
 
     private static Command Init()
@@ -39,8 +45,9 @@ public static class NetworkKeyCli
         var output = Text("--out", "Where to write the network key file (a new file; put it on a USB stick, not on the server)", "FILE", required: true);
         var passphraseFile = PassphraseFile();
         var days = Days();
+        var algorithm = Algorithm("ecdsa-p256, which every peer verifies; solnet key rotate moves to ed25519 once every peer can");
         return Cmd("init", "Move the network key off this server (--data DIR, beside the node): writes it to a passphrase-protected file and prints a recovery code, and leaves the node a key it certifies; then restart the node",
-            [output, passphraseFile, days], s =>
+            [output, passphraseFile, days, algorithm], s =>
         {
             var data = s.Get(Global.Data) is { Length: > 0 } d ? d
                 : throw new UsageException("Which node? Give its data folder with --data DIR (solnet network init runs beside it).");
@@ -59,21 +66,22 @@ public static class NetworkKeyCli
             {
                 throw new UsageException($"{path} already exists: give a new file name.");
             }
+            var signing = AlgorithmOf(s.Text(algorithm)) ?? SignatureAlgorithm.EcdsaP256Sha256;
             var passphrase = ReadNewPassphrase(s.Text(passphraseFile));
             using var network = NetworkKey.FromPem(pem);
             BackupCli.WriteNew(path, Seal(network, passphrase));
             // The node's next key, certified here: the node reads it at its next start.
-            using var nodeKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            using var nodeKey = SigningKey.Create(signing);
             var address = File.Exists(Path.Combine(data, "address")) ? File.ReadAllText(Path.Combine(data, "address")).Trim() : "";
             var validity = Validity(s.Get(days));
-            var certificate = NetworkSignatures.Certify(network, nodeKey.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow, validity, serial: 1, address);
+            var certificate = NetworkSignatures.Certify(network, nodeKey.PublicKey, DateTimeOffset.UtcNow, validity, serial: 1, address);
             var tmp = keyPath + ".tmp";
             PrivateFile.WriteAllText(tmp, NodeKeyFile.Text(nodeKey, certificate));
             // One rename: a crash leaves the old key or the new one, never half of either.
             File.Move(tmp, keyPath, overwrite: true);
             s.Out.Line($"""
                 The network key of {Fingerprint(network.NetworkId)} is in {path}, under your passphrase.
-                The data folder now holds only a node key it certifies, until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
+                The data folder now holds only a node key it certifies ({Signatures.Name(signing)}), until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
                 Restart the node: until then it signs with the network key it read at its start.
 
                 Recovery code (write it on paper and keep it apart from the file; with it alone,
@@ -126,8 +134,9 @@ public static class NetworkKeyCli
         var networkKey = NetworkKeyFile();
         var passphraseFile = PassphraseFile();
         var days = Days();
+        var algorithm = Algorithm("ecdsa-p256, which every peer verifies");
         return Cmd("new-server", "Stand the network up on a new server with no backup (--data DIR, a new folder): writes a node key the network key certifies; start the node on it, add its peers, then solnet network recover-objects",
-            [networkKey, passphraseFile, days], s =>
+            [networkKey, passphraseFile, days, algorithm], s =>
         {
             var data = s.Get(Global.Data) is { Length: > 0 } d ? d
                 : throw new UsageException("Which data folder? Give the new server's with --data DIR (solnet network new-server runs beside it, before the node's first start).");
@@ -136,19 +145,20 @@ public static class NetworkKeyCli
             {
                 throw new RefusedException($"{data} already holds a node: a new server starts from an empty folder (from a backup, use solnet restore). Nothing was written.");
             }
+            var signing = AlgorithmOf(s.Text(algorithm)) ?? SignatureAlgorithm.EcdsaP256Sha256;
             using var network = Open(s.Text(networkKey), s.Text(passphraseFile));
             Directory.CreateDirectory(data);
-            using var nodeKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            using var nodeKey = SigningKey.Create(signing);
             var validity = Validity(s.Get(days));
             // The serials the lost server reached are unknown here; a time in seconds is past
             // any count a network reaches by rotating, so this key takes precedence.
             var serial = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            var certificate = NetworkSignatures.Certify(network, nodeKey.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow, validity, serial, address: "");
+            var certificate = NetworkSignatures.Certify(network, nodeKey.PublicKey, DateTimeOffset.UtcNow, validity, serial, address: "");
             var tmp = keyPath + ".tmp";
             PrivateFile.WriteAllText(tmp, NodeKeyFile.Text(nodeKey, certificate));
             File.Move(tmp, keyPath);
             s.Out.Line($"""
-                {data} holds a new node key of {Fingerprint(network.NetworkId)}, certified until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
+                {data} holds a new node key of {Fingerprint(network.NetworkId)} ({Signatures.Name(signing)}), certified until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
                 Start the node on it, add each peer again (solnet peer add ADDRESS FINGERPRINT: they
                 know the network and follow it to this address), revoke the lost server's key if it
                 may have been taken (solnet key revoke), then: solnet network recover-objects
@@ -171,16 +181,18 @@ public static class NetworkKeyCli
         var networkKey = NetworkKeyFile();
         var passphraseFile = PassphraseFile();
         var days = Days();
+        var algorithm = Algorithm("ed25519 when every peer can verify it, else ecdsa-p256 (the node chooses and says why)");
         return Cmd("rotate", "Give the node a new key, certified here by the network key; in use at once and announced to every peer (operator)",
-            [networkKey, passphraseFile, days], async s =>
+            [networkKey, passphraseFile, days, algorithm], async s =>
         {
+            var signing = AlgorithmOf(s.Text(algorithm)) ?? SignatureAlgorithm.Unspecified;
             using var network = Open(s.Text(networkKey), s.Text(passphraseFile));
-            var prepared = await s.Client.PrepareNodeKeyAsync(new PrepareNodeKeyRequest(), s.Call);
+            var prepared = await s.Client.PrepareNodeKeyAsync(new PrepareNodeKeyRequest { Algorithm = signing }, s.Call);
             RequireSameNetwork(network, prepared);
             var certificate = NetworkSignatures.Certify(network, prepared.NextPublicKey.ToByteArray(), DateTimeOffset.UtcNow,
                 Validity(s.Get(days)), prepared.Serial + 1, s.Info.Address);
             var installed = await s.Client.InstallNodeKeyAsync(new InstallNodeKeyRequest { Certificate = certificate }, s.Call);
-            s.Out.Print(installed, r => $"The node signs with a new key now.\n{Describe(r)}\n"
+            s.Out.Print(installed, r => $"The node signs with a new key now ({Signatures.Name(prepared.NextKeyAlgorithm)}: {prepared.NextKeyNote}).\n{Describe(r)}\n"
                 + (prepared.Certified ? $"If the old key {Short(prepared.KeyId)} may have been taken: solnet key revoke {prepared.KeyId} --compromised-since TIME --network-key FILE" : ""));
         });
     }
@@ -215,7 +227,7 @@ public static class NetworkKeyCli
         var text = new StringBuilder();
         text.AppendLine($"network:     {Fingerprint(k.NetworkId)}");
         text.Append(k.Certified
-            ? $"network key: kept off the server\nnode key:    {k.KeyId} (serial {k.Serial}, certified until {Format.When(k.NotAfter, "yyyy-MM-dd")})"
+            ? $"network key: kept off the server\nnode key:    {k.KeyId} ({Signatures.Name(k.KeyAlgorithm)}, serial {k.Serial}, certified until {Format.When(k.NotAfter, "yyyy-MM-dd")})"
             : "network key: ON THE SERVER, signing itself; move it off: solnet network init");
         if (k.Renewal.Length > 0)
         {

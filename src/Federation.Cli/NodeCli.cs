@@ -208,6 +208,7 @@ public static class NodeCli
         new("Backlog", Format.Backlog),
         new("Dead letters", p => p.DeadLetters == 0 ? "" : $"{p.DeadLetters}"),
         new("Waiting", Format.Waiting, Drop: 3),
+        new("Relay", Format.Relay, Drop: 1),
         new("Last error", p => p.LastError),
         new("Protocol", p => PeerProtocolText.Describe(p.Protocol), Drop: 5),
         new("Capabilities", p => PeerProtocolText.Capabilities(p.Protocol), Drop: 6),
@@ -225,6 +226,8 @@ public static class NodeCli
         var network = Ids.Arg(IdKind.Peer, "FINGERPRINT", "The peer's fingerprint (or node id, or name)");
         var only = new Argument<string>("FINGERPRINT") { Description = "Only this peer (default: every peer)", Arity = ArgumentArity.ZeroOrOne };
         var timeout = Whole("--timeout", "Give up after this many seconds (default 60)", "SECONDS");
+        var allow = Switch("--allow", "It may relay for this node");
+        var deny = Switch("--deny", "It may no longer relay for this node");
         Command State(string verb, string state, string description) =>
             Cmd(verb, description, [network], async s =>
                 s.Out.Print(await s.Client.SetPeerStateAsync(new SetPeerStateRequest { Network = s.Get(network), State = state }, s.Call), Format.Peer));
@@ -247,6 +250,16 @@ public static class NodeCli
                 var peer = peers.FirstOrDefault(p => p.NodeId == wanted || PeeringCode.Id(p.Fingerprint) == wanted)
                     ?? throw new RpcException(new Grpc.Core.Status(StatusCode.NotFound, $"{s.Get(network)} is not a peer of this node; `solnet peers` lists them."));
                 s.Out.Print(peer, Format.Peer);
+            }),
+            Cmd("relay", "Allow the peer to relay for this node, or no longer (operator): what this node cannot deliver directly goes through a relay both sides allow", [network, allow, deny], async s =>
+            {
+                var allowed = (s.Get(allow), s.Get(deny)) switch
+                {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => throw new UsageException("Give --allow or --deny."),
+                };
+                s.Out.Print(await s.Client.SetPeerRelayAsync(new SetPeerRelayRequest { Network = s.Get(network), Allowed = allowed }, s.Call), Format.Peer);
             }),
             State("suspend", "suspended", "Refuse the peer and hold back what is queued for it (operator; at once)"),
             State("revoke", "revoked", "Refuse the peer and drop what was queued for it (operator; at once)"),

@@ -57,7 +57,9 @@ public sealed class NetworkKey : IDisposable
 
     public byte[] ExportPkcs8() => _key.ExportPkcs8PrivateKey();
 
-    public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256);
+    /// <summary>A signature of <paramref name="kind"/> (always prefixed: a network key signs only the prefixed kinds).</summary>
+    public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) =>
+        _key.SignData(Signatures.Covered(SignatureAlgorithm.EcdsaP256Sha256, kind, data), HashAlgorithmName.SHA256);
 
     /// <summary>
     /// The key that opens a node's storage-key recovery wrap made for <paramref name="ephemeralPublicKey"/>
@@ -168,9 +170,6 @@ public sealed class NetworkKey : IDisposable
 /// </summary>
 public static class NetworkSignatures
 {
-    public static ReadOnlySpan<byte> CertificateKind => "solnet/v1/certificate\0"u8;
-    public static ReadOnlySpan<byte> RevocationKind => "solnet/v1/revocation\0"u8;
-
     /// <summary>
     /// How far before its certificate's start a key may sign: a key certified a moment ago
     /// signs at once, on a server whose clock may be a little behind the operator's (the
@@ -183,6 +182,14 @@ public static class NetworkSignatures
     /// the 2.25 arc (a UUID as a number), so none had to be registered.
     /// </summary>
     public const string TlsExtensionOid = "2.25.215043958232424587745123062421377931311";
+
+    /// <summary>
+    /// Where a TLS certificate carries its node key's signature over the TLS key
+    /// (<see cref="SignedKind.TlsKey"/>): an Ed25519 node key cannot be the key of an X.509
+    /// certificate here, so the node serves a P-256 key of its own that the node key vouches
+    /// for (docs/adr/0028).
+    /// </summary>
+    public const string TlsKeyBindingOid = "2.25.15201309575803435901393446209387628834";
 
     /// <summary>The network certificate a TLS certificate carries, or null if it carries none (the network key itself serves).</summary>
     public static CertifiedKey? CertificateIn(System.Security.Cryptography.X509Certificates.X509Certificate2 tls)
@@ -204,7 +211,8 @@ public static class NetworkSignatures
     /// <summary>
     /// The network a TLS certificate speaks for: the hash of its key, or, when it carries a
     /// network certificate, the network that certificate names, once it checks out for this
-    /// very key and is in its validity period at <paramref name="now"/>. Null: neither.
+    /// very key (or one its node key signed for, <see cref="TlsKeyBindingOid"/>) and is in
+    /// its validity period at <paramref name="now"/>. Null: neither.
     /// </summary>
     public static CheckedCertificate? NetworkOf(System.Security.Cryptography.X509Certificates.X509Certificate2 tls, DateTimeOffset now, out string? networkId)
     {
@@ -224,7 +232,10 @@ public static class NetworkSignatures
                 return null;
             }
             var network = Check(certified);
-            if (network.NodePublicKey.AsSpan().SequenceEqual(publicKey) && network.WhyNotValidAt(now) is null)
+            var vouched = network.NodePublicKey.AsSpan().SequenceEqual(publicKey)
+                || tls.Extensions[TlsKeyBindingOid] is { } binding
+                    && Signatures.Verify(network.NodePublicKey, SignedKind.TlsKey, publicKey, binding.RawData);
+            if (vouched && network.WhyNotValidAt(now) is null)
             {
                 networkId = network.NetworkId;
                 return network;
@@ -240,14 +251,6 @@ public static class NetworkSignatures
     /// <summary>How long a node key is certified for unless the operator says otherwise.</summary>
     public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(365);
 
-    public static byte[] WithKind(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> body)
-    {
-        var bytes = new byte[kind.Length + body.Length];
-        kind.CopyTo(bytes);
-        body.CopyTo(bytes.AsSpan(kind.Length));
-        return bytes;
-    }
-
     /// <summary>The network key's certificate for <paramref name="nodePublicKey"/>.</summary>
     public static CertifiedKey Certify(NetworkKey network, byte[] nodePublicKey, DateTimeOffset notBefore, TimeSpan validity, ulong serial, string address)
     {
@@ -256,7 +259,7 @@ public static class NetworkSignatures
             NetworkId = network.NetworkId,
             NetworkPublicKey = ByteString.CopyFrom(network.PublicKey),
             NodePublicKey = ByteString.CopyFrom(nodePublicKey),
-            NodeKeyAlgorithm = SignatureAlgorithm.EcdsaP256Sha256,
+            NodeKeyAlgorithm = Signatures.AlgorithmOf(nodePublicKey),
             NotBefore = Timestamp.FromDateTimeOffset(notBefore),
             NotAfter = Timestamp.FromDateTimeOffset(notBefore + validity),
             Serial = serial,
@@ -265,7 +268,7 @@ public static class NetworkSignatures
         return new CertifiedKey
         {
             Certificate = certificate,
-            Signature = ByteString.CopyFrom(network.Sign(WithKind(CertificateKind, certificate.Span))),
+            Signature = ByteString.CopyFrom(network.Sign(SignedKind.Certificate, certificate.Span)),
             Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
         };
     }
@@ -283,7 +286,7 @@ public static class NetworkSignatures
         {
             Revocation = revocation,
             NetworkPublicKey = ByteString.CopyFrom(network.PublicKey),
-            Signature = ByteString.CopyFrom(network.Sign(WithKind(RevocationKind, revocation.Span))),
+            Signature = ByteString.CopyFrom(network.Sign(SignedKind.Revocation, revocation.Span)),
             Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
         };
     }
@@ -311,7 +314,12 @@ public static class NetworkSignatures
         {
             throw new InvalidKeyCertificateException("its node key certificate is incomplete");
         }
-        if (!VerifyWith(c.NetworkPublicKey.Span, NetworkSignatures.WithKind(NetworkSignatures.CertificateKind, signed.Certificate.Span), signed.Signature.Span))
+        if (Signatures.AlgorithmOf(c.NodePublicKey.Span) != (c.NodeKeyAlgorithm == SignatureAlgorithm.Unspecified ? SignatureAlgorithm.EcdsaP256Sha256 : c.NodeKeyAlgorithm))
+        {
+            throw new InvalidKeyCertificateException("its node key certificate names an algorithm its node key is not of");
+        }
+        if (!Signatures.Fits(signed.Algorithm, Signatures.AlgorithmOf(c.NetworkPublicKey.Span))
+            || !Signatures.Verify(c.NetworkPublicKey.Span, SignedKind.Certificate, signed.Certificate.Span, signed.Signature.Span))
         {
             throw new InvalidKeyCertificateException(
                 $"its node key certificate is not signed by the key of network {NetworkKey.ShortFingerprintOf(c.NetworkId)}");
@@ -341,8 +349,8 @@ public static class NetworkSignatures
         {
             throw new InvalidKeyCertificateException("the revocation has no valid time");
         }
-        if (!CanVerify(signed.Algorithm)
-            || !VerifyWith(signed.NetworkPublicKey.Span, NetworkSignatures.WithKind(NetworkSignatures.RevocationKind, signed.Revocation.Span), signed.Signature.Span))
+        if (!CanVerify(signed.Algorithm) || !Signatures.Fits(signed.Algorithm, Signatures.AlgorithmOf(signed.NetworkPublicKey.Span))
+            || !Signatures.Verify(signed.NetworkPublicKey.Span, SignedKind.Revocation, signed.Revocation.Span, signed.Signature.Span))
         {
             throw new InvalidKeyCertificateException(
                 $"the revocation is not signed by the key of network {NetworkKey.ShortFingerprintOf(r.NetworkId)}");
@@ -350,27 +358,12 @@ public static class NetworkSignatures
         return new CheckedRevocation(r.NetworkId, r.KeyId, r.CompromisedSince.ToDateTimeOffset(), r.IssuedAt.ToDateTimeOffset(), signed);
     }
 
-    /// <summary>The algorithms this release verifies; Unspecified is what releases before 0.2.0 sent: ECDSA P-256, the same.</summary>
-    public static bool CanVerify(SignatureAlgorithm algorithm) =>
-        algorithm is SignatureAlgorithm.Unspecified or SignatureAlgorithm.EcdsaP256Sha256;
+    /// <summary>The algorithms this release verifies.</summary>
+    public static bool CanVerify(SignatureAlgorithm algorithm) => Signatures.CanVerify(algorithm);
 
     private static bool IsValid(Timestamp t) => t.Seconds is >= -62135596800 and <= 253402300799 && t.Nanos is >= 0 and < 1_000_000_000;
 
     private static bool IsId(string id) => id.Length == 32 && id.All(char.IsAsciiHexDigitLower);
-
-    private static bool VerifyWith(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
-    {
-        try
-        {
-            using var key = ECDsa.Create();
-            key.ImportSubjectPublicKeyInfo(publicKey, out _);
-            return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-    }
 }
 
 /// <summary>
@@ -382,8 +375,8 @@ public static class NodeKeyFile
 {
     public const string Label = "SOLNET NODE KEY CERTIFICATE";
 
-    public static string Text(ECDsa key, CertifiedKey certificate) =>
-        key.ExportPkcs8PrivateKeyPem() + "\n" + new string(PemEncoding.Write(Label, certificate.ToByteArray())) + "\n";
+    public static string Text(SigningKey key, CertifiedKey certificate) =>
+        key.ExportPkcs8Pem() + "\n" + new string(PemEncoding.Write(Label, certificate.ToByteArray())) + "\n";
 
     /// <summary>The certificate a <c>node.key</c> holds, or null when it holds a key alone (the network's own).</summary>
     public static CertifiedKey? CertificateIn(string pem)

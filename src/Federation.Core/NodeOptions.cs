@@ -150,6 +150,9 @@ public sealed class NodeOptions
     /// <summary>The read-only ActivityPub actor (issue 19, ADR 24): off unless turned on.</summary>
     public FediverseOptions Fediverse { get; set; } = new();
 
+    /// <summary>Relay through a mutual peer when the direct path fails (issue 18 #2, docs/adr/0027).</summary>
+    public RelayOptions Relay { get; set; } = new();
+
     /// <summary>"inmemory" (one process, the default) or "rabbitmq" (work shared through a broker).</summary>
     public string Bus { get; set; } = "inmemory";
 
@@ -296,4 +299,30 @@ public sealed class FediverseOptions
 
     /// <summary>A delivery failing this many times is parked as a dead letter.</summary>
     public int MaxDeliveryAttempts { get; set; } = 20;
+}
+
+/// <summary>Relay through a mutual peer (issue 18 #2, docs/adr/0027): <c>Node:Relay:*</c>.</summary>
+public sealed class RelayOptions
+{
+    /// <summary>
+    /// How long the direct path to a peer must have failed before what is queued for it goes
+    /// through a relay both sides allow. Long enough that a restart or a short outage is
+    /// waited out on the direct road, which carries everything at once.
+    /// </summary>
+    public TimeSpan After { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the node looks for peers to reach by relay, forwards what it holds as relay, and collects receipts.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A parcel sent by relay is sent again (a new parcel) when no receipt came in this long, or sooner when more is queued.</summary>
+    public TimeSpan ResendAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a relay keeps a parcel it could not hand over; it forgets it then.</summary>
+    public TimeSpan ParcelLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The most this node holds as relay for one source network, in bytes of sealed parcels
+    /// not yet taken by their recipients. 0: this node relays for no one.
+    /// </summary>
+    public long QuotaPerSourceBytes { get; set; } = 64L * 1024 * 1024;
 }

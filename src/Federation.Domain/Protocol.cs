@@ -51,6 +51,13 @@ public static class Protocol
         public const string SignaturesEcdsaP256 = "signatures.ecdsa-p256";
 
         /// <summary>
+        /// Verifies Ed25519 signatures, each over its kind's prefix (0.2.0, docs/adr/0028): what
+        /// a node whose node key is Ed25519 signs goes only to a peer that has it; for one that
+        /// has not, it waits.
+        /// </summary>
+        public const string SignaturesEd25519 = "signatures.ed25519";
+
+        /// <summary>
         /// Signs every peer call over a SHA-256 of its request body and a unique call id, and
         /// refuses a call id seen within the clock window (protocol 1.1; docs/protocol.md "Call signature").
         /// </summary>
@@ -69,6 +76,14 @@ public static class Protocol
         /// docs/adr/0023): a bundle is made only for a peer that has it, or whose release is not known.
         /// </summary>
         public const string Bundles = "bundles";
+
+        /// <summary>
+        /// Relays through a mutual peer (issue 18 #2, docs/adr/0027): says in Hello which relays
+        /// it allows and the key to seal parcels to, carries parcels for peers (RelayPut,
+        /// RelayCollect) and opens those carried to it (RelayDeliver). A parcel goes through a
+        /// relay only when the source, the relay and the recipient all have it.
+        /// </summary>
+        public const string Relay = "relay";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -76,9 +91,11 @@ public static class Protocol
     {
         Capabilities.PeerVersions,
         Capabilities.SignaturesEcdsaP256,
+        Capabilities.SignaturesEd25519,
         Capabilities.BodyBoundCalls,
         Capabilities.WithheldReportBacks,
         Capabilities.Bundles,
+        Capabilities.Relay,
     };
 
     /// <summary>

@@ -128,4 +128,43 @@ internal static class SharedSchema
             dead            INTEGER NOT NULL DEFAULT 0,
             created_at      BIGINT NOT NULL
         """;
+
+    /// <summary>
+    /// Relay through a mutual peer (issue 18 #2, docs/adr/0027): the peers this node allows to
+    /// relay for it; what each peer said about relaying; the parcels held as relay (sealed
+    /// bytes until the recipient's receipt, then the receipt until the source collects it);
+    /// and, as a sender, the peers last reached by relay. <paramref name="blob"/> is the engine's byte type.
+    /// </summary>
+    public static string Relay(string blob) => $"""
+        CREATE TABLE relay_allowed (
+            peer_id     TEXT PRIMARY KEY,
+            since       BIGINT NOT NULL
+        );
+        CREATE TABLE peer_relay_offers (
+            node_id     TEXT PRIMARY KEY,
+            relays      TEXT NOT NULL,      -- space-separated node ids
+            sealing_key {blob},             -- checked public half; NULL when it sent none
+            seen_at     BIGINT NOT NULL
+        );
+        CREATE TABLE relay_parcels (
+            parcel_id   TEXT PRIMARY KEY,
+            source      TEXT NOT NULL,
+            recipient   TEXT NOT NULL,
+            parcel      {blob},             -- the RelayParcel as received; NULL once taken
+            size        BIGINT NOT NULL,    -- counts against the source's quota until taken
+            receipt     {blob},             -- the recipient's signed receipt, for the source
+            expires_at  BIGINT NOT NULL,
+            received_at BIGINT NOT NULL,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT NOT NULL DEFAULT 0,
+            last_error  TEXT
+        );
+        CREATE INDEX relay_parcels_by_source ON relay_parcels (source);
+        CREATE TABLE relay_routes (
+            peer_id     TEXT PRIMARY KEY,
+            relay_id    TEXT NOT NULL,
+            sent_at     BIGINT NOT NULL,
+            up_to       BIGINT NOT NULL     -- the last outbox id the parcel held
+        );
+        """;
 }

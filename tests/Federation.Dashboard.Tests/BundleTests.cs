@@ -69,4 +69,65 @@ public sealed class BundleTests(BrowserFixture browser)
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Issue 18 #3: the parts of a large bundle, chosen together on the import page, go one
+    /// after another, and the page lists how far it got part by part and which part of the
+    /// set it was not given.
+    /// </summary>
+    [Fact]
+    public async Task ThePartsOfALargeBundleChosenTogetherAreListedPartByPartWithThePartNotGiven()
+    {
+        await using var alpha = await DashboardNode.StartAsync("alpha");
+        await using var beta = await DashboardNode.StartAsync("beta");
+        await DashboardNode.PeerAsync(alpha, beta);
+        var callOut = await alpha.CallOuts.PublishAsync(Samples.CallOut(), [beta.NodeId], audience: null, CancellationToken.None);
+        for (var i = 1; i <= 12; i++)
+        {
+            var content = callOut.Content.Clone();
+            content.TalkingPoints = $"Ask customers to phone head office ({i}).";
+            await alpha.CallOuts.UpdateAsync(callOut.Id, content, CancellationToken.None);
+        }
+        // Everything alpha shares with beta, in parts of 4 KiB: delivered or not, the same 13 events.
+        var parts = alpha.Get<Federation.Node.Delivery.Bundles>().ExportParts(new Federation.Contracts.V1.ExportBundleRequest
+        {
+            Peer = beta.NodeId,
+            Since = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch),
+            PartSize = 4096,
+        });
+        Assert.True(parts.Count >= 3, $"13 events in parts of 4 KiB: {parts.Count} parts");
+        var folder = Directory.CreateTempSubdirectory("dashboard-bundle-parts-").FullName;
+        try
+        {
+            var files = parts.Select(p =>
+            {
+                var file = Path.Combine(folder, $"beta.part-{p.Part}-of-{p.Parts}.bundle");
+                File.WriteAllBytes(file, p.Bundle.ToByteArray());
+                return file;
+            }).ToList();
+            var b = await browser.NewPageAsync();
+            await b.SignInAsync(beta);
+            await b.GotoAsync(beta.Dashboard + "/bundles");
+
+            // All but the second part, last first.
+            await b.Locator("#import input[type=file]").SetInputFilesAsync(files.Where((_, k) => k != 1).Reverse());
+            await b.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            var listed = await b.Locator("#parts li").AllInnerTextsAsync();
+            Assert.Equal(parts.Count - 1, listed.Count);
+            Assert.Contains($"part {parts.Count} of {parts.Count}", listed[0]);
+            Assert.All(listed, l => Assert.Contains("0 refused", l));
+            Assert.Contains("Not among the files chosen: part 2 of this set", await b.Locator("#missing-parts").InnerTextAsync());
+
+            // Then the one missing: beta holds the call-out's whole log, once.
+            await b.Locator("#import input[type=file]").SetInputFilesAsync(files[1]);
+            await b.GetByRole(AriaRole.Button, new() { Name = "Import" }).ClickAsync();
+            Assert.Contains($"part 2 of {parts.Count}", await b.Locator("#parts").InnerTextAsync());
+            Assert.StartsWith("Not among the files chosen: part 1, 3", await b.Locator("#missing-parts").InnerTextAsync());
+            await Eventually.TrueAsync(() => beta.Get<IFederationStore>().GetObject(callOut.Id)?.LastSequence == 13, "beta to hold the call-out's 13 events");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -196,6 +196,66 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
         await ConvergeAsync(nameof(TwoNodesWithNoPathBetweenThemCarryABundleAndItsAcknowledgement), c, w, healed);
     }
 
+    /// <summary>
+    /// Issue 18 #2: alpha and gamma (sealed at rest) are partitioned from each other while both
+    /// reach beta, which both named as their relay. Alpha's call-out reaches gamma, and gamma's
+    /// pledge reaches alpha (and alpha's event recording it reaches gamma), through beta within
+    /// a bound, with the workload running; healed, nothing is lost or applied twice.
+    /// </summary>
+    [Fact]
+    public async Task AAndCPartitionedWhileBothReachBTheirNamedRelay()
+    {
+        var (c, w) = await BeginAsync();
+        var (alpha, beta, gamma) = (c.Nodes[0], c.Nodes[1], c.Nodes[2]);
+        // Relay after 2 s of failure rather than 10 minutes; ReadyAsync puts the baseline back.
+        await Task.WhenAll(new[] { alpha, beta, gamma }.Select(n => Cluster.RestartAsync(n, s =>
+        {
+            s["Node__Relay__After"] = "00:00:02";
+            s["Node__Relay__Interval"] = "00:00:00.500";
+        })));
+        await AllowRelayAsync(alpha, beta, true);
+        await AllowRelayAsync(gamma, beta, true);
+        try
+        {
+            bool Heard(FaultNode at, FaultNode allowing) => Sql.Scalar(at,
+                "SELECT COUNT(*) FROM peer_relay_offers WHERE node_id = @n AND relays LIKE @r AND sealing_key IS NOT NULL",
+                ("@n", allowing.NodeId), ("@r", $"%{beta.NodeId}%")) == 1;
+            await UntilAsync(() => Heard(alpha, gamma) && Heard(gamma, alpha) && Heard(beta, alpha) && Heard(beta, gamma),
+                "alpha, beta and gamma to hear that alpha and gamma allow beta to relay", c);
+
+            c.Link(alpha, gamma).SetCut(true);
+            c.Link(gamma, alpha).SetCut(true);
+            await WhileWorkingAsync(w, async () =>
+            {
+                var request = new Federation.Contracts.V1.PublishCallOutRequest { Content = Federation.Testing.Samples.CallOut() };
+                request.Recipients.Add(gamma.NodeId);
+                var callOut = await alpha.Delegate.PublishCallOutAsync(request, alpha.Auth);
+                long Events(FaultNode at) => Sql.Scalar(at, "SELECT COUNT(*) FROM events WHERE object_id = @o", ("@o", callOut.Id));
+                var bound = TimeSpan.FromSeconds(60);
+                await UntilAsync(() => Events(gamma) >= 1, "alpha's call-out to reach gamma through beta", c, bound);
+                await gamma.Delegate.RespondToCallOutAsync(new Federation.Contracts.V1.RespondToCallOutRequest
+                {
+                    CallOutId = callOut.Id,
+                    Response = new Federation.Contracts.V1.CallOutResponse { Kind = Federation.Contracts.V1.ResponseKind.Pledge, PlannedDate = "2026-12-20", Place = "Leeds" },
+                }, gamma.Auth);
+                await UntilAsync(() => Events(alpha) >= 2 && Events(gamma) >= 2, "gamma's pledge to reach alpha, and its event to reach gamma, through beta", c, bound);
+                Assert.Equal(0, Sql.Scalar(beta, "SELECT COUNT(*) FROM objects WHERE object_id = @o", ("@o", callOut.Id))); // carried, not held
+            });
+        }
+        finally
+        {
+            await AllowRelayAsync(alpha, beta, false);
+            await AllowRelayAsync(gamma, beta, false);
+        }
+
+        c.HealNetwork();
+        var healed = Stopwatch.StartNew();
+        await ConvergeAsync(nameof(AAndCPartitionedWhileBothReachBTheirNamedRelay), c, w, healed);
+    }
+
+    private static Task AllowRelayAsync(FaultNode node, FaultNode relay, bool allowed) =>
+        node.Delegate.SetPeerRelayAsync(new Federation.Contracts.V1.SetPeerRelayRequest { Network = relay.Fingerprint, Allowed = allowed }, node.Auth).ResponseAsync;
+
     [Fact]
     public async Task TheFederationPartitionedInHalvesThenHealed()
     {
@@ -359,7 +419,8 @@ public sealed class Scenarios(FederationFixture fixture, ITestOutputHelper outpu
             });
             try
             {
-                writing = await KillInsideAWriteAsync(Database, "delta", TimeSpan.FromSeconds(90));
+                // Its database now: after the seizure drill, delta runs on the database it moved to.
+                writing = await KillInsideAWriteAsync(Database, delta.DatabaseName, TimeSpan.FromSeconds(90));
                 // Delta keeps being asked to write while its database is gone: those calls fail
                 // (not acknowledged), with a status that says to try again, not "internal error".
                 var refused = await w.TryPublishOnceAsync(delta);

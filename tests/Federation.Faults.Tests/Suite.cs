@@ -28,6 +28,7 @@ public sealed class FederationFixture : IAsyncLifetime
     public Cluster Cluster { get; private set; } = null!;
     public Workload Workload { get; private set; } = null!;
     private readonly Dictionary<FaultNode, Dictionary<string, string>> _baseline = [];
+    private readonly List<FaultNode> _retired = [];
 
     public async Task InitializeAsync()
     {
@@ -111,8 +112,26 @@ public sealed class FederationFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A network moved to a new server (the seizure drills): <paramref name="to"/> takes
+    /// <paramref name="from"/>'s place in the federation (<see cref="Cluster.MoveAsync"/>),
+    /// and its settings become the baseline later scenarios start from. The seized server's
+    /// process stays dead; its folder and log are kept until the suite ends.
+    /// </summary>
+    public async Task MoveAsync(FaultNode from, FaultNode to)
+    {
+        await Cluster.MoveAsync(from, to);
+        _baseline.Remove(from);
+        _baseline[to] = new Dictionary<string, string>(to.Settings);
+        _retired.Add(from);
+    }
+
     public async Task DisposeAsync()
     {
+        foreach (var n in _retired)
+        {
+            await n.DisposeAsync();
+        }
         if (Cluster is not null)
         {
             await Cluster.DisposeAsync();
@@ -142,6 +161,11 @@ public abstract class Suite(FederationFixture fixture, ITestOutputHelper output)
     protected Rabbit Broker => fixture.Broker;
 
     protected Postgres Database => fixture.Database;
+
+    protected ITestOutputHelper Output => output;
+
+    /// <summary>The federation after a network moved to a new server: see <see cref="FederationFixture.MoveAsync"/>.</summary>
+    protected Task MoveAsync(FaultNode from, FaultNode to) => fixture.MoveAsync(from, to);
 
     /// <summary>The shared federation, healed and converged, with some fresh work done on it.</summary>
     protected async Task<(Cluster, Workload)> BeginAsync()

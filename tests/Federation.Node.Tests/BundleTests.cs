@@ -360,4 +360,126 @@ public sealed class BundleTests
             folder.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// Alpha and gamma cut apart with <paramref name="count"/> events of one call-out queued at
+    /// alpha for gamma (published, then updated): more than one small part holds them, so a
+    /// part imported early lies ahead of a gap in that call-out's log.
+    /// </summary>
+    private static async Task<(TestNode A, TestNode C)> CutApartWithManyAsync(int count)
+    {
+        var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        var published = await a.PublishAsync(c);
+        for (var i = 1; i < count; i++)
+        {
+            var content = published.Content.Clone();
+            content.TalkingPoints = $"Ask customers to phone head office ({i}).";
+            await a.Delegate.UpdateCallOutAsync(new UpdateCallOutRequest { CallOutId = published.Id, Content = content }, a.Auth);
+        }
+        Assert.Equal(count, Ledger.Pending(a.Store.Path, c.NodeId));
+        return (a, c);
+    }
+
+    /// <summary>
+    /// Issue 18 #1 and #3: a large bundle is written as parts that each fit an attachment,
+    /// each a whole signed bundle naming its place in the set; imported last part first,
+    /// what comes ahead of a gap is held and applied once the gap is filled; a part imported
+    /// again changes nothing; progress is shown part by part; the acknowledgements carried
+    /// back settle alpha's whole queue.
+    /// </summary>
+    [Fact]
+    public async Task ALargeBundleSplitIntoPartsIsImportedInAnyOrderAndAPartImportedTwiceChangesNothing()
+    {
+        const int events = 24;
+        var (a, c) = await CutApartWithManyAsync(events);
+        await using var _a = a;
+        await using var _c = c;
+        var folder = Directory.CreateTempSubdirectory("solnet-bundle-parts-");
+        try
+        {
+            var tooSmall = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--for", "gamma", "--out", Path.Combine(folder.FullName, "x.bundle"), "--part-size", "1K");
+            Assert.Equal(3, tooSmall.ExitCode);
+            Assert.Contains("A part may hold from 4,096 to 3,145,728 bytes of items", tooSmall.Error);
+
+            var export = await Solnet.RunAsync(a.DataDir, "bundle", "export", "--for", "gamma", "--out", Path.Combine(folder.FullName, "gamma.bundle"), "--part-size", "4K");
+            Assert.True(export.ExitCode == 0, export.Error);
+            var parts = Directory.GetFiles(folder.FullName, "gamma.part-*.bundle").OrderBy(f => f, StringComparer.Ordinal).ToList();
+            Assert.True(parts.Count >= 3, $"{events} events in parts of 4 KiB: {parts.Count} parts\n{export.Out}");
+            var headers = parts.Select(f => BundleHeader.Parser.ParseFrom(SignedBundle.Parser.ParseFrom(File.ReadAllBytes(f)).Header)).ToList();
+            Assert.Single(headers.Select(h => h.SetId).Distinct());
+            Assert.Equal(Enumerable.Range(1, parts.Count).Select(k => (uint)k), headers.Select(h => h.Part).Order());
+            Assert.All(headers, h => Assert.Equal((uint)parts.Count, h.Parts));
+            Assert.Equal(events, headers.Sum(h => h.ItemSha256.Count));
+            Assert.All(parts, f => Assert.True(SignedBundle.Parser.ParseFrom(File.ReadAllBytes(f)).Items.Sum(i => i.Length) <= 4096, $"{f} holds more than 4 KiB of items"));
+            Assert.Equal(parts.Count, export.Error.Split('\n').Count(l => l.StartsWith("part ", StringComparison.Ordinal) && l.Contains($" of {parts.Count}: ")));
+            Assert.Contains($"(part 1 of {parts.Count})", export.Out);
+
+            // The last part alone: its events wait behind the gap, and solnet says what is missing.
+            var byPart = parts.OrderBy(f => BundleHeader.Parser.ParseFrom(SignedBundle.Parser.ParseFrom(File.ReadAllBytes(f)).Header).Part).ToList();
+            var last = await Solnet.RunAsync(c.DataDir, "--json", "bundle", "import", byPart[^1]);
+            Assert.True(last.ExitCode == 0, last.Error);
+            Assert.Contains("\"held\"", last.Out);
+            Assert.Equal(0, Ledger.EventCount(c.Store.Path));
+
+            // Then the rest, last first, and one of them twice: everything applied once.
+            string[] rest = [.. byPart.Take(byPart.Count - 1).Reverse(), byPart[0]];
+            var import = await Solnet.RunAsync(c.DataDir, ["bundle", "import", .. rest]);
+            Assert.True(import.ExitCode == 0, import.Error);
+            Assert.Contains($"part 1 of {parts.Count}: 0 items applied", import.Error);
+            var audit = Ledger.Compare(a, c);
+            Assert.True(audit is { Clean: true, Expected: events }, audit.ToString());
+
+            // A part imported once more changes nothing.
+            var again = await c.Delegate.ImportBundleAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(File.ReadAllBytes(byPart[1])) }, c.Auth);
+            Assert.Equal((0u, 0), (again.Applied, again.Refused.Count));
+            Assert.True(again.Duplicates > 0);
+            Assert.True(Ledger.Compare(a, c) is { Clean: true, Expected: events });
+
+            // Every part's acknowledgement, carried back, settles alpha's queue.
+            var acks = Directory.GetFiles(folder.FullName, "*.ack");
+            Assert.Equal(parts.Count, acks.Length);
+            var settled = await Solnet.RunAsync(a.DataDir, ["bundle", "import", .. acks]);
+            Assert.True(settled.ExitCode == 0, settled.Error);
+            Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ATruncatedPartIsRefusedWithNothingAppliedFromItAndTheOtherPartsStillApply()
+    {
+        var (a, c) = await CutApartWithManyAsync(12);
+        await using var _a = a;
+        await using var _c = c;
+        var parts = (await a.Delegate.ExportBundleParts(new ExportBundleRequest { Peer = "gamma", PartSize = 4096 }, a.Auth).ResponseStream
+            .ReadAllAsync().ToListAsync()).OrderBy(p => p.Part).ToList();
+        Assert.True(parts.Count >= 2, $"12 events in parts of 4 KiB: {parts.Count} parts");
+        Assert.All(parts, p => Assert.Equal((uint)parts.Count, p.Parts));
+
+        // The first part cut short on the way: refused whole, nothing of it applied.
+        var whole = parts[0].Bundle.ToByteArray();
+        var ex = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, whole[..^40]));
+        Status.Is(StatusCode.InvalidArgument, ex);
+        Assert.Contains("truncated", ex.Status.Detail);
+        Assert.Equal(0, Ledger.EventCount(c.Store.Path));
+
+        // The others, then the first part whole: all of it, once.
+        foreach (var part in parts.Skip(1))
+        {
+            var imported = await ImportAsync(c, part.Bundle.ToByteArray());
+            Assert.Equal((part.Part, part.Parts, part.SetId), (imported.Part, imported.Parts, imported.SetId));
+            Assert.Empty(imported.Refused);
+        }
+        Assert.Equal(0, Ledger.EventCount(c.Store.Path));
+        await ImportAsync(c, whole);
+        var audit = Ledger.Compare(a, c);
+        Assert.True(audit is { Clean: true, Expected: 12 }, audit.ToString());
+    }
 }

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Domain;
 using Federation.Node.Delivery;
@@ -133,7 +134,7 @@ public sealed class CallOutNodeTests
             SubmittedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             CallOutResponse = Pledge(),
         }.ToByteString();
-        var signed = new SignedSubmission { Payload = payload, Signature = ByteString.CopyFrom(c.Identity.Sign(payload.Span)), KeyId = c.NodeId };
+        var signed = new SignedSubmission { Payload = payload, Signature = ByteString.CopyFrom(c.Identity.Sign(SignedKind.Submission, payload.Span)), KeyId = c.NodeId };
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
             a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, c.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed })).ResponseAsync);
 

@@ -87,6 +87,8 @@ public sealed class CliCommandTests
         ["ListAudit"] = "audit",
         ["TakeBackup"] = "backup",
         ["ExportBundle"] = "bundle export",
+        ["SetPeerRelay"] = "peer relay",
+        ["ExportBundleParts"] = "bundle export",
         ["ImportBundle"] = "bundle import",
     };
 

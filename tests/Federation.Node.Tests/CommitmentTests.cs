@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Domain;
@@ -41,7 +42,7 @@ public sealed class CommitmentTests
         Assert.Equal(("accepted the terms", terms, true, ""), (beta.What, beta.TermsHash, beta.Proven, beta.WhyUnproven));
         var signed = SignedSubmission.Parser.ParseFrom(beta.Submission);
         Assert.Equal(b.NodeId, signed.KeyId);
-        Assert.True(PeerKeys.VerifyWith(b.Identity.PublicKey, signed.Payload.Span, signed.Signature.Span), "beta's signature checks against beta's own key");
+        Assert.True(PeerKeys.VerifyWith(b.Identity.PublicKey, SignedKind.Submission, signed.Payload.Span, signed.Signature.Span), "beta's signature checks against beta's own key");
         Assert.Equal(terms, SubmissionPayload.Parser.ParseFrom(signed.Payload).AcceptInvitation.TermsHash);
 
         // A pledge the same way; an unshared report-back is listed, its signed words kept at the issuer.

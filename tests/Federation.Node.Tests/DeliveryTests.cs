@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Log;
 using Federation.Core.Storage;
@@ -130,7 +131,7 @@ public sealed class DeliveryTests
             CallOutResponse = new CallOutResponse { Kind = ResponseKind.Pledge, PlannedDate = "Saturday" },
         };
         var bytes = payload.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, KeyId = b.NodeId, Signature = ByteString.CopyFrom(b.Identity.Sign(bytes.Span)) };
+        var signed = new SignedSubmission { Payload = bytes, KeyId = b.NodeId, Signature = ByteString.CopyFrom(b.Identity.Sign(SignedKind.Submission, bytes.Span)) };
 
         var first = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed }));
         var again = await a.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, b.AsPeerOf(a, Methods.Submit, new SubmitRequest { Submission = signed }));

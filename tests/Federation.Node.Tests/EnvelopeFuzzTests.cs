@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using CsCheck;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
@@ -160,7 +161,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
     {
         var copy = e.Clone();
         copy.Payload = ByteString.CopyFrom(payload);
-        copy.Signature = ByteString.CopyFrom(f.Alpha.Identity.Sign(payload));
+        copy.Signature = ByteString.CopyFrom(f.Alpha.Identity.Sign(SignedKind.Event, payload));
         return copy;
     }
 
@@ -301,7 +302,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
         SignedSubmission Signed(SubmissionPayload p)
         {
             var bytes = p.ToByteString();
-            return new SignedSubmission { Payload = bytes, KeyId = f.Beta.NodeId, Signature = ByteString.CopyFrom(f.Beta.Identity.Sign(bytes.Span)) };
+            return new SignedSubmission { Payload = bytes, KeyId = f.Beta.NodeId, Signature = ByteString.CopyFrom(f.Beta.Identity.Sign(SignedKind.Submission, bytes.Span)) };
         }
         SubmissionPayload Valid(bool fight) => new()
         {
@@ -325,7 +326,7 @@ public sealed class EnvelopeFuzzTests(FuzzFixture f) : IClassFixture<FuzzFixture
                     {
                         Payload = ByteString.CopyFrom(bytes),
                         KeyId = f.Beta.NodeId,
-                        Signature = ByteString.CopyFrom(f.Beta.Identity.Sign(bytes)),
+                        Signature = ByteString.CopyFrom(f.Beta.Identity.Sign(SignedKind.Submission, bytes)),
                     }))))
             .SampleAsync(call => call(), iter: OverGrpc, threads: 1);
 

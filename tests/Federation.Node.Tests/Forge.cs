@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Google.Protobuf;
@@ -33,7 +34,7 @@ public static class Forge
         ObjectKind = header.ObjectKind,
         Sequence = header.Sequence,
         Payload = bytes,
-        Signature = ByteString.CopyFrom(signer.Sign(bytes.Span)),
+        Signature = ByteString.CopyFrom(signer.Sign(SignedKind.Event, bytes.Span)),
         // A certified key's certificate travels with what it signs (a thief's as anyone's).
         Certificate = signer.Current.Certificate,
     };

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -240,7 +241,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         payload.SubmittedAt ??= Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow);
         var bytes = payload.ToByteString();
         var key = signer ?? from;
-        var signed = new SignedSubmission { Payload = bytes, KeyId = key.NodeId, Signature = ByteString.CopyFrom(key.Identity.Sign(bytes.Span)) };
+        var signed = new SignedSubmission { Payload = bytes, KeyId = key.NodeId, Signature = ByteString.CopyFrom(key.Identity.Sign(SignedKind.Submission, bytes.Span)) };
         return await to.Peer.SubmitAsync(new SubmitRequest { Submission = signed }, from.AsPeerOf(to, Methods.Submit, new SubmitRequest { Submission = signed }));
     }
 
@@ -284,7 +285,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
         var ts = at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var callId = Guid.NewGuid().ToString();
         var bodyHash = PeerClients.BodyHash(request.ToByteArray());
-        var signature = signer.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId, callId, bodyHash)));
+        var signature = signer.Identity.Sign(SignedKind.Call, Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, named, to.NodeId, callId, bodyHash)));
         return new CallOptions(new Metadata
         {
             { PeerClients.NodeHeader, named },

@@ -167,7 +167,7 @@ public sealed class NetworkKeyTests : IDisposable
             NetworkPublicKey = Google.Protobuf.ByteString.CopyFrom(a.Identity.PublicKey),
         };
         forgedRevocation.Signature = Google.Protobuf.ByteString.CopyFrom(a.Identity.Current.Sign(
-            NetworkSignatures.WithKind(NetworkSignatures.RevocationKind, forgedRevocation.Revocation.Span)));
+            SignedKind.Revocation, forgedRevocation.Revocation.Span));
         ex = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.RevokeNodeKeyAsync(new RevokeNodeKeyRequest { Revocation = forgedRevocation }, a.Auth).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Contains("Only the network key can revoke", ex.Status.Detail);

@@ -15,13 +15,14 @@ public sealed class NetworkSignatureTests
 {
     private static readonly byte[] Data = "an event's payload, exactly as signed"u8.ToArray();
 
-    private static (ECDsa Key, CertifiedKey Certificate) NodeKeyOf(NetworkKey network, DateTimeOffset from, TimeSpan validity, ulong serial = 1)
+    private static (SigningKey Key, CertifiedKey Certificate) NodeKeyOf(NetworkKey network, DateTimeOffset from, TimeSpan validity, ulong serial = 1,
+        SignatureAlgorithm algorithm = SignatureAlgorithm.EcdsaP256Sha256)
     {
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        return (key, NetworkSignatures.Certify(network, key.ExportSubjectPublicKeyInfo(), from, validity, serial, "https://alpha.example:5001"));
+        var key = SigningKey.Create(algorithm);
+        return (key, NetworkSignatures.Certify(network, key.PublicKey, from, validity, serial, "https://alpha.example:5001"));
     }
 
-    private static byte[] SignedBy(ECDsa key) => key.SignData(Data, HashAlgorithmName.SHA256);
+    private static byte[] SignedBy(SigningKey key) => key.Sign(SignedKind.Event, Data);
 
     [Fact]
     public void TheRecoveryCodeGivesTheSameNetworkKeyBackAndAMistypedOneIsRefused()
@@ -53,7 +54,7 @@ public sealed class NetworkSignatureTests
         var forged = new CertifiedKey
         {
             Certificate = genuine.Certificate,
-            Signature = ByteString.CopyFrom(impostor.Sign(NetworkSignatures.WithKind(NetworkSignatures.CertificateKind, genuine.Certificate.Span))),
+            Signature = ByteString.CopyFrom(impostor.Sign(SignedKind.Certificate, genuine.Certificate.Span)),
         };
         var refused = Assert.Throws<InvalidKeyCertificateException>(() => NetworkSignatures.Check(forged));
         Assert.Contains("is not signed by the key of network", refused.Message);
@@ -61,11 +62,11 @@ public sealed class NetworkSignatureTests
         // At a receiver, nothing the certified key signs is taken on such a certificate.
         var keys = new PeerKeys();
         keys.Pin(network.NetworkId, network.PublicKey);
-        Assert.Null(keys.WhyNot(network.NetworkId, genuine, DateTimeOffset.UtcNow, Data, SignedBy(key)));
-        Assert.Contains("is not signed by the key of network", keys.WhyNot(network.NetworkId, forged, DateTimeOffset.UtcNow, Data, SignedBy(key)));
+        Assert.Null(keys.WhyNot(network.NetworkId, genuine, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
+        Assert.Contains("is not signed by the key of network", keys.WhyNot(network.NetworkId, forged, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
         // Nor for another network than the one it names.
         using var other = NetworkKey.Create();
-        Assert.Contains("certified for network", keys.WhyNot(other.NetworkId, genuine, DateTimeOffset.UtcNow, Data, SignedBy(key)));
+        Assert.Contains("certified for network", keys.WhyNot(other.NetworkId, genuine, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
         key.Dispose();
     }
 
@@ -74,18 +75,65 @@ public sealed class NetworkSignatureTests
     {
         using var network = NetworkKey.Create();
         var (key, certificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
-        var revocation = NetworkSignatures.Revoke(network, NetworkKey.IdOf(key.ExportSubjectPublicKeyInfo()), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var revocation = NetworkSignatures.Revoke(network, NetworkKey.IdOf(key.PublicKey), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
         Assert.Equal(network.NetworkId, NetworkSignatures.Check(revocation).NetworkId);
 
         // The revocation's bytes, signed as a certificate is: refused as a revocation.
         var asCertificate = new SignedRevocation(revocation)
         {
-            Signature = ByteString.CopyFrom(network.Sign(NetworkSignatures.WithKind(NetworkSignatures.CertificateKind, revocation.Revocation.Span))),
+            Signature = ByteString.CopyFrom(network.Sign(SignedKind.Certificate, revocation.Revocation.Span)),
         };
         Assert.Throws<InvalidKeyCertificateException>(() => NetworkSignatures.Check(asCertificate));
-        // The certificate's bytes, signed with no kind (as events and calls are): refused as a certificate.
-        var asEvent = new CertifiedKey(certificate) { Signature = ByteString.CopyFrom(network.Sign(certificate.Certificate.Span)) };
+        // The certificate's bytes, signed as an ECDSA event is (with no prefix): refused as a certificate.
+        var asEvent = new CertifiedKey(certificate) { Signature = ByteString.CopyFrom(network.Sign(SignedKind.Event, certificate.Certificate.Span)) };
         Assert.Throws<InvalidKeyCertificateException>(() => NetworkSignatures.Check(asEvent));
+        key.Dispose();
+    }
+
+    /// <summary>
+    /// Every kind is signed over its own prefix (docs/adr/0028). Under Ed25519 no signature
+    /// verifies as another kind; ECDSA P-256 keeps what releases before 0.2.0 signed, so its
+    /// events, submissions and calls share the one unprefixed form, and only those.
+    /// </summary>
+    [Theory]
+    [InlineData(SignatureAlgorithm.Ed25519)]
+    [InlineData(SignatureAlgorithm.EcdsaP256Sha256)]
+    public void UnderEitherAlgorithmASignatureVerifiesOnlyAsTheKindItWasMadeFor(SignatureAlgorithm algorithm)
+    {
+        using var key = SigningKey.Create(algorithm);
+        using var again = SigningKey.FromPem(key.ExportPkcs8Pem());
+        Assert.Equal(key.PublicKey, again.PublicKey);
+        Assert.Equal(algorithm, Signatures.AlgorithmOf(key.PublicKey));
+        var verifying = VerifyingKey.Import(again.PublicKey);
+        foreach (var signedAs in Enum.GetValues<SignedKind>())
+        {
+            var signature = again.Sign(signedAs, Data);
+            foreach (var checkedAs in Enum.GetValues<SignedKind>())
+            {
+                var sameUnprefixedForm = !Signatures.Prefixed(algorithm, signedAs) && !Signatures.Prefixed(algorithm, checkedAs);
+                Assert.True(verifying.Verify(checkedAs, Data, signature) == (signedAs == checkedAs || sameUnprefixedForm),
+                    $"{algorithm}: signed as {signedAs}, checked as {checkedAs}");
+            }
+            Assert.False(verifying.Verify(signedAs, "other bytes"u8, signature));
+        }
+    }
+
+    [Fact]
+    public void AnEd25519NodeKeyIsCertifiedByAP256NetworkKeyAndItsCertificateNamesItsAlgorithm()
+    {
+        using var network = NetworkKey.Create();
+        var (key, certificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(1), algorithm: SignatureAlgorithm.Ed25519);
+        var keys = new PeerKeys();
+        keys.Pin(network.NetworkId, network.PublicKey);
+        Assert.Null(keys.WhyNot(network.NetworkId, certificate, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
+        Assert.Contains("does not verify", keys.WhyNot(network.NetworkId, certificate, DateTimeOffset.UtcNow, SignedKind.Call, Data, SignedBy(key)));
+
+        // A certificate that says ECDSA over an Ed25519 key is refused, whoever signed it.
+        var body = NodeKeyCertificate.Parser.ParseFrom(certificate.Certificate);
+        body.NodeKeyAlgorithm = SignatureAlgorithm.EcdsaP256Sha256;
+        var mislabelled = new CertifiedKey { Certificate = body.ToByteString() };
+        mislabelled.Signature = ByteString.CopyFrom(network.Sign(SignedKind.Certificate, mislabelled.Certificate.Span));
+        Assert.Contains("names an algorithm its node key is not of", Assert.Throws<InvalidKeyCertificateException>(() => NetworkSignatures.Check(mislabelled)).Message);
         key.Dispose();
     }
 
@@ -99,16 +147,16 @@ public sealed class NetworkSignatureTests
         keys.Pin(network.NetworkId, network.PublicKey);
         var signature = SignedBy(key);
 
-        Assert.Null(keys.WhyNot(network.NetworkId, certificate, start.AddDays(10), Data, signature));
-        Assert.Contains("whose certificate is valid from", keys.WhyNot(network.NetworkId, certificate, start.AddDays(31), Data, signature));
-        Assert.Contains("whose certificate is valid from", keys.WhyNot(network.NetworkId, certificate, start.AddHours(-1), Data, signature));
-        Assert.Contains("does not verify", keys.WhyNot(network.NetworkId, certificate, start.AddDays(10), "other bytes"u8, signature));
+        Assert.Null(keys.WhyNot(network.NetworkId, certificate, start.AddDays(10), SignedKind.Event, Data, signature));
+        Assert.Contains("whose certificate is valid from", keys.WhyNot(network.NetworkId, certificate, start.AddDays(31), SignedKind.Event, Data, signature));
+        Assert.Contains("whose certificate is valid from", keys.WhyNot(network.NetworkId, certificate, start.AddHours(-1), SignedKind.Event, Data, signature));
+        Assert.Contains("does not verify", keys.WhyNot(network.NetworkId, certificate, start.AddDays(10), SignedKind.Event, "other bytes"u8, signature));
 
         var since = start.AddDays(20);
-        var checkedRevocation = NetworkSignatures.Check(NetworkSignatures.Revoke(network, NetworkKey.IdOf(key.ExportSubjectPublicKeyInfo()), since, since.AddDays(1)));
+        var checkedRevocation = NetworkSignatures.Check(NetworkSignatures.Revoke(network, NetworkKey.IdOf(key.PublicKey), since, since.AddDays(1)));
         keys.Revoke(checkedRevocation);
-        Assert.Null(keys.WhyNot(network.NetworkId, certificate, since.AddSeconds(-1), Data, signature));
-        Assert.Contains("revoked as compromised since", keys.WhyNot(network.NetworkId, certificate, since, Data, signature));
+        Assert.Null(keys.WhyNot(network.NetworkId, certificate, since.AddSeconds(-1), SignedKind.Event, Data, signature));
+        Assert.Contains("revoked as compromised since", keys.WhyNot(network.NetworkId, certificate, since, SignedKind.Event, Data, signature));
         // A later time for the same key does not undo the earlier one.
         keys.Revoke(NetworkSignatures.Check(NetworkSignatures.Revoke(network, checkedRevocation.KeyId, since.AddDays(5), since.AddDays(2))));
         Assert.Equal(since, keys.RevokedSince(network.NetworkId, checkedRevocation.KeyId));
@@ -132,10 +180,10 @@ public sealed class NetworkSignatureTests
             Assert.Equal(next, identity.NextPublicKey());
             var older = NetworkSignatures.Certify(network, next, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), 4, "");
             Assert.Contains("is not after the one in use", Assert.Throws<InvalidKeyCertificateException>(() => identity.Install(older)).Message);
-            using var stray = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var strayCertificate = NetworkSignatures.Certify(network, stray.ExportSubjectPublicKeyInfo(), DateTimeOffset.UtcNow, TimeSpan.FromDays(30), 6, "");
+            using var stray = SigningKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
+            var strayCertificate = NetworkSignatures.Certify(network, stray.PublicKey, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), 6, "");
             Assert.Contains("not for the key this node has waiting", Assert.Throws<InvalidKeyCertificateException>(() => identity.Install(strayCertificate)).Message);
-            Assert.Equal(NetworkKey.IdOf(first.ExportSubjectPublicKeyInfo()), identity.Current.KeyId);
+            Assert.Equal(NetworkKey.IdOf(first.PublicKey), identity.Current.KeyId);
 
             identity.Install(NetworkSignatures.Certify(network, next, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), 6, ""));
             Assert.Equal(NetworkKey.IdOf(next), identity.Current.KeyId);

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Globalization;
 using System.Text;
 using Federation.Contracts.V1;
@@ -127,7 +128,7 @@ public sealed class PeerCallSignatureTests : IAsyncLifetime
     private static CallOptions OldFormat(TestNode from, TestNode to, string method)
     {
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var signature = from.Identity.Sign(Encoding.UTF8.GetBytes(PeerClients.LegacySigningString(method, ts, from.NodeId, to.NodeId)));
+        var signature = from.Identity.Sign(SignedKind.Call, Encoding.UTF8.GetBytes(PeerClients.LegacySigningString(method, ts, from.NodeId, to.NodeId)));
         return new CallOptions(new Metadata
         {
             { PeerClients.NodeHeader, from.NodeId },

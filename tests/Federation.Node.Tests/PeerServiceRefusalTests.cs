@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Node.Delivery;
 using Google.Protobuf;
@@ -193,7 +194,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
             AcceptInvitation = new AcceptInvitation { TermsHash = "x" },
         };
         var bytes = submission.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, KeyId = _b.NodeId, Signature = ByteString.CopyFrom(_b.Identity.Sign(bytes.Span)) };
+        var signed = new SignedSubmission { Payload = bytes, KeyId = _b.NodeId, Signature = ByteString.CopyFrom(_b.Identity.Sign(SignedKind.Submission, bytes.Span)) };
         var eventsBefore = _a.Store.Count("events");
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
@@ -215,7 +216,7 @@ public sealed class PeerServiceRefusalTests : IAsyncLifetime
             DeclineInvitation = new DeclineInvitation { Reason = "forged" },
         };
         var bytes = submission.ToByteString();
-        var signed = new SignedSubmission { Payload = bytes, KeyId = _c.NodeId, Signature = ByteString.CopyFrom(_c.Identity.Sign(bytes.Span)) };
+        var signed = new SignedSubmission { Payload = bytes, KeyId = _c.NodeId, Signature = ByteString.CopyFrom(_c.Identity.Sign(SignedKind.Submission, bytes.Span)) };
         var eventsBefore = _a.Store.Count("events");
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Node.Delivery;
 using Google.Protobuf;
@@ -49,7 +50,7 @@ public sealed class SubmitStreamTests : IAsyncLifetime
         var key = (signer ?? submitter).Identity;
         return new SubmitRequest
         {
-            Submission = new SignedSubmission { Payload = bytes, KeyId = submitter.NodeId, Signature = ByteString.CopyFrom(key.Sign(bytes.Span)) },
+            Submission = new SignedSubmission { Payload = bytes, KeyId = submitter.NodeId, Signature = ByteString.CopyFrom(key.Sign(SignedKind.Submission, bytes.Span)) },
         };
     }
 
@@ -110,7 +111,7 @@ public sealed class SubmitStreamTests : IAsyncLifetime
         var unknown = Federation.Domain.Identifiers.NewObjectId(_a.NodeId);
         var unreadable = Pledge(_b, _callOut, "x");
         var garbage = ByteString.CopyFrom(0xff, 0xff, 0xff, 0x01);
-        unreadable.Submission = new SignedSubmission { Payload = garbage, KeyId = _b.NodeId, Signature = ByteString.CopyFrom(_b.Identity.Sign(garbage.Span)) };
+        unreadable.Submission = new SignedSubmission { Payload = garbage, KeyId = _b.NodeId, Signature = ByteString.CopyFrom(_b.Identity.Sign(SignedKind.Submission, garbage.Span)) };
 
         var answers = await StreamAsync(AsPeer(_b),
         [

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -199,15 +200,15 @@ public sealed class TlsTests
     private sealed class Impostor : IAsyncDisposable
     {
         private readonly WebApplication _app;
-        private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        private readonly SigningKey _key = SigningKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         private readonly X509Certificate2 _certificate;
         private int _calls;
 
         private Impostor(NodeIdentity claimed)
         {
             Claimed = claimed;
-            Fingerprint = Identifiers.Fingerprint(Identifiers.NodeIdFromPublicKey(_key.ExportSubjectPublicKeyInfo()));
-            _certificate = NodeCertificate.Create(_key, Identifiers.NodeIdFromPublicKey(_key.ExportSubjectPublicKeyInfo()), ["127.0.0.1"]);
+            Fingerprint = Identifiers.Fingerprint(Identifiers.NodeIdFromPublicKey(_key.PublicKey));
+            _certificate = NodeCertificate.Create(_key, Identifiers.NodeIdFromPublicKey(_key.PublicKey), ["127.0.0.1"]);
             Port = Ports.Free();
             var builder = WebApplication.CreateBuilder();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, l =>

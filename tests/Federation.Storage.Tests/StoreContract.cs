@@ -938,4 +938,66 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(writers * each, seen.Count);
         Assert.Equal(seen.Count, seen.Distinct().Count());
     }
+
+    [Fact]
+    public async Task ARelayHoldsParcelsUntilTheReceiptOrTheirExpiryAndAnotherHandleSeesThemAll()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Store.WriteAsync(tx =>
+        {
+            tx.SetRelayAllowed(PeerB, true);
+            tx.SetRelayAllowed(PeerC, true);
+            tx.SetRelayAllowed(PeerC, false);
+            tx.SetPeerRelayOffer(new PeerRelayOffer(PeerC, [PeerB, Origin], [7, 7], now));
+            return true;
+        });
+        Assert.True(await Store.WriteAsync(tx => tx.PutRelayParcel("p1", PeerB, PeerC, new byte[100], now.AddDays(1))));
+        Assert.False(await Store.WriteAsync(tx => tx.PutRelayParcel("p1", PeerB, PeerC, new byte[100], now.AddDays(1))));
+        Assert.True(await Store.WriteAsync(tx => tx.PutRelayParcel("p2", PeerB, PeerC, new byte[50], now.AddDays(1))));
+        Assert.Equal(150, await Store.WriteAsync(tx => tx.RelayHeldBytes(PeerB)));
+
+        // Another handle (a replica, or the node after a restart) sees what was written.
+        var other = Open();
+        Assert.Equal([PeerB], other.RelayAllowed());
+        Assert.Equal([PeerB, Origin], other.PeerRelayOfferOf(PeerC)!.AllowedRelays);
+        Assert.Equal([7, 7], other.PeerRelayOfferOf(PeerC)!.SealingKey);
+        Assert.Equal(["p1", "p2"], other.DueRelayParcels(now, 10).Select(p => p.ParcelId));
+        Assert.Equal(new RelayHeld(PeerB, 2, 150), Assert.Single(other.RelayHeldBySource()));
+
+        // Taken: only the receipt stays, for the source; failed: not due until its next attempt.
+        await other.WriteAsync(tx =>
+        {
+            tx.RelayParcelTaken("p1", [5]);
+            tx.RelayParcelFailed("p2", now.AddHours(1), "Unavailable");
+            return true;
+        });
+        Assert.Empty(Store.DueRelayParcels(now, 10));
+        Assert.Single(Store.DueRelayParcels(now.AddHours(2), 10));
+        Assert.Equal(50, await Store.WriteAsync(tx => tx.RelayHeldBytes(PeerB)));
+        var receipt = Assert.Single(Store.RelayReceiptsFor(PeerB));
+        Assert.Equal(("p1", PeerC), (receipt.ParcelId, receipt.Recipient));
+        Assert.Equal([5], receipt.Receipt);
+        Assert.Empty(Store.RelayReceiptsFor(PeerC));
+
+        // Only the source forgets its own; what expired goes.
+        Assert.False(await Store.WriteAsync(tx => tx.DropRelayParcel("p1", PeerC)));
+        Assert.True(await Store.WriteAsync(tx => tx.DropRelayParcel("p1", PeerB)));
+        Assert.Equal(1, await Store.WriteAsync(tx => tx.DropExpiredRelayParcels(now.AddDays(2))));
+        Assert.Equal(0, Store.Count("relay_parcels"));
+
+        // A peer reached by relay, until a direct delivery drops the route.
+        await Store.WriteAsync(tx =>
+        {
+            tx.SetRelayRoute(new RelayRoute(PeerC, PeerB, now, 4));
+            tx.SetRelayRoute(new RelayRoute(PeerC, PeerB, now, 9));
+            return true;
+        });
+        Assert.Equal(9, Assert.Single(other.RelayRoutes()).UpToOutboxId);
+        await Store.WriteAsync(tx =>
+        {
+            tx.DropRelayRoute(PeerC);
+            return true;
+        });
+        Assert.Empty(other.RelayRoutes());
+    }
 }

@@ -17,9 +17,6 @@ public sealed record CheckedBundle(BundleHeader Header, IReadOnlyList<(byte[] By
 /// </summary>
 public static class BundleFormat
 {
-    /// <summary>The prefix of a bundle header's signature, so it never verifies as another kind of signed thing.</summary>
-    public static ReadOnlySpan<byte> Kind => "solnet/v1/bundle\0"u8;
-
     public const string Rule = "signed bundle";
 
     /// <summary>Fills in the header's hashes over <paramref name="items"/>, signs it with <paramref name="key"/>, and returns the file.</summary>
@@ -32,8 +29,8 @@ public static class BundleFormat
         var bundle = new SignedBundle
         {
             Header = ByteString.CopyFrom(headerBytes),
-            Signature = ByteString.CopyFrom(key.Sign(NetworkSignatures.WithKind(Kind, headerBytes))),
-            Algorithm = SignatureAlgorithms.Signing,
+            Signature = ByteString.CopyFrom(key.Sign(SignedKind.Bundle, headerBytes)),
+            Algorithm = key.Algorithm,
             Certificate = key.Certificate,
         };
         bundle.Items.AddRange(items.Select(ByteString.CopyFrom));
@@ -74,11 +71,15 @@ public static class BundleFormat
             throw Refuse(RefusalKind.InvalidArgument, $"its header {SignatureAlgorithms.Unknown(bundle.Algorithm)}; nothing was applied");
         }
         var madeAt = header.MadeAt is { } m && Dates.IsValid(m) ? m.ToDateTimeOffset() : DateTimeOffset.MinValue;
-        if (keys.WhyNot(header.CarrierNode, bundle.Certificate, madeAt, NetworkSignatures.WithKind(Kind, bundle.Header.Span), bundle.Signature.Span) is { } why)
+        if (keys.WhyNot(header.CarrierNode, bundle.Certificate, madeAt, SignedKind.Bundle, bundle.Header.Span, bundle.Signature.Span) is { } why)
         {
             throw Refuse(RefusalKind.InvalidArgument, $"its header does not verify ({why}): it was changed on the way, or not made by the network it names; nothing was applied");
         }
         // From here on the header is the carrier's own word.
+        if (header.Parts > 0 && (header.Part == 0 || header.Part > header.Parts || header.SetId.Length == 0))
+        {
+            throw Refuse(RefusalKind.InvalidArgument, $"it says it is part {header.Part} of {header.Parts}, which no set has; nothing was applied");
+        }
         if (header.RecipientNode != me)
         {
             throw Refuse(RefusalKind.FailedPrecondition,

@@ -25,9 +25,13 @@ public static class NodeCertificate
     /// (one certificate, because one key is the node's whole identity).
     /// </summary>
     /// <param name="certified">The network's certificate for <paramref name="key"/>, if the network key is off the server.</param>
-    public static X509Certificate2 Create(ECDsa key, string nodeId, IEnumerable<string> hostNames, CertifiedKey? certified = null)
+    public static X509Certificate2 Create(SigningKey key, string nodeId, IEnumerable<string> hostNames, CertifiedKey? certified = null)
     {
-        var request = new CertificateRequest($"CN=solnet node {Identifiers.Fingerprint(nodeId)}", key, HashAlgorithmName.SHA256);
+        // An Ed25519 node key cannot be an X.509 certificate's key here: the certificate
+        // holds a P-256 key made for this process, and the node key's signature over it.
+        using var tlsOnly = key.Ecdsa is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        var tlsKey = key.Ecdsa ?? tlsOnly!;
+        var request = new CertificateRequest($"CN=solnet node {Identifiers.Fingerprint(nodeId)}", tlsKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth, ClientAuth], false));
@@ -49,6 +53,11 @@ public static class NodeCertificate
         if (certified is not null)
         {
             request.CertificateExtensions.Add(new X509Extension(NetworkSignatures.TlsExtensionOid, certified.ToByteArray(), critical: false));
+        }
+        if (tlsOnly is not null)
+        {
+            request.CertificateExtensions.Add(new X509Extension(NetworkSignatures.TlsKeyBindingOid,
+                key.Sign(SignedKind.TlsKey, tlsOnly.ExportSubjectPublicKeyInfo()), critical: false));
         }
         // Made anew at every start, so validity is not what keeps it safe (peers ignore
         // dates and check the key); long enough that no tool trips over expiry.

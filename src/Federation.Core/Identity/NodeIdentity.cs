@@ -14,13 +14,13 @@ namespace Federation.Core.Identity;
 /// </summary>
 public sealed class NodeKey : IDisposable
 {
-    private readonly ECDsa _key;
+    private readonly SigningKey _key;
     private readonly Lazy<X509Certificate2> _tls;
 
-    internal NodeKey(ECDsa key, CertifiedKey? certificate, CheckedCertificate? checkedCertificate, IReadOnlyList<string> hostNames)
+    internal NodeKey(SigningKey key, CertifiedKey? certificate, CheckedCertificate? checkedCertificate, IReadOnlyList<string> hostNames)
     {
         _key = key;
-        PublicKey = key.ExportSubjectPublicKeyInfo();
+        PublicKey = key.PublicKey;
         KeyId = Identifiers.NodeIdFromPublicKey(PublicKey);
         Certificate = certificate;
         Checked = checkedCertificate;
@@ -29,6 +29,9 @@ public sealed class NodeKey : IDisposable
     }
 
     public byte[] PublicKey { get; }
+
+    /// <summary>What this key signs with; what signs is named on the wire beside each signature.</summary>
+    public SignatureAlgorithm Algorithm => _key.Algorithm;
 
     /// <summary>The hash of this key, in node-id form: what a revocation names.</summary>
     public string KeyId { get; }
@@ -39,7 +42,8 @@ public sealed class NodeKey : IDisposable
     /// <summary>The TLS certificate over this key, served and presented to peers; made on first use.</summary>
     public X509Certificate2 Tls => _tls.Value;
 
-    public byte[] Sign(ReadOnlySpan<byte> data) => _key.SignData(data, HashAlgorithmName.SHA256);
+    /// <summary>A signature of <paramref name="kind"/> over <paramref name="data"/> (docs/adr/0028).</summary>
+    public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) => _key.Sign(kind, data);
 
     public void Dispose()
     {
@@ -90,7 +94,7 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>The TLS certificate over the current key.</summary>
     public X509Certificate2 Certificate => _current.Tls;
 
-    public byte[] Sign(ReadOnlySpan<byte> data) => _current.Sign(data);
+    public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) => _current.Sign(kind, data);
 
     /// <param name="hostNames">Names the TLS certificate lists as its hosts (informational: peers check the key).</param>
     public static NodeIdentity LoadOrCreate(string dataDir, IReadOnlyList<string>? hostNames = null)
@@ -98,8 +102,10 @@ public sealed class NodeIdentity : IDisposable
         var path = Path.Combine(dataDir, KeyFile);
         if (!File.Exists(path))
         {
-            using var made = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            WriteAtomically(path, made.ExportPkcs8PrivateKeyPem());
+            // The network's own key while it is on the server, so ECDSA P-256: its hash is the
+            // network's id for good, and every release can verify it (docs/adr/0028).
+            using var made = SigningKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
+            WriteAtomically(path, made.ExportPkcs8Pem());
         }
         return new NodeIdentity(dataDir, Read(File.ReadAllText(path), hostNames ?? []), hostNames ?? []);
     }
@@ -107,14 +113,13 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>The key and certificate a <c>node.key</c> file holds; refuses a certificate that is not for its key.</summary>
     public static NodeKey Read(string pem, IReadOnlyList<string> hostNames)
     {
-        var key = ECDsa.Create();
-        key.ImportFromPem(pem);
+        var key = SigningKey.FromPem(pem);
         if (NodeKeyFile.CertificateIn(pem) is not { } certificate)
         {
             return new NodeKey(key, null, null, hostNames);
         }
         var checkedCertificate = NetworkSignatures.Check(certificate);
-        if (!checkedCertificate.NodePublicKey.AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
+        if (!checkedCertificate.NodePublicKey.AsSpan().SequenceEqual(key.PublicKey))
         {
             throw new InvalidKeyCertificateException("the certificate in node.key is not for the key beside it");
         }
@@ -124,30 +129,37 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>
     /// The public half of the key this node will sign with once its network certifies it
     /// (<c>solnet key rotate</c>): made once and kept in the data folder, so asking again,
-    /// or a restart between asking and installing, gives the same key.
+    /// or a restart between asking and installing, gives the same key. A waiting key of
+    /// another algorithm than <paramref name="algorithm"/> is replaced: no certificate
+    /// names it yet, or its install would have removed it.
     /// </summary>
-    public byte[] NextPublicKey()
+    public byte[] NextPublicKey(SignatureAlgorithm algorithm = SignatureAlgorithm.EcdsaP256Sha256)
     {
         lock (_installing)
         {
-            using var next = NextKey();
-            return next.ExportSubjectPublicKeyInfo();
+            using var next = NextKey(algorithm)!;
+            return next.PublicKey;
         }
     }
 
-    private ECDsa NextKey()
+    private SigningKey? NextKey(SignatureAlgorithm? algorithm)
     {
         var path = Path.Combine(_dataDir, NextKeyFile);
-        var key = ECDsa.Create();
         if (File.Exists(path))
         {
-            key.ImportFromPem(File.ReadAllText(path));
+            var waiting = SigningKey.FromPem(File.ReadAllText(path));
+            if (algorithm is null || waiting.Algorithm == algorithm)
+            {
+                return waiting;
+            }
+            waiting.Dispose();
         }
-        else
+        if (algorithm is null)
         {
-            key.GenerateKey(ECCurve.NamedCurves.nistP256);
-            WriteAtomically(path, key.ExportPkcs8PrivateKeyPem());
+            return null;
         }
+        var key = SigningKey.Create(algorithm.Value);
+        WriteAtomically(path, key.ExportPkcs8Pem());
         return key;
     }
 
@@ -172,8 +184,8 @@ public sealed class NodeIdentity : IDisposable
             {
                 throw new InvalidKeyCertificateException("this node has no next key waiting: ask for it first (solnet key rotate does)");
             }
-            var next = NextKey();
-            if (!checkedCertificate.NodePublicKey.AsSpan().SequenceEqual(next.ExportSubjectPublicKeyInfo()))
+            var next = NextKey(null)!;
+            if (!checkedCertificate.NodePublicKey.AsSpan().SequenceEqual(next.PublicKey))
             {
                 next.Dispose();
                 throw new InvalidKeyCertificateException("the certificate is not for the key this node has waiting");

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Federation.Core.Peers;
 using Federation.Contracts;
 using Federation.Contracts.V1;
@@ -11,32 +10,22 @@ namespace Federation.Core.Identity;
 
 /// <summary>
 /// Imported public keys of pinned peers, cached: importing a key per message costs
-/// more than verifying with it. An ECDsa instance is not documented as safe to use from
-/// several threads at once, and calls are verified in parallel, so each peer has a small
-/// pool of imported instances: a verify rents one, and returns it after.
+/// more than verifying with it (<see cref="VerifyingKey"/>, safe from several threads).
+/// Every check names the kind of thing signed (docs/adr/0028).
 /// </summary>
 public sealed class PeerKeys
 {
-    private sealed record Pinned(byte[] PublicKey, ConcurrentBag<ECDsa> Pool);
-
-    private readonly ConcurrentDictionary<string, Pinned> _keys = new();
+    private readonly ConcurrentDictionary<string, VerifyingKey> _keys = new();
 
     // Certified node keys (docs/adr/0022), by key id, and the certificates already checked,
     // by their bytes: a peer's events all carry the same certificate, whose network
     // signature is checked once, not per event.
-    private readonly ConcurrentDictionary<string, Pinned> _nodeKeys = new();
+    private readonly ConcurrentDictionary<string, VerifyingKey> _nodeKeys = new();
     private readonly ConcurrentDictionary<ByteString, (ByteString Signature, CheckedCertificate Checked)> _certificates = new();
     private const int CertificatesKept = 4096;
 
     // Revocations by (network, key): what a key signed from the time given on is refused.
     private readonly ConcurrentDictionary<(string Network, string Key), CheckedRevocation> _revoked = new();
-
-    public static ECDsa Import(byte[] subjectPublicKeyInfo)
-    {
-        var key = ECDsa.Create();
-        key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
-        return key;
-    }
 
     /// <summary>Checks that <paramref name="publicKey"/> hashes to <paramref name="nodeId"/> and caches it.</summary>
     public void Pin(string nodeId, byte[] publicKey)
@@ -45,17 +34,12 @@ public sealed class PeerKeys
         {
             throw new InvalidOperationException("The public key does not match the node id.");
         }
-        var pinned = new Pinned(publicKey, new ConcurrentBag<ECDsa>());
-        pinned.Pool.Add(Import(publicKey));
-        _keys[nodeId] = pinned;
+        _keys[nodeId] = VerifyingKey.Import(publicKey);
     }
 
     /// <summary>A one-off check against a key that is not cached (a suspended or revoked peer's stored key).</summary>
-    public static bool VerifyWith(byte[] publicKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
-    {
-        using var key = Import(publicKey);
-        return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
-    }
+    public static bool VerifyWith(byte[] publicKey, SignedKind kind, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        Signatures.Verify(publicKey, kind, data, signature);
 
     public void Forget(string nodeId) => _keys.TryRemove(nodeId, out _);
 
@@ -79,21 +63,9 @@ public sealed class PeerKeys
         return false;
     }
 
-    public bool Verify(string nodeId, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
-        _keys.TryGetValue(nodeId, out var pinned) && Verify(pinned, data, signature);
-
-    private static bool Verify(Pinned pinned, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
-    {
-        var key = pinned.Pool.TryTake(out var pooled) ? pooled : Import(pinned.PublicKey);
-        try
-        {
-            return key.VerifyData(data, signature, HashAlgorithmName.SHA256);
-        }
-        finally
-        {
-            pinned.Pool.Add(key);
-        }
-    }
+    /// <summary>Checks a signature of <paramref name="kind"/> against the pinned key of <paramref name="nodeId"/> (its network's own key).</summary>
+    public bool Verify(string nodeId, SignedKind kind, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        _keys.TryGetValue(nodeId, out var pinned) && pinned.Verify(kind, data, signature);
 
     public bool Knows(string nodeId) => _keys.ContainsKey(nodeId);
 
@@ -105,16 +77,16 @@ public sealed class PeerKeys
     /// time and for a key not revoked from before it, and the node key it names must have
     /// made the signature.
     /// </summary>
-    public string? WhyNot(string networkId, CertifiedKey? certificate, DateTimeOffset signedAt,
+    public string? WhyNot(string networkId, CertifiedKey? certificate, DateTimeOffset signedAt, SignedKind kind,
         ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, byte[]? networkKey = null)
     {
         if (certificate is null)
         {
             if (Knows(networkId))
             {
-                return Verify(networkId, data, signature) ? null : $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(networkId)}";
+                return Verify(networkId, kind, data, signature) ? null : $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(networkId)}";
             }
-            return networkKey is not null && VerifyWith(networkKey, data, signature)
+            return networkKey is not null && VerifyWith(networkKey, kind, data, signature)
                 ? null
                 : $"its signature does not verify against the key of {Identifiers.Fingerprint(networkId)}";
         }
@@ -139,8 +111,8 @@ public sealed class PeerKeys
         {
             return $"it was signed at {signedAt:u} by node key {Identifiers.ShortFingerprint(network.KeyId)}, which its network revoked as compromised since {since:u}";
         }
-        var pinned = _nodeKeys.GetOrAdd(network.KeyId, _ => new Pinned(network.NodePublicKey, new ConcurrentBag<ECDsa>()));
-        return Verify(pinned, data, signature)
+        var pinned = _nodeKeys.GetOrAdd(network.KeyId, _ => VerifyingKey.Import(network.NodePublicKey));
+        return pinned.Verify(kind, data, signature)
             ? null
             : $"its signature does not verify against node key {Identifiers.ShortFingerprint(network.KeyId)} of {Identifiers.Fingerprint(networkId)}";
     }

@@ -10,13 +10,25 @@ namespace Federation.Core.Identity;
 /// </summary>
 public static class SignatureAlgorithms
 {
-    /// <summary>What this node signs events, submissions and calls with.</summary>
-    public const SignatureAlgorithm Signing = SignatureAlgorithm.EcdsaP256Sha256;
+    /// <summary>The algorithm of what the key in a stored certificate (a CertifiedKey's bytes) signed; none: the network's own key, ECDSA P-256.</summary>
+    public static SignatureAlgorithm OfSigner(byte[]? certificate)
+    {
+        if (certificate is null)
+        {
+            return SignatureAlgorithm.EcdsaP256Sha256;
+        }
+        var algorithm = NodeKeyCertificate.Parser.ParseFrom(CertifiedKey.Parser.ParseFrom(certificate).Certificate).NodeKeyAlgorithm;
+        return algorithm == SignatureAlgorithm.Unspecified ? SignatureAlgorithm.EcdsaP256Sha256 : algorithm;
+    }
 
     /// <summary>Unspecified is what releases before 0.2.0 sent: ECDSA P-256, the same.</summary>
-    public static bool CanVerify(SignatureAlgorithm algorithm) => Contracts.NetworkSignatures.CanVerify(algorithm);
+    public static bool CanVerify(SignatureAlgorithm algorithm) => Contracts.Signatures.CanVerify(algorithm);
 
     /// <summary>Why a signature cannot be checked here, for a refusal.</summary>
     public static string Unknown(SignatureAlgorithm algorithm) =>
-        $"it is signed with algorithm {(int)algorithm}, which this release cannot verify (it knows ECDSA P-256); the sender should not have sent it to this node";
+        $"it is signed with algorithm {(int)algorithm}, which this release cannot verify (it knows ECDSA P-256 and Ed25519); the sender should not have sent it to this node";
+
+    /// <summary>The capability a peer must have to verify what <paramref name="algorithm"/> signed, or null when every release can.</summary>
+    public static string? CapabilityNeeded(SignatureAlgorithm algorithm) =>
+        algorithm == SignatureAlgorithm.Ed25519 ? Domain.Protocol.Capabilities.SignaturesEd25519 : null;
 }

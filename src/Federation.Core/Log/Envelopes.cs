@@ -26,7 +26,7 @@ public static class Envelopes
         Sequence = e.Sequence,
         Payload = ByteString.CopyFrom(e.Payload),
         Signature = ByteString.CopyFrom(e.Signature),
-        Algorithm = SignatureAlgorithms.Signing,
+        Algorithm = SignatureAlgorithms.OfSigner(e.Signer),
         Certificate = e.Signer is null ? null : CertifiedKey.Parser.ParseFrom(e.Signer),
     };
 
@@ -68,7 +68,7 @@ public static class Envelopes
         if (env.Certificate is null)
         {
             // The network's own key signed it: checked before anything in it is read.
-            if (!keys.Verify(env.OriginNode, env.Payload.Span, env.Signature.Span))
+            if (!keys.Verify(env.OriginNode, SignedKind.Event, env.Payload.Span, env.Signature.Span))
             {
                 throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env,
                     $"its signature does not verify against the pinned key of {Identifiers.Fingerprint(env.OriginNode)}");
@@ -81,7 +81,7 @@ public static class Envelopes
             // it signed (its validity period, a revocation), which only the payload says.
             payload = Parse(env);
             var signedAt = payload.OccurredAt is { } t && Dates.IsValid(t) ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
-            if (keys.WhyNot(env.OriginNode, env.Certificate, signedAt, env.Payload.Span, env.Signature.Span) is { } why)
+            if (keys.WhyNot(env.OriginNode, env.Certificate, signedAt, SignedKind.Event, env.Payload.Span, env.Signature.Span) is { } why)
             {
                 throw Refuse(RefusalKind.Unauthenticated, Rules.SignedEnvelope, env, why);
             }

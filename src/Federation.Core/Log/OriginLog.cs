@@ -120,7 +120,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             // One key for the signature and the certificate stored beside it, even if a
             // rotation lands meanwhile.
             var key = identity.Current;
-            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(bytes), key.Certificate?.ToByteArray());
+            var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(SignedKind.Event, bytes), key.Certificate?.ToByteArray());
             tx.InsertEvent(sealing?.ForDisk(stored1) ?? stored1);
             events.Add(stored1);
         }
@@ -231,8 +231,8 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
         var key = identity.Current;
-        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(bytes.Span)), KeyId = identity.NodeId,
-            Algorithm = SignatureAlgorithms.Signing, Certificate = key.Certificate };
+        var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(SignedKind.Submission, bytes.Span)), KeyId = identity.NodeId,
+            Algorithm = key.Algorithm, Certificate = key.Certificate };
         // A referral, an unshared report-back or a participants-only action waits sealed (issue 24);
         // the sender's copy of the participants-only log (a skeleton) tells where an action belongs.
         var participants = sealing is null || !Fights.IsAction(submission) ? null
@@ -275,7 +275,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             {
                 foreach (var e in affected)
                 {
-                    tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(e.Payload), key.Certificate?.ToByteArray());
+                    tx.ResignEvent(e.ObjectId, e.Sequence, key.Sign(SignedKind.Event, e.Payload), key.Certificate?.ToByteArray());
                 }
                 return true;
             }, ct);

@@ -52,7 +52,7 @@ public sealed record SubmissionProof(SignedSubmission Signed, SubmissionPayload 
         try
         {
             var signedAt = submission.SubmittedAt is { } t && Dates.IsValid(t) ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
-            if ((pinned ?? Unpinned).WhyNot(signed.KeyId, signed.Certificate, signedAt, signed.Payload.Span, signed.Signature.Span,
+            if ((pinned ?? Unpinned).WhyNot(signed.KeyId, signed.Certificate, signedAt, SignedKind.Submission, signed.Payload.Span, signed.Signature.Span,
                     signed.PublicKey.ToByteArray()) is { } why)
             {
                 return signed.Certificate is null

@@ -10,7 +10,7 @@ namespace Federation.Core.Storage;
 /// the node sees only these interfaces.
 /// </summary>
 public interface IFederationStore
-    : IObjectReads, IDeliveryReads, IPeerReads, ITokenReads, IAuditReads, ICallOutReads, IReplicaReads, IFediverseReads, IDisposable
+    : IObjectReads, IDeliveryReads, IPeerReads, ITokenReads, IAuditReads, ICallOutReads, IReplicaReads, IFediverseReads, IRelayReads, IDisposable
 {
     /// <summary>Where the data is, for the start-up banner (never a password).</summary>
     string Description { get; }
@@ -35,4 +35,4 @@ public interface IFederationStore
 
 /// <summary>The operations one write transaction may perform: every write role together.</summary>
 public interface IStoreTransaction
-    : IObjectWrites, IDeliveryWrites, IPeerWrites, ITokenWrites, IAuditWrites, ICallOutWrites, IReplicaWrites, IFediverseWrites;
+    : IObjectWrites, IDeliveryWrites, IPeerWrites, ITokenWrites, IAuditWrites, ICallOutWrites, IReplicaWrites, IFediverseWrites, IRelayWrites;

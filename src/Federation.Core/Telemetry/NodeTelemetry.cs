@@ -28,6 +28,7 @@ public sealed class NodeTelemetry : IDisposable
     private readonly Counter<long> _failures;
     private readonly Counter<long> _applied;
     private readonly Counter<long> _duplicates;
+    private readonly Counter<long> _relayed;
 
     // The gauges below share one outbox query per collection (a collector reads all of them at once).
     private readonly Lock _lagLock = new();
@@ -51,6 +52,8 @@ public sealed class NodeTelemetry : IDisposable
             "Events from other origins applied to this node's copies (exactly once each)");
         _duplicates = _meter.CreateCounter<long>("federation.events.duplicates", "{event}",
             "Events received again that this node already held (changed nothing)");
+        _relayed = _meter.CreateCounter<long>("federation.relay.parcels", "{parcel}",
+            "Parcels through a relay (docs/adr/0027), by peer and by direction: sent (this node's, for a peer it cannot reach), carried (held here for another), forwarded (handed to their recipient), received (opened here), settled (a receipt moved this node's cursor)");
         _meter.CreateObservableGauge("federation.delivery.pending", ObservePending, "{item}",
             "Items queued for a peer and not yet acknowledged, per peer");
         _meter.CreateObservableGauge("federation.delivery.oldest_pending_age", ObserveOldestAge, "s",
@@ -91,6 +94,10 @@ public sealed class NodeTelemetry : IDisposable
         _batches.Add(1, peer, new KeyValuePair<string, object?>("kind", kind));
         _itemsSent.Add(items, peer, new KeyValuePair<string, object?>("kind", kind));
     }
+
+    /// <summary>One parcel through a relay; <paramref name="direction"/> is one of those named on the counter.</summary>
+    public void Relayed(string peerId, string direction) =>
+        _relayed.Add(1, new KeyValuePair<string, object?>("peer.id", peerId), new KeyValuePair<string, object?>("direction", direction));
 
     /// <summary>One failed attempt. <paramref name="kind"/> is one of the kinds named on the counter.</summary>
     public void DeliveryFailed(string peerId, string kind, string? status = null) =>

@@ -38,13 +38,76 @@ public sealed class Bundles(
     /// </summary>
     public const int MaxItemBytes = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// At most this many bytes of items in a bundle for a relay (docs/adr/0027): less than a
+    /// file's, so that the header (a hash per item) and the parcel around it stay under
+    /// <see cref="Relay.RelayDesk.MaxParcelBytes"/> however small the items are.
+    /// </summary>
+    public const int MaxRelayedItemBytes = 2 * 1024 * 1024;
+
     /// <summary>How many queued items an export looks at, at most.</summary>
     private const int MaxScanned = 20_000;
 
     public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(14);
     private const uint MaxValidDays = 365;
 
+    /// <summary>Smallest part a set may be split into: below it a header outweighs its items.</summary>
+    public const int MinPartBytes = 4 * 1024;
+
+    /// <summary>
+    /// What <paramref name="request"/>'s peer is owed, as one bundle of at most
+    /// <see cref="MaxItemBytes"/> of items; what does not fit is left for the next one (the
+    /// header says <c>incomplete</c>).
+    /// </summary>
     public ExportedBundle Export(ExportBundleRequest request)
+    {
+        var (peer, since, owed) = Owing(request);
+        var items = owed.Items.Select(i => i.ToByteArray()).ToList();
+        var fits = Fitting(items, MaxItemBytes);
+        var incomplete = owed.Incomplete || fits < items.Count;
+        var expires = Expires(request);
+        return Make(peer, since, owed, owed.Items.Take(fits).ToList(), items.Take(fits).ToList(), owed.Items.Take(fits).ToList(),
+            expires, incomplete, setId: "", part: 0, parts: 0);
+    }
+
+    /// <summary>
+    /// What <paramref name="request"/>'s peer is owed, split into as many parts as it takes,
+    /// each a whole bundle of at most <see cref="ExportBundleRequest.PartSize"/> bytes of items
+    /// (an item larger than that goes alone in a part), signed on its own and naming its place
+    /// in the set: parts go by e-mail as attachments and are imported in any order.
+    /// </summary>
+    public IReadOnlyList<ExportedBundle> ExportParts(ExportBundleRequest request)
+    {
+        var partSize = request.PartSize == 0 ? MaxItemBytes : (int)Math.Min(request.PartSize, int.MaxValue);
+        if (partSize < MinPartBytes || partSize > MaxItemBytes)
+        {
+            throw RuleViolation.Invalid($"A part may hold from {MinPartBytes:N0} to {MaxItemBytes:N0} bytes of items (3 MiB, so it crosses the node's 4 MiB messages), not {request.PartSize:N0}.");
+        }
+        var (peer, since, owed) = Owing(request);
+        var groups = new List<List<int>>();
+        var size = 0;
+        var bytes = owed.Items.Select(i => i.ToByteArray()).ToList();
+        for (var i = 0; i < bytes.Count; i++)
+        {
+            if (groups.Count == 0 || (size + bytes[i].Length > partSize && groups[^1].Count > 0))
+            {
+                groups.Add([]);
+                size = 0;
+            }
+            groups[^1].Add(i);
+            size += bytes[i].Length;
+        }
+        if (groups.Count == 0)
+        {
+            groups.Add([]); // nothing owed: one empty part says so, signed like any other
+        }
+        var setId = Guid.NewGuid().ToString();
+        var expires = Expires(request);
+        return [.. groups.Select((g, k) => Make(peer, since, owed, [.. g.Select(i => owed.Items[i])], [.. g.Select(i => bytes[i])], owed.Items,
+            expires, owed.Incomplete, setId, (uint)k + 1, (uint)groups.Count))];
+    }
+
+    private (PeerRecord Peer, DateTimeOffset? Since, Owed Owed) Owing(ExportBundleRequest request)
     {
         var peer = Peer(request.Peer);
         if (request.ValidDays > MaxValidDays)
@@ -56,50 +119,35 @@ public sealed class Bundles(
         {
             since = Dates.IsValid(s) ? s.ToDateTimeOffset() : throw RuleViolation.Invalid("--since is not a valid time.");
         }
-        var owed = since is { } from ? Shared(peer, from) : Queued(peer);
-        var incomplete = owed.Incomplete;
+        return (peer, since, since is { } from ? Shared(peer, from) : Queued(peer, sealedRoad: false));
+    }
 
-        var items = new List<byte[]>();
-        var size = 0;
-        foreach (var item in owed.Items)
+    private DateTimeOffset Expires(ExportBundleRequest request) =>
+        clock.UtcNow + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
+
+    /// <summary>How many of <paramref name="items"/>, from the first, fit in <paramref name="maxBytes"/>.</summary>
+    private static int Fitting(List<byte[]> items, int maxBytes)
+    {
+        var fits = 0;
+        for (var size = 0; fits < items.Count && size + items[fits].Length <= maxBytes; fits++)
         {
-            var bytes = item.ToByteArray();
-            if (size + bytes.Length > MaxItemBytes)
-            {
-                incomplete = true;
-                break;
-            }
-            size += bytes.Length;
-            items.Add(bytes);
+            size += items[fits].Length;
         }
-        var included = owed.Items.Take(items.Count).ToList();
-        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
-        var now = clock.UtcNow;
-        var expires = now + (request.ValidDays == 0 ? DefaultValidity : TimeSpan.FromDays(request.ValidDays));
-        var header = new BundleHeader
-        {
-            BundleId = Guid.NewGuid().ToString(),
-            CarrierNode = identity.NodeId,
-            RecipientNode = peer.NodeId,
-            MadeAt = Timestamp.FromDateTimeOffset(now),
-            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
-            Incomplete = incomplete,
-        };
-        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
-        {
-            ObjectId = g.Key,
-            FirstSequence = g.Min(e => e.Sequence),
-            LastSequence = g.Max(e => e.Sequence),
-            // From the queue: everything queued for the peer before these was acknowledged,
-            // and a peer gets an object's log from its start. Since a time: not known.
-            RecipientHolds = since is null ? g.Min(e => e.Sequence) - 1 : 0,
-        }));
-        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
-            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
-        header.Revocations.AddRange(nodeKeys.Ours);
-        var bundle = BundleFormat.Seal(header, items, identity.Current);
-        log.LogInformation("Made bundle {Bundle} for {Peer}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
-            header.BundleId, peer.Name, envelopes.Count, header.Ranges.Count, header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
+        return fits;
+    }
+
+    /// <summary>
+    /// One signed bundle of <paramref name="included"/> (their serialised <paramref name="items"/>);
+    /// <paramref name="set"/> is everything exported with it, which says what the recipient
+    /// holds before any of it.
+    /// </summary>
+    private ExportedBundle Make(PeerRecord peer, DateTimeOffset? since, Owed owed, List<BundleItem> included, List<byte[]> items,
+        IReadOnlyList<BundleItem> set, DateTimeOffset expires, bool incomplete, string setId, uint part, uint parts)
+    {
+        var (bundle, header) = Seal(peer, fromQueue: since is null, included, items, set, expires, incomplete, setId, part, parts);
+        log.LogInformation("Made bundle {Bundle} for {Peer}{Part}: {Events} events of {Objects} objects, {Submissions} submissions{More}",
+            header.BundleId, peer.Name, parts > 0 ? $" (part {part} of {parts} of set {setId})" : "", included.Count(i => i.Envelope is not null), header.Ranges.Count,
+            header.SubmissionIds.Count, incomplete ? " (more is owed than it holds)" : "");
         return new ExportedBundle
         {
             Bundle = bundle.ToByteString(),
@@ -111,20 +159,77 @@ public sealed class Bundles(
             LeftOutParticipantsOnly = (uint)owed.ParticipantsOnly,
             Submissions = (uint)header.SubmissionIds.Count,
             LeftOutSubmissions = (uint)owed.LeftOutSubmissions,
+            Part = part,
+            Parts = parts,
+            SetId = setId,
         };
     }
 
-    /// <summary>What a peer is owed, as bundle items, and what was left out.</summary>
-    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions);
+    /// <summary>
+    /// What the peer's queue holds after its cursor, every item of it (participants-only ones
+    /// and every submission too), as a bundle to be sealed to the peer for a relay to carry
+    /// (docs/adr/0027); with the id of the last queued item it holds. Null when nothing is owed.
+    /// </summary>
+    public (SignedBundle Bundle, long UpTo, int Items)? ForRelay(PeerRecord peer, TimeSpan validity)
+    {
+        var owed = Queued(peer, sealedRoad: true);
+        var bytes = owed.Items.Select(i => i.ToByteArray()).ToList();
+        var fits = Fitting(bytes, MaxRelayedItemBytes);
+        if (fits == 0)
+        {
+            return null;
+        }
+        var included = owed.Items.Take(fits).ToList();
+        var (bundle, _) = Seal(peer, fromQueue: true, included, bytes.Take(fits).ToList(), included, clock.UtcNow + validity,
+            owed.Incomplete || fits < bytes.Count);
+        return (bundle, owed.Ids[fits - 1], fits);
+    }
+
+    /// <summary>The signed bundle of <paramref name="included"/>, and its header.</summary>
+    private (SignedBundle Bundle, BundleHeader Header) Seal(PeerRecord peer, bool fromQueue, List<BundleItem> included, List<byte[]> items,
+        IReadOnlyList<BundleItem> set, DateTimeOffset expires, bool incomplete, string setId = "", uint part = 0, uint parts = 0)
+    {
+        var envelopes = included.Where(i => i.Envelope is not null).Select(i => i.Envelope).ToList();
+        // From the queue: everything queued for the peer before the set's first event of an
+        // object was acknowledged, and a peer gets an object's log from its start. Since a time: not known.
+        var firstInSet = set.Where(i => i.Envelope is not null).GroupBy(i => i.Envelope.ObjectId).ToDictionary(g => g.Key, g => g.Min(i => i.Envelope.Sequence));
+        var header = new BundleHeader
+        {
+            BundleId = Guid.NewGuid().ToString(),
+            CarrierNode = identity.NodeId,
+            RecipientNode = peer.NodeId,
+            MadeAt = Timestamp.FromDateTimeOffset(clock.UtcNow),
+            ExpiresAt = Timestamp.FromDateTimeOffset(expires),
+            Incomplete = incomplete,
+            SetId = setId,
+            Part = part,
+            Parts = parts,
+        };
+        header.Ranges.AddRange(envelopes.GroupBy(e => e.ObjectId).Select(g => new BundleRange
+        {
+            ObjectId = g.Key,
+            FirstSequence = g.Min(e => e.Sequence),
+            LastSequence = g.Max(e => e.Sequence),
+            RecipientHolds = fromQueue ? firstInSet[g.Key] - 1 : 0,
+        }));
+        header.SubmissionIds.AddRange(included.Where(i => i.Submission is not null)
+            .Select(i => SubmissionPayload.Parser.ParseFrom(i.Submission.Payload).SubmissionId));
+        header.Revocations.AddRange(nodeKeys.Ours);
+        return (BundleFormat.Seal(header, items, identity.Current), header);
+    }
+
+    /// <summary>What a peer is owed, as bundle items (with their queue ids, when from the queue), and what was left out.</summary>
+    private sealed record Owed(List<BundleItem> Items, bool Incomplete, int ParticipantsOnly, int LeftOutSubmissions, List<long> Ids);
 
     /// <summary>
     /// What the peer's delivery queue holds after its cursor: exactly what delivery would send
     /// it, so the outbox's audience decisions hold. Left out: participants-only events (a
     /// bundle is signed, not encrypted: there is no per-recipient encryption yet), submissions
     /// whose content is not for every carrier (<see cref="BundleFormat.CarriedInClear"/>), and
-    /// what the peer cannot take until it upgrades.
+    /// what the peer cannot take until it upgrades. On the <paramref name="sealedRoad"/> (a
+    /// relay, which carries the bundle sealed to the peer) nothing is left out but the last.
     /// </summary>
-    private Owed Queued(PeerRecord peer)
+    private Owed Queued(PeerRecord peer, bool sealedRoad)
     {
         var loaded = store.LoadBatch(peer.NodeId, MaxScanned);
         var incomplete = loaded.Count == MaxScanned;
@@ -138,15 +243,17 @@ public sealed class Bundles(
             incomplete = true;
         }
         var items = new List<BundleItem>();
+        var ids = new List<long>();
         int participantsOnly = 0, submissions = 0;
         foreach (var item in batch)
         {
             if (item.Kind == OutboxKind.Submission)
             {
                 var signed = SignedSubmission.Parser.ParseFrom(item.Body);
-                if (BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
+                if (sealedRoad || BundleFormat.CarriedInClear(SubmissionPayload.Parser.ParseFrom(signed.Payload)))
                 {
                     items.Add(new BundleItem { Submission = signed });
+                    ids.Add(item.Id);
                 }
                 else
                 {
@@ -156,15 +263,16 @@ public sealed class Bundles(
                 continue;
             }
             var envelope = Envelope.Parser.ParseFrom(item.Body);
-            if (EventTiers.SealedAtRest(envelope.ObjectKind))
+            if (!sealedRoad && EventTiers.SealedAtRest(envelope.ObjectKind))
             {
                 participantsOnly++;
                 incomplete = true;
                 continue;
             }
             items.Add(new BundleItem { Envelope = envelope });
+            ids.Add(item.Id);
         }
-        return new Owed(items, incomplete, participantsOnly, submissions);
+        return new Owed(items, incomplete, participantsOnly, submissions, ids);
     }
 
     /// <summary>
@@ -196,10 +304,11 @@ public sealed class Bundles(
             incomplete |= takeable < built.Count;
             envelopes.AddRange(built.Take(takeable));
         }
-        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0);
+        return new Owed(envelopes.Select(e => new BundleItem { Envelope = e }).ToList(), incomplete, participantsOnly, 0, []);
     }
 
-    public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct)
+    /// <param name="relayedFrom">For a bundle that came sealed in a relay parcel: the parcel's source, which must be the bundle's carrier.</param>
+    public async Task<ImportedBundle> ImportAsync(ImportBundleRequest request, CancellationToken ct, string? relayedFrom = null)
     {
         if (request.Bundle.IsEmpty)
         {
@@ -209,8 +318,16 @@ public sealed class Bundles(
             carrier => keys.Sync(carrier, store.GetPeer(carrier)),
             clock.UtcNow);
         var header = bundle.Header;
+        if (relayedFrom is not null && header.CarrierNode != relayedFrom)
+        {
+            throw new RuleViolation(RefusalKind.InvalidArgument, BundleFormat.Rule,
+                $"Bundle refused: it was made by network {Identifiers.Fingerprint(header.CarrierNode)}, not by the parcel's source {Identifiers.Fingerprint(relayedFrom)}; nothing was applied.");
+        }
         var carrier = store.GetPeer(header.CarrierNode)!;
-        var answer = new ImportedBundle { BundleId = header.BundleId, CarrierNode = header.CarrierNode };
+        var answer = new ImportedBundle
+        {
+            BundleId = header.BundleId, CarrierNode = header.CarrierNode, Part = header.Part, Parts = header.Parts, SetId = header.SetId,
+        };
         // Before any item: an item the carrier's revoked key signed after its time is then refused.
         await nodeKeys.AcceptAsync(header.CarrierNode, header.Revocations, ct);
 
@@ -293,8 +410,8 @@ public sealed class Bundles(
         {
             answer.Acknowledgement = Acknowledgement(header, recorded).ToByteString();
         }
-        log.LogInformation("Imported bundle {Bundle} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
-            header.BundleId, carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
+        log.LogInformation("Imported bundle {Bundle}{Part} from {Peer}: {Applied} applied, {Duplicates} already held, {Held} held behind a gap, {Refused} refused{Ack}",
+            header.BundleId, header.Parts > 0 ? $" (part {header.Part} of {header.Parts} of set {header.SetId})" : "", carrier.Name, answer.Applied, answer.Duplicates, answer.Held, answer.Refused.Count,
             answer.CursorMovedPast > 0 ? $", {answer.CursorMovedPast} queued items settled by its acknowledgement" : "");
         return answer;
     }
@@ -373,7 +490,10 @@ public sealed class Bundles(
             holds[p.ObjectId] = Math.Max(p.Sequence, holds.GetValueOrDefault(p.ObjectId));
         }
         var recorded = header.AcknowledgedSubmissions.ToHashSet(StringComparer.Ordinal);
-        var queued = store.LoadBatch(peer.NodeId, MaxScanned);
+        // Opened as delivery opens them: a confidential submission rests sealed (adr/0025), and
+        // one that came back acknowledged by relay is settled like any other; locked, the
+        // queue settles up to the first item that cannot be opened.
+        var queued = sealedEnvelopes.Open(store.LoadBatch(peer.NodeId, MaxScanned), out _);
         var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
             ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
             : !StorageVault.IsSealed(q.Body) && TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();

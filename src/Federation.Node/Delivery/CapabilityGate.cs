@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Federation.Contracts.V1;
+using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Domain;
 
@@ -64,13 +65,17 @@ public sealed class CapabilityGate(IPeerReads store)
     {
         if (item.Kind == OutboxKind.Submission)
         {
-            return Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(SignedSubmission.Parser.ParseFrom(item.Body).Payload));
+            var signed = SignedSubmission.Parser.ParseFrom(item.Body);
+            return SignatureAlgorithms.CapabilityNeeded(signed.Algorithm) ?? Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(signed.Payload));
         }
         return EventNeeds.GetValue(item.Body, static body => new StrongBox<string?>(NeededBy(Envelope.Parser.ParseFrom(body)))).Value;
     }
 
-    // Only call-out events need anything so far; the others are not unpacked.
-    private static string? NeededBy(Envelope envelope) => envelope.ObjectKind == ObjectKind.CallOut
-        ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
-        : null;
+    // What signed it (an Ed25519 node key's events reach only peers that verify Ed25519),
+    // then what it says: only call-out events need anything so far; the others are not unpacked.
+    private static string? NeededBy(Envelope envelope) =>
+        SignatureAlgorithms.CapabilityNeeded(envelope.Algorithm)
+        ?? (envelope.ObjectKind == ObjectKind.CallOut
+            ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
+            : null);
 }

@@ -29,6 +29,8 @@ public sealed class DeliveryRecorder(
         {
             var failing = tx.IsFailing(peer.NodeId);
             tx.Advance(peer.NodeId, deliveredId);
+            // The direct road carries again: the peer is no longer reached by relay (docs/adr/0027).
+            tx.DropRelayRoute(peer.NodeId);
             // It took our delivery, so it has added us: peering is mutual.
             tx.SetPeerState(peer.NodeId, PeerStates.Active, onlyFrom: PeerStates.Pending);
             if (release)

@@ -10,4 +10,7 @@ public static class Methods
     public const string FetchEvents = "/federation.v1.PeerService/FetchEvents";
     public const string Hello = "/federation.v1.PeerService/Hello";
     public const string ListShared = "/federation.v1.PeerService/ListShared";
+    public const string RelayPut = "/federation.v1.PeerService/RelayPut";
+    public const string RelayDeliver = "/federation.v1.PeerService/RelayDeliver";
+    public const string RelayCollect = "/federation.v1.PeerService/RelayCollect";
 }

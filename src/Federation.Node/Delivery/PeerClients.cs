@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Security;
@@ -121,6 +122,8 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             { TimeHeader, ts },
             { Peering.PeerProtocols.Header, protocol.Header },
         };
+        // One key for the signature, its algorithm and the certificate named beside it, even if a rotation lands meanwhile.
+        var key = identity.Current;
         string signing;
         if (CalleeSignsTheOldWay(calleeNodeId))
         {
@@ -132,12 +135,10 @@ public sealed class PeerClients(NodeIdentity identity, IOptions<NodeOptions> opt
             var bodyHash = BodyHash(body);
             headers.Add(CallIdHeader, callId);
             headers.Add(BodyHashHeader, bodyHash);
-            headers.Add(AlgorithmHeader, ((int)SignatureAlgorithms.Signing).ToString(CultureInfo.InvariantCulture));
+            headers.Add(AlgorithmHeader, ((int)key.Algorithm).ToString(CultureInfo.InvariantCulture));
             signing = CallSigningString(method, ts, identity.NodeId, calleeNodeId, callId, bodyHash);
         }
-        // One key for the signature and the certificate named beside it, even if a rotation lands meanwhile.
-        var key = identity.Current;
-        headers.Add(SignatureHeader, Convert.ToBase64String(key.Sign(Encoding.UTF8.GetBytes(signing))));
+        headers.Add(SignatureHeader, Convert.ToBase64String(key.Sign(SignedKind.Call, Encoding.UTF8.GetBytes(signing))));
         if (key.Certificate is { } certificate)
         {
             headers.Add(CertificateHeader, certificate.ToByteString().ToBase64());

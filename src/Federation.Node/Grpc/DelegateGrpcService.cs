@@ -88,7 +88,7 @@ public sealed class DelegateGrpcService(
         Task.FromResult(nodeKeys.Status());
 
     public override Task<NodeKeysStatus> PrepareNodeKey(PrepareNodeKeyRequest request, ServerCallContext context) =>
-        Task.FromResult(nodeKeys.Status(next: identity.NextPublicKey()));
+        Task.FromResult(nodeKeys.Prepare(request.Algorithm));
 
     public override Task<NodeKeysStatus> InstallNodeKey(InstallNodeKeyRequest request, ServerCallContext context)
     {
@@ -122,6 +122,9 @@ public sealed class DelegateGrpcService(
     public override Task<PeerInfo> SetPeerState(SetPeerStateRequest request, ServerCallContext context) =>
         peers.SetStateAsync(request.Network, request.State, context.CancellationToken);
 
+    public override Task<PeerInfo> SetPeerRelay(SetPeerRelayRequest request, ServerCallContext context) =>
+        peers.SetRelayAsync(request.Network, request.Allowed, context.CancellationToken);
+
     public override Task<ListPeersResponse> ListPeers(ListPeersRequest request, ServerCallContext context) =>
         Task.FromResult(new ListPeersResponse { Peers = { peers.List() } });
 
@@ -133,6 +136,14 @@ public sealed class DelegateGrpcService(
 
     public override Task<ExportedBundle> ExportBundle(ExportBundleRequest request, ServerCallContext context) =>
         Task.FromResult(bundles.Export(request));
+
+    public override async Task ExportBundleParts(ExportBundleRequest request, IServerStreamWriter<ExportedBundle> responseStream, ServerCallContext context)
+    {
+        foreach (var part in bundles.ExportParts(request))
+        {
+            await responseStream.WriteAsync(part, context.CancellationToken);
+        }
+    }
 
     public override Task<ImportedBundle> ImportBundle(ImportBundleRequest request, ServerCallContext context) =>
         bundles.ImportAsync(request, context.CancellationToken);

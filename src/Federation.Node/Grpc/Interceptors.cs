@@ -32,6 +32,9 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
     /// unexpected as INTERNAL (logged here).
     /// SubmitStream uses it for each submission it refuses, so they read as Submit's do.
     /// </summary>
+    public static readonly Status DatabaseOutage = new(StatusCode.Unavailable,
+        "This node cannot reach its database right now; try again shortly. If it persists, its operator can find the cause in the node's log.");
+
     public static RpcException ToRpc(Exception ex, ServerCallContext context, ILogger log)
     {
         switch (ex)
@@ -48,8 +51,7 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> log) : Intercepto
                 // PostgreSQL restarting or unreachable: a temporary condition, so UNAVAILABLE
                 // (peers retry it, and a person knows to try again) rather than INTERNAL.
                 log.LogWarning("{Method} failed: the database is unreachable ({Error})", context.Method, db.Message);
-                return new RpcException(new Status(StatusCode.Unavailable,
-                    "This node cannot reach its database right now; try again shortly. If it persists, its operator can find the cause in the node's log."));
+                return new RpcException(DatabaseOutage);
             default:
                 log.LogError(ex, "Unexpected failure in {Method}", context.Method);
                 return new RpcException(new Status(StatusCode.Internal, "The node failed unexpectedly; its operator can find the cause in the node's log."));

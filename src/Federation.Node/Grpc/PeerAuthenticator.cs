@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Globalization;
 using System.Text;
 using Federation.Core;
@@ -77,7 +78,7 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         // it is refused.
         var verified = context.GetHttpContext().Items[PeerCallGate.VerifiedItem] as PeerCallGate.VerifiedCall == new PeerCallGate.VerifiedCall(caller, signing, sig)
             || (PeerClients.TryCertificate(context.RequestHeaders.GetValue(PeerClients.CertificateHeader), out var certificate)
-                && keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), signed, signature, peer.PublicKey) is null);
+                && keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), SignedKind.Call, signed, signature, peer.PublicKey) is null);
         if (!verified)
         {
             throw NotAuthenticated();

@@ -1,8 +1,10 @@
+using Federation.Contracts;
 using System.Buffers.Binary;
 using Federation.Core;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Delivery;
+using Federation.Storage;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -40,7 +42,20 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
             return;
         }
         var method = http.Request.Path.Value!;
-        if (!SignedByKnownPeer(http, method))
+        bool known;
+        try
+        {
+            known = SignedByKnownPeer(http, method);
+        }
+        catch (Exception db) when (Stores.IsOutage(db))
+        {
+            // The caller's key is read from the database before grpc-dotnet runs, so its
+            // error mapping does not apply: a database outage here is UNAVAILABLE too (the
+            // caller retries), not an HTTP 500 that reads as a broken peer.
+            await RefuseAsync(http, ErrorInterceptor.DatabaseOutage);
+            return;
+        }
+        if (!known)
         {
             Replace(http, new CappedStream(http.Request.Body, UnverifiedBodyBytes,
                 $"This request is larger than this node reads from a caller it has not authenticated ({UnverifiedBodyBytes} bytes). "
@@ -115,7 +130,7 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         if (!long.TryParse(ts, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
             || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()
             || !PeerClients.TryCertificate(headers[PeerClients.CertificateHeader].ToString(), out var certificate)
-            || keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), System.Text.Encoding.UTF8.GetBytes(signing), signature, peer.PublicKey) is not null)
+            || keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), SignedKind.Call, System.Text.Encoding.UTF8.GetBytes(signing), signature, peer.PublicKey) is not null)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Threading.Channels;
 using Federation.Contracts.V1;
 using Federation.Core;
@@ -32,6 +33,8 @@ public sealed class PeerGrpcService(
     IBus bus,
     BusReadiness busReady,
     Federation.Core.Sealing.SealedLogs sealedLogs,
+    Relay.RelayOffers relayOffers,
+    Relay.RelayDesk relayDesk,
     ILogger<PeerGrpcService> log) : PeerService.PeerServiceBase
 {
     public const int MaxBatch = 1000;
@@ -48,7 +51,7 @@ public sealed class PeerGrpcService(
             Fingerprint = identity.Fingerprint,
             Region = options.Value.Region,
             Speaks = protocols.Advertisement,
-            KeyAlgorithm = SignatureAlgorithms.Signing,
+            KeyAlgorithm = Signatures.AlgorithmOf(identity.PublicKey),
             Address = options.Value.AnnouncedAddress,
             Certificate = identity.Current.Certificate,
             Revocations = { nodeKeys.Ours },
@@ -68,7 +71,8 @@ public sealed class PeerGrpcService(
         await directory.AnnouncedAsync(caller, request.Address, context.CancellationToken);
         await protocols.HeardAsync(caller.NodeId, caller.Name, request.Speaks, context.CancellationToken);
         await nodeKeys.AcceptAsync(caller.NodeId, request.Revocations, context.CancellationToken);
-        return new HelloResponse { Speaks = protocols.Advertisement, Revocations = { nodeKeys.Ours } };
+        await relayOffers.HeardAsync(caller.NodeId, request.Relay, context.CancellationToken);
+        return new HelloResponse { Speaks = protocols.Advertisement, Revocations = { nodeKeys.Ours }, Relay = relayOffers.Ours() };
     }
 
     public override async Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
@@ -244,5 +248,27 @@ public sealed class PeerGrpcService(
             .Where(o => request.Yours || Audience.Of(StateCodec.Parse(o.Kind, o.State)).Contains(caller.NodeId))
             .Select(o => new SharedObject { ObjectId = o.ObjectId, ObjectKind = o.Kind, LastSequence = o.LastSequence }));
         return response;
+    }
+
+    // Relay through a mutual peer (docs/adr/0027): translated here, done by RelayDesk.
+
+    public override async Task<RelayPutResponse> RelayPut(RelayPutRequest request, ServerCallContext context)
+    {
+        var caller = await auth.AuthenticateAsync(context);
+        limits.ForVerifications(caller.NodeId, 1);
+        return await relayDesk.PutAsync(caller, request, context.CancellationToken);
+    }
+
+    public override async Task<RelayDeliverResponse> RelayDeliver(RelayDeliverRequest request, ServerCallContext context)
+    {
+        var caller = await auth.AuthenticateAsync(context);
+        limits.ForVerifications(caller.NodeId, 1);
+        return await relayDesk.DeliverAsync(caller, request, context.CancellationToken);
+    }
+
+    public override async Task<RelayCollectResponse> RelayCollect(RelayCollectRequest request, ServerCallContext context)
+    {
+        var caller = await auth.AuthenticateAsync(context);
+        return await relayDesk.CollectAsync(caller, request, context.CancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Commands;
 using Federation.Core.Identity;
@@ -26,7 +27,7 @@ public sealed class SignedSubmissions(PeerKeys keys, Submissions submissions)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The submission is refused: {SignatureAlgorithms.Unknown(signed.Algorithm)}."));
         }
-        if (signed.KeyId != submitter.NodeId || signed.Certificate is null && !keys.Verify(submitter.NodeId, signed.Payload.Span, signed.Signature.Span))
+        if (signed.KeyId != submitter.NodeId || signed.Certificate is null && !keys.Verify(submitter.NodeId, SignedKind.Submission, signed.Payload.Span, signed.Signature.Span))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "The submission is not signed by the calling node's pinned key."));
         }
@@ -42,7 +43,7 @@ public sealed class SignedSubmissions(PeerKeys keys, Submissions submissions)
         // A certified node key signed it: whether it could depends on when (its validity, a revocation).
         if (signed.Certificate is not null && keys.WhyNot(submitter.NodeId, signed.Certificate,
                 submission.SubmittedAt is { } at && Dates.IsValid(at) ? at.ToDateTimeOffset() : DateTimeOffset.MinValue,
-                signed.Payload.Span, signed.Signature.Span) is { } why)
+                SignedKind.Submission, signed.Payload.Span, signed.Signature.Span) is { } why)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"The submission is refused: {why}."));
         }

@@ -24,6 +24,13 @@ public static class DeliveryExtensions
         services.AddSingleton<CatchUpSignal>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<Bundles>();
+        // Relay through a mutual peer (docs/adr/0027).
+        services.AddSingleton(sp => Federation.Core.Identity.SealingKey.LoadOrCreate(
+            Directory.CreateDirectory(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Federation.Core.NodeOptions>>().Value.ResolvedDataDir).FullName));
+        services.AddSingleton<Relay.RelayOffers>();
+        services.AddSingleton<Relay.RelayDesk>();
+        services.AddSingleton<Relay.RelayCourier>();
+        services.AddHostedService(sp => sp.GetRequiredService<Relay.RelayCourier>());
         services.AddSingleton<BusReadiness>();
         services.AddHostedService<Dispatcher>();
         services.AddSingleton<StandDownResender>();

@@ -126,7 +126,7 @@ public static class FederationNodeExtensions
     // Loud while the network key rests on the server (issue 16 #1): whoever takes the
     // server could speak for the network for good.
     private static string NetworkKeyText(NodeIdentity id, DateTimeOffset now) => id.Current.Checked is { } c
-        ? $"kept off this server; node key {Identifiers.ShortFingerprint(c.KeyId)} certified until {c.NotAfter:yyyy-MM-dd}"
+        ? $"kept off this server; node key {Identifiers.ShortFingerprint(c.KeyId)} ({Federation.Contracts.Signatures.Name(id.Current.Algorithm)}) certified until {c.NotAfter:yyyy-MM-dd}"
             + (KeyRenewal.Reminder(c.NotAfter, now) is { } renew ? $"\n                  RENEW: {renew}" : "")
         : "ON THIS SERVER: whoever takes it speaks for the network; move it off: `solnet network init`";
 

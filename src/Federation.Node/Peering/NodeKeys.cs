@@ -1,3 +1,4 @@
+using Federation.Core.Peers;
 using Federation.Contracts;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
@@ -83,18 +84,18 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
     }
 
     /// <summary>How this node's keys stand, for the operator.</summary>
-    public NodeKeysStatus Status(byte[]? next = null)
+    public NodeKeysStatus Status()
     {
         var current = identity.Current;
         var status = new NodeKeysStatus
         {
+            KeyAlgorithm = current.Algorithm,
             NetworkId = identity.NodeId,
             NetworkPublicKey = ByteString.CopyFrom(identity.PublicKey),
             Certified = current.Certificate is not null,
             KeyId = current.KeyId,
             Serial = current.Checked?.Serial ?? 0,
             NotAfter = current.Checked is { } c ? Timestamp.FromDateTimeOffset(c.NotAfter) : null,
-            NextPublicKey = next is null ? ByteString.Empty : ByteString.CopyFrom(next),
             Renewal = current.Checked is { } due ? KeyRenewal.Reminder(due.NotAfter, clock.UtcNow) ?? "" : "",
         };
         status.Revoked.Add(keys.RevocationsOf(identity.NodeId).Select(r => new RevokedKey
@@ -110,6 +111,50 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
             Reason = q.Reason,
             At = Timestamp.FromDateTimeOffset(q.At),
         }));
+        return status;
+    }
+
+    /// <summary>
+    /// The key to certify next (solnet key rotate), of <paramref name="asked"/>, or, when
+    /// none is asked, Ed25519 if every peer can verify it and ECDSA P-256 if not: a peer
+    /// that cannot verify what this node signs takes nothing from it (docs/adr/0028). Only
+    /// the peers reached now are asked: what is signed meanwhile waits for a suspended one
+    /// that turns out not to verify it (CapabilityGate).
+    /// </summary>
+    public NodeKeysStatus Prepare(SignatureAlgorithm asked)
+    {
+        var lacking = store.ListPeers()
+            .Where(p => PeerStates.Reachable(p.State)
+                && !(store.PeerProtocol(p.NodeId) is { Refusal: null } known && known.CapabilitySet.Contains(Protocol.Capabilities.SignaturesEd25519)))
+            .Select(p => p.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        SignatureAlgorithm algorithm;
+        string note;
+        switch (asked)
+        {
+            case SignatureAlgorithm.Ed25519 when lacking.Count > 0:
+                throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SignedEnvelope,
+                    $"Ed25519 is refused: {string.Join(", ", lacking)} cannot verify it (they have not said they run 0.2.0 or later), and would take nothing this node signs. "
+                    + "Upgrade them first, or rotate to ecdsa-p256. Nothing changed.");
+            case SignatureAlgorithm.Ed25519:
+                (algorithm, note) = (asked, "as asked; every peer verifies it");
+                break;
+            case SignatureAlgorithm.EcdsaP256Sha256:
+                (algorithm, note) = (asked, "as asked");
+                break;
+            case SignatureAlgorithm.Unspecified:
+                (algorithm, note) = lacking.Count == 0
+                    ? (SignatureAlgorithm.Ed25519, "every peer verifies it")
+                    : (SignatureAlgorithm.EcdsaP256Sha256, $"not Ed25519 yet: {string.Join(", ", lacking)} cannot verify it");
+                break;
+            default:
+                throw RuleViolation.Invalid($"This release cannot sign with {Signatures.Name(asked)}: ask for ed25519 or ecdsa-p256.");
+        }
+        var status = Status();
+        status.NextPublicKey = ByteString.CopyFrom(identity.NextPublicKey(algorithm));
+        status.NextKeyAlgorithm = algorithm;
+        status.NextKeyNote = note;
         return status;
     }
 

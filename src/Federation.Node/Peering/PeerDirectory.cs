@@ -28,6 +28,7 @@ public sealed class PeerDirectory(
     NodeIdentity identity,
     OutboxSignal signal,
     NodeKeys nodeKeys,
+    CatchUpSignal catchUp,
     IOptions<NodeOptions> options,
     ILogger<PeerDirectory> log)
 {
@@ -99,6 +100,7 @@ public sealed class PeerDirectory(
             var helloRequest = protocols.Hello();
             var hello = await clients.For(record.Address, actual).HelloAsync(helloRequest, clients.Options(actual, Methods.Hello, ct, request: helloRequest));
             await protocols.HeardAsync(actual, who.Name, hello.Speaks, ct);
+            await protocols.HeardRelayAsync(actual, hello.Relay, ct);
             await MarkActiveAsync(actual, ct);
             record = record with { State = PeerStates.Active };
         }
@@ -177,6 +179,9 @@ public sealed class PeerDirectory(
         if (changed)
         {
             log.LogInformation("Peering with {Peer} is mutual: active", nodeId);
+            // What it holds for this node is pulled now, not at the next periodic pass: a new
+            // server stood up with no backup learns its peers' objects at once (issue 16 #4).
+            catchUp.Request(nodeId);
         }
     }
 
@@ -218,6 +223,38 @@ public sealed class PeerDirectory(
     }
 
     /// <summary>
+    /// Allows a peer to relay for this node, or no longer (docs/adr/0027), and tells every peer
+    /// at once in a Hello: a sender learns which relays its peer allows, and a relay that it may
+    /// carry for this node, before the direct path fails.
+    /// </summary>
+    public async Task<PeerInfo> SetRelayAsync(string network, bool allowed, CancellationToken ct)
+    {
+        if (network.Length == 0)
+        {
+            throw RuleViolation.Invalid("Name the peer: its fingerprint, node id or name (`solnet peers` lists them).");
+        }
+        var byName = store.ListPeers().Where(p => string.Equals(p.Name, network, StringComparison.OrdinalIgnoreCase)).ToList();
+        var peer = byName.Count == 1 ? byName[0] : ByFingerprint(network)
+            ?? throw RuleViolation.NotFound($"{network} is not a peer of this node: only a peer can relay for it (`solnet peers` lists them).");
+        await store.WriteAsync(tx =>
+        {
+            tx.SetRelayAllowed(peer.NodeId, allowed);
+            return true;
+        }, ct);
+        log.LogWarning("Peer {Peer} {Change} relay for this node", peer.Name, allowed ? "may now" : "may no longer");
+        // Not on this call's time: a peer that is cut off hears it at its next exchange.
+        _ = Task.Run(() => protocols.ExchangeWithAllAsync(CancellationToken.None), CancellationToken.None);
+        return List().Single(p => p.NodeId == peer.NodeId);
+    }
+
+    /// <summary>The peer with this fingerprint or node id; null for one that is none, or for text that is not a fingerprint (a name no peer has).</summary>
+    private PeerRecord? ByFingerprint(string network)
+    {
+        var id = new string(network.Where(c => c is not ('-' or ' ' or ':')).ToArray()).ToLowerInvariant();
+        return Identifiers.IsNodeId(id) ? store.GetPeer(id) : null;
+    }
+
+    /// <summary>
     /// Every peer with how this node's dealings with it stand: healthy, or failing since
     /// when (delivery to it or catch-up from it), how far behind it is, and unavailable
     /// once it has been failing for longer than <see cref="NodeOptions.UnavailableAfter"/>.
@@ -230,6 +267,8 @@ public sealed class PeerDirectory(
         var catchUp = store.CatchUpStates().ToDictionary(c => c.PeerId);
         var deadLetters = store.DeadLetterCounts();
         var spoken = protocols.All();
+        var relayAllowed = store.RelayAllowed();
+        var routes = store.RelayRoutes().ToDictionary(r => r.PeerId);
         return store.ListPeers().Select(p =>
         {
             delivery.TryGetValue(p.NodeId, out var d);
@@ -258,7 +297,18 @@ public sealed class PeerDirectory(
                 LastDeliveredAt = Stamp(d?.LastDeliveredAt),
                 CaughtUpAt = Stamp(c?.CaughtUpAt),
                 Protocol = spoken.GetValueOrDefault(p.NodeId),
+                RelayAllowed = relayAllowed.Contains(p.NodeId),
             };
+            // Reached by relay until a direct delivery succeeds again.
+            if (routes.TryGetValue(p.NodeId, out var route))
+            {
+                info.RelayedVia = route.RelayId;
+                info.RelayedAt = Stamp(route.SentAt);
+            }
+            if (store.PeerRelayOfferOf(p.NodeId) is { } offer)
+            {
+                info.PeerAllowedRelays.AddRange(offer.AllowedRelays);
+            }
             return info;
         }).ToList();
     }

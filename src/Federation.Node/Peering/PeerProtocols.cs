@@ -47,6 +47,7 @@ public sealed class PeerProtocols(
     OutboxSignal outbox,
     NodeIdentity identity,
     NodeKeys nodeKeys,
+    Relay.RelayOffers relayOffers,
     IOptions<NodeOptions> options,
     ILogger<PeerProtocols> log)
 {
@@ -64,7 +65,11 @@ public sealed class PeerProtocols(
         Address = options.Value.AnnouncedAddress,
         Certificate = identity.Current.Certificate,
         Revocations = { nodeKeys.Ours },
+        Relay = relayOffers.Ours(),
     };
+
+    /// <summary>A peer's relay settings, said in its Hello or its answer to ours (docs/adr/0027).</summary>
+    public Task HeardRelayAsync(string nodeId, RelayOffer? offer, CancellationToken ct) => relayOffers.HeardAsync(nodeId, offer, ct);
 
     public ProtocolVersion Ours => local.Spoken.Protocol;
 
@@ -133,6 +138,7 @@ public sealed class PeerProtocols(
             var answer = await clients.For(peer.Address, peer.NodeId).HelloAsync(hello, clients.Options(peer.NodeId, Methods.Hello, ct, request: hello));
             await HeardAsync(peer.NodeId, peer.Name, answer.Speaks, ct);
             await nodeKeys.AcceptAsync(peer.NodeId, answer.Revocations, ct);
+            await HeardRelayAsync(peer.NodeId, answer.Relay, ct);
         }
         catch (RpcException ex) when (ex.Trailers.GetValue(WireRefusals.ProtocolTrailer) is not null)
         {

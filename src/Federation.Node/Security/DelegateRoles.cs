@@ -86,7 +86,10 @@ public static class DelegateRoles
         ["RecoverFromPeers"] = Role.Operator,
         // Bundles carry what is owed to a peer off the node, and apply what a peer sent (issue 18).
         ["ExportBundle"] = Role.Operator,
+        ["ExportBundleParts"] = Role.Operator,
         ["ImportBundle"] = Role.Operator,
+        // Which peers may relay for this node (issue 18 #2, docs/adr/0027).
+        ["SetPeerRelay"] = Role.Operator,
     };
 
     public static Role For(string method) => Required.GetValueOrDefault(method, Role.Operator);
@@ -101,7 +104,7 @@ public static class DelegateRoles
     /// Reads whose answer leaves the node as a file someone carries (a bundle, issue 18):
     /// audited, so an operator can see who made one, and when.
     /// </summary>
-    private static readonly HashSet<string> CarriedOff = ["ExportBundle"];
+    private static readonly HashSet<string> CarriedOff = ["ExportBundle", "ExportBundleParts"];
 
     /// <summary>Whether a call to <paramref name="method"/> is written to the audit log: every change, confidential reads, and bundles made.</summary>
     public static bool Audited(string method) =>

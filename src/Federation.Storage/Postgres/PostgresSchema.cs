@@ -250,6 +250,8 @@ internal static class PostgresSchema
         );
         CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
         """,
+        // 12 — relay through a mutual peer (issue 18 #2, docs/adr/0027), as SQLite's migration 17.
+        SharedSchema.Relay("BYTEA"),
     ];
 
     public static int Latest => Migrations.Length;

@@ -253,6 +253,8 @@ internal static class SqliteSchema
         );
         CREATE INDEX fediverse_outbox_host ON fediverse_outbox (host, id);
         """,
+        // 17 — relay through a mutual peer (issue 18 #2, docs/adr/0027).
+        SharedSchema.Relay("BLOB"),
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -1,3 +1,4 @@
+using Federation.Contracts;
 using System.Data.Common;
 using System.Security.Cryptography;
 using Federation.Contracts.V1;
@@ -39,7 +40,7 @@ public static class Checker
             + $"outbox {Outbox}, held {Held}, dead letters {DeadLetters}{Details}";
     }
 
-    private sealed record Event(string ObjectId, long Sequence, string EventId, byte[] Payload, byte[] Signature);
+    private sealed record Event(string ObjectId, long Sequence, string EventId, byte[] Payload, byte[] Signature, byte[]? Signer);
 
     private sealed record Obj(ObjectKind Kind, string Origin, long LastSequence, byte[] State);
 
@@ -50,6 +51,7 @@ public static class Checker
         public required Dictionary<string, Obj> Objects { get; init; }
         public required Dictionary<string, byte[]> PeerKeys { get; init; }
         public required HashSet<string> Submissions { get; init; }
+        public required List<(string Network, string Key, DateTimeOffset Since)> Revocations { get; init; }
         public long Outbox { get; init; }
         public long Held { get; init; }
         public long DeadLetters { get; init; }
@@ -60,17 +62,19 @@ public static class Checker
     {
         var dbs = nodes.Select(Read).ToList();
         var byId = dbs.ToDictionary(d => d.Node.NodeId);
-        var keys = new Dictionary<string, ECDsa>();
+        var keys = new Dictionary<string, VerifyingKey>();
         foreach (var d in dbs)
         {
             foreach (var (id, key) in d.PeerKeys)
             {
                 if (!keys.ContainsKey(id))
                 {
-                    keys[id] = PeerKeys.Import(key);
+                    keys[id] = VerifyingKey.Import(key);
                 }
             }
         }
+        // What each network revoked (issue 16 #3): a key's signature from that time on is not its network's.
+        var revoked = dbs.SelectMany(d => d.Revocations).GroupBy(r => (r.Network, r.Key)).ToDictionary(g => g.Key, g => g.Min(r => r.Since));
         var eventIndex = dbs.ToDictionary(d => d.Node.NodeId, d => d.Events.DistinctBy(e => e.EventId).ToDictionary(e => e.EventId, e => (e.ObjectId, e.Sequence)));
         var idsByObject = dbs.ToDictionary(d => d.Node.NodeId,
             d => d.Events.GroupBy(e => e.ObjectId).ToDictionary(g => g.Key, g => g.Select(e => e.EventId).ToHashSet()));
@@ -117,10 +121,10 @@ public static class Checker
                     unexpected++;
                     Note($"{d.Node.Name} holds {e.ObjectId}#{e.Sequence} ({e.EventId}) that its origin does not");
                 }
-                else if (!keys.TryGetValue(originId, out var key) || !key.VerifyData(e.Payload, e.Signature, HashAlgorithmName.SHA256))
+                else if ((e.Signer is null ? WhyNotSignedByNetworkKey(originId, e, keys) : WhyNotCertified(originId, e, revoked)) is { } why)
                 {
                     unexpected++;
-                    Note($"{d.Node.Name} holds {e.ObjectId}#{e.Sequence} not signed by its origin");
+                    Note($"{d.Node.Name} holds {e.ObjectId}#{e.Sequence} not signed by its origin: {why}");
                 }
             }
         }
@@ -192,6 +196,41 @@ public static class Checker
             notes.Count == 0 ? "" : "\n  " + string.Join("\n  ", notes));
     }
 
+    private static string? WhyNotSignedByNetworkKey(string originId, Event e, Dictionary<string, VerifyingKey> keys) =>
+        keys.TryGetValue(originId, out var key) && key.Verify(SignedKind.Event, e.Payload, e.Signature)
+            ? null : "its signature does not verify against the network's key";
+
+    /// <summary>
+    /// Why an event signed by a certified node key (docs/adr/0022) is not its origin network's
+    /// word, or null when it is: the certificate must be signed by that network's key, the
+    /// node key it names must have made the signature, and no revocation of that key may
+    /// date from before the event.
+    /// </summary>
+    private static string? WhyNotCertified(string originId, Event e, Dictionary<(string, string), DateTimeOffset> revoked)
+    {
+        CheckedCertificate certificate;
+        try
+        {
+            certificate = NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer));
+        }
+        catch (Exception ex) when (ex is InvalidKeyCertificateException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return $"{e.ObjectId}#{e.Sequence}: {ex.Message}";
+        }
+        if (certificate.NetworkId != originId)
+        {
+            return $"{e.ObjectId}#{e.Sequence}: certified for another network";
+        }
+        if (!PeerKeys.VerifyWith(certificate.NodePublicKey, SignedKind.Event, e.Payload, e.Signature))
+        {
+            return $"{e.ObjectId}#{e.Sequence}: signature does not verify against its certified node key";
+        }
+        var at = EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } t ? t.ToDateTimeOffset() : DateTimeOffset.MinValue;
+        return revoked.TryGetValue((originId, certificate.KeyId), out var since) && at >= since
+            ? $"{e.ObjectId}#{e.Sequence}: signed at {at:u} by node key {certificate.KeyId}, revoked since {since:u}"
+            : null;
+    }
+
     // One unlocked storage key per sealed node's folder: an Argon2id derivation is too slow for every check.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Federation.Core.Sealing.StorageVault> Vaults = new();
 
@@ -220,11 +259,12 @@ public static class Checker
         // One snapshot: a consistent view of this node's database.
         using var tx = node.BeginSnapshot(c);
         var events = new List<Event>();
-        using (var r = Query(c, tx, "SELECT object_id, seq, event_id, payload, signature FROM events"))
+        using (var r = Query(c, tx, "SELECT object_id, seq, event_id, payload, signature, signer FROM events"))
         {
             while (r.Read())
             {
-                events.Add(new Event(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.GetString(2), Opened(node, (byte[])r[3]), (byte[])r[4]));
+                events.Add(new Event(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.GetString(2), Opened(node, (byte[])r[3]), (byte[])r[4],
+                    r.IsDBNull(5) ? null : (byte[])r[5]));
             }
         }
         var objects = new Dictionary<string, Obj>();
@@ -260,8 +300,17 @@ public static class Checker
                 submissions.Add(r.GetString(0));
             }
         }
+        var revocations = new List<(string, string, DateTimeOffset)>();
+        using (var r = Query(c, tx, "SELECT network_id, key_id, compromised_since FROM key_revocations"))
+        {
+            while (r.Read())
+            {
+                revocations.Add((r.GetString(0), r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(r.GetValue(2)))));
+            }
+        }
         return new Db
         {
+            Revocations = revocations,
             Node = node,
             Events = events,
             Objects = objects,

@@ -11,15 +11,20 @@ public sealed class Cluster : IAsyncDisposable
 {
     private readonly Dictionary<(int From, int To), FaultProxy> _links = [];
 
-    private Cluster(Rabbit broker, IReadOnlyList<FaultNode> nodes, IReadOnlyList<FaultProxy> amqp)
+    // Fixed in length; a slot changes when a network moves to a new server (MoveAsync).
+    private readonly List<FaultNode> _nodes;
+
+    private Cluster(Rabbit broker, List<FaultNode> nodes, IReadOnlyList<FaultProxy> amqp)
     {
         Broker = broker;
-        Nodes = nodes;
+        _nodes = nodes;
         Amqp = amqp;
     }
 
     public Rabbit Broker { get; }
-    public IReadOnlyList<FaultNode> Nodes { get; }
+
+    /// <summary>The nodes, one slot per network: the workload and the checker read this same list.</summary>
+    public IReadOnlyList<FaultNode> Nodes => _nodes;
 
     /// <summary>Amqp[i] sits between node i and the broker.</summary>
     public IReadOnlyList<FaultProxy> Amqp { get; }
@@ -28,7 +33,7 @@ public sealed class Cluster : IAsyncDisposable
 
     public FaultProxy Link(FaultNode from, FaultNode to) => _links[(Index(from), Index(to))];
 
-    private int Index(FaultNode n) => Nodes.ToList().IndexOf(n);
+    private int Index(FaultNode n) => _nodes.IndexOf(n);
 
     /// <summary>Settings every node gets: quick retries so a scenario heals in seconds.</summary>
     public static Dictionary<string, string> Fast(int amqpPort, string vhost) => new()
@@ -96,6 +101,44 @@ public sealed class Cluster : IAsyncDisposable
         node.Kill();
         change(node.Settings);
         await node.StartAsync();
+    }
+
+    /// <summary>
+    /// Where the network in <paramref name="slot"/>'s place reaches each of the others (its
+    /// links), with their fingerprints: what a new server's operator adds as its peers.
+    /// </summary>
+    public IReadOnlyList<AddPeerRequest> PeersFor(FaultNode slot)
+    {
+        var i = Index(slot);
+        return [.. _nodes.Select((n, a) => (n, a)).Where(x => x.a != i)
+            .Select(x => new AddPeerRequest { Address = _links[(i, x.a)].Address, Fingerprint = x.n.Fingerprint })];
+    }
+
+    /// <summary>
+    /// The network of <paramref name="from"/> (seized: its process killed) now runs on
+    /// <paramref name="to"/>, a new server with a data folder and port of its own (issue 16 #4):
+    /// each peer reaches it through a new proxy, and each peer's operator adds it again at that
+    /// address (<c>solnet peer add</c>, the same delegate call), as docs/operators.md says an
+    /// operator who reaches a peer through a proxy does (such an address was never announced,
+    /// so it is not followed by itself). Then <paramref name="to"/> takes <paramref name="from"/>'s
+    /// slot, where the workload and the checker find it.
+    /// </summary>
+    public async Task MoveAsync(FaultNode from, FaultNode to)
+    {
+        var i = Index(from);
+        for (var a = 0; a < _nodes.Count; a++)
+        {
+            if (a == i)
+            {
+                continue;
+            }
+            var old = _links[(a, i)];
+            _links[(a, i)] = new FaultProxy($"{_nodes[a].Name}->{to.Name}", to.Port);
+            await old.DisposeAsync();
+            await _nodes[a].Delegate.AddPeerAsync(new AddPeerRequest { Address = _links[(a, i)].Address, Fingerprint = to.Fingerprint },
+                _nodes[a].Auth, DateTime.UtcNow.AddSeconds(30));
+        }
+        _nodes[i] = to;
     }
 
     /// <summary>Every link to and from <paramref name="node"/>: reset and refused.</summary>

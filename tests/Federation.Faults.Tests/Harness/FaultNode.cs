@@ -25,8 +25,9 @@ public sealed class FaultNode : NodeProcess
         return path;
     }
 
-    public FaultNode(string name, Dictionary<string, string> settings)
-        : base(name, settings, folderPrefix: "fedf")
+    /// <param name="dataDir">A data folder prepared beforehand (a restore, a new server's key); by default a new one.</param>
+    public FaultNode(string name, Dictionary<string, string> settings, string? dataDir = null)
+        : base(name, settings, dataDir, folderPrefix: "fedf")
     {
         StartTimeout = TimeSpan.FromSeconds(120);
         TailLines = 30;
@@ -34,6 +35,9 @@ public sealed class FaultNode : NodeProcess
 
     /// <summary>True when this node keeps its data in PostgreSQL (<c>Node__Database=postgres</c>) rather than SQLite.</summary>
     public bool OnPostgres => Settings.TryGetValue("Node__Database", out var db) && db == "postgres";
+
+    /// <summary>The PostgreSQL database this node uses now: a seizure drill moves a network to a new one.</summary>
+    public string DatabaseName => new Npgsql.NpgsqlConnectionStringBuilder(Settings["Node__Postgres__ConnectionString"]).Database!;
 
     /// <summary>
     /// A read connection to this node's database, whichever engine it uses: the checker

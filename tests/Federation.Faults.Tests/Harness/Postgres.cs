@@ -94,6 +94,22 @@ public sealed class Postgres : IAsyncDisposable
     }
 
     /// <summary>
+    /// <c>pg_dump --format=custom</c> of <paramref name="database"/> into <paramref name="file"/>,
+    /// the documented backup of a node on PostgreSQL (docs/operators.md, "Backups and restore").
+    /// </summary>
+    public Task DumpAsync(string database, string file) =>
+        RunAsync(Path.Combine(_bin, "pg_dump"), ["--format=custom", $"--file={file}", $"--dbname={ClientDbName(database)}"]);
+
+    /// <summary>The documented restore: an empty database <paramref name="database"/>, and <c>pg_restore</c> of <paramref name="file"/> into it.</summary>
+    public async Task RestoreAsync(string database, string file)
+    {
+        await CreateDatabaseAsync(database);
+        await RunAsync(Path.Combine(_bin, "pg_restore"), ["--no-owner", "--exit-on-error", $"--dbname={ClientDbName(database)}", file]);
+    }
+
+    private string ClientDbName(string database) => $"host=127.0.0.1 port={Port} user=fed dbname={database}";
+
+    /// <summary>
     /// SIGKILL to the postmaster and every backend at once: open transactions die without
     /// a commit or a rollback, as when the machine loses power (the OS keeps what was written).
     /// </summary>

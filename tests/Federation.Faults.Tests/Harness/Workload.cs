@@ -129,6 +129,14 @@ public sealed class Workload(IReadOnlyList<FaultNode> nodes, int seed = 0)
         }
     }
 
+    /// <summary>A change <paramref name="node"/> acknowledged outside the workload (a scenario's own step): the checker holds it to it too.</summary>
+    public void Acknowledged(FaultNode node, string objectId, ulong sequence, string what) =>
+        Ack(nodes.ToList().IndexOf(node), objectId, sequence, what);
+
+    /// <summary>A submission <paramref name="node"/> acknowledged outside the workload.</summary>
+    public void Acknowledged(FaultNode node, SubmissionReceipt receipt, string objectId, string what) =>
+        AckSubmission(nodes.ToList().IndexOf(node), receipt, objectId, what);
+
     private async Task StepAsync()
     {
         var up = Enumerable.Range(0, nodes.Count).Where(i => nodes[i].Up).ToList();

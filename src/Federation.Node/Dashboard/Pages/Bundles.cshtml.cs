@@ -19,8 +19,15 @@ public sealed class BundlesModel(DashboardContext context, Delivery.Bundles bund
     /// <summary>False for a delegate or organiser: the page then says who can use it, and shows nothing else.</summary>
     public bool Allowed => Can("ExportBundle");
 
-    /// <summary>What the last import did; shown on the page, with the acknowledgement to download.</summary>
+    /// <summary>What the last import did (totals over its files); shown on the page.</summary>
     public ImportedBundle? Imported { get; private set; }
+
+    /// <summary>
+    /// Each file of the last import, in the order taken, with what it did: the parts of a
+    /// large bundle, chosen together, go one after another, and the page shows how far it got
+    /// (and which part a refusal stopped at), with each part's acknowledgement to download.
+    /// </summary>
+    public IReadOnlyList<(string File, ImportedBundle Result)> ImportedFiles { get; private set; } = [];
 
     public IReadOnlyList<PeerInfo> Peers { get; private set; } = [];
 
@@ -47,26 +54,57 @@ public sealed class BundlesModel(DashboardContext context, Delivery.Bundles bund
         }
     }
 
-    public async Task<IActionResult> OnPostImportAsync(IFormFile? file, CancellationToken ct)
+    public async Task<IActionResult> OnPostImportAsync(List<IFormFile> file, CancellationToken ct)
     {
-        if (file is null || file.Length == 0 || file.Length > MaxFileBytes)
+        if (file.Count == 0 || file.Any(f => f.Length == 0 || f.Length > MaxFileBytes))
         {
-            Refuse(file is null || file.Length == 0 ? "Choose a bundle file to import." : $"That file is larger than a bundle can be ({MaxFileBytes:N0} bytes): it is not a bundle.");
+            Refuse(file.Count == 0 || file.Any(f => f.Length == 0) ? "Choose a bundle file to import." : $"That file is larger than a bundle can be ({MaxFileBytes:N0} bytes): it is not a bundle.");
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Show();
         }
-        try
+        var done = new List<(string, ImportedBundle)>();
+        ImportedFiles = done;
+        foreach (var f in file)
         {
-            using var bytes = new MemoryStream();
-            await file.CopyToAsync(bytes, ct);
-            Imported = await Node.Gate.RunAsync(Caller, "ImportBundle", null,
-                () => bundles.ImportAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(bytes.ToArray()) }, ct));
-            return Show();
+            try
+            {
+                using var bytes = new MemoryStream();
+                await f.CopyToAsync(bytes, ct);
+                var result = await Node.Gate.RunAsync(Caller, "ImportBundle", null,
+                    () => bundles.ImportAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(bytes.ToArray()) }, ct));
+                done.Add((f.FileName, result));
+                Imported = Totals(done.Select(d => d.Item2).ToList());
+            }
+            catch (Exception ex) when (ex is RuleViolation or RpcException)
+            {
+                var why = ex is RpcException r ? r.Status.Detail : ex.Message;
+                Refuse(file.Count == 1 ? why : $"{f.FileName}: {why} ({done.Count} of {file.Count} files imported before it, shown below; the rest were not tried.)");
+                Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+                return Show();
+            }
         }
-        catch (Exception ex) when (ex is RuleViolation or RpcException)
+        return Show();
+    }
+
+    /// <summary>One file's answer as it is, or the sum of several files' counts.</summary>
+    private static ImportedBundle Totals(IReadOnlyList<ImportedBundle> results)
+    {
+        if (results.Count == 1)
         {
-            return Refused(ex);
+            return results[0];
         }
+        var total = new ImportedBundle
+        {
+            BundleId = $"{results.Count} files",
+            CarrierNode = results[^1].CarrierNode,
+            Applied = (uint)results.Sum(r => r.Applied),
+            Duplicates = (uint)results.Sum(r => r.Duplicates),
+            Held = (uint)results.Sum(r => r.Held),
+            SubmissionsRecorded = (uint)results.Sum(r => r.SubmissionsRecorded),
+            CursorMovedPast = (uint)results.Sum(r => r.CursorMovedPast),
+        };
+        total.Refused.AddRange(results.SelectMany(r => r.Refused));
+        return total;
     }
 
     /// <summary>The acknowledgement the import page showed, as a file: posted back, as the page has no script to save it.</summary>

@@ -54,4 +54,9 @@ public sealed class PeersModel(DashboardContext context, PeerDirectory peers, Ob
             PeerStates.Revoked => "The peer is revoked: its calls are refused and what was queued for it is dropped.",
             _ => "The peer is active again; what was held back is sent.",
         });
+
+    public Task<IActionResult> OnPostRelayAsync(string? peer, bool allowed, CancellationToken ct) =>
+        RunAsync("SetPeerRelay", () => peers.SetRelayAsync(peer ?? "", allowed, ct), allowed
+            ? "The peer may relay for this node now; every peer is told at once."
+            : "The peer no longer relays for this node; every peer is told at once.");
 }

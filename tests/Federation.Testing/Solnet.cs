@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Federation.Node.Tests;
+namespace Federation.Testing;
 
 /// <summary>Runs the built solnet command line, as an operator would.</summary>
 public static class Solnet
