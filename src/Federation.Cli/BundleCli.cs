@@ -24,15 +24,16 @@ public static class BundleCli
         var since = When("--since", "Everything this node originated and shares with the peer from this time on, delivered or not (default: what its delivery queue still holds)");
         var validDays = Whole("--valid-days", "How many days the bundle may be imported (default 14)");
         var partSize = Text("--part-size", "At most this much of items in each file, as bytes or with K or M (default and most: 3M, which an e-mail attachment takes after base64); more is split into parts, FILE.part-K-of-N.bundle", "SIZE");
+        var sealedTo = Switch("--sealed", "Seal the file to the peer's own sealing key: only it can open it, so participants-only items and every submission go too (what its queue holds, one file of at most 2 MiB of items)");
         var output = Text("--out", "The file to write (with --all: the folder)", "FILE", required: true);
-        return Cmd("export", "Write what this node owes a peer to a signed file, split into parts that each fit an e-mail attachment when it is large, to carry by any road (operator). Participants-only items are not carried yet", [peer, all, since, validDays, partSize, output], async s =>
+        return Cmd("export", "Write what this node owes a peer to a signed file, split into parts that each fit an e-mail attachment when it is large, to carry by any road (operator). Participants-only items go only in a file sealed to the peer (--sealed)", [peer, all, since, validDays, partSize, sealedTo, output], async s =>
         {
             var path = s.Text(output);
             if (s.Get(all) == (s.Text(peer).Length > 0))
             {
                 throw new UsageException("Give --for PEER for one peer, or --all for every peer.");
             }
-            var request = new ExportBundleRequest { Since = s.Get(since), ValidDays = s.Get(validDays) ?? 0, PartSize = Size(s.Text(partSize)) };
+            var request = new ExportBundleRequest { Since = s.Get(since), ValidDays = s.Get(validDays) ?? 0, PartSize = Size(s.Text(partSize)), SealedToRecipient = s.Get(sealedTo) };
             if (!s.Get(all))
             {
                 request.Peer = s.Text(peer);
@@ -191,8 +192,10 @@ public static class BundleCli
         + (e.Incomplete && e.Parts <= 1 ? " More is owed than it holds: export again after the peer's acknowledgement." : "")
         // What was left out is the same for every part of a set: said once, with the first.
         + (e.LeftOutSubmissions > 0 && e.Part <= 1 ? $" {e.LeftOutSubmissions} submissions (action plans and reports, referrals, report-backs for the issuer only) are not carried; they wait for the road to open." : "")
-        + (e.LeftOutParticipantsOnly > 0 && e.Part <= 1 ? $" {e.LeftOutParticipantsOnly} participants-only events are not carried (a bundle is signed, not encrypted); they wait for the road to open." : "")
-        + "\nWhoever carries it can read its public items and see who it is from and for.";
+        + (e.LeftOutParticipantsOnly > 0 && e.Part <= 1 ? $" {e.LeftOutParticipantsOnly} participants-only events are not carried (a bundle is signed, not encrypted; --sealed carries them); they wait for the road to open." : "")
+        + (e.SealedToRecipient
+            ? "\nIt is sealed to the peer's own key: whoever carries it sees only who it is from and for, and when."
+            : "\nWhoever carries it can read its public items and see who it is from and for.");
 
     private static string Safe(string name) =>
         new(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());

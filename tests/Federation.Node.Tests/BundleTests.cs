@@ -366,6 +366,54 @@ public sealed class BundleTests
     /// alpha for gamma (published, then updated): more than one small part holds them, so a
     /// part imported early lies ahead of a gap in that call-out's log.
     /// </summary>
+    /// <summary>
+    /// Sealed to the recipient's sealing key (issue 18 #1), a bundle carries what a plain one
+    /// leaves out: participants-only items. Whoever carries the file cannot read them, no other
+    /// node can open it, and the recipient applies them through a delivery's checks.
+    /// </summary>
+    [Fact]
+    public async Task ASealedBundleCarriesParticipantsOnlyItemsThatOnlyItsRecipientCanOpen()
+    {
+        const string briefing = "The tenants meet in the back room of the Crown on Friday";
+        await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
+        await using var b = await TestNode.StartAsync("beta", o => o.CatchUpInterval = TimeSpan.Zero);
+        await TestNode.PeerAsync(a, b, c);
+        var fightId = await JointFightTests.OpenWithAsync(a, c);
+        await a.CutAsync(c);
+        await c.CutAsync(a);
+        await a.Delegate.PostBriefingAsync(new PostBriefingRequest { FightId = fightId, Text = briefing }, a.Auth);
+
+        // A plain bundle leaves the briefing for the direct road; a sealed one carries it, unreadable.
+        var plain = await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint }, a.Auth);
+        Assert.True(plain.LeftOutParticipantsOnly > 0);
+        var exported = await a.Delegate.ExportBundleAsync(new ExportBundleRequest { Peer = c.Identity.Fingerprint, SealedToRecipient = true }, a.Auth);
+        Assert.True(exported.SealedToRecipient);
+        Assert.Equal(0u, exported.LeftOutParticipantsOnly);
+        var file = exported.Bundle.ToByteArray();
+        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(briefing)));
+        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(fightId)));
+
+        // Beta, a peer of alpha's but not the recipient, cannot open it; a file cut short is refused.
+        var notFor = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(b, file));
+        Assert.Equal(StatusCode.FailedPrecondition, notFor.StatusCode);
+        Assert.Contains("not this one", notFor.Status.Detail);
+        var cut = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(c, file[..^40]));
+        Assert.Equal(StatusCode.InvalidArgument, cut.StatusCode);
+        Assert.Empty(c.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, c.Auth).Briefings);
+
+        // Gamma opens it and takes the briefing; a second import changes nothing; the
+        // acknowledgement carried back settles alpha's queue for gamma.
+        var imported = await ImportAsync(c, file);
+        Assert.Empty(imported.Refused);
+        Assert.True(imported.Applied > 0);
+        Assert.Contains(c.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, c.Auth).Briefings, x => x.Text == briefing);
+        Assert.Equal(0u, (await ImportAsync(c, file)).Applied);
+        var settled = await ImportAsync(a, imported.Acknowledgement.ToByteArray());
+        Assert.True(settled.CursorMovedPast > 0);
+        Assert.Equal(0, Ledger.Pending(a.Store.Path, c.NodeId));
+    }
+
     private static async Task<(TestNode A, TestNode C)> CutApartWithManyAsync(int count)
     {
         var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);

@@ -28,6 +28,7 @@ public sealed class Bundles(
     CapabilityGate gate,
     SealedEnvelopes sealedEnvelopes,
     Peering.NodeKeys nodeKeys,
+    SealingKey sealingKey,
     NodeClock clock,
     ILogger<Bundles> log)
 {
@@ -61,6 +62,10 @@ public sealed class Bundles(
     /// </summary>
     public ExportedBundle Export(ExportBundleRequest request)
     {
+        if (request.SealedToRecipient)
+        {
+            return ExportSealed(request);
+        }
         var (peer, since, owed) = Owing(request);
         var items = owed.Items.Select(i => i.ToByteArray()).ToList();
         var fits = Fitting(items, MaxItemBytes);
@@ -78,6 +83,10 @@ public sealed class Bundles(
     /// </summary>
     public IReadOnlyList<ExportedBundle> ExportParts(ExportBundleRequest request)
     {
+        if (request.SealedToRecipient)
+        {
+            return [ExportSealed(request)];
+        }
         var partSize = request.PartSize == 0 ? MaxItemBytes : (int)Math.Min(request.PartSize, int.MaxValue);
         if (partSize < MinPartBytes || partSize > MaxItemBytes)
         {
@@ -183,6 +192,49 @@ public sealed class Bundles(
         var (bundle, _) = Seal(peer, fromQueue: true, included, bytes.Take(fits).ToList(), included, clock.UtcNow + validity,
             owed.Incomplete || fits < bytes.Count);
         return (bundle, owed.Ids[fits - 1], fits);
+    }
+
+    /// <summary>The first bytes of a sealed bundle file: import tells it from a plain one by them.</summary>
+    public static ReadOnlySpan<byte> SealedFileMagic => "solnet sealed bundle 1\n"u8;
+
+    /// <summary>
+    /// What the peer's queue holds, every item of it (participants-only ones and every
+    /// submission too), sealed to the peer's sealing key as a relay parcel that names no
+    /// relay (docs/adr/0027): whoever carries the file reads only who it is from and for.
+    /// </summary>
+    private ExportedBundle ExportSealed(ExportBundleRequest request)
+    {
+        if (request.Since is not null || request.PartSize != 0)
+        {
+            throw RuleViolation.Invalid("A sealed bundle carries what the peer's queue holds, in one file: it takes no --since and no --part-size.");
+        }
+        var (peer, _, _) = Owing(request);
+        if (store.PeerRelayOfferOf(peer.NodeId) is not { SealingKey: { } recipientKey })
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, BundleFormat.Rule,
+                $"{peer.Name} has not published a sealing key (it runs a release before 0.2.0, or has not said Hello since): a sealed bundle cannot be made for it. Export without --sealed; participants-only items then wait for the road to open.");
+        }
+        var owed = Queued(peer, sealedRoad: true);
+        var bytes = owed.Items.Select(i => i.ToByteArray()).ToList();
+        var fits = Fitting(bytes, MaxRelayedItemBytes);
+        var included = owed.Items.Take(fits).ToList();
+        var incomplete = owed.Incomplete || fits < bytes.Count;
+        var expires = Expires(request);
+        var (bundle, header) = Seal(peer, fromQueue: true, included, bytes.Take(fits).ToList(), included, expires, incomplete);
+        var parcel = Federation.Core.Relay.RelayFormat.Seal(identity.NodeId, peer.NodeId, relay: "", bundle.ToByteArray(), recipientKey, identity.Current, clock.UtcNow, expires);
+        log.LogInformation("Made bundle {Bundle} for {Peer}, sealed to its key: {Items} items{More}",
+            header.BundleId, peer.Name, fits, incomplete ? " (more is owed than it holds)" : "");
+        return new ExportedBundle
+        {
+            Bundle = ByteString.CopyFrom([.. SealedFileMagic, .. parcel.ToByteArray()]),
+            BundleId = header.BundleId,
+            Items = (uint)fits,
+            Objects = (uint)header.Ranges.Count,
+            ExpiresAt = header.ExpiresAt,
+            Incomplete = incomplete,
+            Submissions = (uint)header.SubmissionIds.Count,
+            SealedToRecipient = true,
+        };
     }
 
     /// <summary>The signed bundle of <paramref name="included"/>, and its header.</summary>
@@ -313,6 +365,23 @@ public sealed class Bundles(
         if (request.Bundle.IsEmpty)
         {
             throw RuleViolation.Invalid("The request carries no bundle: give the file's bytes.");
+        }
+        if (relayedFrom is null && request.Bundle.Span.StartsWith(SealedFileMagic))
+        {
+            // Sealed to this node: opened with its sealing key, then imported as any bundle,
+            // whose carrier must be the parcel's source.
+            RelayParcel parcel;
+            try
+            {
+                parcel = RelayParcel.Parser.ParseFrom(request.Bundle.Span[SealedFileMagic.Length..]);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                throw new RuleViolation(RefusalKind.InvalidArgument, BundleFormat.Rule, "Bundle refused: the sealed bundle is not readable (cut short?); nothing was applied.");
+            }
+            var (sealedHeader, inner) = Federation.Core.Relay.RelayFormat.Open(parcel, identity.NodeId, relay: "", sealingKey, keys,
+                source => keys.Sync(source, store.GetPeer(source)), clock.UtcNow);
+            return await ImportAsync(new ImportBundleRequest { Bundle = ByteString.CopyFrom(inner) }, ct, relayedFrom: sealedHeader.SourceNode);
         }
         var bundle = BundleFormat.Open(request.Bundle.Span, identity.NodeId, keys,
             carrier => keys.Sync(carrier, store.GetPeer(carrier)),

@@ -35,11 +35,11 @@ public sealed class BundlesModel(DashboardContext context, Delivery.Bundles bund
         Peers = Allowed ? Node.Peers.Where(p => p.State is "active" or "pending").ToList() : [];
 
     /// <summary>The bundle as a download: what the peer is owed (or, with <paramref name="everything"/>, everything shared with it).</summary>
-    public IActionResult OnPostExport(string? peer, bool everything)
+    public IActionResult OnPostExport(string? peer, bool everything, bool sealedToPeer)
     {
         try
         {
-            var request = new ExportBundleRequest { Peer = peer ?? "" };
+            var request = new ExportBundleRequest { Peer = peer ?? "", SealedToRecipient = sealedToPeer };
             if (everything)
             {
                 request.Since = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch);
