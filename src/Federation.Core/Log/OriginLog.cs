@@ -25,6 +25,23 @@ public sealed record AppendResult(IMessage State, ulong LastSequence, bool Dupli
 /// </remarks>
 public sealed class OriginLog(IFederationStore store, NodeIdentity identity, OutboxSignal signal, NodeClock clock, SealedLogs? sealing = null)
 {
+    /// <summary>
+    /// The key to sign with now, refused while this node's clock falls outside its
+    /// certificate: what it signed would carry a time every peer refuses for good (before a
+    /// key certified minutes ago, on a clock that is behind; after the certificate ended).
+    /// The write is refused instead, and nothing is acknowledged that could not travel.
+    /// </summary>
+    private NodeKey SigningKeyNow()
+    {
+        var key = identity.Current;
+        if (key.Checked?.WhyNotValidAt(clock.UtcNow) is { } why)
+        {
+            throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.ClockSkew,
+                $"This node cannot sign now: {why.Replace("it was signed at", "its clock reads", StringComparison.Ordinal)}. Check the node's clock, or, if the certificate has ended, rotate (solnet key rotate).");
+        }
+        return key;
+    }
+
     public Task<AppendResult> AppendAsync(
         string objectId,
         ObjectKind kind,
@@ -119,7 +136,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             var bytes = payload.ToByteArray();
             // One key for the signature and the certificate stored beside it, even if a
             // rotation lands meanwhile.
-            var key = identity.Current;
+            var key = SigningKeyNow();
             var stored1 = new StoredEvent(objectId, kind, sequence, payload.EventId, bytes, key.Sign(SignedKind.Event, bytes), key.Certificate?.ToByteArray());
             tx.InsertEvent(sealing?.ForDisk(stored1) ?? stored1);
             events.Add(stored1);
@@ -230,7 +247,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         submission.SubmitterNode = identity.NodeId;
         submission.SubmittedAt = Timestamp.FromDateTimeOffset(clock.UtcNow);
         var bytes = submission.ToByteString();
-        var key = identity.Current;
+        var key = SigningKeyNow();
         var signed = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(key.Sign(SignedKind.Submission, bytes.Span)), KeyId = identity.NodeId,
             Algorithm = key.Algorithm, Certificate = key.Certificate };
         // A referral, an unshared report-back or a participants-only action waits sealed (issue 24);

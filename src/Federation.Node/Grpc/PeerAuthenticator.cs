@@ -24,6 +24,8 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
 {
     public static readonly TimeSpan ClockWindow = TimeSpan.FromMinutes(5);
 
+    private bool OutsideClockWindow(long ms) => (clock.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow;
+
     public async Task<PeerRecord> AuthenticateAsync(ServerCallContext context)
     {
         var caller = context.RequestHeaders.GetValue(PeerClients.NodeHeader) ?? "";
@@ -78,7 +80,12 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
         // it is refused.
         var verified = context.GetHttpContext().Items[PeerCallGate.VerifiedItem] as PeerCallGate.VerifiedCall == new PeerCallGate.VerifiedCall(caller, signing, sig)
             || (PeerClients.TryCertificate(context.RequestHeaders.GetValue(PeerClients.CertificateHeader), out var certificate)
-                && keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), SignedKind.Call, signed, signature, peer.PublicKey) is null);
+                && (keys.WhyNot(caller, certificate, DateTimeOffset.FromUnixTimeMilliseconds(ms), SignedKind.Call, signed, signature, peer.PublicKey) is null
+                    // A call whose time is off by more than the window is refused for the clock
+                    // below, which the caller retries. Its key is judged by this node's time
+                    // then: the caller's wrong time may fall before a key certified minutes ago,
+                    // and the call would read as forged, and be given up, instead.
+                    || OutsideClockWindow(ms) && keys.WhyNot(caller, certificate, clock.UtcNow, SignedKind.Call, signed, signature, peer.PublicKey) is null));
         if (!verified)
         {
             throw NotAuthenticated();
@@ -88,7 +95,7 @@ public sealed class PeerAuthenticator(IPeerReads store, PeerKeys keys, NodeIdent
             throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"Node {Identifiers.Fingerprint(caller)} has been {peer.State} by this node's operator."));
         }
-        if ((clock.UtcNow - DateTimeOffset.FromUnixTimeMilliseconds(ms)).Duration() > ClockWindow)
+        if (OutsideClockWindow(ms))
         {
             // Marked as a clock refusal: the caller retries it instead of parking its items
             // as dead letters, because it stops once either clock is put right.
