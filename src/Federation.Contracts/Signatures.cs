@@ -164,7 +164,8 @@ public sealed class VerifyingKey
 
     public bool Verify(SignedKind kind, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        var covered = Signatures.Covered(Algorithm, kind, data);
+        // ECDSA events, submissions and calls are signed over their bytes alone: no copy on that hot path.
+        ReadOnlySpan<byte> covered = Signatures.Prefixed(Algorithm, kind) ? Signatures.Covered(Algorithm, kind, data) : data;
         if (_ed25519 is not null)
         {
             return Sodium.SignatureAlgorithm.Ed25519.Verify(_ed25519, covered, signature);
@@ -252,7 +253,8 @@ public sealed class SigningKey : IDisposable
 
     public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data)
     {
-        var covered = Signatures.Covered(Algorithm, kind, data);
+        // ECDSA events, submissions and calls are signed over their bytes alone: no copy on that hot path.
+        ReadOnlySpan<byte> covered = Signatures.Prefixed(Algorithm, kind) ? Signatures.Covered(Algorithm, kind, data) : data;
         return _ed25519 is null
             ? _ecdsa!.SignData(covered, HashAlgorithmName.SHA256)
             : Sodium.SignatureAlgorithm.Ed25519.Sign(_ed25519, covered);
