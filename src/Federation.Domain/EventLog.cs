@@ -29,7 +29,18 @@ public static class EventLog
     /// Applies one event to the current state (null before the first event) and returns
     /// the new state, or throws a <see cref="RuleViolation"/> and leaves <paramref name="state"/> untouched.
     /// </summary>
-    public static IMessage Apply(IMessage? state, EventPayload e)
+    public static IMessage Apply(IMessage? state, EventPayload e) => Fold(state, e, copy: true);
+
+    /// <summary>
+    /// Applies one event onto <paramref name="state"/> itself, without a copy, and returns the
+    /// new state. A refusal may leave <paramref name="state"/> half changed: only for a caller
+    /// that throws it away then, as a replica's transaction does when it rolls back. A
+    /// call-out's state keeps every revision, so a copy per event made a long log's replay
+    /// cost grow with the square of its length (issue 20 #2).
+    /// </summary>
+    public static IMessage ApplyOnto(IMessage? state, EventPayload e) => Fold(state, e, copy: false);
+
+    private static IMessage Fold(IMessage? state, EventPayload e, bool copy)
     {
         CheckSigner(e.ObjectId, e.OriginNode);
         if (!Identifiers.IsNodeId(e.ActorNode))
@@ -50,14 +61,14 @@ public static class EventLog
         Dates.CheckAll(e);
         return e.ObjectKind switch
         {
-            ObjectKind.Fight => Fights.Apply(CheckState<FightState>(state, e, s => s.LastSequence), e, body),
-            ObjectKind.CallOut => CallOuts.Apply(CheckState<CallOutState>(state, e, s => s.LastSequence), e, body),
-            ObjectKind.Briefings => Briefings.Apply(CheckState<BriefingsState>(state, e, s => s.LastSequence), e, body),
+            ObjectKind.Fight => Fights.Apply(CheckState<FightState>(state, e, s => s.LastSequence, copy), e, body),
+            ObjectKind.CallOut => CallOuts.Apply(CheckState<CallOutState>(state, e, s => s.LastSequence, copy), e, body),
+            ObjectKind.Briefings => Briefings.Apply(CheckState<BriefingsState>(state, e, s => s.LastSequence, copy), e, body),
             _ => throw RuleViolation.Invalid($"Unknown object kind {e.ObjectKind}."),
         };
     }
 
-    private static T? CheckState<T>(IMessage? state, EventPayload e, Func<T, ulong> lastSequence) where T : class, IMessage<T>
+    private static T? CheckState<T>(IMessage? state, EventPayload e, Func<T, ulong> lastSequence, bool copy) where T : class, IMessage<T>
     {
         if (state is not null and not T)
         {
@@ -71,7 +82,7 @@ public static class EventLog
                 $"Event {e.Sequence} of {e.ObjectId} does not follow {last}.");
         }
         // Fold onto a copy so a refusal halfway through leaves the caller's state as it was.
-        return typed?.Clone();
+        return copy ? typed?.Clone() : typed;
     }
 
     internal static void RequireOrigin(EventPayload e, string rule, string what)

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Federation.Contracts.V1;
 using Xunit;
 
@@ -10,6 +11,26 @@ public class EventLogTests
         var log = new Log<FightState>(ObjectKind.Fight);
         opened = log.Event(Fights.Open(FightTests.Draft(log)));
         return log;
+    }
+
+    [Fact]
+    public void FoldingOntoTheStateItselfGivesWhatFoldingOntoCopiesGives()
+    {
+        var fight = FightTests.OpenedFight();
+        fight.Append(Fights.Invite(fight.State!, Make.NodeId()));
+        fight.Append(Fights.RecordCommunication(CommunicationKind.Reply, "The landlord answered."));
+        var events = fight.Events.Select(bytes => EventPayload.Parser.ParseFrom(bytes)).ToList();
+
+        IMessage? state = EventLog.ApplyOnto(null, events[0]);
+        var first = state;
+        foreach (var e in events.Skip(1))
+        {
+            state = EventLog.ApplyOnto(state, e);
+        }
+
+        Assert.Equal(fight.State, state);
+        // The replica's batch folds one instance, not a copy per event (issue 20 #2).
+        Assert.Same(first, state);
     }
 
     [Fact]

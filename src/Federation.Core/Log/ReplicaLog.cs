@@ -103,12 +103,20 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             var membershipChanged = new HashSet<string>();
             var gaps = new HashSet<string>();
             var heldOf = new Dictionary<string, long>();
+            // A batch is mostly runs of one object's consecutive events (a page of catch-up is
+            // one object's): its state is read and parsed once per run, folded in memory, and
+            // written once when the run ends, not once per event (issue 20 #2).
+            Run? run = null;
             foreach (var v in batch)
             {
                 var e = v.Payload;
                 Replicas.Require(e.ObjectId, identity.NodeId, own);
-                var stored = tx.GetObject(e.ObjectId);
-                var last = stored?.LastSequence ?? 0;
+                if (run?.ObjectId != e.ObjectId)
+                {
+                    run?.Write(tx);
+                    run = new Run(e.ObjectId, tx.GetObject(e.ObjectId));
+                }
+                var last = run.Last;
                 if (e.Sequence <= last)
                 {
                     // A missing row is a purged one: the position is kept, the content is gone.
@@ -123,7 +131,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 }
                 else if (e.Sequence == last + 1)
                 {
-                    applied += ApplyWithHeld(tx, stored, v, keys, clock.UtcNow, membershipChanged, own, out var heldLeft);
+                    applied += ApplyWithHeld(tx, run, v, keys, clock.UtcNow, membershipChanged, own, out var heldLeft);
                     if (heldLeft)
                     {
                         gaps.Add(e.ObjectId);
@@ -149,6 +157,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     gaps.Add(e.ObjectId);
                 }
             }
+            run?.Write(tx);
             foreach (var id in membershipChanged)
             {
                 var (refetch, purged) = FollowMembership(tx, id);
@@ -243,23 +252,53 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
         return (false, false);
     }
 
+    /// <summary>
+    /// One object's events being applied in a batch: its stored row as read, and its state
+    /// folded so far. The row is written once, by <see cref="Write"/>, when the run ends.
+    /// </summary>
+    private sealed class Run(string objectId, StoredObject? stored)
+    {
+        public string ObjectId { get; } = objectId;
+        public ulong Last { get; private set; } = stored?.LastSequence ?? 0;
+        private IMessage? _state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
+        private EventPayload? _lastApplied;
+
+        public IMessage? State => _state;
+
+        public void Applied(EventPayload e, IMessage state)
+        {
+            _state = state;
+            _lastApplied = e;
+            Last = e.Sequence;
+        }
+
+        public void Write(IStoreTransaction tx)
+        {
+            if (_lastApplied is { } e && _state is not null)
+            {
+                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, _state.ToByteArray())));
+            }
+        }
+    }
+
     /// <remarks>
     /// A held event of a sealed log that this node cannot open (it locked since holding it) is
     /// held again as it was, and <paramref name="heldLeft"/> says its gap is still open: the
     /// origin's copy fills it, once unlocked or at once by a fetch.
     /// </remarks>
     /// <param name="own">This node's own log coming back from a peer's copy: the origin is not a member of its own briefings, and keeps them.</param>
-    private int ApplyWithHeld(IStoreTransaction tx, StoredObject? stored, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged,
+    private int ApplyWithHeld(IStoreTransaction tx, Run run, VerifiedEvent first, PeerKeys keys, DateTimeOffset now, ISet<string> membershipChanged,
         bool own, out bool heldLeft)
     {
         heldLeft = false;
-        var state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         var count = 0;
         var next = first;
         while (next is not null)
         {
             var e = next.Payload;
-            state = EventLog.Apply(state, e);
+            // Onto the run's state itself: a refusal throws the whole transaction away.
+            var state = EventLog.ApplyOnto(run.State, e);
+            run.Applied(e, state);
             // A purged briefings log keeps its position, never its text.
             if (state is not BriefingsState { Purged: true })
             {
@@ -291,10 +330,6 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
             {
                 tx.Hold(e.ObjectId, e.Sequence + 1, heldBytes);
                 heldLeft = true;
-            }
-            if (next is null)
-            {
-                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, state.ToByteArray())));
             }
         }
         return count;

@@ -46,28 +46,58 @@ public sealed class Backfill(IFederationStore store, PeerCalls calls, ReplicaLog
     public async Task<int> FetchAsync(PeerRecord origin, string objectId, CancellationToken ct, bool own = false)
     {
         var applied = 0;
+        var after = store.GetObject(objectId)?.LastSequence ?? 0;
+        var fetching = FetchPageAsync(origin, objectId, after, ct);
         while (!ct.IsCancellationRequested)
         {
-            var after = store.GetObject(objectId)?.LastSequence ?? 0;
-            var page = await calls.CallAsync(origin, Methods.FetchEvents, new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = PageSize },
-                (c, r, o) => c.FetchEventsAsync(r, o), ct);
+            var page = await fetching;
             if (page.Envelopes.Count == 0)
             {
                 break;
             }
-            var verified = replica.Verify(page.Envelopes, own);
-            var result = await replica.ReceiveAsync(verified, ct, own);
+            // The next page is asked for before this one is checked and written, so the round
+            // trip overlaps the work here (issue 20 #2). It is used only if this page lands
+            // where it ends; otherwise (a refusal, or a write by another path in between) it
+            // is dropped and asked again from where the log stands.
+            var pageEnd = page.Envelopes[^1].Sequence;
+            var full = page.Envelopes.Count >= PageSize && pageEnd < page.LastSequence;
+            Task<FetchEventsResponse>? next = full ? FetchPageAsync(origin, objectId, pageEnd, ct) : null;
+            ReceiveResult result;
+            try
+            {
+                var verified = replica.Verify(page.Envelopes, own);
+                result = await replica.ReceiveAsync(verified, ct, own);
+            }
+            catch
+            {
+                Forget(next);
+                throw;
+            }
             applied += result.Applied;
             var now = store.GetObject(objectId)?.LastSequence ?? 0;
             log.LogInformation("Fetched {Applied} events of {Object} from {Peer} (now at {Seq} of {Last})",
                 result.Applied, objectId, origin.Name, now, page.LastSequence);
             if (result.Applied == 0 || now >= page.LastSequence)
             {
+                Forget(next);
                 break;
             }
+            if (next is null || now != pageEnd)
+            {
+                Forget(next);
+                next = FetchPageAsync(origin, objectId, now, ct);
+            }
+            fetching = next;
         }
         return applied;
     }
+
+    private Task<FetchEventsResponse> FetchPageAsync(PeerRecord origin, string objectId, ulong after, CancellationToken ct) =>
+        calls.CallAsync(origin, Methods.FetchEvents, new FetchEventsRequest { ObjectId = objectId, AfterSequence = after, Limit = PageSize },
+            (c, r, o) => c.FetchEventsAsync(r, o), ct);
+
+    /// <summary>A page asked for ahead and not needed: its failure, if it fails, is not this fetch's.</summary>
+    private static void Forget(Task? fetch) => fetch?.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
 
     public static string Describe(Exception ex) => ex switch
     {

@@ -65,9 +65,11 @@ public sealed class CatchUpScheduler(
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // stopping
+            // Stopping. The bus may stop first, and a publish then fails with its own error
+            // (a closed channel), not a cancellation: an exception escaping here would be
+            // logged as the service crashing and stop the host, on every stop just after a start.
         }
         await ticks;
     }
