@@ -109,19 +109,14 @@ public sealed class Dispatcher(
             }
             return true;
         }, ct);
-        for (var i = 0; i < due.Count; i++)
+        for (var i = 0; i < due.Count; i += PublishesAtOnce)
         {
-            try
+            var chunk = due.Skip(i).Take(PublishesAtOnce).ToList();
+            var failed = await PublishAsync(chunk, ct);
+            if (failed is not null)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(PublishTimeout);
-                // With RabbitMQ this returns once the broker has confirmed the message.
-                await bus.Publish(new DeliverToPeer(due[i]), timeout.Token);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                // This doorbell and those after it did not go out: the next pass rings them.
-                var unrung = due.Skip(i).ToList();
+                // These doorbells and those after them did not go out: the next pass rings them.
+                var unrung = chunk.Where((_, j) => failed.Value.Failed[j]).Concat(due.Skip(i + chunk.Count)).ToList();
                 await store.WriteAsync(tx =>
                 {
                     foreach (var peer in unrung)
@@ -132,7 +127,7 @@ public sealed class Dispatcher(
                 }, ct);
                 if (!busDown)
                 {
-                    log.LogWarning(BusDownMessage + " ({Error}); the outbox keeps it, and dispatch resumes when the bus is back", ex.Message);
+                    log.LogWarning(BusDownMessage + " ({Error}); the outbox keeps it, and dispatch resumes when the bus is back", failed.Value.Error.Message);
                 }
                 return true;
             }
@@ -143,5 +138,32 @@ public sealed class Dispatcher(
             }
         }
         return busDown;
+    }
+
+    /// <summary>
+    /// How many doorbells are published at once. With RabbitMQ each publish returns when the
+    /// broker confirms it: one after another, a call-out to a thousand networks waited for a
+    /// thousand confirmations in a row before the last peer's delivery could start (issue 20 #5).
+    /// </summary>
+    public const int PublishesAtOnce = 64;
+
+    /// <summary>Publishes one doorbell per peer, all at once; null when every one went out, else which did not and the first error.</summary>
+    private async Task<(bool[] Failed, Exception Error)?> PublishAsync(IReadOnlyList<string> peers, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(PublishTimeout);
+        // Each as a task of its own, so a publish that throws at once fails only itself.
+        var publishes = peers.Select(async peer => await bus.Publish(new DeliverToPeer(peer), timeout.Token)).ToArray();
+        try
+        {
+            await Task.WhenAll(publishes);
+            return null;
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            var failed = publishes.Select(p => !p.IsCompletedSuccessfully).ToArray();
+            var error = publishes.First(p => p.IsFaulted || p.IsCanceled) is { IsFaulted: true } f ? f.Exception!.InnerException! : new TimeoutException("The bus did not confirm in time.");
+            return (failed, error);
+        }
     }
 }
