@@ -146,7 +146,7 @@ public sealed class NetworkKeyTests : IDisposable
         await using var a = await TestNode.StartAsync("alpha");
         await InitAsync(a);
         var before = a.Identity.Current.KeyId;
-        using var other = NetworkKey.Create();
+        using var other = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
 
         // A certificate from another network, and one for a key the node does not hold.
         var next = await a.Delegate.PrepareNodeKeyAsync(new PrepareNodeKeyRequest(), a.Auth);
