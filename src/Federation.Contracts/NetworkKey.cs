@@ -195,6 +195,14 @@ public static class NetworkSignatures
     /// </summary>
     public const string TlsKeyBindingOid = "2.25.15201309575803435901393446209387628834";
 
+    /// <summary>
+    /// Where the TLS certificate of a node whose Ed25519 network key is still on its server
+    /// carries that key's SubjectPublicKeyInfo: with no network certificate to name the
+    /// network, the key that vouches for the TLS key (<see cref="TlsKeyBindingOid"/>) is the
+    /// network's own, and its hash is the network id (docs/adr/0029).
+    /// </summary>
+    public const string TlsNetworkKeyOid = "2.25.206796973339225021326940543187000723839";
+
     /// <summary>The network certificate a TLS certificate carries, or null if it carries none (the network key itself serves).</summary>
     public static CertifiedKey? CertificateIn(System.Security.Cryptography.X509Certificates.X509Certificate2 tls)
     {
@@ -213,7 +221,8 @@ public static class NetworkSignatures
     }
 
     /// <summary>
-    /// The network a TLS certificate speaks for: the hash of its key, or, when it carries a
+    /// The network a TLS certificate speaks for: the hash of its key, or of the Ed25519 network
+    /// key it carries when that key signed for its key (<see cref="TlsNetworkKeyOid"/>), or, when it carries a
     /// network certificate, the network that certificate names, once it checks out for this
     /// very key (or one its node key signed for, <see cref="TlsKeyBindingOid"/>) and is in
     /// its validity period at <paramref name="now"/>. Null: neither.
@@ -232,7 +241,18 @@ public static class NetworkSignatures
         {
             if (CertificateIn(tls) is not { } certified)
             {
-                networkId = NetworkKey.IdOf(publicKey);
+                // The network key serves itself: as the TLS key (ECDSA P-256), or, being Ed25519,
+                // by its signature over the TLS key.
+                if (tls.Extensions[TlsNetworkKeyOid] is not { } networkKey)
+                {
+                    networkId = NetworkKey.IdOf(publicKey);
+                }
+                else if (Signatures.AlgorithmOf(networkKey.RawData) == SignatureAlgorithm.Ed25519
+                    && tls.Extensions[TlsKeyBindingOid] is { } vouch
+                    && Signatures.Verify(networkKey.RawData, SignedKind.TlsKey, publicKey, vouch.RawData))
+                {
+                    networkId = NetworkKey.IdOf(networkKey.RawData);
+                }
                 return null;
             }
             var network = Check(certified);

@@ -19,7 +19,8 @@ public sealed class MixedVersionTests
         var previous = await PreviousRelease.BuildAsync();
         await using var old = new NodeProcess("alpha-old", []) { NodeDll = previous.NodeDll };
         await old.StartAgainAsync();
-        await using var current = new NodeProcess("beta-new", []);
+        // A network that peers with 0.1.0 is made with an ECDSA P-256 key, the one algorithm that release verifies (docs/adr/0029).
+        await using var current = new NodeProcess("beta-new", new() { ["Node__NetworkKeyAlgorithm"] = "ecdsa-p256" });
         await current.StartAgainAsync();
         await NodeProcess.PeerAsync(old, current);
 

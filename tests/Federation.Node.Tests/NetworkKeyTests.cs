@@ -111,7 +111,7 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.All(signedByFirst, e => Assert.Equal(first.KeyId, NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer)).KeyId));
         foreach (var e in signedByFirst)
         {
-            Federation.Core.Log.Envelopes.Verify(Federation.Core.Log.Envelopes.Build(e), c.Get<PeerKeys>(), DateTimeOffset.UtcNow);
+            Federation.Core.Log.Envelopes.Verify(Federation.Core.Log.Envelopes.Build(e, a.Get<NodeIdentity>().Algorithm), c.Get<PeerKeys>(), DateTimeOffset.UtcNow);
         }
         Directory.Delete(stolen, recursive: true);
     }

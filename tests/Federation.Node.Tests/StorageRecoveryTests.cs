@@ -105,7 +105,7 @@ public sealed class StorageRecoveryTests : IDisposable
         // A key agreed by another network's key, sent straight to the node: refused.
         var challenge = await a.Delegate.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), a.Auth);
         Assert.Equal(a.NodeId, challenge.NetworkId);
-        using var other = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
+        using var other = NetworkKey.Create(a.Identity.Algorithm);
         var forged = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.RecoverStorageAsync(new RecoverStorageRequest
         {
             EphemeralPublicKey = challenge.EphemeralPublicKey,

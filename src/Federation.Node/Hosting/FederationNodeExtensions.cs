@@ -33,6 +33,7 @@ public static class FederationNodeExtensions
         configure?.Invoke(options);
         TransportPolicy.Check(options);
         StartupChecks.EnsureTimeZone(options);
+        StartupChecks.EnsureNetworkKeyAlgorithm(options);
         // Before the data folder and the key are made: a node that cannot serve leaves nothing behind.
         StartupChecks.EnsurePortFree(options.Host, options.Port, "Node:Port", "--port");
         if (options.ResolvedDashboardPort > 0)
