@@ -28,6 +28,17 @@ public sealed class MixedVersionTests
         await Eventually.TrueAsync(() => Peer(current, old).Protocol?.ProtocolVersion == Protocol.Unadvertised.ToString(),
             $"beta to record that {previous.Tag} speaks protocol 1.0");
 
+        // A network this build makes unless told (Ed25519) cannot reach that release: adding
+        // one says why, and what its operator must do (docs/adr/0029).
+        await using (var ed = new NodeProcess("gamma-ed25519", []))
+        {
+            await ed.StartAgainAsync();
+            var added = await Solnet.RunAsync(ed.DataDir, "peer", "add", old.Address, old.Fingerprint);
+            Assert.True(added.ExitCode == 0, added.Out + added.Error);
+            Assert.Contains("cannot verify Ed25519", added.Out);
+            Assert.Contains("upgrades it to 0.2.0 or later", added.Out);
+        }
+
         // Call-outs and pledges, each way.
         var fromOld = await Pledged(old, current, "2026-12-12");
         var fromCurrent = await Pledged(current, old, "2026-12-13");
