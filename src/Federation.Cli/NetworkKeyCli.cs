@@ -232,7 +232,7 @@ public static class NetworkKeyCli
         text.AppendLine($"network:     {Fingerprint(k.NetworkId)}");
         text.Append(k.Certified
             ? $"network key: kept off the server\nnode key:    {k.KeyId} ({Signatures.Name(k.KeyAlgorithm)}, serial {k.Serial}, certified until {Format.When(k.NotAfter, "yyyy-MM-dd")})"
-            : "network key: ON THE SERVER, signing itself; move it off: solnet network init");
+            : $"network key: ON THE SERVER, signing itself ({Signatures.Name(k.KeyAlgorithm)}); move it off: solnet network init");
         if (k.Renewal.Length > 0)
         {
             text.Append($"\nRENEW:       {k.Renewal}");
