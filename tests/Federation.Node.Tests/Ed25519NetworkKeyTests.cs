@@ -133,6 +133,28 @@ public sealed class Ed25519NetworkKeyTests
     }
 
     [Fact]
+    public void AnEd25519NetworkKeyOnItsServerVouchesForItsTlsKeyAndNoOtherKeyCanSpeakForIt()
+    {
+        using var network = SigningKey.Create(SignatureAlgorithm.Ed25519);
+        var networkId = NetworkKey.IdOf(network.PublicKey);
+        using var tls = Federation.Core.Identity.NodeCertificate.Create(network, networkId, ["127.0.0.1"]);
+        Assert.Null(NetworkSignatures.NetworkOf(tls, DateTimeOffset.UtcNow, out var servedFor));
+        Assert.Equal(networkId, servedFor);
+
+        // Another key signs for a TLS key in that network's name: it speaks for no network.
+        using var impostor = SigningKey.Create(SignatureAlgorithm.Ed25519);
+        using var tlsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=impostor", tlsKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension(NetworkSignatures.TlsNetworkKeyOid, network.PublicKey, critical: false));
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension(NetworkSignatures.TlsKeyBindingOid,
+            impostor.Sign(SignedKind.TlsKey, tlsKey.ExportSubjectPublicKeyInfo()), critical: false));
+        using var forged = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Null(NetworkSignatures.NetworkOf(forged, DateTimeOffset.UtcNow, out var forgedFor));
+        Assert.Null(forgedFor);
+        Assert.Null(Federation.Core.Identity.NodeCertificate.NodeIdOf(forged));
+    }
+
+    [Fact]
     public void AnEphemeralX25519KeyOfLowOrderIsRefusedByTheNetworkKeyHolder()
     {
         using var network = NetworkKey.Create(SignatureAlgorithm.Ed25519);
