@@ -362,6 +362,9 @@ public sealed class NetworkKeyTests : IDisposable
         var store = fresh.Get<Federation.Core.Storage.IFederationStore>();
         Assert.Equal(engine == "postgres", store is Federation.Storage.PostgresStore);
         Assert.Equal(a.NodeId, fresh.NodeId);
+        // A node key of the network key's own algorithm (Ed25519, a new network's), unless told otherwise.
+        Assert.Equal(SignatureAlgorithm.Ed25519, fresh.Identity.Algorithm);
+        Assert.Equal(SignatureAlgorithm.Ed25519, fresh.Identity.Current.Algorithm);
         Assert.Null(store.GetObject(fightId));
         await fresh.AddPeerAsync(b);
         await fresh.AddPeerAsync(c);
