@@ -39,7 +39,7 @@ public class HotPaths
     public void Setup()
     {
         _dir = Directory.CreateTempSubdirectory("fed-bench-").FullName;
-        _identity = NodeIdentity.LoadOrCreate(_dir);
+        _identity = NodeIdentity.LoadOrCreate(_dir, networkKeyAlgorithm: SignatureAlgorithm.EcdsaP256Sha256);
         _keys = new PeerKeys();
         _keys.Pin(_identity.NodeId, _identity.PublicKey);
         using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
@@ -73,7 +73,7 @@ public class HotPaths
         _signature = _identity.Sign(SignedKind.Event, _payload);
         _ed25519Signature = Ed25519.Sign(SignedKind.Event, _payload);
         _event = new StoredEvent(_callOutId, ObjectKind.CallOut, 2, _response.EventId, _payload, _signature);
-        _envelope = Envelopes.Build(_event).ToByteArray();
+        _envelope = Envelopes.Build(_event, _identity.Algorithm).ToByteArray();
 
         _store = new SqliteStore(Options.Create(new NodeOptions { DataDir = _dir }));
         _log = new OriginLog(_store, _identity, new OutboxSignal(), new NodeClock(Options.Create(new NodeOptions())));
@@ -117,7 +117,7 @@ public class HotPaths
     public bool VerifyEd25519() => Ed25519Public.Verify(SignedKind.Event, _payload, _ed25519Signature);
 
     [Benchmark(Description = "envelope encode")]
-    public byte[] EnvelopeEncode() => Envelopes.Build(_event).ToByteArray();
+    public byte[] EnvelopeEncode() => Envelopes.Build(_event, _identity.Algorithm).ToByteArray();
 
     [Benchmark(Description = "envelope decode")]
     public Envelope EnvelopeDecode() => Envelope.Parser.ParseFrom(_envelope);

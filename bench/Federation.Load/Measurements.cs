@@ -341,7 +341,7 @@ public static class Measurements
         var store = origin.Get<IFederationStore>();
         var envelopes = store.ListObjects(ObjectKind.CallOut)
             .SelectMany(o => store.LoadEvents(o.ObjectId, 0, int.MaxValue))
-            .Select(Federation.Core.Log.Envelopes.Build)
+            .Select(e => Federation.Core.Log.Envelopes.Build(e, origin.Get<Federation.Core.Identity.NodeIdentity>().Algorithm))
             .ToArray();
         var keys = replica.Get<Federation.Core.Identity.PeerKeys>();
         var now = DateTimeOffset.UtcNow;

@@ -86,6 +86,15 @@ public static class Format
     /// <summary>Items set aside until the peer upgrades (they go by themselves once it has).</summary>
     public static string Waiting(PeerInfo p) => p.Waiting == 0 ? "" : $"{p.Waiting} waiting for it to upgrade";
 
+    /// <summary>
+    /// Why nothing this node signs reaches a peer of a release before 0.2.0 (docs/adr/0029):
+    /// it verifies ECDSA P-256 only, and this node signs with Ed25519.
+    /// </summary>
+    public static string CannotVerifyEd25519(string peer) =>
+        $"{peer} runs a release before 0.2.0, which cannot verify Ed25519, and this node signs with Ed25519: everything for {peer} waits "
+        + $"(solnet peer show {peer} counts it, waiting for it to upgrade) and goes once its operator upgrades it to 0.2.0 or later. "
+        + "Nothing is lost meanwhile. Only a network made with an ECDSA P-256 key (Node:NetworkKeyAlgorithm ecdsa-p256, before its first start) can peer with such a release.";
+
     public static string Peer(PeerInfo p)
     {
         var s = new StringBuilder($"{p.Name,-16} {p.Fingerprint}  {p.Address}  {(p.Region.Length > 0 ? $"{p.Region}, " : "")}{p.State}, {Health(p)}, {Backlog(p)}");

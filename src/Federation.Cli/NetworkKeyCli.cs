@@ -45,7 +45,7 @@ public static class NetworkKeyCli
         var output = Text("--out", "Where to write the network key file (a new file; put it on a USB stick, not on the server)", "FILE", required: true);
         var passphraseFile = PassphraseFile();
         var days = Days();
-        var algorithm = Algorithm("ecdsa-p256, which every peer verifies; solnet key rotate moves to ed25519 once every peer can");
+        var algorithm = Algorithm("the network key's own: ed25519 for a network made by this release, ecdsa-p256 for one made with Node:NetworkKeyAlgorithm ecdsa-p256 or before 0.2.0 (solnet key rotate moves it to ed25519 once every peer can)");
         return Cmd("init", "Move the network key off this server (--data DIR, beside the node): writes it to a passphrase-protected file and prints a recovery code, and leaves the node a key it certifies; then restart the node",
             [output, passphraseFile, days, algorithm], s =>
         {
@@ -66,9 +66,12 @@ public static class NetworkKeyCli
             {
                 throw new UsageException($"{path} already exists: give a new file name.");
             }
-            var signing = AlgorithmOf(s.Text(algorithm)) ?? SignatureAlgorithm.EcdsaP256Sha256;
+            var chosen = AlgorithmOf(s.Text(algorithm));
             var passphrase = ReadNewPassphrase(s.Text(passphraseFile));
             using var network = NetworkKey.FromPem(pem);
+            // The network key's own algorithm unless told: a network made P-256 to peer with
+            // 0.1.0 nodes stays verifiable by them; one made Ed25519 has no such peer.
+            var signing = chosen ?? network.Algorithm;
             BackupCli.WriteNew(path, Seal(network, passphrase));
             // The node's next key, certified here: the node reads it at its next start.
             using var nodeKey = SigningKey.Create(signing);
@@ -80,7 +83,7 @@ public static class NetworkKeyCli
             // One rename: a crash leaves the old key or the new one, never half of either.
             File.Move(tmp, keyPath, overwrite: true);
             s.Out.Line($"""
-                The network key of {Fingerprint(network.NetworkId)} is in {path}, under your passphrase.
+                The network key of {Fingerprint(network.NetworkId)} ({Signatures.Name(network.Algorithm)}) is in {path}, under your passphrase.
                 The data folder now holds only a node key it certifies ({Signatures.Name(signing)}), until {DateTimeOffset.UtcNow + validity:yyyy-MM-dd}.
                 Restart the node: until then it signs with the network key it read at its start.
 
@@ -134,7 +137,7 @@ public static class NetworkKeyCli
         var networkKey = NetworkKeyFile();
         var passphraseFile = PassphraseFile();
         var days = Days();
-        var algorithm = Algorithm("ecdsa-p256, which every peer verifies");
+        var algorithm = Algorithm("the network key's own");
         return Cmd("new-server", "Stand the network up on a new server with no backup (--data DIR, a new folder): writes a node key the network key certifies; start the node on it, add its peers, then solnet network recover-objects",
             [networkKey, passphraseFile, days, algorithm], s =>
         {
@@ -145,8 +148,9 @@ public static class NetworkKeyCli
             {
                 throw new RefusedException($"{data} already holds a node: a new server starts from an empty folder (from a backup, use solnet restore). Nothing was written.");
             }
-            var signing = AlgorithmOf(s.Text(algorithm)) ?? SignatureAlgorithm.EcdsaP256Sha256;
+            var chosen = AlgorithmOf(s.Text(algorithm));
             using var network = Open(s.Text(networkKey), s.Text(passphraseFile));
+            var signing = chosen ?? network.Algorithm;
             Directory.CreateDirectory(data);
             using var nodeKey = SigningKey.Create(signing);
             var validity = Validity(s.Get(days));
@@ -228,7 +232,7 @@ public static class NetworkKeyCli
         text.AppendLine($"network:     {Fingerprint(k.NetworkId)}");
         text.Append(k.Certified
             ? $"network key: kept off the server\nnode key:    {k.KeyId} ({Signatures.Name(k.KeyAlgorithm)}, serial {k.Serial}, certified until {Format.When(k.NotAfter, "yyyy-MM-dd")})"
-            : "network key: ON THE SERVER, signing itself; move it off: solnet network init");
+            : $"network key: ON THE SERVER, signing itself ({Signatures.Name(k.KeyAlgorithm)}); move it off: solnet network init");
         if (k.Renewal.Length > 0)
         {
             text.Append($"\nRENEW:       {k.Renewal}");

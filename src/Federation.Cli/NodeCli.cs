@@ -9,6 +9,9 @@ namespace Federation.Cli;
 /// <summary>Settings, tokens, the node, its peers and their delivery: the operator's side.</summary>
 public static class NodeCli
 {
+    // The capability a peer advertises when it verifies Ed25519 (the node's Protocol.Capabilities; solnet speaks only the contracts).
+    private const string Ed25519Capability = "signatures.ed25519";
+
     public static IEnumerable<Command> Commands() =>
     [
         ConfigCommands(), TokenCommands(), Info(), Status(), PeerCommands(), Peers(), DeadLetters(), DeadLetterCommands(), Audit(),
@@ -235,7 +238,14 @@ public static class NodeCli
             Cmd("add", "Add a peer by its address and fingerprint, or by its peering code. Peering is mutual: its operator adds this node too", [addressOrCode, fingerprint], async s =>
             {
                 var (address, fp) = PeeringCode.Parse(s.Get(addressOrCode), s.Get(fingerprint));
-                s.Out.Print(await s.Client.AddPeerAsync(new AddPeerRequest { Address = address, Fingerprint = fp }, s.Call), Format.Peer);
+                var added = await s.Client.AddPeerAsync(new AddPeerRequest { Address = address, Fingerprint = fp }, s.Call);
+                s.Out.Print(added, Format.Peer);
+                // A peer that cannot verify what this node signs takes nothing from it: say so now, not when its backlog grows.
+                if (added.Protocol is { Refusal.Length: 0 } known && !known.Capabilities.Contains(Ed25519Capability) && !s.Out.Json
+                    && (await s.Client.GetNodeKeysAsync(new GetNodeKeysRequest(), s.Call)).KeyAlgorithm == SignatureAlgorithm.Ed25519)
+                {
+                    s.Out.Line(Format.CannotVerifyEd25519(added.Name));
+                }
             }),
             Cmd("code", "This node's peering code: address and fingerprint in one line, for the other operator's `solnet peer add CODE`", [], async s =>
             {

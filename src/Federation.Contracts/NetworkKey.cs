@@ -15,12 +15,12 @@ namespace Federation.Contracts;
 /// </summary>
 public sealed class NetworkKey : IDisposable
 {
-    private readonly ECDsa _key;
+    private readonly SigningKey _key;
 
-    private NetworkKey(ECDsa key)
+    private NetworkKey(SigningKey key)
     {
         _key = key;
-        PublicKey = key.ExportSubjectPublicKeyInfo();
+        PublicKey = key.PublicKey;
         NetworkId = IdOf(PublicKey);
     }
 
@@ -36,66 +36,60 @@ public sealed class NetworkKey : IDisposable
     public static string ShortFingerprintOf(string id) => id.Length == 32 ? FingerprintOf(id)[..19] : id;
 
     public string NetworkId { get; }
+
+    /// <summary>The SubjectPublicKeyInfo (ECDSA P-256 or Ed25519, OID 1.3.101.112).</summary>
     public byte[] PublicKey { get; }
 
-    public static NetworkKey Create() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256));
+    /// <summary>What this key signs with: Ed25519 for a network made by this release unless told otherwise, ECDSA P-256 for one that must peer with 0.1.0 (docs/adr/0029).</summary>
+    public SignatureAlgorithm Algorithm => _key.Algorithm;
 
-    /// <summary>A key from its PKCS#8 form (a legacy <c>node.key</c>'s PEM is one).</summary>
-    public static NetworkKey FromPkcs8(ReadOnlySpan<byte> pkcs8)
-    {
-        var key = ECDsa.Create();
-        key.ImportPkcs8PrivateKey(pkcs8, out _);
-        return new NetworkKey(key);
-    }
+    public static NetworkKey Create(SignatureAlgorithm algorithm) => new(SigningKey.Create(algorithm));
 
-    public static NetworkKey FromPem(string pem)
-    {
-        var key = ECDsa.Create();
-        key.ImportFromPem(pem);
-        return new NetworkKey(key);
-    }
+    /// <summary>A key from its PKCS#8 form (a legacy <c>node.key</c>'s PEM is one), of either algorithm.</summary>
+    public static NetworkKey FromPkcs8(ReadOnlySpan<byte> pkcs8) => new(SigningKey.FromPkcs8(pkcs8));
 
-    public byte[] ExportPkcs8() => _key.ExportPkcs8PrivateKey();
+    public static NetworkKey FromPem(string pem) => new(SigningKey.FromPem(pem));
 
-    /// <summary>A signature of <paramref name="kind"/> (always prefixed: a network key signs only the prefixed kinds).</summary>
-    public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) =>
-        _key.SignData(Signatures.Covered(SignatureAlgorithm.EcdsaP256Sha256, kind, data), HashAlgorithmName.SHA256);
+    public byte[] ExportPkcs8() => _key.ExportPkcs8();
+
+    /// <summary>A signature of <paramref name="kind"/> over its covered bytes (<see cref="Signatures.Covered"/>); a network key signs only prefixed kinds (certificates, revocations).</summary>
+    public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) => _key.Sign(kind, data);
 
     /// <summary>
     /// The key that opens a node's storage-key recovery wrap made for <paramref name="ephemeralPublicKey"/>
     /// (docs/adr/0026): agreed here, so this key's private half never leaves the operator's machine.
     /// </summary>
-    public byte[] StorageRecoveryKey(ReadOnlySpan<byte> ephemeralPublicKey)
-    {
-        var parameters = _key.ExportParameters(includePrivateParameters: true);
-        try
-        {
-            return StorageRecoveryAgreement.WrapKeyFor(parameters, ephemeralPublicKey);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(parameters.D);
-        }
-    }
+    public byte[] StorageRecoveryKey(ReadOnlySpan<byte> ephemeralPublicKey) =>
+        StorageRecoveryAgreement.WrapKeyFor(_key, ephemeralPublicKey);
 
-    // The recovery code: the 32-byte private scalar and a 3-byte check, in Crockford's
-    // base32 (no I, L, O or U to misread), grouped in fives for writing down and typing.
+    // The recovery code, in Crockford's base32 (no I, L, O or U to misread), grouped in fives
+    // for writing down and typing. A P-256 key's is its 32-byte private scalar and a 3-byte
+    // check, SHA-256 of the scalar: 56 symbols, as release 0.1.0 printed them. An Ed25519
+    // seed is 32 bytes too, so its code says what it is: a leading byte naming the algorithm
+    // (2, its SignatureAlgorithm number), the seed, and a check over both: 58 symbols,
+    // beginning with 0. The length tells the two apart before any check, and the check
+    // covers the algorithm byte, so a code cannot be read as a key of the other algorithm.
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const int CheckBytes = 3;
+    private const int RawKeyBytes = 32;
+    private const byte Ed25519Marker = (byte)SignatureAlgorithm.Ed25519;
 
     /// <summary>The printable recovery code: with it alone, <see cref="FromRecoveryCode"/> gives this key back.</summary>
     public string RecoveryCode()
     {
-        var d = _key.ExportParameters(includePrivateParameters: true).D!;
+        var raw = _key.ExportRawPrivateKey();
+        byte[] body = Algorithm == SignatureAlgorithm.Ed25519 ? [Ed25519Marker, .. raw] : raw;
+        byte[] bytes = [.. body, .. SHA256.HashData(body).AsSpan(0, CheckBytes)];
         try
         {
-            byte[] bytes = [.. d, .. SHA256.HashData(d).AsSpan(0, CheckBytes)];
             var text = Base32(bytes);
             return string.Join('-', Enumerable.Range(0, (text.Length + 4) / 5).Select(i => text.Substring(i * 5, Math.Min(5, text.Length - i * 5))));
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(d);
+            CryptographicOperations.ZeroMemory(raw);
+            CryptographicOperations.ZeroMemory(body);
+            CryptographicOperations.ZeroMemory(bytes);
         }
     }
 
@@ -103,17 +97,27 @@ public sealed class NetworkKey : IDisposable
     public static NetworkKey FromRecoveryCode(string code)
     {
         var clean = new string(code.ToUpperInvariant().Where(char.IsLetterOrDigit).Select(c => c switch { 'O' => '0', 'I' or 'L' => '1', _ => c }).ToArray());
-        var bytes = FromBase32(clean);
-        if (bytes is null || bytes.Length != 32 + CheckBytes
-            || !SHA256.HashData(bytes.AsSpan(0, 32)).AsSpan(0, CheckBytes).SequenceEqual(bytes.AsSpan(32)))
+        var bytes = FromBase32(clean) ?? [];
+        try
         {
-            throw new FormatException("That recovery code does not check out: a character is missing or mistyped.");
+            var (algorithm, bodyLength) = bytes.Length switch
+            {
+                RawKeyBytes + CheckBytes => (SignatureAlgorithm.EcdsaP256Sha256, RawKeyBytes),
+                1 + RawKeyBytes + CheckBytes when bytes[0] == Ed25519Marker => (SignatureAlgorithm.Ed25519, 1 + RawKeyBytes),
+                _ => (SignatureAlgorithm.Unspecified, 0),
+            };
+            var body = bytes.AsSpan(0, bodyLength);
+            if (algorithm == SignatureAlgorithm.Unspecified
+                || !SHA256.HashData(body).AsSpan(0, CheckBytes).SequenceEqual(bytes.AsSpan(bodyLength)))
+            {
+                throw new FormatException("That recovery code does not check out: a character is missing or mistyped.");
+            }
+            return new NetworkKey(SigningKey.FromRawPrivateKey(algorithm, body[^RawKeyBytes..]));
         }
-        var key = ECDsa.Create();
-        // The public point follows from the private scalar; .NET computes it when Q is absent.
-        key.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = bytes[..32] });
-        CryptographicOperations.ZeroMemory(bytes);
-        return new NetworkKey(key);
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
     }
 
     private static string Base32(byte[] bytes)
@@ -191,6 +195,14 @@ public static class NetworkSignatures
     /// </summary>
     public const string TlsKeyBindingOid = "2.25.15201309575803435901393446209387628834";
 
+    /// <summary>
+    /// Where the TLS certificate of a node whose Ed25519 network key is still on its server
+    /// carries that key's SubjectPublicKeyInfo: with no network certificate to name the
+    /// network, the key that vouches for the TLS key (<see cref="TlsKeyBindingOid"/>) is the
+    /// network's own, and its hash is the network id (docs/adr/0029).
+    /// </summary>
+    public const string TlsNetworkKeyOid = "2.25.206796973339225021326940543187000723839";
+
     /// <summary>The network certificate a TLS certificate carries, or null if it carries none (the network key itself serves).</summary>
     public static CertifiedKey? CertificateIn(System.Security.Cryptography.X509Certificates.X509Certificate2 tls)
     {
@@ -209,7 +221,8 @@ public static class NetworkSignatures
     }
 
     /// <summary>
-    /// The network a TLS certificate speaks for: the hash of its key, or, when it carries a
+    /// The network a TLS certificate speaks for: the hash of its key, or of the Ed25519 network
+    /// key it carries when that key signed for its key (<see cref="TlsNetworkKeyOid"/>), or, when it carries a
     /// network certificate, the network that certificate names, once it checks out for this
     /// very key (or one its node key signed for, <see cref="TlsKeyBindingOid"/>) and is in
     /// its validity period at <paramref name="now"/>. Null: neither.
@@ -228,7 +241,18 @@ public static class NetworkSignatures
         {
             if (CertificateIn(tls) is not { } certified)
             {
-                networkId = NetworkKey.IdOf(publicKey);
+                // The network key serves itself: as the TLS key (ECDSA P-256), or, being Ed25519,
+                // by its signature over the TLS key.
+                if (tls.Extensions[TlsNetworkKeyOid] is not { } networkKey)
+                {
+                    networkId = NetworkKey.IdOf(publicKey);
+                }
+                else if (Signatures.AlgorithmOf(networkKey.RawData) == SignatureAlgorithm.Ed25519
+                    && tls.Extensions[TlsKeyBindingOid] is { } vouch
+                    && Signatures.Verify(networkKey.RawData, SignedKind.TlsKey, publicKey, vouch.RawData))
+                {
+                    networkId = NetworkKey.IdOf(networkKey.RawData);
+                }
                 return null;
             }
             var network = Check(certified);
@@ -269,7 +293,7 @@ public static class NetworkSignatures
         {
             Certificate = certificate,
             Signature = ByteString.CopyFrom(network.Sign(SignedKind.Certificate, certificate.Span)),
-            Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
+            Algorithm = network.Algorithm,
         };
     }
 
@@ -287,7 +311,7 @@ public static class NetworkSignatures
             Revocation = revocation,
             NetworkPublicKey = ByteString.CopyFrom(network.PublicKey),
             Signature = ByteString.CopyFrom(network.Sign(SignedKind.Revocation, revocation.Span)),
-            Algorithm = SignatureAlgorithm.EcdsaP256Sha256,
+            Algorithm = network.Algorithm,
         };
     }
     /// <summary>Checks a certificate's network signature; throws <see cref="InvalidKeyCertificateException"/> saying why it does not hold.</summary>

@@ -247,6 +247,35 @@ public sealed class SigningKey : IDisposable
         return new SigningKey(ecdsa, null);
     }
 
+    /// <summary>
+    /// The private key's own 32 bytes: the P-256 scalar, or the Ed25519 seed. Only what a
+    /// network key is written down as (its recovery code) and agrees with (storage recovery).
+    /// </summary>
+    internal byte[] ExportRawPrivateKey() => _ed25519 is null
+        ? _ecdsa!.ExportParameters(includePrivateParameters: true).D!
+        : _ed25519.Export(Sodium.KeyBlobFormat.RawPrivateKey);
+
+    /// <summary>The key whose own 32 bytes are <paramref name="raw"/> (<see cref="ExportRawPrivateKey"/>); the public half follows from them.</summary>
+    internal static SigningKey FromRawPrivateKey(SignatureAlgorithm algorithm, ReadOnlySpan<byte> raw)
+    {
+        if (algorithm == SignatureAlgorithm.Ed25519)
+        {
+            return new SigningKey(null, Sodium.Key.Import(Sodium.SignatureAlgorithm.Ed25519, raw, Sodium.KeyBlobFormat.RawPrivateKey, Exportable));
+        }
+        var d = raw.ToArray();
+        try
+        {
+            var ecdsa = ECDsa.Create();
+            // .NET computes the public point when Q is absent.
+            ecdsa.ImportParameters(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, D = d });
+            return new SigningKey(ecdsa, null);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(d);
+        }
+    }
+
     public byte[] ExportPkcs8() => _ed25519 is null ? _ecdsa!.ExportPkcs8PrivateKey() : _ed25519.Export(Sodium.KeyBlobFormat.PkixPrivateKey);
 
     public string ExportPkcs8Pem() => new(PemEncoding.Write(PemLabel, ExportPkcs8()));

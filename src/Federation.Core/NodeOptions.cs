@@ -80,6 +80,17 @@ public sealed class NodeOptions
     /// </summary>
     public string StoragePassphraseFile { get; set; } = "";
 
+    /// <summary>
+    /// What a node's first start makes its network's key with, when its data folder holds no
+    /// <c>node.key</c>: <c>ed25519</c>, or <c>ecdsa-p256</c> for a network that must peer with
+    /// release 0.1.0 nodes (which verify nothing else). Read only then: a network keeps its
+    /// first key for good, since that key's hash is the network's id (docs/adr/0029).
+    /// </summary>
+    public string NetworkKeyAlgorithm { get; set; } = "ed25519";
+
+    /// <summary>The algorithm <see cref="NetworkKeyAlgorithm"/> names, or null for a name this release does not know (refused at start).</summary>
+    public Federation.Contracts.V1.SignatureAlgorithm? FindNetworkKeyAlgorithm() => Federation.Contracts.Signatures.Parse(NetworkKeyAlgorithm);
+
     /// <summary>Where the SQLite database, the identity key and the operator token live.</summary>
     public string DataDir { get; set; } = "";
 

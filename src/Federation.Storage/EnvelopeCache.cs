@@ -37,7 +37,7 @@ internal sealed class EnvelopeCache
     /// </summary>
     public void Clear() => Array.Clear(_slots);
 
-    public byte[] Get(string objectId, ulong sequence, string eventId, Func<StoredEvent?> read)
+    public byte[] Get(string objectId, ulong sequence, string eventId, Federation.Contracts.V1.SignatureAlgorithm networkKeyAlgorithm, Func<StoredEvent?> read)
     {
         var slot = (int)((uint)HashCode.Combine(objectId, sequence, eventId) % Capacity);
         if (Volatile.Read(ref _slots[slot]) is { } cached
@@ -51,7 +51,7 @@ internal sealed class EnvelopeCache
             // Deleted (or deleted and written again) between the batch's read and this one.
             throw new InvalidOperationException($"Event {objectId}#{sequence} was deleted while its delivery was being read.");
         }
-        var bytes = Envelopes.Build(stored).ToByteArray();
+        var bytes = Envelopes.Build(stored, networkKeyAlgorithm).ToByteArray();
         Volatile.Write(ref _slots[slot], new Entry(objectId, sequence, eventId, bytes));
         return bytes;
     }

@@ -29,7 +29,7 @@ public abstract partial class SqlStore
     /// of its recipients, so only the first of them reads it (after the batch's reader is
     /// closed: a connection runs one command at a time).
     /// </summary>
-    public IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit)
+    public IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit, Federation.Contracts.V1.SignatureAlgorithm ownKeyAlgorithm = Federation.Contracts.V1.SignatureAlgorithm.EcdsaP256Sha256)
     {
         using var c = OpenConnection();
         var rows = c.Query(null, """
@@ -50,7 +50,7 @@ public abstract partial class SqlStore
             },
             ("@p", peerId), ("@l", limit));
         return rows.Select(x => new OutboxItem(x.Id, peerId, x.Kind, x.ObjectId, x.Sequence, x.Kind == OutboxKind.Event
-                ? _envelopes.Get(x.ObjectId, x.Sequence, x.EventId!, () => ReadEvent(c, x.ObjectId, x.EventKind, x.Sequence))
+                ? _envelopes.Get(x.ObjectId, x.Sequence, x.EventId!, ownKeyAlgorithm, () => ReadEvent(c, x.ObjectId, x.EventKind, x.Sequence))
                 : x.Body!))
             .ToList();
     }

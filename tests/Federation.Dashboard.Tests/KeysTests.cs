@@ -1,4 +1,5 @@
 using Federation.Contracts;
+using Federation.Contracts.V1;
 using Federation.Core.Identity;
 using Federation.Core.Storage;
 using Federation.Node.Peering;
@@ -27,7 +28,7 @@ public sealed class KeysTests(BrowserFixture browser)
         using var network = NetworkKey.FromPem(File.ReadAllText(Path.Combine(alpha.DataDir, NodeIdentity.KeyFile)));
         // Certified for 20 days: within the month in which the page asks for a rotation.
         identity.Install(NetworkSignatures.Certify(network, identity.NextPublicKey(), DateTimeOffset.UtcNow, TimeSpan.FromDays(20), 1, ""));
-        using var lost = NetworkKey.Create();
+        using var lost = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         await alpha.Get<NodeKeys>().RevokeOwnAsync(NetworkSignatures.Revoke(network, lost.NetworkId, DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow), CancellationToken.None);
 
         await page.GotoAsync(alpha.Dashboard + "/keys");

@@ -38,7 +38,7 @@ public sealed class DeliveryTests
         var before = (b.Store.Count("events"), Convert.ToHexString(b.Store.GetObject(callOut.Id)!.State));
 
         var batch = new DeliverRequest();
-        batch.Envelopes.AddRange(a.Store.LoadEvents(callOut.Id, 0, 10).Select(Envelopes.Build));
+        batch.Envelopes.AddRange(a.Store.LoadEvents(callOut.Id, 0, 10).Select(e => Envelopes.Build(e, a.Get<Federation.Core.Identity.NodeIdentity>().Algorithm)));
         var first = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
         var second = await b.Peer.DeliverAsync(batch, a.AsPeerOf(b, Methods.Deliver, batch));
 
@@ -58,7 +58,7 @@ public sealed class DeliveryTests
         await a.Delegate.CloseCallOutAsync(new CloseCallOutRequest { CallOutId = callOut.Id, Cancelled = true, Reason = "target paid" }, a.Auth);
 
         // Only event 2 arrives; event 1 was "lost".
-        var onlySecond = new DeliverRequest { Envelopes = { Envelopes.Build(a.Store.LoadEvents(callOut.Id, 1, 1)[0]) } };
+        var onlySecond = new DeliverRequest { Envelopes = { Envelopes.Build(a.Store.LoadEvents(callOut.Id, 1, 1)[0], a.Get<Federation.Core.Identity.NodeIdentity>().Algorithm) } };
         var response = await c.Peer.DeliverAsync(onlySecond, a.AsPeerOf(c, Methods.Deliver, onlySecond));
         Assert.Equal(1u, response.Held);
 

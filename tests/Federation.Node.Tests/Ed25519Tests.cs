@@ -23,6 +23,9 @@ public sealed class Ed25519Tests : IDisposable
     private string PassFile => Path.Combine(_folder, "passphrase");
     private string KeyFileOf(TestNode n) => Path.Combine(_folder, n.Name + ".network.key");
 
+    // Networks made with ECDSA P-256 keys, as before 0.2.0 and for peering with 0.1.0: these tests are of how such a network moves its node key to Ed25519 (docs/adr/0028).
+    private static readonly string[] P256 = ["--network-key-algorithm", "ecdsa-p256"];
+
     public Ed25519Tests() => File.WriteAllText(PassFile, Phrase + "\n");
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
@@ -46,9 +49,9 @@ public sealed class Ed25519Tests : IDisposable
     [Fact]
     public async Task ARotationMovesToEd25519OnceEveryPeerVerifiesItAndEverythingItSignsIsTakenOverTls()
     {
-        await using var a = await TestNode.StartAsync("alpha", "--tls");
-        await using var b = await TestNode.StartAsync("beta", "--tls");
-        await using var c = await TestNode.StartAsync("gamma", "--tls");
+        await using var a = await TestNode.StartAsync("alpha", ["--tls", .. P256]);
+        await using var b = await TestNode.StartAsync("beta", ["--tls", .. P256]);
+        await using var c = await TestNode.StartAsync("gamma", ["--tls", .. P256]);
         await TestNode.PeerAsync(a, b, c);
         var fightId = await JointFightTests.OpenWithAsync(a, b, c);
 
@@ -96,9 +99,9 @@ public sealed class Ed25519Tests : IDisposable
     {
         var withoutEd25519 = new LocalProtocol(new SpokenProtocol(Protocol.Current, "0.1.9",
             Protocol.ThisBuild.Where(c => c != Protocol.Capabilities.SignaturesEd25519).ToHashSet(StringComparer.Ordinal)));
-        await using var a = await TestNode.StartAsync("alpha");
-        await using var b = await TestNode.StartAsync("beta");
-        await using var c = await TestNode.StartAsync("gamma");
+        await using var a = await TestNode.StartAsync("alpha", P256);
+        await using var b = await TestNode.StartAsync("beta", P256);
+        await using var c = await TestNode.StartAsync("gamma", P256);
         await c.StopAsync();
         c.Customize = builder => builder.Services.AddSingleton(withoutEd25519);
         await c.StartAgainAsync();

@@ -45,7 +45,7 @@ public sealed class FuzzFixture : IAsyncLifetime
         CallOutId = (await Alpha.PublishAsync(Beta)).Id;
         await Eventually.TrueAsync(() => Beta.Store.GetObject(CallOutId) is not null && Beta.Store.GetObject(FightId)!.LastSequence == Alpha.Store.GetObject(FightId)!.LastSequence,
             "beta to hold alpha's fight and call-out");
-        Valid = [.. Beta.Store.LoadEvents(FightId, 0, 100).Concat(Beta.Store.LoadEvents(CallOutId, 0, 100)).Select(Envelopes.Build)];
+        Valid = [.. Beta.Store.LoadEvents(FightId, 0, 100).Concat(Beta.Store.LoadEvents(CallOutId, 0, 100)).Select(e => Envelopes.Build(e, Beta.Get<Federation.Core.Identity.NodeIdentity>().Algorithm))];
     }
 
     public async Task DisposeAsync()

@@ -391,7 +391,7 @@ public sealed class HostileInputCatalogueTests(HostileInputFixture f) : IClassFi
     [Fact]
     public async Task ReplayingAnEnvelopeAlreadyAppliedChangesNothing()
     {
-        var recorded = f.Alpha.Store.LoadEvents(f.FightId, 0, 500).Select(Envelopes.Build).ToArray();
+        var recorded = f.Alpha.Store.LoadEvents(f.FightId, 0, 500).Select(e => Envelopes.Build(e, f.Alpha.Get<Federation.Core.Identity.NodeIdentity>().Algorithm)).ToArray();
         var before = Snapshot();
 
         var response = await f.Gamma.Peer.DeliverAsync(new DeliverRequest { Envelopes = { recorded } }, f.Alpha.AsPeerOf(f.Gamma, Methods.Deliver, new DeliverRequest { Envelopes = { recorded } }));

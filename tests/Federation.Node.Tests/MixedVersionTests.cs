@@ -19,13 +19,25 @@ public sealed class MixedVersionTests
         var previous = await PreviousRelease.BuildAsync();
         await using var old = new NodeProcess("alpha-old", []) { NodeDll = previous.NodeDll };
         await old.StartAgainAsync();
-        await using var current = new NodeProcess("beta-new", []);
+        // A network that peers with 0.1.0 is made with an ECDSA P-256 key, the one algorithm that release verifies (docs/adr/0029).
+        await using var current = new NodeProcess("beta-new", new() { ["Node__NetworkKeyAlgorithm"] = "ecdsa-p256" });
         await current.StartAgainAsync();
         await NodeProcess.PeerAsync(old, current);
 
         // This build knows it talks to a release from before the exchange.
         await Eventually.TrueAsync(() => Peer(current, old).Protocol?.ProtocolVersion == Protocol.Unadvertised.ToString(),
             $"beta to record that {previous.Tag} speaks protocol 1.0");
+
+        // A network this build makes unless told (Ed25519) cannot reach that release: adding
+        // one says why, and what its operator must do (docs/adr/0029).
+        await using (var ed = new NodeProcess("gamma-ed25519", []))
+        {
+            await ed.StartAgainAsync();
+            var added = await Solnet.RunAsync(ed.DataDir, "peer", "add", old.Address, old.Fingerprint);
+            Assert.True(added.ExitCode == 0, added.Out + added.Error);
+            Assert.Contains("cannot verify Ed25519", added.Out);
+            Assert.Contains("upgrades it to 0.2.0 or later", added.Out);
+        }
 
         // Call-outs and pledges, each way.
         var fromOld = await Pledged(old, current, "2026-12-12");

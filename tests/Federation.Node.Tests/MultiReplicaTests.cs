@@ -135,7 +135,7 @@ public sealed class MultiReplicaTests
         }
         var published = await beta.Delegate.PublishSampleAsync(beta.Auth, [a1.NodeId]);
         await Eventually.TrueAsync(() => Scalar(db, $"SELECT COUNT(*) FROM objects WHERE object_id = '{published.Id}'") == 1, "beta's call-out to reach alpha", 60);
-        var envelopes = beta.Store.LoadEvents(published.Id, 0, 100).Select(Federation.Core.Log.Envelopes.Build).ToList();
+        var envelopes = beta.Store.LoadEvents(published.Id, 0, 100).Select(e => Federation.Core.Log.Envelopes.Build(e, beta.Get<Federation.Core.Identity.NodeIdentity>().Algorithm)).ToList();
 
         var clients = beta.Services.GetRequiredService<PeerClients>();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -26,31 +26,61 @@ public sealed class NetworkKeyTests : IDisposable
 
     private static FightState Fight(TestNode n, string id) => n.Delegate.GetFight(new GetObjectRequest { Id = id }, n.Auth);
 
-    private async Task InitAsync(TestNode a)
+    /// <summary>Moves the network key off; returns the recovery code solnet printed.</summary>
+    private async Task<string> InitAsync(TestNode a)
     {
         await a.StopAsync();
         var init = await Solnet.RunAsync(a.DataDir, "network", "init", "--out", KeyFile, "--passphrase-file", PassFile);
         Assert.True(init.ExitCode == 0, init.Out + init.Error);
-        Assert.Matches(@"(\w{5}-){10}\w{1,5}", init.Out);
+        var code = System.Text.RegularExpressions.Regex.Match(init.Out, @"(\w{5}-){11}\w{1,5}");
+        Assert.True(code.Success, init.Out);
         await a.StartAgainAsync();
+        return code.Value;
     }
 
-    [Fact]
-    public async Task TheNetworkKeyLeavesTheServerAndARotatedAndARevokedKeyNeedNothingFromPeerOperators()
+    /// <summary>
+    /// A network of either algorithm, its peers of the other (so an Ed25519 network and P-256
+    /// ones take each other's fights and call-outs, both ways), through every step an operator
+    /// takes: the node's first start, network init (a node key of the network key's own
+    /// algorithm), the recovery code, rotation, and a revocation that refuses what the stolen
+    /// key signs later (docs/adr/0029).
+    /// </summary>
+    [Theory]
+    [InlineData("ed25519", "ecdsa-p256")]
+    [InlineData("ecdsa-p256", "ed25519")]
+    public async Task TheNetworkKeyLeavesTheServerAndARotatedAndARevokedKeyNeedNothingFromPeerOperators(string algorithm, string peersAlgorithm)
     {
-        await using var a = await TestNode.StartAsync("alpha", "--tls");
-        await using var b = await TestNode.StartAsync("beta", "--tls");
-        await using var c = await TestNode.StartAsync("gamma", "--tls");
+        await using var a = await TestNode.StartAsync("alpha", "--tls", "--network-key-algorithm", algorithm);
+        await using var b = await TestNode.StartAsync("beta", "--tls", "--network-key-algorithm", peersAlgorithm);
+        await using var c = await TestNode.StartAsync("gamma", "--tls", "--network-key-algorithm", peersAlgorithm);
+        var expected = Signatures.Parse(algorithm)!.Value;
+        Assert.Equal(expected, a.Identity.Algorithm);
+        Assert.Equal(Signatures.Parse(peersAlgorithm), b.Identity.Algorithm);
         await TestNode.PeerAsync(a, b, c);
+        // Before the key leaves the server, the network key signs itself, and its peers take it both ways.
+        var early = await CallOutSteps.PublishAsync(a, null, b, c);
+        await CallOutSteps.ReachedAsync(b, early.Id, 1);
+        await CallOutSteps.RespondAsync(b, early.Id, CallOutSteps.Pledge());
+        await CallOutSteps.ReachedAsync(c, early.Id, 2);
+        var fromPeer = await CallOutSteps.PublishAsync(b, null, a);
+        await CallOutSteps.ReachedAsync(a, fromPeer.Id, 1);
         var fightId = await JointFightTests.OpenWithAsync(a, b, c);
         var network = a.NodeId;
         var legacyKey = File.ReadAllText(Path.Combine(a.DataDir, "node.key"));
 
-        // The network key leaves the server: the node keeps its identity and signs with a key it certifies.
-        await InitAsync(a);
+        // The network key leaves the server: the node keeps its identity and signs with a key it certifies, of the network key's algorithm.
+        var code = await InitAsync(a);
         Assert.Equal(network, a.NodeId);
         Assert.True(a.Identity.IsCertified);
         var first = a.Identity.Current;
+        Assert.Equal(expected, first.Algorithm);
+        // The recovery code makes the network key file again, of its algorithm.
+        var codeFile = Path.Combine(_folder, "code");
+        File.WriteAllText(codeFile, code + "\n");
+        var again = Path.Combine(_folder, "again.key");
+        var recover = await Solnet.RunAsync(a.DataDir, "network", "recover", "--out", again, "--code-file", codeFile, "--passphrase-file", PassFile);
+        Assert.True(recover.ExitCode == 0, recover.Out + recover.Error);
+        Assert.Contains(NetworkKey.FingerprintOf(network), recover.Out);
         Assert.NotEqual(network, first.KeyId);
         var onDisk = File.ReadAllText(Path.Combine(a.DataDir, "node.key"));
         Assert.DoesNotContain(legacyKey.Split('\n')[1], onDisk);
@@ -72,7 +102,8 @@ public sealed class NetworkKeyTests : IDisposable
         // The stolen-laptop day: the key in use is copied, the operator rotates and revokes it.
         var stolen = Directory.CreateTempSubdirectory("stolen-").FullName;
         File.Copy(Path.Combine(a.DataDir, "node.key"), Path.Combine(stolen, "node.key"));
-        var rotate = await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", KeyFile, "--passphrase-file", PassFile);
+        // With the file the code made: the same network key.
+        var rotate = await Solnet.RunAsync(a.DataDir, "key", "rotate", "--network-key", again, "--passphrase-file", PassFile);
         Assert.True(rotate.ExitCode == 0, rotate.Out + rotate.Error);
         var second = a.Identity.Current;
         Assert.NotEqual(first.KeyId, second.KeyId);
@@ -111,7 +142,7 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.All(signedByFirst, e => Assert.Equal(first.KeyId, NetworkSignatures.Check(CertifiedKey.Parser.ParseFrom(e.Signer)).KeyId));
         foreach (var e in signedByFirst)
         {
-            Federation.Core.Log.Envelopes.Verify(Federation.Core.Log.Envelopes.Build(e), c.Get<PeerKeys>(), DateTimeOffset.UtcNow);
+            Federation.Core.Log.Envelopes.Verify(Federation.Core.Log.Envelopes.Build(e, a.Get<NodeIdentity>().Algorithm), c.Get<PeerKeys>(), DateTimeOffset.UtcNow);
         }
         Directory.Delete(stolen, recursive: true);
     }
@@ -146,7 +177,7 @@ public sealed class NetworkKeyTests : IDisposable
         await using var a = await TestNode.StartAsync("alpha");
         await InitAsync(a);
         var before = a.Identity.Current.KeyId;
-        using var other = NetworkKey.Create();
+        using var other = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
 
         // A certificate from another network, and one for a key the node does not hold.
         var next = await a.Delegate.PrepareNodeKeyAsync(new PrepareNodeKeyRequest(), a.Auth);
@@ -331,6 +362,9 @@ public sealed class NetworkKeyTests : IDisposable
         var store = fresh.Get<Federation.Core.Storage.IFederationStore>();
         Assert.Equal(engine == "postgres", store is Federation.Storage.PostgresStore);
         Assert.Equal(a.NodeId, fresh.NodeId);
+        // A node key of the network key's own algorithm (Ed25519, a new network's), unless told otherwise.
+        Assert.Equal(SignatureAlgorithm.Ed25519, fresh.Identity.Algorithm);
+        Assert.Equal(SignatureAlgorithm.Ed25519, fresh.Identity.Current.Algorithm);
         Assert.Null(store.GetObject(fightId));
         await fresh.AddPeerAsync(b);
         await fresh.AddPeerAsync(c);

@@ -27,7 +27,7 @@ public sealed class NetworkSignatureTests
     [Fact]
     public void TheRecoveryCodeGivesTheSameNetworkKeyBackAndAMistypedOneIsRefused()
     {
-        using var network = NetworkKey.Create();
+        using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         var code = network.RecoveryCode();
         Assert.Matches(@"^(\w{5}-){11}\w$", code);
 
@@ -47,8 +47,8 @@ public sealed class NetworkSignatureTests
     [Fact]
     public void ACertificateNotSignedByTheNetworkItNamesIsRefused()
     {
-        using var network = NetworkKey.Create();
-        using var impostor = NetworkKey.Create();
+        using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
+        using var impostor = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         var (key, genuine) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
         // The impostor signs a certificate that names the network and carries its public key.
         var forged = new CertifiedKey
@@ -65,7 +65,7 @@ public sealed class NetworkSignatureTests
         Assert.Null(keys.WhyNot(network.NetworkId, genuine, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
         Assert.Contains("is not signed by the key of network", keys.WhyNot(network.NetworkId, forged, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
         // Nor for another network than the one it names.
-        using var other = NetworkKey.Create();
+        using var other = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         Assert.Contains("certified for network", keys.WhyNot(other.NetworkId, genuine, DateTimeOffset.UtcNow, SignedKind.Event, Data, SignedBy(key)));
         key.Dispose();
     }
@@ -73,7 +73,7 @@ public sealed class NetworkSignatureTests
     [Fact]
     public void ASignatureOfOneKindNeverVerifiesAsAnother()
     {
-        using var network = NetworkKey.Create();
+        using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         var (key, certificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(1));
         var revocation = NetworkSignatures.Revoke(network, NetworkKey.IdOf(key.PublicKey), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
         Assert.Equal(network.NetworkId, NetworkSignatures.Check(revocation).NetworkId);
@@ -121,7 +121,7 @@ public sealed class NetworkSignatureTests
     [Fact]
     public void AnEd25519NodeKeyIsCertifiedByAP256NetworkKeyAndItsCertificateNamesItsAlgorithm()
     {
-        using var network = NetworkKey.Create();
+        using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         var (key, certificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(1), algorithm: SignatureAlgorithm.Ed25519);
         var keys = new PeerKeys();
         keys.Pin(network.NetworkId, network.PublicKey);
@@ -140,7 +140,7 @@ public sealed class NetworkSignatureTests
     [Fact]
     public void AKeySignsOnlyWithinItsCertificateAndNotFromTheTimeItWasRevoked()
     {
-        using var network = NetworkKey.Create();
+        using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
         var start = new DateTimeOffset(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
         var (key, certificate) = NodeKeyOf(network, start, TimeSpan.FromDays(30));
         var keys = new PeerKeys();
@@ -169,7 +169,7 @@ public sealed class NetworkSignatureTests
         var folder = Directory.CreateTempSubdirectory("node-key-").FullName;
         try
         {
-            using var network = NetworkKey.Create();
+            using var network = NetworkKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
             var (first, firstCertificate) = NodeKeyOf(network, DateTimeOffset.UtcNow, TimeSpan.FromDays(30), serial: 5);
             NodeIdentity.WriteAtomically(Path.Combine(folder, NodeIdentity.KeyFile), NodeKeyFile.Text(first, firstCertificate));
             using var identity = NodeIdentity.LoadOrCreate(folder);

@@ -21,8 +21,9 @@ public sealed class PeerCallSignatureTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _a = await TestNode.StartAsync("alpha");
-        _b = await TestNode.StartAsync("beta");
+        // ECDSA P-256 networks, as release 0.1.0's are and as a network that peers with one must be (docs/adr/0029).
+        _a = await TestNode.StartAsync("alpha", "--network-key-algorithm", "ecdsa-p256");
+        _b = await TestNode.StartAsync("beta", "--network-key-algorithm", "ecdsa-p256");
         await TestNode.PeerAsync(_a, _b);
     }
 

@@ -43,7 +43,7 @@ public sealed class RabbitDeliveryTests
         var batch = new DeliverRequest();
         foreach (var id in a.Store.ListObjects(ObjectKind.CallOut).Select(o => o.ObjectId))
         {
-            batch.Envelopes.AddRange(a.Store.LoadEvents(id, 0, 10).Select(Envelopes.Build));
+            batch.Envelopes.AddRange(a.Store.LoadEvents(id, 0, 10).Select(e => Envelopes.Build(e, a.Get<Federation.Core.Identity.NodeIdentity>().Algorithm)));
         }
         Assert.Equal(6, batch.Envelopes.Count);
 

@@ -28,7 +28,7 @@ public sealed class RevocationAcrossReplicasTests
         await TestNode.PeerAsync(alpha, beta);
         var published = await beta.PublishAsync(alpha);
         await Eventually.TrueAsync(() => alpha.Store.GetObject(published.Id) is not null, "beta's call-out to reach alpha");
-        var envelopes = alpha.Store.LoadEvents(published.Id, 0, 100).Select(Envelopes.Build).ToList();
+        var envelopes = alpha.Store.LoadEvents(published.Id, 0, 100).Select(e => Envelopes.Build(e, alpha.Get<Federation.Core.Identity.NodeIdentity>().Algorithm)).ToList();
         var replicaLog = alpha.Services.GetRequiredService<ReplicaLog>();
         Assert.NotEmpty(replicaLog.Verify(envelopes)); // beta's events verify while beta is a peer
 

@@ -54,10 +54,14 @@ public sealed class StorageRecoveryTests : IDisposable
         await n.StartAgainAsync();
     }
 
-    [Fact]
-    public async Task ALostPassphraseIsRecoveredWithTheNetworkKeyFileAndTheNewPassphraseOpensTheSameDetails()
+    /// <summary>Through either kind of network key: ECIES on X25519 for an Ed25519 one (a new network's), on P-256 for a P-256 one (docs/adr/0029).</summary>
+    [Theory]
+    [InlineData("ed25519", 2)]
+    [InlineData("ecdsa-p256", 1)]
+    public async Task ALostPassphraseIsRecoveredWithTheNetworkKeyFileAndTheNewPassphraseOpensTheSameDetails(string algorithm, int wrapVersion)
     {
-        await using var a = await TestNode.StartAsync("alpha");
+        await using var a = await TestNode.StartAsync("alpha", "--network-key-algorithm", algorithm);
+        Assert.Equal(Signatures.Parse(algorithm), a.Identity.Algorithm);
         // The storage key was set up while the network key still rested on the server: no recovery wrap then,
         // since the server's own key would open it.
         Assert.False((await UnlockAsync(a, Lost, create: true)).Recoverable);
@@ -69,6 +73,8 @@ public sealed class StorageRecoveryTests : IDisposable
         Assert.Equal(StorageState.Locked, a.Delegate.GetNodeInfo(new GetNodeInfoRequest(), a.Auth).Storage);
         Assert.True((await UnlockAsync(a, Lost)).Recoverable);
         Assert.True(File.Exists(RecoveryPath(a)));
+        // The wrap names its agreement: 1, P-256; 2, X25519.
+        Assert.Equal(wrapVersion, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian((await File.ReadAllBytesAsync(RecoveryPath(a))).AsSpan(8)));
 
         // The passphrase is lost; the node restarts locked.
         await a.StopAsync();
@@ -105,7 +111,7 @@ public sealed class StorageRecoveryTests : IDisposable
         // A key agreed by another network's key, sent straight to the node: refused.
         var challenge = await a.Delegate.GetStorageRecoveryAsync(new GetStorageRecoveryRequest(), a.Auth);
         Assert.Equal(a.NodeId, challenge.NetworkId);
-        using var other = NetworkKey.Create();
+        using var other = NetworkKey.Create(a.Identity.Algorithm);
         var forged = await Assert.ThrowsAsync<RpcException>(() => a.Delegate.RecoverStorageAsync(new RecoverStorageRequest
         {
             EphemeralPublicKey = challenge.EphemeralPublicKey,

@@ -58,6 +58,11 @@ public static class NodeCertificate
         {
             request.CertificateExtensions.Add(new X509Extension(NetworkSignatures.TlsKeyBindingOid,
                 key.Sign(SignedKind.TlsKey, tlsOnly.ExportSubjectPublicKeyInfo()), critical: false));
+            if (certified is null)
+            {
+                // An Ed25519 network key still on the server: no certificate names the network, so the key itself rides along.
+                request.CertificateExtensions.Add(new X509Extension(NetworkSignatures.TlsNetworkKeyOid, key.PublicKey, critical: false));
+            }
         }
         // Made anew at every start, so validity is not what keeps it safe (peers ignore
         // dates and check the key); long enough that no tool trips over expiry.

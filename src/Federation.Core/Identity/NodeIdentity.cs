@@ -85,6 +85,9 @@ public sealed class NodeIdentity : IDisposable
     /// <summary>The network key's public half (what Identify hands out and peers pin).</summary>
     public byte[] PublicKey { get; }
 
+    /// <summary>What the network key signs with: what signed this node's items that carry no certificate.</summary>
+    public SignatureAlgorithm Algorithm => Signatures.AlgorithmOf(PublicKey);
+
     /// <summary>The key signing now; take it once and sign and attach its certificate from the same one.</summary>
     public NodeKey Current => _current;
 
@@ -97,14 +100,18 @@ public sealed class NodeIdentity : IDisposable
     public byte[] Sign(SignedKind kind, ReadOnlySpan<byte> data) => _current.Sign(kind, data);
 
     /// <param name="hostNames">Names the TLS certificate lists as its hosts (informational: peers check the key).</param>
-    public static NodeIdentity LoadOrCreate(string dataDir, IReadOnlyList<string>? hostNames = null)
+    /// <param name="networkKeyAlgorithm">
+    /// What a key made here, the network's own until <c>solnet network init</c> moves it off,
+    /// signs with (Node:NetworkKeyAlgorithm). Its hash is the network's id for good, so only
+    /// the first start reads this: ECDSA P-256 is for a network that must peer with release
+    /// 0.1.0 nodes, which verify nothing else (docs/adr/0029).
+    /// </param>
+    public static NodeIdentity LoadOrCreate(string dataDir, IReadOnlyList<string>? hostNames = null, SignatureAlgorithm networkKeyAlgorithm = SignatureAlgorithm.Ed25519)
     {
         var path = Path.Combine(dataDir, KeyFile);
         if (!File.Exists(path))
         {
-            // The network's own key while it is on the server, so ECDSA P-256: its hash is the
-            // network's id for good, and every release can verify it (docs/adr/0028).
-            using var made = SigningKey.Create(SignatureAlgorithm.EcdsaP256Sha256);
+            using var made = SigningKey.Create(networkKeyAlgorithm);
             WriteAtomically(path, made.ExportPkcs8Pem());
         }
         return new NodeIdentity(dataDir, Read(File.ReadAllText(path), hostNames ?? []), hostNames ?? []);

@@ -10,12 +10,16 @@ namespace Federation.Core.Identity;
 /// </summary>
 public static class SignatureAlgorithms
 {
-    /// <summary>The algorithm of what the key in a stored certificate (a CertifiedKey's bytes) signed; none: the network's own key, ECDSA P-256.</summary>
-    public static SignatureAlgorithm OfSigner(byte[]? certificate)
+    /// <summary>
+    /// The algorithm of what the key in a stored certificate (a CertifiedKey's bytes) signed;
+    /// none: the network's own key signed, whose algorithm is <paramref name="networkKeyAlgorithm"/>
+    /// (ECDSA P-256 for every network of 0.1.0, either for one made since: docs/adr/0029).
+    /// </summary>
+    public static SignatureAlgorithm OfSigner(byte[]? certificate, SignatureAlgorithm networkKeyAlgorithm)
     {
         if (certificate is null)
         {
-            return SignatureAlgorithm.EcdsaP256Sha256;
+            return networkKeyAlgorithm == SignatureAlgorithm.Unspecified ? SignatureAlgorithm.EcdsaP256Sha256 : networkKeyAlgorithm;
         }
         var algorithm = NodeKeyCertificate.Parser.ParseFrom(CertifiedKey.Parser.ParseFrom(certificate).Certificate).NodeKeyAlgorithm;
         return algorithm == SignatureAlgorithm.Unspecified ? SignatureAlgorithm.EcdsaP256Sha256 : algorithm;

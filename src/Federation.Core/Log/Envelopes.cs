@@ -16,7 +16,9 @@ public static class Envelopes
     /// <summary>How far ahead of this node's clock an event may be dated.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-    public static Envelope Build(StoredEvent e) => new()
+    /// <summary>The envelope of a stored event, as it was signed.</summary>
+    /// <param name="networkKeyAlgorithm">The algorithm of the origin's network key, which signed the event when it carries no certificate.</param>
+    public static Envelope Build(StoredEvent e, SignatureAlgorithm networkKeyAlgorithm) => new()
     {
         EventId = e.EventId,
         OriginNode = Identifiers.OriginOf(e.ObjectId),
@@ -26,7 +28,7 @@ public static class Envelopes
         Sequence = e.Sequence,
         Payload = ByteString.CopyFrom(e.Payload),
         Signature = ByteString.CopyFrom(e.Signature),
-        Algorithm = SignatureAlgorithms.OfSigner(e.Signer),
+        Algorithm = SignatureAlgorithms.OfSigner(e.Signer, networkKeyAlgorithm),
         Certificate = e.Signer is null ? null : CertifiedKey.Parser.ParseFrom(e.Signer),
     };
 

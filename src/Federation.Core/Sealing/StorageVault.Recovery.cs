@@ -10,7 +10,7 @@ namespace Federation.Core.Sealing;
 /// Recovery of the storage key through the network key (docs/adr/0026). Beside the
 /// passphrase wrap, the private half rests wrapped to the network key's public half, which
 /// the node knows from its certificate: AES-256-GCM under a key agreed between a fresh
-/// ephemeral P-256 key and the network key (<see cref="StorageRecoveryAgreement"/>). Only the network
+/// ephemeral key and the network key (P-256 or X25519, by the network key's algorithm: <see cref="StorageRecoveryAgreement"/>). Only the network
 /// key's holder can agree that key again; solnet does it on the operator's machine and sends
 /// the node that one key, so the network key never reaches the node, and the storage key
 /// never leaves it.
@@ -20,7 +20,9 @@ public sealed partial class StorageVault
     public const string RecoveryFile = "storage.recovery";
 
     private static readonly byte[] RecoveryMagic = "SOLNETSR"u8.ToArray();
-    private const int RecoveryVersion = 1;
+    // 1: ECIES on P-256, for a P-256 network key; 2: ECIES on X25519, for an Ed25519 one
+    // (StorageRecoveryAgreement.FormatVersionFor, docs/adr/0029).
+    private static readonly int[] RecoveryVersions = [1, 2];
     private const int NetworkIdSize = 32;
     private const int RecoveryKeyStart = 8 + 2 + NetworkIdSize + 2;
     private const int GcmNonceSize = 12;
@@ -132,7 +134,7 @@ public sealed partial class StorageVault
         {
             var header = new byte[RecoveryKeyStart + ephemeralPublicKey.Length];
             RecoveryMagic.CopyTo(header, 0);
-            BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), RecoveryVersion);
+            BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), (ushort)StorageRecoveryAgreement.FormatVersionFor(networkPublicKey));
             Encoding.ASCII.GetBytes(NetworkKey.IdOf(networkPublicKey), header.AsSpan(10, NetworkIdSize));
             BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(10 + NetworkIdSize), (ushort)ephemeralPublicKey.Length);
             ephemeralPublicKey.CopyTo(header, RecoveryKeyStart);
@@ -166,7 +168,7 @@ public sealed partial class StorageVault
         var keyLength = file.Length >= RecoveryKeyStart ? BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(RecoveryKeyStart - 2)) : 0;
         var nonceStart = RecoveryKeyStart + keyLength;
         if (file.Length != nonceStart + GcmNonceSize + Sodium.SecretKeyBytes + GcmTagSize || !file.AsSpan(0, 8).SequenceEqual(RecoveryMagic)
-            || BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8)) != RecoveryVersion)
+            || !RecoveryVersions.Contains(BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8))))
         {
             throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.SealedAtRest,
                 $"{RecoveryFile} in the data folder is damaged or of another format: restore it from a backup, or unlock once with the passphrase, which makes it again. Nothing was changed.");

@@ -10,7 +10,8 @@ public interface IDeliveryReads
     IReadOnlyList<string> DuePeers(DateTimeOffset now);
 
     /// <summary>The next items for a peer after its cursor, oldest first; event bodies are read from the log.</summary>
-    IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit);
+    /// <param name="ownKeyAlgorithm">The algorithm of this node's network key: what signed its events that carry no certificate.</param>
+    IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit, Federation.Contracts.V1.SignatureAlgorithm ownKeyAlgorithm = Federation.Contracts.V1.SignatureAlgorithm.EcdsaP256Sha256);
 
     IReadOnlyList<PeerDeliveryState> DeliveryStates();
     IReadOnlyList<PeerCatchUpState> CatchUpStates();

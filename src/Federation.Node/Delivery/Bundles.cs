@@ -283,7 +283,7 @@ public sealed class Bundles(
     /// </summary>
     private Owed Queued(PeerRecord peer, bool sealedRoad)
     {
-        var loaded = store.LoadBatch(peer.NodeId, MaxScanned);
+        var loaded = store.LoadBatch(peer.NodeId, MaxScanned, identity.Algorithm);
         var incomplete = loaded.Count == MaxScanned;
         // Opened as delivery opens them (issue 24): what rests sealed is read as signed, and a
         // locked node stops at the first item it cannot open, as its delivery does.
@@ -351,7 +351,7 @@ public sealed class Bundles(
                 continue;
             }
             events = events.Where(e => EventPayload.Parser.ParseFrom(e.Payload).OccurredAt is { } at && Dates.IsValid(at) && at.ToDateTimeOffset() >= since).ToList();
-            var built = events.Select(Envelopes.Build).ToList();
+            var built = events.Select(e => Envelopes.Build(e, identity.Algorithm)).ToList();
             var takeable = gate.TakeableCount(peer.NodeId, built);
             incomplete |= takeable < built.Count;
             envelopes.AddRange(built.Take(takeable));
@@ -562,7 +562,7 @@ public sealed class Bundles(
         // Opened as delivery opens them: a confidential submission rests sealed (adr/0025), and
         // one that came back acknowledged by relay is settled like any other; locked, the
         // queue settles up to the first item that cannot be opened.
-        var queued = sealedEnvelopes.Open(store.LoadBatch(peer.NodeId, MaxScanned), out _);
+        var queued = sealedEnvelopes.Open(store.LoadBatch(peer.NodeId, MaxScanned, identity.Algorithm), out _);
         var settled = queued.TakeWhile(q => q.Kind == OutboxKind.Event
             ? holds.TryGetValue(q.ObjectId, out var upTo) && q.Sequence <= upTo
             : !StorageVault.IsSealed(q.Body) && TryParse(SignedSubmission.Parser.ParseFrom(q.Body)) is { } p && recorded.Contains(p.SubmissionId)).ToList();

@@ -23,6 +23,7 @@ public sealed class PeerDelivery(
     SealedEnvelopes sealedEnvelopes,
     OutboxSignal outbox,
     NodeTelemetry telemetry,
+    Federation.Core.Identity.NodeIdentity identity,
     IOptions<NodeOptions> options)
 {
     // How long one doorbell may go on delivering before it lets other work have a turn.
@@ -138,7 +139,7 @@ public sealed class PeerDelivery(
             {
                 return Ended.Stopped; // suspended or revoked: nothing is sent
             }
-            var batch = store.LoadBatch(peerId, options.Value.DeliveryBatchSize);
+            var batch = store.LoadBatch(peerId, options.Value.DeliveryBatchSize, identity.Algorithm);
             // A batch short of the limit was all there was. Its acknowledgement then releases the
             // lease in the same write, instead of renewing it to find the queue empty and
             // releasing it after: two writes and two reads fewer per delivery, which is most of

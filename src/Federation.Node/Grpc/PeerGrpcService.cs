@@ -215,6 +215,8 @@ public sealed class PeerGrpcService(
         // the events up to the first that cannot be opened go, and the caller fetches the rest
         // after the unlock; if none can, it is told so, rather than that there is nothing.
         var rows = store.LoadEvents(request.ObjectId, request.AfterSequence, limit);
+        // What carries no certificate was signed by its origin's network key: the caller's own, or this node's.
+        var originKeyAlgorithm = theirs ? Signatures.AlgorithmOf(caller.PublicKey) : identity.Algorithm;
         var events = new List<Envelope>(rows.Count);
         foreach (var e in rows)
         {
@@ -222,7 +224,7 @@ public sealed class PeerGrpcService(
             {
                 break;
             }
-            events.Add(Envelopes.Build(opened));
+            events.Add(Envelopes.Build(opened, originKeyAlgorithm));
         }
         if (events.Count == 0 && rows.Count > 0)
         {

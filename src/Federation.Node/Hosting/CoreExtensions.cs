@@ -40,7 +40,8 @@ public static class CoreExtensions
         {
             var o = sp.GetRequiredService<IOptions<NodeOptions>>().Value;
             return NodeIdentity.LoadOrCreate(Directory.CreateDirectory(o.ResolvedDataDir).FullName,
-                [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""]);
+                [o.Host, Uri.TryCreate(o.ResolvedPublicAddress, UriKind.Absolute, out var u) ? u.Host : ""],
+                o.FindNetworkKeyAlgorithm() ?? throw new InvalidOperationException("Node:NetworkKeyAlgorithm is checked at start."));
         });
         // The storage key is wrapped to the network key for recovery only while that key is off the server (docs/adr/0026).
         services.AddSingleton(sp => new Federation.Core.Sealing.StorageVault(

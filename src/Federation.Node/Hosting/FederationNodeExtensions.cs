@@ -33,6 +33,7 @@ public static class FederationNodeExtensions
         configure?.Invoke(options);
         TransportPolicy.Check(options);
         StartupChecks.EnsureTimeZone(options);
+        StartupChecks.EnsureNetworkKeyAlgorithm(options);
         // Before the data folder and the key are made: a node that cannot serve leaves nothing behind.
         StartupChecks.EnsurePortFree(options.Host, options.Port, "Node:Port", "--port");
         if (options.ResolvedDashboardPort > 0)
@@ -128,7 +129,7 @@ public static class FederationNodeExtensions
     private static string NetworkKeyText(NodeIdentity id, DateTimeOffset now) => id.Current.Checked is { } c
         ? $"kept off this server; node key {Identifiers.ShortFingerprint(c.KeyId)} ({Federation.Contracts.Signatures.Name(id.Current.Algorithm)}) certified until {c.NotAfter:yyyy-MM-dd}"
             + (KeyRenewal.Reminder(c.NotAfter, now) is { } renew ? $"\n                  RENEW: {renew}" : "")
-        : "ON THIS SERVER: whoever takes it speaks for the network; move it off: `solnet network init`";
+        : $"ON THIS SERVER ({Federation.Contracts.Signatures.Name(id.Algorithm)}): whoever takes it speaks for the network; move it off: `solnet network init`";
 
     /// <summary>What an operator needs to know at start-up: where the node is and how others add it.</summary>
     public static string FederationBanner(this WebApplication app)

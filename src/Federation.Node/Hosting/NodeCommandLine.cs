@@ -19,6 +19,7 @@ public static class NodeCommandLine
         ["--dashboard-host"] = "Node:DashboardHost",
         ["--tls"] = "Node:Tls",
         ["--insecure-cleartext"] = "Node:InsecureCleartext",
+        ["--network-key-algorithm"] = "Node:NetworkKeyAlgorithm",
     };
 
     /// <summary>On/off switches, which may be given without a value.</summary>

@@ -66,6 +66,17 @@ public static partial class StartupChecks
         }
     }
 
+    /// <summary>A Node:NetworkKeyAlgorithm this release cannot make is a settings mistake, said at start, before any key is made.</summary>
+    public static void EnsureNetworkKeyAlgorithm(NodeOptions options)
+    {
+        if (options.FindNetworkKeyAlgorithm() is null)
+        {
+            throw new NodeStartRefusedException(
+                $"Node:NetworkKeyAlgorithm '{options.NetworkKeyAlgorithm}' (--network-key-algorithm) is not one this release makes: give ed25519, or ecdsa-p256 for a network that must peer with release 0.1.0 nodes.",
+                NodeStartRefusedException.Settings);
+        }
+    }
+
     public static void EnsureDataFolderWritable(string dataDir)
     {
         var full = Path.GetFullPath(dataDir);

@@ -123,7 +123,9 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
     /// </summary>
     public NodeKeysStatus Prepare(SignatureAlgorithm asked)
     {
-        var lacking = store.ListPeers()
+        // A network whose own key is Ed25519 has nothing a peer without Ed25519 could verify
+        // (every certificate is signed by that key): such a peer is no reason to keep ECDSA (docs/adr/0029).
+        var lacking = identity.Algorithm == SignatureAlgorithm.Ed25519 ? [] : store.ListPeers()
             .Where(p => PeerStates.Reachable(p.State)
                 && !(store.PeerProtocol(p.NodeId) is { Refusal: null } known && known.CapabilitySet.Contains(Protocol.Capabilities.SignaturesEd25519)))
             .Select(p => p.Name)
