@@ -252,6 +252,8 @@ internal static class PostgresSchema
         """,
         // 12 — relay through a mutual peer (issue 18 #2, docs/adr/0027), as SQLite's migration 17.
         SharedSchema.Relay("BYTEA"),
+        // 13 — the peer roster's change counter (issue 20 #5), as SQLite's migration 18.
+        SharedSchema.PeerRosterVersion,
     ];
 
     public static int Latest => Migrations.Length;

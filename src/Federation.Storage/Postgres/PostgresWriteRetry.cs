@@ -9,7 +9,7 @@ namespace Federation.Storage;
 /// deadlock, or a unique key another replica took first) is rolled back and run again, and
 /// then sees what the winner committed.
 /// </summary>
-internal sealed class PostgresWriteRetry(NpgsqlDataSource source)
+internal sealed class PostgresWriteRetry(NpgsqlDataSource source, Action<SqlStoreTransaction> committed)
 {
     // SQLSTATEs worth running the work again for: serialization_failure, deadlock_detected,
     // unique_violation (two replicas stored the same first event, submission or row).
@@ -25,12 +25,14 @@ internal sealed class PostgresWriteRetry(NpgsqlDataSource source)
             {
                 await using var c = await source.OpenConnectionAsync(ct);
                 await using var tx = await c.BeginTransactionAsync(ct);
+                var store = new SqlStoreTransaction(c, tx, PostgresDialect.Instance);
                 T result;
-                using (var store = new SqlStoreTransaction(c, tx, PostgresDialect.Instance))
+                using (store)
                 {
                     result = work(store);
                 }
                 await tx.CommitAsync(ct);
+                committed(store);
                 return result;
             }
             catch (PostgresException ex) when (Retryable.Contains(ex.SqlState) && attempt < MaxAttempts)
