@@ -32,6 +32,8 @@ internal sealed class PeerRoster(long version, IReadOnlyList<PeerRecord> peers, 
 /// again when it moved. That bound is the delay before a peer suspended or revoked at another
 /// replica is refused here; an open stream's recheck of a delegate token elsewhere
 /// (Node:TokenRecheckInterval) allows 5 s.</item>
+/// <item>a peer asked for and not held makes it recheck at once (<see cref="RecheckForMissing"/>):
+/// a peer added at another replica is accepted here at its first call.</item>
 /// </list>
 /// While the counter cannot be read (the database is away), the roster is dropped, so calls
 /// read it themselves and fail as any read does then, rather than trust a stale roster.
@@ -115,29 +117,55 @@ internal sealed class PeerRosterCache : IDisposable
         return _load();
     }, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    /// <summary>
+    /// For a peer the roster does not hold: rechecks now rather than at the next tick, so that
+    /// a peer just added at another replica is known at once. At most once every
+    /// <see cref="MissRecheckInterval"/>, so that a stranger's calls cannot each cost a read.
+    /// Null when nothing changed (or it is not time yet).
+    /// </summary>
+    public PeerRoster? RecheckForMissing()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastMissRecheck);
+        if (now - last < MissRecheckInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastMissRecheck, now, last) != last)
+        {
+            return null;
+        }
+        return RecheckNow(Volatile.Read(ref _current)) ? Current : null;
+    }
+
+    public static readonly TimeSpan MissRecheckInterval = TimeSpan.FromMilliseconds(100);
+
+    private long _lastMissRecheck = long.MinValue / 2;
+
+    /// <summary>Reads the counter; when it moved since <paramref name="held"/> was read, reads the roster again.</summary>
+    private bool RecheckNow(Lazy<PeerRoster> held)
+    {
+        if (!held.IsValueCreated || _readVersion() == held.Value.Version)
+        {
+            return false;
+        }
+        Interlocked.CompareExchange(ref _current, Unread(), held);
+        _ = Current;
+        return true;
+    }
+
     private void Recheck()
     {
         try
         {
-            var held = Volatile.Read(ref _current);
             // Nothing read yet: nothing to recheck (a store nobody asks about peers costs no reads).
-            if (held.IsValueCreated)
+            var held = Volatile.Read(ref _current);
+            try
             {
-                try
-                {
-                    if (_readVersion() != held.Value.Version)
-                    {
-                        Interlocked.CompareExchange(ref _current, Unread(), held);
-                        // Read here, on the timer, rather than by the next call.
-                        _ = Current;
-                    }
-                }
-                catch (Exception)
-                {
-                    // The database is away (or the roster could not be read): drop what is
-                    // held, rather than go on trusting it unchecked.
-                    Interlocked.CompareExchange(ref _current, Unread(), held);
-                }
+                // Read here, on the timer, rather than by the next call.
+                RecheckNow(held);
+            }
+            catch (Exception)
+            {
+                // The database is away (or the roster could not be read): drop what is
+                // held, rather than go on trusting it unchecked.
+                Interlocked.CompareExchange(ref _current, Unread(), held);
             }
             _recheck.Change(RecheckInterval, Timeout.InfiniteTimeSpan);
         }

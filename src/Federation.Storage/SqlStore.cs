@@ -127,7 +127,8 @@ public abstract partial class SqlStore : IFederationStore
     // ---- Peers ---------------------------------------------------------------------
     // Read from memory (PeerRosterCache): every peer call and every delivery asks.
 
-    public PeerRecord? GetPeer(string nodeId) => _roster.Current.ById.GetValueOrDefault(nodeId);
+    public PeerRecord? GetPeer(string nodeId) =>
+        _roster.Current.ById.GetValueOrDefault(nodeId) ?? _roster.RecheckForMissing()?.ById.GetValueOrDefault(nodeId);
 
     public IReadOnlyList<byte[]> Revocations() => _roster.Current.Revocations;
 

@@ -278,6 +278,19 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(reads, store.PeerRosterReads);
     }
 
+    /// <summary>Issue 20 #5: a peer this store's roster does not hold makes it check the database at once, so one added at another replica is known.</summary>
+    [Fact]
+    public async Task APeerAddedThroughAnotherReplicaIsKnownHereAtItsFirstLookUp()
+    {
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return true; });
+        var other = Open();
+        Assert.Single(other.ListPeers()); // the other replica now holds the roster, without PeerC
+
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerC)); return true; });
+
+        Assert.Equal("active", other.GetPeer(PeerC)?.State);
+    }
+
     /// <summary>
     /// Issue 20 #5: another replica's suspension and key revocation reach this store's roster
     /// (held in memory) without a write here, within its recheck.
