@@ -119,11 +119,7 @@ public sealed class MultiReplicaTests
     public async Task ARevocationAtOneReplicaTakesEffectAtTheOthersAndEndsOpenStreams()
     {
         using var db = new TestPostgresDatabase();
-        await using var a1 = await BrokerNode.StartAsync("alpha", s =>
-        {
-            s["Node__Database"] = "postgres";
-            s["Node__Postgres__ConnectionString"] = db.ConnectionString;
-        });
+        await using var a1 = await StartOnPostgresAsync(db);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
         await using var beta = await TestNode.StartAsync("beta");
         await using var gamma = await TestNode.StartAsync("gamma");
@@ -167,11 +163,7 @@ public sealed class MultiReplicaTests
     public async Task ASuspensionAtOneReplicaRefusesThePeersCallsAtTheOther()
     {
         using var db = new TestPostgresDatabase();
-        await using var a1 = await BrokerNode.StartAsync("alpha", s =>
-        {
-            s["Node__Database"] = "postgres";
-            s["Node__Postgres__ConnectionString"] = db.ConnectionString;
-        });
+        await using var a1 = await StartOnPostgresAsync(db);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
         await using var beta = await TestNode.StartAsync("beta");
         await a1.Delegate.AddPeerAsync(new AddPeerRequest { Address = beta.Address, Fingerprint = beta.Identity.Fingerprint }, a1.Auth);
@@ -188,6 +180,13 @@ public sealed class MultiReplicaTests
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         Assert.Contains("suspended", refused.Status.Detail, StringComparison.Ordinal);
     }
+
+    /// <summary>The first replica of alpha, on its own database.</summary>
+    private static Task<NodeProcess> StartOnPostgresAsync(TestPostgresDatabase db) => BrokerNode.StartAsync("alpha", s =>
+    {
+        s["Node__Database"] = "postgres";
+        s["Node__Postgres__ConnectionString"] = db.ConnectionString;
+    });
 
     /// <summary>
     /// Calls until one is refused: another replica's change to the roster takes effect at a
