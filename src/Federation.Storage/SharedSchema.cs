@@ -40,6 +40,18 @@ internal static class SharedSchema
             created_at  BIGINT NOT NULL
         """;
 
+    /// <summary>
+    /// Counts the changes to the peer roster (peers, what they speak, key revocations): every
+    /// process that shares the database holds the roster in memory and reads it again when
+    /// this moves (PeerRosterCache; issue 20 #5). One row.
+    /// </summary>
+    public const string PeerRosterVersion = """
+        CREATE TABLE peer_roster_version (
+            version     BIGINT NOT NULL
+        );
+        INSERT INTO peer_roster_version (version) VALUES (0);
+        """;
+
     /// <summary>Where each peer last said it is (Identify, Hello; issue 16 #4): a peer is followed only from the address it announced before.</summary>
     public const string PeerAnnouncedAddresses = """
         CREATE TABLE peer_announced_addresses (

@@ -31,7 +31,7 @@ public abstract partial class SqlStore
     /// </summary>
     public IReadOnlyList<OutboxItem> LoadBatch(string peerId, int limit, Federation.Contracts.V1.SignatureAlgorithm ownKeyAlgorithm = Federation.Contracts.V1.SignatureAlgorithm.EcdsaP256Sha256)
     {
-        using var c = OpenConnection();
+        using var c = ReadConnection();
         var rows = c.Query(null, """
             SELECT o.id, o.kind, o.object_id, o.seq, o.body, e.event_id, e.kind
             FROM outbox o

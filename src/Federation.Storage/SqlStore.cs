@@ -12,10 +12,15 @@ namespace Federation.Storage;
 public abstract partial class SqlStore : IFederationStore
 {
     private readonly EnvelopeCache _envelopes = new();
+    private readonly PeerRosterCache _roster;
 
     public void ForgetBuiltEnvelopes() => _envelopes.Clear();
 
-    private protected SqlStore(SqlDialect dialect) => Dialect = dialect;
+    private protected SqlStore(SqlDialect dialect)
+    {
+        Dialect = dialect;
+        _roster = new PeerRosterCache(ReadPeerRosterVersion, ReadPeerRoster);
+    }
 
     private protected SqlDialect Dialect { get; }
 
@@ -24,29 +29,56 @@ public abstract partial class SqlStore : IFederationStore
     /// <summary>A new open connection; the caller disposes it.</summary>
     private protected abstract DbConnection OpenConnection();
 
+    private long _reads;
+
+    /// <summary>How many of its callers' reads this store took to the database (not its own rechecks of the peer roster): for tests.</summary>
+    internal long DatabaseReads => Interlocked.Read(ref _reads);
+
+    /// <summary>A connection for one of the callers' reads, counted.</summary>
+    private protected DbConnection ReadConnection()
+    {
+        Interlocked.Increment(ref _reads);
+        return OpenConnection();
+    }
+
     public abstract Task<T> WriteAsync<T>(Func<IStoreTransaction, T> work, CancellationToken ct = default);
 
     /// <summary>After a purge: make the engine let go of old copies of purged content it still keeps on disk.</summary>
     public abstract Task CheckpointAsync();
 
-    public abstract void Dispose();
+    public void Dispose()
+    {
+        _roster.Dispose();
+        DisposeEngine();
+    }
+
+    private protected abstract void DisposeEngine();
+
+    /// <summary>Every write transaction, once committed: one that changed the peer roster makes this process read it again.</summary>
+    private protected void Committed(SqlStoreTransaction tx)
+    {
+        if (tx.ChangedPeerRoster)
+        {
+            _roster.Invalidate();
+        }
+    }
 
     private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
     {
-        using var c = OpenConnection();
+        using var c = ReadConnection();
         return c.Query(null, sql, read, args);
     }
 
     private long Scalar(string sql, params (string Name, object? Value)[] args)
     {
-        using var c = OpenConnection();
+        using var c = ReadConnection();
         return (long)c.Scalar(null, sql, args)!;
     }
 
     /// <summary>Reads through a transaction's queries, outside any transaction.</summary>
     private T Read<T>(Func<SqlStoreTransaction, T> read)
     {
-        using var c = OpenConnection();
+        using var c = ReadConnection();
         using var tx = new SqlStoreTransaction(c, null, Dialect);
         return read(tx);
     }
@@ -93,30 +125,52 @@ public abstract partial class SqlStore : IFederationStore
         Query("SELECT id, report FROM fight_reports ORDER BY id", r => new StoredValue(r.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture), r.Bytes(1)));
 
     // ---- Peers ---------------------------------------------------------------------
+    // Read from memory (PeerRosterCache): every peer call and every delivery asks.
 
-    /// <summary>One peer by its key: every peer call and every delivery asks, so it reads one row, not the table.</summary>
     public PeerRecord? GetPeer(string nodeId) =>
-        Query("SELECT node_id, name, address, public_key, state, added_at FROM peers WHERE node_id = @n", ReadPeer, ("@n", nodeId)) is [var p] ? p : null;
+        _roster.Current.ById.GetValueOrDefault(nodeId) ?? _roster.RecheckForMissing()?.ById.GetValueOrDefault(nodeId);
 
-    public IReadOnlyList<byte[]> Revocations() => Query("SELECT signed FROM key_revocations ORDER BY network_id, key_id", r => r.Bytes(0));
+    public IReadOnlyList<byte[]> Revocations() => _roster.Current.Revocations;
 
-    public IReadOnlyList<PeerRecord> ListPeers() =>
-        Query("SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at", ReadPeer);
+    public IReadOnlyList<PeerRecord> ListPeers() => _roster.Current.Peers;
 
-    private static PeerRecord ReadPeer(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.Bytes(3), r.GetString(4), r.Time(5));
+    public IReadOnlyList<PeerRegion> PeerRegions() => _roster.Current.Regions;
 
-    public IReadOnlyList<PeerRegion> PeerRegions() => Query("SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1)));
+    public IReadOnlyList<PeerProtocolRecord> PeerProtocols() => _roster.Current.Protocols;
 
-    private const string PeerProtocolColumns = "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols";
+    public PeerProtocolRecord? PeerProtocol(string nodeId) => _roster.Current.ProtocolOf.GetValueOrDefault(nodeId);
 
-    public IReadOnlyList<PeerProtocolRecord> PeerProtocols() => Query(PeerProtocolColumns, ReadPeerProtocol);
+    public event Action<IReadOnlyList<byte[]>>? RevocationsRead
+    {
+        add => _roster.RevocationsRead += value;
+        remove => _roster.RevocationsRead -= value;
+    }
 
-    public PeerProtocolRecord? PeerProtocol(string nodeId) =>
-        Query(PeerProtocolColumns + " WHERE node_id = @n", ReadPeerProtocol, ("@n", nodeId)) is [var known] ? known : null;
+    /// <summary>How many times this store read the peer roster from the database (it holds it in memory): for tests.</summary>
+    internal long PeerRosterReads => _roster.Loads;
 
-    private static PeerProtocolRecord ReadPeerProtocol(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5));
+    private const string PeerRosterVersion = "SELECT version FROM peer_roster_version";
+
+    private long ReadPeerRosterVersion()
+    {
+        using var c = OpenConnection();
+        return (long)c.Scalar(null, PeerRosterVersion)!;
+    }
+
+    // The version first: a write that commits between the two reads moves it again, and the
+    // next recheck reads the roster anew.
+    private PeerRoster ReadPeerRoster()
+    {
+        using var c = OpenConnection();
+        var version = (long)c.Scalar(null, PeerRosterVersion)!;
+        return new PeerRoster(version,
+            c.Query(null, "SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at",
+                r => new PeerRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.Bytes(3), r.GetString(4), r.Time(5))),
+            c.Query(null, "SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1))),
+            c.Query(null, "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols",
+                r => new PeerProtocolRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5))),
+            c.Query(null, "SELECT signed FROM key_revocations ORDER BY network_id, key_id", r => r.Bytes(0)));
+    }
 
     // ---- Tokens and audit ----------------------------------------------------------
 

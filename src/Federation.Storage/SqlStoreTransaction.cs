@@ -170,17 +170,36 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
 
     // ---- Peers ---------------------------------------------------------------------
 
+    /// <summary>Whether this transaction changed the peer roster: once it commits, the store reads the roster again.</summary>
+    public bool ChangedPeerRoster { get; private set; }
+
+    /// <summary>
+    /// Every write to the roster (peers, peer_protocols, key_revocations) goes through here:
+    /// it counts the change, so that the other processes sharing the database read the
+    /// roster again too (<see cref="PeerRosterCache"/>).
+    /// </summary>
+    private int RosterWrite(string sql, params (string Name, object? Value)[] args)
+    {
+        var changed = Execute(sql, args);
+        if (changed > 0)
+        {
+            Execute("UPDATE peer_roster_version SET version = version + 1");
+            ChangedPeerRoster = true;
+        }
+        return changed;
+    }
+
     /// <summary>Sets a peer's state; with <paramref name="onlyFrom"/>, only if it is in that state now.</summary>
-    public bool SetPeerState(string nodeId, string state, string? onlyFrom) => Execute(
+    public bool SetPeerState(string nodeId, string state, string? onlyFrom) => RosterWrite(
         "UPDATE peers SET state = @s WHERE node_id = @n AND (CAST(@from AS TEXT) IS NULL OR state = @from)",
         ("@n", nodeId), ("@s", state), ("@from", onlyFrom)) == 1;
 
-    public void UpsertPeer(PeerRecord p) => Execute("""
+    public void UpsertPeer(PeerRecord p) => RosterWrite("""
         INSERT INTO peers (node_id, name, address, public_key, state, added_at) VALUES (@n, @name, @a, @k, @s, @t)
         ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, address = excluded.address, state = excluded.state
         """, ("@n", p.NodeId), ("@name", p.Name), ("@a", p.Address), ("@k", p.PublicKey), ("@s", p.State), ("@t", p.AddedAt.ToUnixTimeMilliseconds()));
 
-    public void SetPeerRegion(string nodeId, string region) => Execute(
+    public void SetPeerRegion(string nodeId, string region) => RosterWrite(
         "UPDATE peers SET region = @r WHERE node_id = @n", ("@n", nodeId), ("@r", region));
 
     public string? AnnouncedAddress(string nodeId) =>
@@ -191,13 +210,13 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         ON CONFLICT (node_id) DO UPDATE SET address = excluded.address
         """, ("@n", nodeId), ("@a", address));
 
-    public void SaveRevocation(string networkId, string keyId, DateTimeOffset compromisedSince, byte[] signed) => Execute("""
+    public void SaveRevocation(string networkId, string keyId, DateTimeOffset compromisedSince, byte[] signed) => RosterWrite("""
         INSERT INTO key_revocations (network_id, key_id, compromised_since, signed) VALUES (@n, @k, @s, @b)
         ON CONFLICT (network_id, key_id) DO UPDATE SET compromised_since = excluded.compromised_since, signed = excluded.signed
             WHERE excluded.compromised_since < key_revocations.compromised_since
         """, ("@n", networkId), ("@k", keyId), ("@s", compromisedSince.ToUnixTimeMilliseconds()), ("@b", signed));
 
-    public void SetPeerProtocol(PeerProtocolRecord p) => Execute("""
+    public void SetPeerProtocol(PeerProtocolRecord p) => RosterWrite("""
         INSERT INTO peer_protocols (node_id, protocol, software, capabilities, seen_at, refusal) VALUES (@n, @p, @s, @c, @t, @r)
         ON CONFLICT (node_id) DO UPDATE SET protocol = @p, software = @s, capabilities = @c, seen_at = @t, refusal = @r
         """, ("@n", p.NodeId), ("@p", p.Protocol), ("@s", p.Software), ("@c", p.Capabilities), ("@t", Now), ("@r", p.Refusal));

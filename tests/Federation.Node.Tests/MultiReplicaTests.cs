@@ -119,11 +119,7 @@ public sealed class MultiReplicaTests
     public async Task ARevocationAtOneReplicaTakesEffectAtTheOthersAndEndsOpenStreams()
     {
         using var db = new TestPostgresDatabase();
-        await using var a1 = await BrokerNode.StartAsync("alpha", s =>
-        {
-            s["Node__Database"] = "postgres";
-            s["Node__Postgres__ConnectionString"] = db.ConnectionString;
-        });
+        await using var a1 = await StartOnPostgresAsync(db);
         await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
         await using var beta = await TestNode.StartAsync("beta");
         await using var gamma = await TestNode.StartAsync("gamma");
@@ -145,10 +141,11 @@ public sealed class MultiReplicaTests
 
         await a1.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = beta.NodeId, State = "revoked" }, a1.Auth);
 
-        // gamma, still a peer, relays beta's signed events to replica 2: refused.
+        // gamma, still a peer, relays beta's signed events to replica 2: refused, once replica 2
+        // has read the roster again (it holds it in memory and rechecks it every second).
         var gammaClients = gamma.Services.GetRequiredService<PeerClients>();
         var relay = new DeliverRequest { Envelopes = { envelopes } };
-        var relayed = await Assert.ThrowsAsync<RpcException>(() => gammaClients.For(a2.Address, a1.NodeId)
+        var relayed = await RefusedWithinAsync(() => gammaClients.For(a2.Address, a1.NodeId)
             .DeliverAsync(relay, gammaClients.Options(a1.NodeId, Methods.Deliver, cts.Token, request: relay)).ResponseAsync);
         Assert.Contains("is not a peer of this node", relayed.Status.Detail, StringComparison.Ordinal);
 
@@ -156,6 +153,61 @@ public sealed class MultiReplicaTests
         await stream.RequestStream.WriteAsync(new SubmitRequest());
         var ended = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(cts.Token));
         Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
+    }
+
+    /// <summary>
+    /// Issue 20 #5: replicas hold the peer roster in memory. A peer suspended at replica 1 is
+    /// refused at replica 2, which had pinned its key, within replica 2's recheck of the roster.
+    /// </summary>
+    [Fact]
+    public async Task ASuspensionAtOneReplicaRefusesThePeersCallsAtTheOther()
+    {
+        using var db = new TestPostgresDatabase();
+        await using var a1 = await StartOnPostgresAsync(db);
+        await using var a2 = await NodeProcess.StartReplicaAsync(a1, "alpha-2");
+        await using var beta = await TestNode.StartAsync("beta");
+        await a1.Delegate.AddPeerAsync(new AddPeerRequest { Address = beta.Address, Fingerprint = beta.Identity.Fingerprint }, a1.Auth);
+        await beta.AddPeerAsync(a2.Address, a1.Fingerprint);
+        var clients = beta.Services.GetRequiredService<PeerClients>();
+        var request = new ListSharedRequest();
+        Task<ListSharedResponse> Call() => clients.For(a2.Address, a1.NodeId)
+            .ListSharedAsync(request, clients.Options(a1.NodeId, Methods.ListShared, CancellationToken.None, request: request)).ResponseAsync;
+        await Call(); // replica 2 takes beta's calls, and holds the roster with beta active
+
+        await a1.Delegate.SetPeerStateAsync(new SetPeerStateRequest { Network = beta.NodeId, State = "suspended" }, a1.Auth);
+
+        var refused = await RefusedWithinAsync(Call);
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.Contains("suspended", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>The first replica of alpha, on its own database.</summary>
+    private static Task<NodeProcess> StartOnPostgresAsync(TestPostgresDatabase db) => BrokerNode.StartAsync("alpha", s =>
+    {
+        s["Node__Database"] = "postgres";
+        s["Node__Postgres__ConnectionString"] = db.ConnectionString;
+    });
+
+    /// <summary>
+    /// Calls until one is refused: another replica's change to the roster takes effect at a
+    /// replica within its recheck (a second), so a call just after it may still be taken.
+    /// </summary>
+    private static async Task<RpcException> RefusedWithinAsync(Func<Task> call)
+    {
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                await call();
+            }
+            catch (RpcException refused)
+            {
+                return refused;
+            }
+            Assert.True(DateTime.UtcNow < until, "The other replica still took the call 15 s after the change.");
+            await Task.Delay(100);
+        }
     }
 
     internal static long LastSequence(NodeProcess node, string id)

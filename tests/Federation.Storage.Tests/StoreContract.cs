@@ -248,6 +248,80 @@ public abstract class StoreContract : IDisposable
         Assert.Null(Store.GetPeer(new string('d', 32)));
     }
 
+    /// <summary>Issue 20 #5: the roster is read from the database once, then from memory, and again as soon as a write through this store changes it.</summary>
+    [Fact]
+    public async Task ThePeerRosterIsReadOnceAndAgainOnlyWhenAWriteHereChangesIt()
+    {
+        var store = (SqlStore)Store;
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return true; });
+        Assert.Equal("active", Store.GetPeer(PeerB)!.State);
+        var (reads, databaseReads) = (store.PeerRosterReads, store.DatabaseReads);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.NotNull(Store.GetPeer(PeerB));
+            Assert.Null(Store.PeerProtocol(PeerB));
+            Assert.Empty(Store.Revocations());
+            Assert.Single(Store.ListPeers());
+            Assert.Single(Store.PeerRegions());
+            Assert.Empty(Store.PeerProtocols());
+        }
+        Assert.Equal((reads, databaseReads), (store.PeerRosterReads, store.DatabaseReads));
+
+        Assert.True(await Store.WriteAsync(tx => tx.SetPeerState(PeerB, "suspended", onlyFrom: null)));
+        Assert.Equal("suspended", Store.GetPeer(PeerB)!.State); // at once, not at the next recheck
+        // Once (twice if the recheck caught the commit before the store forgot the roster).
+        Assert.InRange(store.PeerRosterReads - reads, 1, 2);
+
+        reads = store.PeerRosterReads;
+        Assert.False(await Store.WriteAsync(tx => tx.SetPeerState(PeerB, "active", onlyFrom: "pending"))); // changes nothing
+        Assert.Equal("suspended", Store.GetPeer(PeerB)!.State);
+        Assert.Equal(reads, store.PeerRosterReads);
+    }
+
+    /// <summary>Issue 20 #5: a peer this store's roster does not hold makes it check the database at once, so one added at another replica is known.</summary>
+    [Fact]
+    public async Task APeerAddedThroughAnotherReplicaIsKnownHereAtItsFirstLookUp()
+    {
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return true; });
+        var other = Open();
+        Assert.Single(other.ListPeers()); // the other replica now holds the roster, without PeerC
+
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerC)); return true; });
+
+        Assert.Equal("active", other.GetPeer(PeerC)?.State);
+    }
+
+    /// <summary>
+    /// Issue 20 #5: another replica's suspension and key revocation reach this store's roster
+    /// (held in memory) without a write here, within its recheck.
+    /// </summary>
+    [Fact]
+    public async Task APeerSuspendedAndAKeyRevokedThroughAnotherReplicaAreSeenHereWithinTheRecheck()
+    {
+        await Store.WriteAsync(tx => { tx.UpsertPeer(Peer(PeerB)); return true; });
+        var other = Open();
+        Assert.Equal("active", other.GetPeer(PeerB)!.State); // the other replica now holds the roster
+        Assert.Empty(other.Revocations());
+        var told = new TaskCompletionSource<IReadOnlyList<byte[]>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        other.RevocationsRead += revocations => told.TrySetResult(revocations);
+
+        await Store.WriteAsync(tx =>
+        {
+            tx.SetPeerState(PeerB, "suspended", onlyFrom: null);
+            tx.SaveRevocation(PeerB, "key-1", DateTimeOffset.UtcNow, [4, 2]);
+            return true;
+        });
+
+        var until = DateTime.UtcNow + PeerRosterCache.RecheckInterval * 10;
+        while (other.GetPeer(PeerB)!.State != "suspended" && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal("suspended", other.GetPeer(PeerB)!.State);
+        Assert.Equal([4, 2], Assert.Single(other.Revocations()));
+        Assert.Equal([4, 2], Assert.Single(await told.Task.WaitAsync(TimeSpan.FromSeconds(10))));
+    }
+
     [Fact]
     public async Task TokensAndAudit()
     {

@@ -144,6 +144,12 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         var newState = logState ?? throw new InvalidOperationException("The domain decided nothing.");
         tx.PutObject(SealedLogs.ForDisk(new StoredObject(objectId, kind, identity.NodeId, sequence, newState.ToByteArray())));
 
+        if (submissionId is not null)
+        {
+            tx.RecordSubmission(submissionId, objectId, sequence);
+        }
+        // The outbox last: on PostgreSQL, writers to one peer's queue take turns until they
+        // commit, so the less follows it, the shorter each turn.
         var after = Audience.Of(newState);
         foreach (var peer in before.Union(after))
         {
@@ -153,10 +159,6 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
             {
                 tx.Enqueue(peer, OutboxKind.Event, objectId, s, body: null);
             }
-        }
-        if (submissionId is not null)
-        {
-            tx.RecordSubmission(submissionId, objectId, sequence);
         }
         if (newState is FightState fight && logState is not null)
         {

@@ -15,6 +15,12 @@ public interface IPeerReads
 
     /// <summary>Every node key revocation held, this network's and its peers' (serialised SignedRevocations).</summary>
     IReadOnlyList<byte[]> Revocations();
+
+    /// <summary>
+    /// Raised with every revocation held when the store reads them anew and they differ from
+    /// what it read before: another process sharing the database (a replica) took one.
+    /// </summary>
+    event Action<IReadOnlyList<byte[]>>? RevocationsRead;
 }
 
 /// <summary>Writes of the peer roster.</summary>

@@ -49,9 +49,10 @@ public sealed class PeerCallGate(RequestDelegate next, IPeerReads store, NodeIde
         }
         catch (Exception db) when (Stores.IsOutage(db))
         {
-            // The caller's key is read from the database before grpc-dotnet runs, so its
-            // error mapping does not apply: a database outage here is UNAVAILABLE too (the
-            // caller retries), not an HTTP 500 that reads as a broken peer.
+            // The caller's key comes from the peer roster the store holds in memory, but the
+            // store reads the roster from the database again after a change, and that read
+            // happens before grpc-dotnet runs, so its error mapping does not apply: a database
+            // outage here is UNAVAILABLE too (the caller retries), not an HTTP 500.
             await RefuseAsync(http, ErrorInterceptor.DatabaseOutage);
             return;
         }

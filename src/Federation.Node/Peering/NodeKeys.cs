@@ -20,10 +20,16 @@ namespace Federation.Node.Peering;
 public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity identity, OriginLog origin, ReplicaLog replica, Delivery.CatchUpSignal catchUp,
     Federation.Core.NodeClock clock, ILogger<NodeKeys> log)
 {
-    /// <summary>Loads the revocations held, at start-up.</summary>
+    /// <summary>Loads the revocations held, at start-up, and again whenever the store reads other ones (another replica took one).</summary>
     public void Load()
     {
-        foreach (var bytes in store.Revocations())
+        store.RevocationsRead += Apply;
+        Apply(store.Revocations());
+    }
+
+    private void Apply(IReadOnlyList<byte[]> revocations)
+    {
+        foreach (var bytes in revocations)
         {
             try
             {

@@ -252,6 +252,24 @@ internal static class PostgresSchema
         """,
         // 12 — relay through a mutual peer (issue 18 #2, docs/adr/0027), as SQLite's migration 17.
         SharedSchema.Relay("BYTEA"),
+        // 13 — the peer roster's change counter (issue 20 #5), as SQLite's migration 18.
+        SharedSchema.PeerRosterVersion,
+        // 14 — a feed row takes its turn when its transaction commits, not when its event,
+        // report or reminder is inserted (issue 20 #5): the lock that orders the feed is held
+        // for the commit alone, not for the rest of an append (the object's state, the outbox,
+        // the submission), and it is always the last lock a transaction takes, so it cannot
+        // close a cycle with the outbox's. Positions are still given in commit order.
+        """
+        DROP TRIGGER callout_feed_on_event ON events;
+        CREATE CONSTRAINT TRIGGER callout_feed_on_event AFTER INSERT ON events DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.kind IN (1, 2, 3)) EXECUTE FUNCTION callout_feed_on_event();
+        DROP TRIGGER callout_feed_on_report ON fight_reports;
+        CREATE CONSTRAINT TRIGGER callout_feed_on_report AFTER INSERT ON fight_reports DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION callout_feed_on_report();
+        DROP TRIGGER callout_feed_on_reminder ON reminders;
+        CREATE CONSTRAINT TRIGGER callout_feed_on_reminder AFTER INSERT ON reminders DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW EXECUTE FUNCTION callout_feed_on_reminder();
+        """,
     ];
 
     public static int Latest => Migrations.Length;

@@ -23,7 +23,7 @@ public sealed class PostgresStore : SqlStore
             throw new NodeStartRefusedException("Node:Database is 'postgres' but Node:Postgres:ConnectionString is empty (environment: Node__Postgres__ConnectionString).");
         }
         _source = NpgsqlDataSource.Create(connectionString);
-        _writes = new PostgresWriteRetry(_source);
+        _writes = new PostgresWriteRetry(_source, Committed);
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         Description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
         using var c = Open();
@@ -52,5 +52,5 @@ public sealed class PostgresStore : SqlStore
         return Task.CompletedTask;
     }
 
-    public override void Dispose() => _source.Dispose();
+    private protected override void DisposeEngine() => _source.Dispose();
 }

@@ -18,7 +18,7 @@ namespace Federation.Storage;
 /// its write is committed; if the commit fails, every write in the group fails.
 /// </para>
 /// </summary>
-internal sealed class SqliteGroupCommit(Func<SqliteConnection> open) : IDisposable
+internal sealed class SqliteGroupCommit(Func<SqliteConnection> open, Action<SqlStoreTransaction> committed) : IDisposable
 {
     /// <summary>Most writes committed together: bounds how long the first of them waits for the last.</summary>
     public const int MaxGroup = 512;
@@ -125,6 +125,7 @@ internal sealed class SqliteGroupCommit(Func<SqliteConnection> open) : IDisposab
                 }
             }
             tx.Commit();
+            committed(store);
         }
         catch (Exception ex)
         {

@@ -255,6 +255,8 @@ internal static class SqliteSchema
         """,
         // 17 — relay through a mutual peer (issue 18 #2, docs/adr/0027).
         SharedSchema.Relay("BLOB"),
+        // 18 — the peer roster's change counter (issue 20 #5).
+        SharedSchema.PeerRosterVersion,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -33,7 +33,7 @@ public sealed class SqliteStore : SqlStore
         Directory.CreateDirectory(dir);
         Path = System.IO.Path.Combine(dir, "node.db");
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
-        _writes = new SqliteGroupCommit(Open);
+        _writes = new SqliteGroupCommit(Open, Committed);
         using var c = Open();
         SqliteSchema.Migrate(c);
     }
@@ -120,5 +120,5 @@ public sealed class SqliteStore : SqlStore
         }
     }
 
-    public override void Dispose() => _writes.Dispose();
+    private protected override void DisposeEngine() => _writes.Dispose();
 }
