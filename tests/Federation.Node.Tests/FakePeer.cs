@@ -69,7 +69,13 @@ public sealed class FakePeer : IAsyncDisposable
                 Name = "fake",
                 PublicKey = ByteString.CopyFrom(peer.PublicKey),
                 Fingerprint = peer.Fingerprint,
+                // A peer of this build, overloaded or broken: said so, or a node would take it
+                // for release 0.1.0 and hold back what its Ed25519 key signs.
+                Speaks = Peering.LocalProtocol.ThisBuild.ToWire(),
             });
+
+        public override Task<HelloResponse> Hello(HelloRequest request, ServerCallContext context) =>
+            Task.FromResult(new HelloResponse { Speaks = Peering.LocalProtocol.ThisBuild.ToWire() });
 
         public override Task<DeliverResponse> Deliver(DeliverRequest request, ServerCallContext context)
         {

@@ -58,7 +58,11 @@ public sealed class ProtocolVersionTests
     [Fact]
     public async Task APeerThatMovesToAnotherMajorVersionIsRefusedOnBothSidesAndWhatWaitsIsDeliveredWhenItComesBack()
     {
-        await using var alpha = await TestNode.StartAsync("alpha");
+        // A P-256 network, whose events need no capability, so alpha sends beta its call-out
+        // and beta's own refusal is what keeps it waiting. An Ed25519 network's events wait at
+        // alpha instead, since a peer it cannot talk to has said nothing it verifies
+        // (CapabilityGate; AnEd25519NetworksEventsWaitForAPeerOfAnotherMajorVersionAndReachItWhenItComesBack).
+        await using var alpha = await TestNode.StartAsync("alpha", o => o.NetworkKeyAlgorithm = "ecdsa-p256");
         await using var beta = await TestNode.StartAsync("beta");
         await TestNode.PeerAsync(alpha, beta);
 
@@ -89,6 +93,32 @@ public sealed class ProtocolVersionTests
         await beta.StartAgainAsync();
         await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the waiting call-out to reach beta");
         await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length == 0, "alpha to talk to beta again");
+        Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
+    }
+
+    [Fact]
+    public async Task AnEd25519NetworksEventsWaitForAPeerOfAnotherMajorVersionAndReachItWhenItComesBack()
+    {
+        await using var alpha = await TestNode.StartAsync("alpha");
+        await using var beta = await TestNode.StartAsync("beta");
+        await TestNode.PeerAsync(alpha, beta);
+        await beta.StopAsync();
+        beta.Customize = b => b.Services.AddSingleton(MajorTwo);
+        await beta.StartAgainAsync();
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length > 0, "alpha to record that it cannot talk to beta");
+
+        // Alpha cannot know that a node it cannot talk to verifies Ed25519: its call-out is
+        // set aside for beta, waiting, not sent to fail and not a dead letter.
+        var published = await alpha.PublishAsync(beta);
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Waiting == 1, "alpha's call-out to wait for beta");
+        Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
+        Assert.Null(beta.Store.GetObject(published.Id));
+
+        await beta.StopAsync();
+        beta.Customize = null;
+        await beta.StartAgainAsync();
+        await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the waiting call-out to reach beta");
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Waiting == 0, "nothing left waiting for beta");
         Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
     }
 }

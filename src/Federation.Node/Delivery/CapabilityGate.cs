@@ -18,7 +18,7 @@ public sealed class CapabilityGate(IPeerReads store)
 {
     // Event envelopes are shared between the peers' batches (one byte[] per event), so each
     // is looked at once however many peers it goes to.
-    private static readonly ConditionalWeakTable<byte[], StrongBox<string?>> EventNeeds = new();
+    private static readonly ConditionalWeakTable<byte[], string[]> EventNeeds = new();
 
     /// <summary>The dead-letter status of an item waiting for <paramref name="capability"/>.</summary>
     public static string WaitingStatus(string capability) => DeadLetter.WaitingPrefix + capability;
@@ -35,15 +35,18 @@ public sealed class CapabilityGate(IPeerReads store)
     public int TakeableCount(string peerId, IReadOnlyList<Envelope> events) =>
         FirstLacking(peerId, events, NeededBy) is { } first ? first.Index : events.Count;
 
-    private (int Index, string Capability)? FirstLacking<T>(string peerId, IReadOnlyList<T> items, Func<T, string?> needed)
+    private (int Index, string Capability)? FirstLacking<T>(string peerId, IReadOnlyList<T> items, Func<T, string[]> needed)
     {
         IReadOnlySet<string>? has = null;
         for (var i = 0; i < items.Count; i++)
         {
             // The peer's capabilities are read only when an item needs one: most need none.
-            if (needed(items[i]) is { } capability && !(has ??= Advertised(peerId)).Contains(capability))
+            foreach (var capability in needed(items[i]))
             {
-                return (i, capability);
+                if (!(has ??= Advertised(peerId)).Contains(capability))
+                {
+                    return (i, capability);
+                }
             }
         }
         return null;
@@ -61,21 +64,29 @@ public sealed class CapabilityGate(IPeerReads store)
     private IReadOnlySet<string> Advertised(string peerId) =>
         store.PeerProtocol(peerId) is { Refusal: null } known ? known.CapabilitySet : new HashSet<string>();
 
-    private static string? Needed(OutboxItem item)
+    private static string[] Needed(OutboxItem item)
     {
         if (item.Kind == OutboxKind.Submission)
         {
             var signed = SignedSubmission.Parser.ParseFrom(item.Body);
-            return SignatureAlgorithms.CapabilityNeeded(signed.Algorithm) ?? Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(signed.Payload));
+            return Both(SignatureAlgorithms.CapabilityNeeded(signed.Algorithm), Protocol.CapabilityNeeded(SubmissionPayload.Parser.ParseFrom(signed.Payload)));
         }
-        return EventNeeds.GetValue(item.Body, static body => new StrongBox<string?>(NeededBy(Envelope.Parser.ParseFrom(body)))).Value;
+        return EventNeeds.GetValue(item.Body, static body => NeededBy(Envelope.Parser.ParseFrom(body)));
     }
 
-    // What signed it (an Ed25519 node key's events reach only peers that verify Ed25519),
-    // then what it says: only call-out events need anything so far; the others are not unpacked.
-    private static string? NeededBy(Envelope envelope) =>
-        SignatureAlgorithms.CapabilityNeeded(envelope.Algorithm)
-        ?? (envelope.ObjectKind == ObjectKind.CallOut
-            ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody())
-            : null);
+    // What signed it (an Ed25519 key's events reach only peers that verify Ed25519) and what
+    // it says, each on its own: a peer that verifies Ed25519 may still lack what a call-out
+    // event says. Only call-out events need anything for what they say so far; the others
+    // are not unpacked.
+    private static string[] NeededBy(Envelope envelope) => Both(
+        SignatureAlgorithms.CapabilityNeeded(envelope.Algorithm),
+        envelope.ObjectKind == ObjectKind.CallOut ? Protocol.CapabilityNeeded(EventPayload.Parser.ParseFrom(envelope.Payload).Body ?? new EventBody()) : null);
+
+    private static string[] Both(string? signature, string? content) => (signature, content) switch
+    {
+        (null, null) => [],
+        (null, { } c) => [c],
+        ({ } sig, null) => [sig],
+        ({ } sig, { } c) => [sig, c],
+    };
 }
