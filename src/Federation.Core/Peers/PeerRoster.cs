@@ -21,10 +21,12 @@ public sealed class PeerRoster(IPeerReads store)
     /// <summary>Refuses unless every id names a peer this node talks to; says which is not.</summary>
     public void RequirePeers(IEnumerable<string> nodeIds)
     {
-        var peers = store.ListPeers().ToDictionary(p => p.NodeId);
         foreach (var id in nodeIds)
         {
-            if (!peers.TryGetValue(id, out var p) || !PeerStates.Reachable(p.State))
+            // One by one: a store that holds the roster in memory reads it again for a peer it
+            // does not hold, so a peer just added at another replica is found here.
+            var p = store.GetPeer(id);
+            if (p is null || !PeerStates.Reachable(p.State))
             {
                 throw new RuleViolation(RefusalKind.FailedPrecondition, "explicit peering",
                     p is null
