@@ -68,10 +68,7 @@ public sealed class ProtocolVersionTests
 
         // Beta comes back speaking protocol 2.0: its Hello at start is refused by alpha, and
         // each side records why, in words that name both versions.
-        await beta.StopAsync();
-        beta.Customize = b => b.Services.AddSingleton(MajorTwo);
-        await beta.StartAgainAsync();
-        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length > 0, "alpha to record that it cannot talk to beta");
+        await MoveToMajorTwoAsync(alpha, beta);
         Assert.Contains($"This node speaks federation protocol {Protocol.Current}; peer beta speaks 2.0", alpha.PeerInfo(beta.NodeId).Protocol.Refusal);
         await Eventually.TrueAsync(() => beta.PeerInfo(alpha.NodeId).Protocol?.Refusal.Length > 0, "beta to record that alpha refused it");
         Assert.Contains("speaks 2.0", beta.PeerInfo(alpha.NodeId).Protocol.Refusal);
@@ -88,10 +85,7 @@ public sealed class ProtocolVersionTests
         Assert.Equal(1ul, alpha.PeerInfo(beta.NodeId).Pending);
 
         // Beta speaks 1.x again: it says so at start, and the call-out arrives.
-        await beta.StopAsync();
-        beta.Customize = null;
-        await beta.StartAgainAsync();
-        await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the waiting call-out to reach beta");
+        await ComeBackAsync(beta, published.Id);
         await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length == 0, "alpha to talk to beta again");
         Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
     }
@@ -102,10 +96,7 @@ public sealed class ProtocolVersionTests
         await using var alpha = await TestNode.StartAsync("alpha");
         await using var beta = await TestNode.StartAsync("beta");
         await TestNode.PeerAsync(alpha, beta);
-        await beta.StopAsync();
-        beta.Customize = b => b.Services.AddSingleton(MajorTwo);
-        await beta.StartAgainAsync();
-        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length > 0, "alpha to record that it cannot talk to beta");
+        await MoveToMajorTwoAsync(alpha, beta);
 
         // Alpha cannot know that a node it cannot talk to verifies Ed25519: its call-out is
         // set aside for beta, waiting, not sent to fail and not a dead letter.
@@ -114,11 +105,26 @@ public sealed class ProtocolVersionTests
         Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
         Assert.Null(beta.Store.GetObject(published.Id));
 
+        await ComeBackAsync(beta, published.Id);
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Waiting == 0, "nothing left waiting for beta");
+        Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
+    }
+
+    /// <summary>Beta restarts speaking protocol 2.0; alpha refuses its Hello and records why.</summary>
+    private static async Task MoveToMajorTwoAsync(TestNode alpha, TestNode beta)
+    {
+        await beta.StopAsync();
+        beta.Customize = b => b.Services.AddSingleton(MajorTwo);
+        await beta.StartAgainAsync();
+        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Protocol?.Refusal.Length > 0, "alpha to record that it cannot talk to beta");
+    }
+
+    /// <summary>Beta restarts speaking this build's protocol, and what waited for it arrives.</summary>
+    private static async Task ComeBackAsync(TestNode beta, string waitingId)
+    {
         await beta.StopAsync();
         beta.Customize = null;
         await beta.StartAgainAsync();
-        await Eventually.TrueAsync(() => beta.Store.GetObject(published.Id) is not null, "the waiting call-out to reach beta");
-        await Eventually.TrueAsync(() => alpha.PeerInfo(beta.NodeId).Waiting == 0, "nothing left waiting for beta");
-        Assert.Equal(0ul, alpha.PeerInfo(beta.NodeId).DeadLetters);
+        await Eventually.TrueAsync(() => beta.Store.GetObject(waitingId) is not null, "the waiting call-out to reach beta");
     }
 }
