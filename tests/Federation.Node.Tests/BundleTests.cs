@@ -24,8 +24,7 @@ public sealed class BundleTests
         var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
         var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
         await TestNode.PeerAsync(a, c);
-        await a.CutAsync(c);
-        await c.CutAsync(a);
+        await CutApartAsync(a, c);
         var first = await a.PublishAsync(c);
         await a.PublishAsync(c);
         await a.CloseAsync(first.Id);
@@ -87,8 +86,7 @@ public sealed class BundleTests
         await using var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
         await using var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
         await TestNode.PeerAsync(a, c);
-        await a.CutAsync(c);
-        await c.CutAsync(a);
+        await CutApartAsync(a, c);
         var callOut = await a.PublishAsync(c);
         var between = DateTimeOffset.UtcNow;
         await Task.Delay(50); // the close is dated after `between`, the publication before it
@@ -137,8 +135,7 @@ public sealed class BundleTests
             o.StoragePassphraseFile = sealing ? passphraseFile : o.StoragePassphraseFile;
         });
         await TestNode.PeerAsync(a, c);
-        await a.CutAsync(c);
-        await c.CutAsync(a);
+        await CutApartAsync(a, c);
         var callOut = await a.PublishAsync(c);
         Assert.Equal(1u, (await ImportAsync(c, await ExportAsync(a, c))).Applied);
         await CallOutSteps.RespondAsync(c, callOut.Id, CallOutSteps.Pledge());
@@ -419,8 +416,7 @@ public sealed class BundleTests
         var a = await TestNode.StartAsync("alpha", o => o.CatchUpInterval = TimeSpan.Zero);
         var c = await TestNode.StartAsync("gamma", o => o.CatchUpInterval = TimeSpan.Zero);
         await TestNode.PeerAsync(a, c);
-        await a.CutAsync(c);
-        await c.CutAsync(a);
+        await CutApartAsync(a, c);
         var published = await a.PublishAsync(c);
         for (var i = 1; i < count; i++)
         {
@@ -529,5 +525,19 @@ public sealed class BundleTests
         await ImportAsync(c, whole);
         var audit = Ledger.Compare(a, c);
         Assert.True(audit is { Clean: true, Expected: 12 }, audit.ToString());
+    }
+
+    /// <summary>
+    /// Cuts the two nodes apart once each has finished the catch-up from the other that
+    /// mutual peering starts. Cut sooner, a catch-up already calling the old address could
+    /// still fetch what the test then publishes to carry by hand, and the bundle's item
+    /// would arrive as a duplicate.
+    /// </summary>
+    private static async Task CutApartAsync(TestNode a, TestNode c)
+    {
+        await Eventually.TrueAsync(() => a.PeerInfo(c.NodeId).CaughtUpAt is not null && c.PeerInfo(a.NodeId).CaughtUpAt is not null,
+            "each node's first catch-up from the other");
+        await a.CutAsync(c);
+        await c.CutAsync(a);
     }
 }
