@@ -163,10 +163,12 @@ public abstract partial class SqlStore : IFederationStore
     {
         using var c = OpenConnection();
         var version = (long)c.Scalar(null, PeerRosterVersion)!;
+        // The peers and their regions from the same rows.
+        var rows = c.Query(null, "SELECT node_id, name, address, public_key, state, added_at, region FROM peers ORDER BY added_at",
+            r => (Peer: new PeerRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.Bytes(3), r.GetString(4), r.Time(5)), Region: r.GetString(6)));
         return new PeerRoster(version,
-            c.Query(null, "SELECT node_id, name, address, public_key, state, added_at FROM peers ORDER BY added_at",
-                r => new PeerRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.Bytes(3), r.GetString(4), r.Time(5))),
-            c.Query(null, "SELECT node_id, region FROM peers", r => new PeerRegion(r.GetString(0), r.GetString(1))),
+            rows.Select(row => row.Peer).ToList(),
+            rows.Select(row => new PeerRegion(row.Peer.NodeId, row.Region)).ToList(),
             c.Query(null, "SELECT node_id, protocol, software, capabilities, seen_at, refusal FROM peer_protocols",
                 r => new PeerProtocolRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.Time(4), r.StringOrNull(5))),
             c.Query(null, "SELECT signed FROM key_revocations ORDER BY network_id, key_id", r => r.Bytes(0)));

@@ -260,23 +260,22 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     {
         public string ObjectId { get; } = objectId;
         public ulong Last { get; private set; } = stored?.LastSequence ?? 0;
-        private IMessage? _state = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
         private EventPayload? _lastApplied;
 
-        public IMessage? State => _state;
+        public IMessage? State { get; private set; } = stored is null ? null : StateCodec.Parse(stored.Kind, stored.State);
 
         public void Applied(EventPayload e, IMessage state)
         {
-            _state = state;
+            State = state;
             _lastApplied = e;
             Last = e.Sequence;
         }
 
         public void Write(IStoreTransaction tx)
         {
-            if (_lastApplied is { } e && _state is not null)
+            if (_lastApplied is { } e && State is not null)
             {
-                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, _state.ToByteArray())));
+                tx.PutObject(SealedLogs.ForDisk(new StoredObject(e.ObjectId, e.ObjectKind, e.OriginNode, e.Sequence, State.ToByteArray())));
             }
         }
     }
