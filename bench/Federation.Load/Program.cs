@@ -4,6 +4,10 @@ if (args is [BareServer.Flag, var barePort])
 {
     return await BareServer.RunAsync(int.Parse(barePort, System.Globalization.CultureInfo.InvariantCulture));
 }
+if (args is [SwarmProcess.Flag, var members])
+{
+    return await SwarmProcess.RunAsync(int.Parse(members, System.Globalization.CultureInfo.InvariantCulture));
+}
 
 // The load tool. Full profile (a few minutes):  dotnet run -c Release --project bench/Federation.Load
 // Smoke profile (seconds, run by tests/run.sh): dotnet run -c Release --project bench/Federation.Load -- --smoke
@@ -110,7 +114,7 @@ namespace Federation.Load
         TimeSpan Idle)
     {
         public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
-            [10, 100, 1000], [30, 20, 10], 100, 100_000, 4, TimeSpan.FromSeconds(5));
+            [10, 100, 1000, 10_000], [30, 20, 10, 2], 100, 100_000, 4, TimeSpan.FromSeconds(5));
 
         public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
             [10], [2], 4, 40, 2, TimeSpan.FromMilliseconds(200));

@@ -34,7 +34,11 @@ public sealed class Swarm : IAsyncDisposable
         public string NodeId => Identifiers.NodeIdFromPublicKey(PublicKey);
         public string Fingerprint => Identifiers.Fingerprint(NodeId);
         public int Port { get; set; }
-        public string Address => $"http://127.0.0.1:{Port}";
+
+        /// <summary>The loopback address the member is called at: its own, when the swarm shares one port.</summary>
+        public string Host { get; set; } = "127.0.0.1";
+
+        public string Address => $"http://{Host}:{Port}";
     }
 
     /// <summary>Distinct members that have acknowledged an object's first event.</summary>
@@ -70,6 +74,7 @@ public sealed class Swarm : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, Tally> _tallies = new();
     private readonly Dictionary<int, Member> _byPort = [];
+    private readonly Dictionary<string, Member> _byHost = [];
     private WebApplication _app = null!;
     private long _verified;
 
@@ -78,13 +83,26 @@ public sealed class Swarm : IAsyncDisposable
     public string OriginId { get; private set; } = "";
     public long EnvelopesVerified => Interlocked.Read(ref _verified);
 
-    public static async Task<Swarm> StartAsync(int count)
+    /// <param name="onePort">
+    /// All members on one port, each called at its own loopback address (127.1.x.y: Linux
+    /// routes all of 127.0.0.0/8 to the loopback interface) and told apart by the address a
+    /// connection came in on. A port each costs a listening socket each, and 10,000 listeners
+    /// beside 10,000 connections pass the 20,000 open files a process may have here. The one
+    /// listener is bound to every IPv4 address (a socket bound to 127.0.0.1 hears only that
+    /// address), and a call to any address but a member's is refused.
+    /// </param>
+    public static async Task<Swarm> StartAsync(int count, bool onePort = false)
     {
-        var swarm = new Swarm { Members = Enumerable.Range(0, count).Select(i => new Member(i, ECDsa.Create(ECCurve.NamedCurves.nistP256))).ToArray() };
+        var swarm = new Swarm { Members = Enumerable.Range(0, count).Select(i => new Member(i, ECDsa.Create(ECCurve.NamedCurves.nistP256))).ToArray(), _onePort = onePort };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
+            if (onePort)
+            {
+                k.Listen(System.Net.IPAddress.Any, 0, l => l.Protocols = HttpProtocols.Http2);
+                return;
+            }
             for (var i = 0; i < count; i++)
             {
                 k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2);
@@ -99,20 +117,37 @@ public sealed class Swarm : IAsyncDisposable
             .Addresses.Select(a => new Uri(a).Port).ToArray();
         for (var i = 0; i < count; i++)
         {
-            swarm.Members[i].Port = ports[i];
-            swarm._byPort[ports[i]] = swarm.Members[i];
+            var m = swarm.Members[i];
+            if (onePort)
+            {
+                m.Port = ports[0];
+                m.Host = $"127.1.{i / 250}.{1 + (i % 250)}";
+                swarm._byHost[m.Host] = m;
+            }
+            else
+            {
+                m.Port = ports[i];
+                swarm._byPort[ports[i]] = m;
+            }
         }
         return swarm;
     }
 
+    private bool _onePort;
+
     /// <summary>The one node whose events the members accept (its key pinned, as a peer's would be).</summary>
-    public void Trust(NodeIdentity origin)
+    public void Trust(NodeIdentity origin) => Trust(origin.NodeId, origin.PublicKey);
+
+    public void Trust(string nodeId, byte[] publicKey)
     {
-        OriginId = origin.NodeId;
-        Keys.Pin(origin.NodeId, origin.PublicKey);
+        OriginId = nodeId;
+        Keys.Pin(nodeId, publicKey);
     }
 
-    public Member ByPort(int port) => _byPort[port];
+    /// <summary>The member a call came to: by the port it came in on, or with one port by the address.</summary>
+    public Member Callee(ConnectionInfo connection) =>
+        (_onePort ? _byHost.GetValueOrDefault(connection.LocalIpAddress?.ToString() ?? "") : _byPort.GetValueOrDefault(connection.LocalPort))
+        ?? throw new RpcException(new Status(StatusCode.NotFound, $"No swarm member is at {connection.LocalIpAddress}:{connection.LocalPort}."));
 
     /// <summary>Completes when <paramref name="count"/> distinct members have acknowledged the object's events.</summary>
     public Task WhenAcknowledged(string objectId, int count)
@@ -179,7 +214,7 @@ public sealed class Swarm : IAsyncDisposable
 /// <summary>What each swarm member answers: the peer service, minus what the load tool never asks of it.</summary>
 public sealed class SwarmPeerService(Swarm swarm) : PeerService.PeerServiceBase
 {
-    private Swarm.Member Me(ServerCallContext context) => swarm.ByPort(context.GetHttpContext().Connection.LocalPort);
+    private Swarm.Member Me(ServerCallContext context) => swarm.Callee(context.GetHttpContext().Connection);
 
     public override Task<IdentifyResponse> Identify(IdentifyRequest request, ServerCallContext context)
     {
