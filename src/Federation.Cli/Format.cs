@@ -244,12 +244,15 @@ public static class Format
 
     private static string Audience(CallOutState c) => c.Audience?.Kind switch
     {
-        AudienceKind.Regions => $"peers in {string.Join(", ", c.Audience.Regions)} ({Networks(c.Recipients.Count)})",
-        AudienceKind.ChosenPeers => $"chosen peers ({Networks(c.Recipients.Count)})",
-        _ => $"all peers ({Networks(c.Recipients.Count)})",
+        AudienceKind.Regions => $"peers in {string.Join(", ", c.Audience.Regions)} ({Networks(RecipientCount(c))})",
+        AudienceKind.ChosenPeers => $"chosen peers ({Networks(RecipientCount(c))})",
+        _ => $"all peers ({Networks(RecipientCount(c))})",
     };
 
     private static string Networks(int n) => n == 1 ? "1 network" : $"{n} networks";
+
+    // A recipient of a call-out published to a digest of its audience holds only the count (docs/adr/0030).
+    private static int RecipientCount(CallOutState c) => c.RecipientCount > 0 ? (int)c.RecipientCount : c.Recipients.Count;
 
     private static string Action(ActionType a) => a switch
     {

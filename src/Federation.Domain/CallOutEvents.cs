@@ -16,7 +16,11 @@ public static partial class CallOuts
             EventLog.RequireOrigin(e, Rules.OriginAuthority, "publishes its call-out");
             var published = body.CallOutPublished;
             CheckContent(published.Content);
-            if (published.Recipients.Count == 0)
+            if (!published.RecipientsDigest.IsEmpty)
+            {
+                CheckDigest(published);
+            }
+            else if (published.Recipients.Count == 0)
             {
                 throw RuleViolation.Invalid("A call-out needs at least one recipient network: add a peer first.");
             }
@@ -39,6 +43,8 @@ public static partial class CallOuts
                 LastSequence = e.Sequence,
                 PublishedAt = e.OccurredAt,
                 Audience = published.Audience,
+                RecipientsDigest = published.RecipientsDigest,
+                RecipientCount = published.RecipientCount,
             };
         }
         var callOut = state ?? throw new RuleViolation(RefusalKind.FailedPrecondition, Rules.Sequence, $"{e.ObjectId} has not been published.");
@@ -138,7 +144,7 @@ public static partial class CallOuts
         {
             throw new RuleViolation(RefusalKind.PermissionDenied, Rules.Recipients, "Only a network itself can respond for itself.");
         }
-        if (!callOut.Recipients.Contains(responded.Network))
+        if (!IsRecipient(callOut, responded.Network))
         {
             throw new RuleViolation(RefusalKind.PermissionDenied, Rules.Recipients,
                 $"Network {Identifiers.Fingerprint(responded.Network)} is not a recipient of this call-out.");

@@ -56,6 +56,8 @@ public static class CallOutPurge
                 ExpiresAt = callOut.Content?.ExpiresAt,
             },
             Recipients = { callOut.Recipients },
+            RecipientsDigest = callOut.RecipientsDigest,
+            RecipientCount = callOut.RecipientCount,
             Closed = callOut.Closed,
             Cancelled = callOut.Cancelled,
             Expired = callOut.Expired,

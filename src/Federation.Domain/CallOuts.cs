@@ -10,10 +10,16 @@ public static partial class CallOuts
 
     public const int MaxRegions = 50;
 
-    public static EventBody Publish(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience = null)
+    /// <param name="toDigest">Name the audience by its digest in what is signed (docs/adr/0030): when every recipient has "audience.digest".</param>
+    public static EventBody Publish(CallOutContent content, IReadOnlyCollection<string> recipients, CallOutAudience? audience = null, bool toDigest = false)
     {
         var published = new CallOutPublished { Content = content, Audience = audience };
         published.Recipients.AddRange(recipients.Distinct());
+        if (toDigest)
+        {
+            published.RecipientsDigest = RecipientsDigest(published.Recipients);
+            published.RecipientCount = (uint)published.Recipients.Count;
+        }
         return new EventBody { CallOutPublished = published };
     }
 

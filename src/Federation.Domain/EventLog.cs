@@ -40,6 +40,19 @@ public static class EventLog
     /// </summary>
     public static IMessage ApplyOnto(IMessage? state, EventPayload e) => Fold(state, e, copy: false);
 
+    /// <summary>
+    /// The event as its origin signs and sends it, once it has applied it: the same, but for
+    /// what only the origin keeps (a call-out's recipients named by a digest, docs/adr/0030).
+    /// </summary>
+    public static EventPayload AsSigned(EventPayload e) =>
+        e.Body?.KindCase == EventBody.KindOneofCase.CallOutPublished ? CallOuts.AsSigned(e) : e;
+
+    /// <summary>
+    /// The origin's state of an object as every other holder folds it from the signed events:
+    /// the same, but for what only the origin keeps (<see cref="AsSigned"/>).
+    /// </summary>
+    public static IMessage AsOthersHoldIt(IMessage state) => state is CallOutState c ? CallOuts.AsOthersHoldIt(c) : state;
+
     private static IMessage Fold(IMessage? state, EventPayload e, bool copy)
     {
         CheckSigner(e.ObjectId, e.OriginNode);

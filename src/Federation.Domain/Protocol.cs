@@ -84,6 +84,13 @@ public static class Protocol
         /// relay only when the source, the relay and the recipient all have it.
         /// </summary>
         public const string Relay = "relay";
+
+        /// <summary>
+        /// Takes a call-out whose signed payload names its audience by a digest and a count,
+        /// not by every node id (issue 20 #3, docs/adr/0030). A call-out is published that way
+        /// only when every recipient has it; its publication goes only to a peer that has it.
+        /// </summary>
+        public const string AudienceDigest = "audience.digest";
     }
 
     /// <summary>The capabilities this build advertises.</summary>
@@ -96,6 +103,7 @@ public static class Protocol
         Capabilities.WithheldReportBacks,
         Capabilities.Bundles,
         Capabilities.Relay,
+        Capabilities.AudienceDigest,
     };
 
     /// <summary>
@@ -115,10 +123,13 @@ public static class Protocol
     /// carries no report, which a release without <see cref="Capabilities.WithheldReportBacks"/>
     /// refuses as an incomplete report-back.
     /// </summary>
-    public static string? CapabilityNeeded(EventBody body) =>
-        body.KindCase == EventBody.KindOneofCase.CallOutResponded && body.CallOutResponded.Response?.Withheld == true
-            ? Capabilities.WithheldReportBacks
-            : null;
+    public static string? CapabilityNeeded(EventBody body) => body.KindCase switch
+    {
+        EventBody.KindOneofCase.CallOutResponded when body.CallOutResponded.Response?.Withheld == true => Capabilities.WithheldReportBacks,
+        // A release without it refuses a publication that lists no recipient.
+        EventBody.KindOneofCase.CallOutPublished when !body.CallOutPublished.RecipientsDigest.IsEmpty => Capabilities.AudienceDigest,
+        _ => null,
+    };
 
     /// <summary>
     /// Whether a peer's stored protocol is a release before the exchange (protocol 1.0, no

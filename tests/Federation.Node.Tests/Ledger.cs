@@ -47,7 +47,7 @@ public static class Ledger
         var peerObjects = Objects(peerDb);
         var diverged = shared
             .Where(id => originEvents.Where(e => e.ObjectId == id).All(e => copies.ContainsKey(e.EventId)))
-            .Where(id => !peerObjects.TryGetValue(id, out var p) || !p.State.AsSpan().SequenceEqual(originObjects[id].State)
+            .Where(id => !peerObjects.TryGetValue(id, out var p) || !p.State.AsSpan().SequenceEqual(AsPeersHoldIt(originObjects[id]))
                 || p.LastSequence != originObjects[id].LastSequence)
             .ToList();
 
@@ -55,6 +55,10 @@ public static class Ledger
             : $" (lost e.g. {string.Join(", ", lost.Take(3))}; twice {string.Join(", ", twice.Take(3))}; unexpected {string.Join(", ", unexpected.Take(3))}; state differs for {string.Join(", ", diverged.Take(3))})";
         return new Audit(peerName, expected.Count, lost.Count, twice.Count + diverged.Count, unexpected.Count, details);
     }
+
+    /// <summary>The origin's state as its peers fold it, without what only the origin keeps (a call-out's list of recipients).</summary>
+    private static byte[] AsPeersHoldIt((ObjectKind Kind, long LastSequence, byte[] State) o) =>
+        Google.Protobuf.MessageExtensions.ToByteArray(EventLog.AsOthersHoldIt(StateCodec.Parse(o.Kind, o.State)));
 
     public static Audit Compare(NodeProcess origin, NodeProcess peer) =>
         Compare(origin.DbPath, origin.NodeId, peer.DbPath, peer.NodeId, peer.Name);

@@ -386,9 +386,15 @@ public sealed class NetworkKeyTests : IDisposable
         Assert.Equal(FightStatus.Escalating, Fight(fresh, fightId).Status);
         Assert.Equal("Meet at the side door at 05:40", fresh.Delegate.GetBriefings(new GetObjectRequest { Id = fightId }, fresh.Auth).Briefings.Single().Text);
         Assert.Equal(b.Store.GetObject(callOut.Id)!.LastSequence, store.GetObject(callOut.Id)!.LastSequence);
-        // Asking again finds nothing more to take.
+        // The call-out named its audience by a digest (docs/adr/0030): beta, which holds a copy,
+        // is a recipient again; gamma, not asked yet, is not, until a later recovery finds its copy.
+        var recoveredCallOut = CallOutSteps.Get(fresh, callOut.Id);
+        Assert.Equal(b.NodeId, recoveredCallOut.Recipients.Single());
+        Assert.Equal(2u, recoveredCallOut.RecipientCount);
+        // Asking again finds nothing more to take, and gamma, reached now, is a recipient again.
         var again = await Solnet.RunAsync(fresh.DataDir, "network", "recover-objects");
         Assert.Contains("0 objects recovered", again.Out);
+        Assert.Equal(new[] { b.NodeId, c.NodeId }.Order(), CallOutSteps.Get(fresh, callOut.Id).Recipients.Order());
 
         // It still speaks for its fight: it ends it, and every committed network acknowledges.
         await EndAndAcknowledgeAsync(fresh, fightId, b, c);

@@ -1,4 +1,5 @@
 using Federation.Contracts.V1;
+using Federation.Domain;
 
 namespace Federation.Node.Tests;
 
@@ -53,7 +54,8 @@ public sealed class WalkthroughTests
         // The issuer redistributes: beta's copy shows its own pledge as recorded by alpha.
         await Eventually.TrueAsync(() => b.Delegate.GetCallOut(new GetObjectRequest { Id = published.Id }, b.Auth).Responses.Count == 1,
             "the recorded pledge to come back to beta");
-        Assert.Equal(a.Delegate.GetCallOut(new GetObjectRequest { Id = published.Id }, a.Auth),
+        // The same state, but for the list of recipients only the issuer keeps (docs/adr/0030).
+        Assert.Equal(EventLog.AsOthersHoldIt(a.Delegate.GetCallOut(new GetObjectRequest { Id = published.Id }, a.Auth)),
                      b.Delegate.GetCallOut(new GetObjectRequest { Id = published.Id }, b.Auth));
     }
 

@@ -30,8 +30,10 @@ public sealed class CallOutCommands(IFederationStore store, OriginLog origin, Pe
             peers.RequirePeers(chosen.Networks.Where(Identifiers.IsNodeId));
         }
         var to = CallOuts.ResolveAudience(chosen, ActivePeersWithRegions());
+        // By a digest of the audience when every recipient takes that (docs/adr/0030): each copy then stays small however many are sent.
+        var toDigest = peers.AllHave(to, Protocol.Capabilities.AudienceDigest);
         var id = Identifiers.NewObjectId(identity.NodeId);
-        var result = await origin.AppendAsync(id, _ => ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, to, chosen)], ct: ct,
+        var result = await origin.AppendAsync(id, _ => ObjectKind.CallOut, identity.NodeId, _ => [CallOuts.Publish(content, to, chosen, toDigest)], ct: ct,
             alongside: toFediverse ? (tx, state) => fediverse.Published(tx, (CallOutState)state) : null);
         // A copy: the warnings belong to this reply, not to the state the log holds.
         var published = ((CallOutState)result.State).Clone();

@@ -84,6 +84,21 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
         return result;
     }
 
+    /// <summary>
+    /// This node's call-out, recovered from its peers' copies, learns who holds it (<see cref="CallOuts.LearnRecipients"/>):
+    /// state the issuer keeps beside its log, as it keeps the list when it publishes.
+    /// </summary>
+    public Task LearnRecipientsAsync(string callOutId, IReadOnlyCollection<string> holders, CancellationToken ct) =>
+        store.WriteAsync(tx =>
+        {
+            if (tx.GetObject(callOutId) is { Kind: ObjectKind.CallOut } stored && stored.Origin == identity.NodeId
+                && StateCodec.Parse(stored.Kind, stored.State) is CallOutState callOut && CallOuts.LearnRecipients(callOut, holders))
+            {
+                tx.PutObject(SealedLogs.ForDisk(stored with { State = callOut.ToByteArray() }));
+            }
+            return true;
+        }, ct);
+
     /// <summary>The append itself, inside the caller's transaction.</summary>
     private AppendResult Append(IStoreTransaction tx, string objectId, Func<StoredObject?, ObjectKind> kindOf, string actor,
         Func<IMessage?, IReadOnlyList<EventBody>> decide, string? submissionId, SubmissionProof? proof)
@@ -133,7 +148,7 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
                 payload.Submission = proof.Signed.ToByteString();
             }
             logState = EventLog.Apply(logState, payload);
-            var bytes = payload.ToByteArray();
+            var bytes = EventLog.AsSigned(payload).ToByteArray();
             // One key for the signature and the certificate stored beside it, even if a
             // rotation lands meanwhile.
             var key = SigningKeyNow();

@@ -50,5 +50,8 @@ public sealed class PeerRoster(IPeerReads store)
             .ToList();
     }
 
+    /// <summary>Whether every one of <paramref name="nodeIds"/> said it has <paramref name="capability"/>.</summary>
+    public bool AllHave(IEnumerable<string> nodeIds, string capability) => nodeIds.All(id => store.PeerHas(id, capability));
+
     public IReadOnlyList<string> ActivePeerIds() => store.ListPeers().Where(p => PeerStates.Reachable(p.State)).Select(p => p.NodeId).ToList();
 }

@@ -13,6 +13,9 @@ public interface IPeerReads
     /// <summary>What one peer said it speaks, or null if it never said (read on every peer call, so by key).</summary>
     PeerProtocolRecord? PeerProtocol(string nodeId);
 
+    /// <summary>Whether a peer said it has <paramref name="capability"/> (one refused for its major version has nothing usable).</summary>
+    bool PeerHas(string nodeId, string capability) => PeerProtocol(nodeId) is { Refusal: null } known && known.CapabilitySet.Contains(capability);
+
     /// <summary>Every node key revocation held, this network's and its peers' (serialised SignedRevocations).</summary>
     IReadOnlyList<byte[]> Revocations();
 

@@ -1,5 +1,6 @@
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
+using Federation.Core.Log;
 using Federation.Core.Peers;
 using Federation.Core.Storage;
 using Federation.Domain;
@@ -17,7 +18,7 @@ namespace Federation.Node.Delivery;
 /// before recovering), in order, and what is here already is skipped. Whatever a peer could
 /// not give is said, object by object; the next peer may have it.
 /// </summary>
-public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Backfill backfill, NodeIdentity identity, ILogger<RecoverFromPeers> log)
+public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Backfill backfill, NodeIdentity identity, OriginLog origin, ILogger<RecoverFromPeers> log)
 {
     public async Task<RecoverFromPeersResponse> RunAsync(CancellationToken ct)
     {
@@ -27,6 +28,8 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
         // copy was purged gives nothing; another's may give all of it, and then all is well.
         var held = new Dictionary<string, ulong>();
         var shortOf = new Dictionary<string, List<string>>();
+        // Per object, the peers that hold a copy: a call-out published to a digest of its audience learns its recipients from them.
+        var holders = new Dictionary<string, List<string>>();
         foreach (var peer in store.ListPeers().Where(p => p.State == PeerStates.Active))
         {
             response.PeersAsked++;
@@ -40,6 +43,7 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
                         continue;
                     }
                     held[copy.ObjectId] = Math.Max(held.GetValueOrDefault(copy.ObjectId), copy.LastSequence);
+                    (holders.TryGetValue(copy.ObjectId, out var those) ? those : holders[copy.ObjectId] = []).Add(peer.NodeId);
                     if (LastSequence(copy.ObjectId) >= copy.LastSequence)
                     {
                         continue;
@@ -61,6 +65,10 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
             {
                 response.Problems.Add($"{peer.Name} could not be asked: {Backfill.Describe(ex)}");
             }
+        }
+        foreach (var (objectId, those) in holders)
+        {
+            await origin.LearnRecipientsAsync(objectId, those, ct);
         }
         foreach (var (objectId, why) in shortOf.Where(s => LastSequence(s.Key) < held[s.Key]))
         {

@@ -133,7 +133,7 @@ public sealed class NodeKeys(IFederationStore store, PeerKeys keys, NodeIdentity
         // (every certificate is signed by that key): such a peer is no reason to keep ECDSA (docs/adr/0029).
         var lacking = identity.Algorithm == SignatureAlgorithm.Ed25519 ? [] : store.ListPeers()
             .Where(p => PeerStates.Reachable(p.State)
-                && !(store.PeerProtocol(p.NodeId) is { Refusal: null } known && known.CapabilitySet.Contains(Protocol.Capabilities.SignaturesEd25519)))
+                && !store.PeerHas(p.NodeId, Protocol.Capabilities.SignaturesEd25519))
             .Select(p => p.Name)
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -138,7 +138,10 @@ public static class Checker
             {
                 var mine = eventsByObject.GetValueOrDefault(objectId) ?? [];
                 total += mine.Count;
-                foreach (var member in Audience.Of(StateCodec.Parse(obj.Kind, obj.State)).Where(m => m != origin.Node.NodeId))
+                var state = StateCodec.Parse(obj.Kind, obj.State);
+                // What every member folds from the signed events: the origin's state but for what only it keeps.
+                var asMembersHoldIt = Google.Protobuf.MessageExtensions.ToByteArray(EventLog.AsOthersHoldIt(state));
+                foreach (var member in Audience.Of(state).Where(m => m != origin.Node.NodeId))
                 {
                     if (!byId.TryGetValue(member, out var replica))
                     {
@@ -152,7 +155,7 @@ public static class Checker
                         Note($"{replica.Node.Name} lacks {missing} of {mine.Count} events of {objectId} (origin {origin.Node.Name})");
                     }
                     else if (!replica.Objects.TryGetValue(objectId, out var copy) || copy.LastSequence != obj.LastSequence
-                        || !copy.State.AsSpan().SequenceEqual(obj.State))
+                        || !copy.State.AsSpan().SequenceEqual(asMembersHoldIt))
                     {
                         // Every event is there once, yet the folded state differs: something was applied twice (or skipped).
                         twice++;
