@@ -41,6 +41,11 @@ public sealed class CallOutTests(BrowserFixture browser)
 
         // Beta's inbox shows it with a one-step pledge.
         await b.ReloadUntilAsync(beta.Dashboard + "/", "main", "Picket Bistro Co, Leeds");
+        // Beta's page of it counts who was asked without naming them: only alpha keeps the list (docs/adr/0030).
+        await b.GotoAsync(beta.Dashboard + new Uri(callOutPage).AbsolutePath);
+        Assert.Contains("Answers (0 of 1 networks)", await b.Locator("main").InnerTextAsync());
+        Assert.Contains("1 more network (only the issuer sees which)", await b.Locator("#answers").InnerTextAsync());
+        await b.GotoAsync(beta.Dashboard + "/");
         var card = b.Locator("section.card", new() { HasText = "Picket Bistro Co, Leeds" });
         await Assertions.Expect(card).ToContainTextAsync("not answered");
         await card.GetByLabel("When").FillAsync("2026-12-05T10:00");
