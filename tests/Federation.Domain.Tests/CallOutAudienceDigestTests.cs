@@ -129,9 +129,11 @@ public class CallOutAudienceDigestTests
         Assert.Equal(new[] { _b }, recovered.Recipients);
         Assert.False(CallOuts.IsRecipient(recovered, _a));
         Assert.False(CallOuts.LearnRecipients(recovered, [_b]));
-        Assert.True(CallOuts.LearnRecipients(recovered, [_a, _c, Make.NodeId()]));
+        Assert.True(CallOuts.LearnRecipients(recovered, [_c, _a]));
         Assert.Equal(3, recovered.Recipients.Count);
         Assert.Equal(CallOuts.RecipientsDigest(recovered.Recipients), recovered.RecipientsDigest);
+        // Once as many as the count are known, no more is taken.
+        Assert.False(CallOuts.LearnRecipients(recovered, [Make.NodeId()]));
         Assert.False(CallOuts.LearnRecipients(_issuer.State!.Clone(), [Make.NodeId()]));
     }
 
