@@ -200,8 +200,16 @@ public static class Measurements
         await using var origin = await LoadNode.StartAsync("fanout", configure);
         await swarm.TrustAsync(origin.Identity);
         // Added as an operator adds them (Identify, pin, Hello), several at a time.
-        await Parallel.ForEachAsync(swarm.Members, new ParallelOptions { MaxDegreeOfParallelism = 16 },
-            async (m, _) => await origin.AddPeerAsync(m.Address, m.Fingerprint));
+        var added = 0;
+        await Parallel.ForEachAsync(swarm.Members, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (m, _) =>
+        {
+            await origin.AddPeerAsync(m.Address, m.Fingerprint);
+            // Adding 10,000 takes a minute or more: say how far it is.
+            if (Interlocked.Increment(ref added) is var n && n % 1000 == 0 && n < largest)
+            {
+                Report.Progress($"  {n:N0} of {largest:N0} peers added");
+            }
+        });
         var commands = origin.Get<CallOutCommands>();
 
         foreach (var (size, runs) in sizes)
