@@ -75,6 +75,7 @@ public sealed class Swarm : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Tally> _tallies = new();
     private readonly Dictionary<int, Member> _byPort = [];
     private readonly Dictionary<string, Member> _byHost = [];
+    private bool _onePort;
     private WebApplication _app = null!;
     private long _verified;
 
@@ -132,8 +133,6 @@ public sealed class Swarm : IAsyncDisposable
         }
         return swarm;
     }
-
-    private bool _onePort;
 
     /// <summary>The one node whose events the members accept (its key pinned, as a peer's would be).</summary>
     public void Trust(NodeIdentity origin) => Trust(origin.NodeId, origin.PublicKey);

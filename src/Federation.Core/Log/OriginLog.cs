@@ -85,16 +85,19 @@ public sealed class OriginLog(IFederationStore store, NodeIdentity identity, Out
     }
 
     /// <summary>
-    /// This node's call-out, recovered from its peers' copies, learns who holds it (<see cref="CallOuts.LearnRecipients"/>):
-    /// state the issuer keeps beside its log, as it keeps the list when it publishes.
+    /// This node's call-outs, recovered from its peers' copies, learn who holds them (<see cref="CallOuts.LearnRecipients"/>),
+    /// all in one write: state the issuer keeps beside its log, as it keeps the list when it publishes.
     /// </summary>
-    public Task LearnRecipientsAsync(string callOutId, IReadOnlyCollection<string> holders, CancellationToken ct) =>
+    public Task LearnRecipientsAsync(IReadOnlyDictionary<string, List<string>> holdersByObject, CancellationToken ct) =>
         store.WriteAsync(tx =>
         {
-            if (tx.GetObject(callOutId) is { Kind: ObjectKind.CallOut } stored && stored.Origin == identity.NodeId
-                && StateCodec.Parse(stored.Kind, stored.State) is CallOutState callOut && CallOuts.LearnRecipients(callOut, holders))
+            foreach (var (callOutId, holders) in holdersByObject)
             {
-                tx.PutObject(SealedLogs.ForDisk(stored with { State = callOut.ToByteArray() }));
+                if (tx.GetObject(callOutId) is { Kind: ObjectKind.CallOut } stored && stored.Origin == identity.NodeId
+                    && StateCodec.Parse(stored.Kind, stored.State) is CallOutState callOut && CallOuts.LearnRecipients(callOut, holders))
+                {
+                    tx.PutObject(SealedLogs.ForDisk(stored with { State = callOut.ToByteArray() }));
+                }
             }
             return true;
         }, ct);

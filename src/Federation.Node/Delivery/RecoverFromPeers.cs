@@ -66,10 +66,7 @@ public sealed class RecoverFromPeers(IFederationStore store, PeerCalls calls, Ba
                 response.Problems.Add($"{peer.Name} could not be asked: {Backfill.Describe(ex)}");
             }
         }
-        foreach (var (objectId, those) in holders)
-        {
-            await origin.LearnRecipientsAsync(objectId, those, ct);
-        }
+        await origin.LearnRecipientsAsync(holders, ct);
         foreach (var (objectId, why) in shortOf.Where(s => LastSequence(s.Key) < held[s.Key]))
         {
             response.Problems.Add($"{objectId} stays at event {LastSequence(objectId)} of {held[objectId]}: {string.Join("; ", why)}");
