@@ -20,6 +20,13 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string? LockPeerOutbox { get; }
 
+    /// <summary>
+    /// Whether statements whose result no one reads are held back and sent together, in one
+    /// round trip, before the next statement that returns something and at the end of each
+    /// write (see <see cref="SqlStoreTransaction"/>): a network database's round trips add up.
+    /// </summary>
+    public abstract bool BatchesWrites { get; }
+
     /// <summary>The larger of two values (PostgreSQL's MAX is an aggregate only; SQLite has no GREATEST).</summary>
     public abstract string Greatest(string a, string b);
 }

@@ -9,7 +9,7 @@ internal sealed partial class SqlStoreTransaction
     public void Enqueue(string peerId, OutboxKind kind, string objectId, ulong sequence, byte[]? body)
     {
         LockOutbox(peerId);
-        Execute("INSERT INTO outbox (peer_id, kind, object_id, seq, body, created_at) VALUES (@p, @k, @o, @s, @b, @t)",
+        Later("INSERT INTO outbox (peer_id, kind, object_id, seq, body, created_at) VALUES (@p, @k, @o, @s, @b, @t)",
             ("@p", peerId), ("@k", (int)kind), ("@o", objectId), ("@s", (long)sequence), ("@b", body), ("@t", Now));
     }
 
@@ -18,7 +18,8 @@ internal sealed partial class SqlStoreTransaction
     {
         if (_sql.LockPeerOutbox is { } lockSql && _lockedPeers.Add(peerId))
         {
-            Execute(lockSql, ("@p", peerId));
+            _lockedSinceSave.Add(peerId);
+            Later(lockSql, ("@p", peerId));
         }
     }
 
@@ -48,7 +49,7 @@ internal sealed partial class SqlStoreTransaction
     /// </summary>
     public int ReleaseLeasesOf(Func<string, bool> isGone)
     {
-        var held = _c.Query(_tx, "SELECT peer_id, lease_owner FROM peer_delivery WHERE lease_owner IS NOT NULL AND lease_until > @now",
+        var held = Query("SELECT peer_id, lease_owner FROM peer_delivery WHERE lease_owner IS NOT NULL AND lease_until > @now",
             r => (Peer: r.GetString(0), Owner: r.GetString(1)), ("@now", Now));
         var released = 0;
         foreach (var (peer, owner) in held.Where(h => isGone(h.Owner)))

@@ -7,7 +7,7 @@ namespace Federation.Storage;
 /// <summary>Writes of the fediverse actor's state (issue 19).</summary>
 internal sealed partial class SqlStoreTransaction
 {
-    public IReadOnlyList<FediverseFollower> FediverseFollowersIn() => _c.Query(_tx,
+    public IReadOnlyList<FediverseFollower> FediverseFollowersIn() => Query(
         "SELECT actor_id, inbox, shared_inbox, since FROM fediverse_followers ORDER BY since, actor_id",
         r => new FediverseFollower(r.GetString(0), r.GetString(1), r.GetString(2), r.Time(3)));
 

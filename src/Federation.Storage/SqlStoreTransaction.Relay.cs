@@ -7,7 +7,7 @@ namespace Federation.Storage;
 internal sealed partial class SqlStoreTransaction
 {
     public IReadOnlySet<string> RelayAllowedIn() =>
-        _c.Query(_tx, "SELECT peer_id FROM relay_allowed", r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
+        Query("SELECT peer_id FROM relay_allowed", r => r.GetString(0)).ToHashSet(StringComparer.Ordinal);
 
     public void SetRelayAllowed(string peerId, bool allowed)
     {

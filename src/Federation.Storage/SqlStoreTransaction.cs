@@ -19,6 +19,8 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     private readonly DbTransaction? _tx;
     private readonly SqlDialect _sql;
     private readonly HashSet<string> _lockedPeers = [];
+    // The peers' outbox locks taken since the last savepoint: rolling back to it releases them.
+    private readonly List<string> _lockedSinceSave = [];
 
     // Statements this transaction has prepared, by text. A group commit runs hundreds of
     // writes through one transaction, mostly the same few statements: preparing each
@@ -32,10 +34,21 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         _sql = sql;
     }
 
-    private object? Scalar(string sql, params (string Name, object? Value)[] args) => _c.Scalar(_tx, sql, args);
+    private object? Scalar(string sql, params (string Name, object? Value)[] args)
+    {
+        Flush();
+        return _c.Scalar(_tx, sql, args);
+    }
+
+    private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
+    {
+        Flush();
+        return _c.Query(_tx, sql, read, args);
+    }
 
     private int Execute(string sql, params (string Name, object? Value)[] args)
     {
+        Flush();
         if (!_prepared.TryGetValue(sql, out var cmd))
         {
             cmd = _c.Command(_tx, sql, []);
@@ -43,6 +56,85 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         }
         cmd.Bind(args);
         return cmd.ExecuteNonQuery();
+    }
+
+    // ---- Statements held back to go together (SqlDialect.BatchesWrites) ----------------
+
+    // In order; sent before the next statement that returns something, and at the end of each write.
+    private readonly List<(string Sql, (string Name, object? Value)[] Args)> _held = [];
+
+    /// <summary>A statement whose result no one reads: held back where the engine batches them, run now where it does not.</summary>
+    private void Later(string sql, params (string Name, object? Value)[] args)
+    {
+        if (_sql.BatchesWrites)
+        {
+            _held.Add((sql, args));
+        }
+        else
+        {
+            Execute(sql, args);
+        }
+    }
+
+    /// <summary>Sends the held statements, in one round trip. A group calls it at the end of each write, so a failure is that write's.</summary>
+    internal void Flush()
+    {
+        if (_held.Count == 0)
+        {
+            return;
+        }
+        using var batch = _c.CreateBatch();
+        batch.Transaction = _tx;
+        foreach (var (sql, args) in _held)
+        {
+            var cmd = batch.CreateBatchCommand();
+            cmd.CommandText = sql;
+            foreach (var (name, value) in args)
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = name;
+                p.Value = value ?? DBNull.Value;
+                cmd.Parameters.Add(p);
+            }
+            batch.BatchCommands.Add(cmd);
+        }
+        _held.Clear();
+        _saveHeldAt = -1; // a savepoint among them is on the server now
+        batch.ExecuteNonQuery();
+    }
+
+    // ---- Savepoints, one per write of a group commit (GroupCommit) ----------------------
+
+    private const string Savepoint = "w";
+    // Where the current write's SAVEPOINT is among the held statements; -1 once it was sent.
+    private int _saveHeldAt = -1;
+
+    internal void Save()
+    {
+        _saveHeldAt = _held.Count;
+        Later("SAVEPOINT " + Savepoint);
+        _lockedSinceSave.Clear();
+    }
+
+    internal void Release() => Later("RELEASE SAVEPOINT " + Savepoint);
+
+    /// <summary>Undoes the write since <see cref="Save"/>, and forgets the locks it took, which went with it.</summary>
+    internal void RollBackToSave()
+    {
+        if (_sql.BatchesWrites && _saveHeldAt >= 0)
+        {
+            // Nothing of the write reached the server: drop it, savepoint and all.
+            _held.RemoveRange(_saveHeldAt, _held.Count - _saveHeldAt);
+        }
+        else
+        {
+            _held.Clear(); // what the write held back never ran; what it sent is undone here
+            Later("ROLLBACK TO SAVEPOINT " + Savepoint);
+            Release();
+        }
+        _saveHeldAt = -1;
+        _lockedPeers.ExceptWith(_lockedSinceSave);
+        _lockedSinceSave.Clear();
     }
 
     /// <summary>Frees the prepared statements: the store disposes a transaction when it ends.</summary>
@@ -58,18 +150,18 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     // ---- Objects and events --------------------------------------------------------
 
     public StoredObject? GetObject(string objectId) =>
-        _c.Query(_tx, "SELECT object_id, kind, origin, last_seq, state FROM objects WHERE object_id = @o" + (_tx is null ? "" : _sql.LockRowForUpdate),
+        Query("SELECT object_id, kind, origin, last_seq, state FROM objects WHERE object_id = @o" + (_tx is null ? "" : _sql.LockRowForUpdate),
             ReadObject, ("@o", objectId)) is [var o] ? o : null;
 
     internal static StoredObject ReadObject(DbDataReader r) =>
         new(r.GetString(0), (ObjectKind)r.GetInt32(1), r.GetString(2), (ulong)r.GetInt64(3), r.Bytes(4));
 
-    public void PutObject(StoredObject o) => Execute("""
+    public void PutObject(StoredObject o) => Later("""
         INSERT INTO objects (object_id, kind, origin, last_seq, state, updated_at) VALUES (@o, @k, @g, @s, @st, @t)
         ON CONFLICT (object_id) DO UPDATE SET last_seq = excluded.last_seq, state = excluded.state, updated_at = excluded.updated_at
         """, ("@o", o.ObjectId), ("@k", (int)o.Kind), ("@g", o.Origin), ("@s", (long)o.LastSequence), ("@st", o.State), ("@t", Now));
 
-    public void InsertEvent(StoredEvent e) => Execute(
+    public void InsertEvent(StoredEvent e) => Later(
         "INSERT INTO events (object_id, kind, seq, event_id, payload, signature, signer, stored_at) VALUES (@o, @k, @s, @e, @p, @sig, @signer, @t)",
         ("@o", e.ObjectId), ("@k", (int)e.Kind), ("@s", (long)e.Sequence), ("@e", e.EventId), ("@p", e.Payload), ("@sig", e.Signature),
         ("@signer", e.Signer), ("@t", Now));
@@ -128,7 +220,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     public ulong? SubmissionSequence(string submissionId) =>
         Scalar("SELECT seq FROM submissions WHERE submission_id = @s", ("@s", submissionId)) is long seq ? (ulong)seq : null;
 
-    public void RecordSubmission(string submissionId, string objectId, ulong sequence) => Execute(
+    public void RecordSubmission(string submissionId, string objectId, ulong sequence) => Later(
         "INSERT INTO submissions (submission_id, object_id, seq) VALUES (@s, @o, @q)",
         ("@s", submissionId), ("@o", objectId), ("@q", (long)sequence));
 

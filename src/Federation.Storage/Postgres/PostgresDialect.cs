@@ -2,7 +2,7 @@ namespace Federation.Storage;
 
 /// <summary>
 /// PostgreSQL's SQL: several replicas write at once, so a write locks what it
-/// read-modify-writes (and <see cref="PostgresWriteRetry"/> runs again a write that lost a race).
+/// read-modify-writes (and <see cref="PostgresGroupCommit"/> runs again a write that lost a race).
 /// </summary>
 internal sealed class PostgresDialect : SqlDialect
 {
@@ -18,6 +18,9 @@ internal sealed class PostgresDialect : SqlDialect
     // lock is held until commit), so its ids become visible in order.
     public override string? LockPeerOutbox { get; } =
         $"SELECT pg_advisory_xact_lock({PostgresSchema.OutboxLockSpace}, hashtext(@p))";
+
+    // Each statement is a round trip to the server; a submission's writes went from nine to four.
+    public override bool BatchesWrites => true;
 
     public override string Greatest(string a, string b) => $"GREATEST({a}, {b})";
 }

@@ -8,12 +8,12 @@ namespace Federation.Storage;
 /// <summary>
 /// The scaled store: one PostgreSQL database that several replicas of this node share.
 /// Unlike <see cref="SqliteStore"/>, writes from many processes run at once
-/// (see <see cref="PostgresWriteRetry"/>).
+/// (see <see cref="PostgresGroupCommit"/>).
 /// </summary>
 public sealed class PostgresStore : SqlStore
 {
     private readonly NpgsqlDataSource _source;
-    private readonly PostgresWriteRetry _writes;
+    private readonly PostgresGroupCommit _writes;
 
     public PostgresStore(string connectionString)
         : base(PostgresDialect.Instance)
@@ -23,7 +23,7 @@ public sealed class PostgresStore : SqlStore
             throw new NodeStartRefusedException("Node:Database is 'postgres' but Node:Postgres:ConnectionString is empty (environment: Node__Postgres__ConnectionString).");
         }
         _source = NpgsqlDataSource.Create(connectionString);
-        _writes = new PostgresWriteRetry(_source, Committed);
+        _writes = new PostgresGroupCommit(_source, Committed);
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         Description = $"PostgreSQL {b.Host}:{b.Port}/{b.Database}";
         using var c = Open();
@@ -52,5 +52,9 @@ public sealed class PostgresStore : SqlStore
         return Task.CompletedTask;
     }
 
-    private protected override void DisposeEngine() => _source.Dispose();
+    private protected override void DisposeEngine()
+    {
+        _writes.Dispose();
+        _source.Dispose();
+    }
 }

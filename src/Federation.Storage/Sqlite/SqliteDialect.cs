@@ -9,5 +9,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string? LockPeerOutbox => null;
 
+    // In-process: a statement costs no round trip.
+    public override bool BatchesWrites => false;
+
     public override string Greatest(string a, string b) => $"MAX({a}, {b})";
 }
