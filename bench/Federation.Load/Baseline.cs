@@ -39,7 +39,7 @@ public static class Baseline
         var clients = channels.Select(c => new Echo.EchoClient(c)).ToArray();
 
         Report.Progress($"Baseline: unary, {p.Callers} callers, {payloadBytes}-byte payload, {p.Window.TotalSeconds}s…");
-        var unary = await Drive.RunAsync(p.Callers, p.Warmup, p.Window, async i =>
+        var unary = await Drive.RunAsync(p.Callers, p, async i =>
         {
             await clients[i % clients.Length].UnaryAsync(blob);
             return true;
@@ -49,7 +49,7 @@ public static class Baseline
 
         Report.Progress($"Baseline: streaming, {p.Callers} streams…");
         var streams = Enumerable.Range(0, p.Callers).Select(i => clients[i % clients.Length].Stream()).ToArray();
-        var streaming = await Drive.RunAsync(p.Callers, p.Warmup, p.Window, async i =>
+        var streaming = await Drive.RunAsync(p.Callers, p, async i =>
         {
             // One message out and its ack back, on a stream that stays open.
             await streams[i].RequestStream.WriteAsync(blob);

@@ -54,7 +54,7 @@ public static class Measurements
         long duplicates = 0;
         Report.Progress($"Submissions: {p.Callers} concurrent callers for up to {p.Window.TotalSeconds}s…");
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var run = await Drive.RunAsync(p.Callers, p.Warmup, p.Window, async i =>
+        var run = await Drive.RunAsync(p.Callers, p, async i =>
         {
             var n = Interlocked.Increment(ref next);
             if (n >= pool.Length)
@@ -126,19 +126,17 @@ public static class Measurements
     {
         using var channel = Drive.Channels(origin.Address, 1)[0];
         var client = new PeerService.PeerServiceClient(channel);
-        var clock = Stopwatch.StartNew();
-        var start = p.Warmup.Ticks;
-        var stop = (p.Warmup + p.Window).Ticks;
+        var measured = new MeasuredWindow(p);
         long count = 0, answered = 0, refused = 0, lastDone = 0;
         await Task.WhenAll(Enumerable.Range(0, submitters).Select(async m =>
         {
             using var call = client.SubmitStream(new CallOptions(Swarm.Headers(swarm.Members[m], Methods.SubmitStream, origin.Identity.NodeId),
-                DateTime.UtcNow + p.Warmup + p.Window + TimeSpan.FromSeconds(60)));
+                DateTime.UtcNow + p.WarmupMax + p.Window + TimeSpan.FromSeconds(60)));
             using var window = new SemaphoreSlim(StreamWindow);
             var sending = Task.Run(async () =>
             {
                 // The pool's submissions are signed by member n % submitters, from its start.
-                for (var n = from + ((m - from % submitters) + submitters) % submitters; n < pool.Length && clock.Elapsed.Ticks < stop; n += submitters)
+                for (var n = from + ((m - from % submitters) + submitters) % submitters; n < pool.Length && !measured.Closed; n += submitters)
                 {
                     await window.WaitAsync();
                     await call.RequestStream.WriteAsync(pool[n]);
@@ -153,21 +151,17 @@ public static class Measurements
                 {
                     Interlocked.Increment(ref refused);
                 }
-                var now = clock.Elapsed.Ticks;
-                if (now >= start && now < stop)
+                var now = measured.Now;
+                if (measured.Holds(now))
                 {
                     Interlocked.Increment(ref count);
-                    lock (pool)
-                    {
-                        lastDone = Math.Max(lastDone, now);
-                    }
+                    Drive.InterlockedMax(ref lastDone, now);
                 }
             }
             await sending;
         }));
-        // If the pool ran out early, the window is shorter than planned.
-        var end = Math.Min(stop, Math.Max(lastDone, start + 1));
-        return (count, TimeSpan.FromTicks(end - start).TotalSeconds, answered, refused);
+        measured.Report();
+        return (count, measured.Seconds(lastDone), answered, refused);
     }
 
     /// <summary>One fan-out size's figures: time until every peer acknowledged, and CPU per delivered event.</summary>

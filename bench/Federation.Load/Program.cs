@@ -17,7 +17,7 @@ var rows = new List<Row>();
 Report.Progress($"Federation load run, {(smoke ? "smoke" : "full")} profile, {Environment.ProcessorCount} cores");
 
 // The baseline carries as many bytes as a real submission call does.
-using var sizer = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+using var sizer = Federation.Contracts.SigningKey.Create(Federation.Contracts.V1.SignatureAlgorithm.Ed25519);
 var payloadBytes = Swarm.Pledge(new Swarm.Member(0, sizer), Federation.Domain.Identifiers.NewObjectId(new string('0', 32))).CalculateSize();
 
 // The table and the plots are also written to files, beside each other: `--out DIR`, or artifacts/load[-smoke].
@@ -103,6 +103,7 @@ namespace Federation.Load
         bool Smoke,
         int Callers,
         TimeSpan Warmup,
+        TimeSpan WarmupMax,
         TimeSpan Window,
         int SubmissionPool,
         int SubmitCallOuts,
@@ -113,10 +114,10 @@ namespace Federation.Load
         int FootprintStarts,
         TimeSpan Idle)
     {
-        public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), 100_000, 64,
+        public static readonly Profile Full = new(false, 128, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 150_000, 64,
             [10, 100, 1000, 10_000], [30, 20, 10, 2], 100, 100_000, 4, TimeSpan.FromSeconds(5));
 
-        public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
+        public static readonly Profile SmokeProfile = new(true, 8, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), 2_000, 4,
             [10], [2], 4, 40, 2, TimeSpan.FromMilliseconds(200));
     }
 }

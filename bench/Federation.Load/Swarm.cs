@@ -1,7 +1,6 @@
 using Federation.Contracts;
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Federation.Contracts.V1;
 using Federation.Core.Identity;
@@ -26,11 +25,11 @@ namespace Federation.Load;
 /// </summary>
 public sealed class Swarm : IAsyncDisposable
 {
-    public sealed class Member(int index, ECDsa key)
+    public sealed class Member(int index, SigningKey key)
     {
         public int Index { get; } = index;
-        public ECDsa Key { get; } = key;
-        public byte[] PublicKey { get; } = key.ExportSubjectPublicKeyInfo();
+        public SigningKey Key { get; } = key;
+        public byte[] PublicKey { get; } = key.PublicKey;
         public string NodeId => Identifiers.NodeIdFromPublicKey(PublicKey);
         public string Fingerprint => Identifiers.Fingerprint(NodeId);
         public int Port { get; set; }
@@ -94,7 +93,7 @@ public sealed class Swarm : IAsyncDisposable
     /// </param>
     public static async Task<Swarm> StartAsync(int count, bool onePort = false)
     {
-        var swarm = new Swarm { Members = Enumerable.Range(0, count).Select(i => new Member(i, ECDsa.Create(ECCurve.NamedCurves.nistP256))).ToArray(), _onePort = onePort };
+        var swarm = new Swarm { Members = Enumerable.Range(0, count).Select(i => new Member(i, SigningKey.Create(SignatureAlgorithm.Ed25519))).ToArray(), _onePort = onePort };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -169,7 +168,7 @@ public sealed class Swarm : IAsyncDisposable
         var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         var callId = Guid.NewGuid().ToString();
         var bodyHash = PeerClients.BodyHash(request is null ? [] : Google.Protobuf.MessageExtensions.ToByteArray(request));
-        var sig = m.Key.SignData(Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, m.NodeId, callee, callId, bodyHash)), HashAlgorithmName.SHA256);
+        var sig = m.Key.Sign(SignedKind.Call, Encoding.UTF8.GetBytes(PeerClients.CallSigningString(method, ts, m.NodeId, callee, callId, bodyHash)));
         return new Metadata
         {
             { PeerClients.NodeHeader, m.NodeId },
@@ -195,7 +194,7 @@ public sealed class Swarm : IAsyncDisposable
         var bytes = payload.ToByteString();
         return new SubmitRequest
         {
-            Submission = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(m.Key.SignData(bytes.Span, HashAlgorithmName.SHA256)), KeyId = m.NodeId },
+            Submission = new SignedSubmission { Payload = bytes, Signature = ByteString.CopyFrom(m.Key.Sign(SignedKind.Submission, bytes.Span)), KeyId = m.NodeId },
         };
     }
 
