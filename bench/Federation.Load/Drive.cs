@@ -109,7 +109,7 @@ public sealed class MeasuredWindow
     /// <summary>Says how long the warm-up took, on the progress lines.</summary>
     public void Report() => Load.Report.Progress(Warmup == TimeSpan.Zero
         ? "  (the callers ran out of work before the process was warm)"
-        : $"  measured from {Warmup.TotalSeconds:F1} s on, once the JIT had compiled nothing new for {Quiet.TotalSeconds:F1} s (or after {_warmupMax.TotalSeconds:F0} s)");
+        : $"  measured from {Warmup.TotalSeconds:F1} s on, once the JIT had compiled nothing new for {Quiet.TotalSeconds:F1} s (or after {_warmupMax.TotalSeconds:0.#} s)");
 
     private async Task OpenWhenWarmAsync(Profile p)
     {
