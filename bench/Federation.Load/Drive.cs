@@ -82,12 +82,12 @@ public sealed class MeasuredWindow
     private long _start = long.MaxValue;
     private long _stop = long.MaxValue;
 
-    private readonly TimeSpan _warmupMax;
+    private readonly Profile _p;
 
     public MeasuredWindow(Profile p)
     {
-        _warmupMax = p.WarmupMax;
-        _ = OpenWhenWarmAsync(p);
+        _p = p;
+        _ = OpenWhenWarmAsync();
     }
 
     /// <summary>How long the warm-up took (zero until the window opens).</summary>
@@ -109,10 +109,11 @@ public sealed class MeasuredWindow
     /// <summary>Says how long the warm-up took, on the progress lines.</summary>
     public void Report() => Load.Report.Progress(Warmup == TimeSpan.Zero
         ? "  (the callers ran out of work before the process was warm)"
-        : $"  measured from {Warmup.TotalSeconds:F1} s on, once the JIT had compiled nothing new for {Quiet.TotalSeconds:F1} s (or after {_warmupMax.TotalSeconds:0.#} s)");
+        : $"  measured from {Warmup.TotalSeconds:F1} s on, once the JIT had compiled nothing new for {Quiet.TotalSeconds:F1} s (or after {_p.WarmupMax.TotalSeconds:0.#} s)");
 
-    private async Task OpenWhenWarmAsync(Profile p)
+    private async Task OpenWhenWarmAsync()
     {
+        var p = _p;
         await Task.Delay(p.Warmup);
         var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
         var quietSince = _clock.Elapsed;

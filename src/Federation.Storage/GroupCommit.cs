@@ -148,6 +148,15 @@ internal abstract class GroupCommit(int maxGroup) : IDisposable
         return ran;
     }
 
+    /// <summary>The group's transaction itself failed (the disk, the server): nothing in it committed.</summary>
+    private protected static void FailAll(List<PendingWrite> group, Exception ex)
+    {
+        foreach (var write in group)
+        {
+            write.Fail(ex);
+        }
+    }
+
     /// <summary>Sends the statements a write held back; what that threw, or null.</summary>
     private protected static Exception? Flushed(SqlStoreTransaction store)
     {

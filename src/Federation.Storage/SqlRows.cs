@@ -41,12 +41,18 @@ internal static class SqlRows
     public static void Bind(this DbCommand cmd, (string Name, object? Value)[] args)
     {
         cmd.Parameters.Clear();
+        Add(cmd.Parameters, cmd.CreateParameter, args);
+    }
+
+    /// <summary>The parameters of a command or of a batch's command (<see cref="DbBatchCommand"/>).</summary>
+    public static void Add(DbParameterCollection parameters, Func<DbParameter> create, (string Name, object? Value)[] args)
+    {
         foreach (var (name, value) in args)
         {
-            var p = cmd.CreateParameter();
+            var p = create();
             p.ParameterName = name;
             p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
+            parameters.Add(p);
         }
     }
 

@@ -89,13 +89,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         {
             var cmd = batch.CreateBatchCommand();
             cmd.CommandText = sql;
-            foreach (var (name, value) in args)
-            {
-                var p = cmd.CreateParameter();
-                p.ParameterName = name;
-                p.Value = value ?? DBNull.Value;
-                cmd.Parameters.Add(p);
-            }
+            Add(cmd.Parameters, cmd.CreateParameter, args);
             batch.BatchCommands.Add(cmd);
         }
         _held.Clear();

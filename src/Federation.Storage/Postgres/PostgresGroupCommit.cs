@@ -59,7 +59,8 @@ internal sealed class PostgresGroupCommit(NpgsqlDataSource source, Action<SqlSto
         catch (Exception ex)
         {
             await DisposeAsync(c, tx, store);
-            return Failed(group, ex);
+            FailAll(group, ex);
+            return null;
         }
         // The commit waits for the write-ahead log's flush; the next group runs its writes
         // meanwhile. It waits for any row this group locked, and sees it once this commits.
@@ -81,7 +82,7 @@ internal sealed class PostgresGroupCommit(NpgsqlDataSource source, Action<SqlSto
             }
             catch (Exception ex)
             {
-                Failed(group, ex);
+                FailAll(group, ex);
                 return;
             }
             finally
@@ -103,16 +104,6 @@ internal sealed class PostgresGroupCommit(NpgsqlDataSource source, Action<SqlSto
                 });
             }
         };
-    }
-
-    /// <summary>The transaction itself failed (the server went away): nothing in it committed.</summary>
-    private static Func<Task>? Failed(List<PendingWrite> group, Exception ex)
-    {
-        foreach (var write in group)
-        {
-            write.Fail(ex);
-        }
-        return null;
     }
 
     private static async Task DisposeAsync(NpgsqlConnection? c, NpgsqlTransaction? tx, SqlStoreTransaction? store)

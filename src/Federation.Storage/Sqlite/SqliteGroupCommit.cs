@@ -33,11 +33,7 @@ internal sealed class SqliteGroupCommit(Func<SqliteConnection> open, Action<SqlS
         }
         catch (Exception ex)
         {
-            // The transaction itself failed: nothing in it committed.
-            foreach (var write in group)
-            {
-                write.Fail(ex);
-            }
+            FailAll(group, ex);
             return Done;
         }
         foreach (var write in ran)
