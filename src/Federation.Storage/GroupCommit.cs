@@ -48,12 +48,21 @@ internal abstract class GroupCommit(int maxGroup) : IDisposable
                 }
                 break; // a group has taken it: its outcome is decided, so wait for it
             }
-            Func<Task>? rest;
+            Func<Task>? rest = null;
             try
             {
                 // Whoever holds the lock runs the next group for everyone queued, its own
-                // write among them unless more are queued before it than a group holds.
-                rest = await RunNextGroupAsync();
+                // write among them unless more are queued before it than a group holds. A
+                // caller whose write another caller's group took while it waited runs none:
+                // its write is done, or will be once that group commits, and running the next
+                // group would keep it waiting for the commit of others' writes too. The
+                // writes queued behind it have callers of their own waiting their turn.
+                // (Running one anyway added a group's time to such writes: fan-out to 1,000
+                // peers, a chain of writes for each peer, took 1.4 to 1.8 times as long.)
+                if (!write.IsTaken)
+                {
+                    rest = await RunNextGroupAsync();
+                }
             }
             finally
             {

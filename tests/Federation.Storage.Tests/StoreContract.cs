@@ -180,6 +180,60 @@ public abstract class StoreContract : IDisposable
     }
 
     [Fact]
+    public async Task AWriteTakenByAnotherCallersGroupReturnsWithoutRunningTheNextGroup()
+    {
+        // Each write's work waits at its gate, when it has one, so the test decides when each group runs on.
+        var started = new ConcurrentDictionary<string, TaskCompletionSource>();
+        var gates = new ConcurrentDictionary<string, ManualResetEventSlim>();
+        Task<bool> Write(string name, bool gated)
+        {
+            var gate = gates[name] = new ManualResetEventSlim(!gated);
+            var run = started[name] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return Task.Run(() => Store.WriteAsync(tx =>
+            {
+                run.TrySetResult();
+                gate.Wait();
+                Append(tx, NewId());
+                return true;
+            }));
+        }
+        var waited = TimeSpan.FromSeconds(30);
+        try
+        {
+            await GatedGroups();
+        }
+        finally
+        {
+            foreach (var gate in gates.Values)
+            {
+                gate.Set(); // a failed run leaves no work waiting forever
+            }
+        }
+
+        async Task GatedGroups()
+        {
+            var a = Write("a", gated: true);           // the first group: a, held at its gate
+            await started["a"].Task.WaitAsync(waited);
+            var x = Write("x", gated: true);           // x's caller waits for the writer's turn,
+            await Task.Delay(200);
+            var b = Write("b", gated: false);          // and b's caller behind it
+            await Task.Delay(200);
+            gates["a"].Set();                          // a commits; x's caller runs the next group: x, then b
+            await started["x"].Task.WaitAsync(waited);
+            var c = Write("c", gated: true);           // c is queued after that group began
+            await Task.Delay(200);
+            gates["x"].Set();                          // x and b commit
+
+            // b's caller, next in turn, must not run c's group: c is held at its gate, and b's
+            // caller would wait there with it, its own write long committed.
+            Assert.True(await b.WaitAsync(waited));
+            gates["c"].Set();
+            Assert.All(await Task.WhenAll(a, x, c), Assert.True);
+            Assert.Equal(4, Store.Count("events"));
+        }
+    }
+
+    [Fact]
     public async Task OriginObjectsArePagedInIdOrderWithoutDrafts()
     {
         var ids = Enumerable.Range(0, 5).Select(_ => NewId()).Order(StringComparer.Ordinal).ToList();
