@@ -22,9 +22,10 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     // The peers' outbox locks taken since the last savepoint: rolling back to it releases them.
     private readonly List<string> _lockedSinceSave = [];
 
-    // Statements this transaction has prepared, by text. A group commit runs hundreds of
-    // writes through one transaction, mostly the same few statements: preparing each
-    // once, not once per use, takes SQLite's parser off the write path.
+    // Statements this transaction has prepared, by text: reads and writes. A group commit
+    // runs hundreds of writes through one transaction, and a page of catch-up hundreds of
+    // events, mostly the same few statements: preparing each once, not once per use, takes
+    // SQLite's parser off those paths.
     private readonly Dictionary<string, DbCommand> _prepared = [];
 
     public SqlStoreTransaction(DbConnection c, DbTransaction? tx, SqlDialect sql)
@@ -37,25 +38,37 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     private object? Scalar(string sql, params (string Name, object? Value)[] args)
     {
         Flush();
-        return _c.Scalar(_tx, sql, args);
+        return Prepared(sql, args).ExecuteScalar();
     }
 
     private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
     {
         Flush();
-        return _c.Query(_tx, sql, read, args);
+        using var r = Prepared(sql, args).ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(read(r));
+        }
+        return list;
     }
 
     private int Execute(string sql, params (string Name, object? Value)[] args)
     {
         Flush();
+        return Prepared(sql, args).ExecuteNonQuery();
+    }
+
+    /// <summary>This transaction's command for <paramref name="sql"/>, made and prepared at its first use, with <paramref name="args"/> bound.</summary>
+    private DbCommand Prepared(string sql, (string Name, object? Value)[] args)
+    {
         if (!_prepared.TryGetValue(sql, out var cmd))
         {
             cmd = _c.Command(_tx, sql, []);
             _prepared[sql] = cmd;
         }
         cmd.Bind(args);
-        return cmd.ExecuteNonQuery();
+        return cmd;
     }
 
     // ---- Statements held back to go together (SqlDialect.BatchesWrites) ----------------
@@ -201,6 +214,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     // Object ids are "<origin>.<id>" in lower-case hex: the prefix names the origin, and holds no LIKE wildcard.
     public long CountHeldOf(string originNodeId) =>
         Convert.ToInt64(Scalar("SELECT COUNT(*) FROM held_events WHERE object_id LIKE @p", ("@p", originNodeId + ".%")), System.Globalization.CultureInfo.InvariantCulture);
+
+    public bool HasHeld(string objectId) =>
+        Scalar("SELECT 1 FROM held_events WHERE object_id = @o LIMIT 1", ("@o", objectId)) is not null;
 
     /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
     public byte[]? TakeHeld(string objectId, ulong sequence) =>
