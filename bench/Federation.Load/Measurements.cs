@@ -334,9 +334,10 @@ public static class Measurements
     /// Waits until the origin's circuit to the stopped replica has just opened. Its deliveries
     /// to the replica fail while it is down, and the circuit opens for 30 s at a time: started
     /// then, the replica pulls what it missed with no pushes from the origin's outbox racing
-    /// the pull, the same way every run. Started wherever in those 30 s the origin's writes
-    /// happened to end, the two catch-ups of one run took 10.3 s and 6.3 s, 11.9 s and 8.9 s,
-    /// 9.7 s and 6.5 s (2026-12-07); started this way, 9.0 s and 9.1 s, 9.1 s and 8.2 s.
+    /// the pull, the same way every run. Before, the replica started wherever in those 30 s
+    /// the origin's writes happened to end, with or without pushes racing it. (Started this
+    /// way, catch-ups still spread from 7.1 to 10.7 s on 2026-12-07, at an even rate from
+    /// first event to last in each: the machine's spread, which this does not remove.)
     /// </summary>
     private static async Task CircuitJustOpenedAsync(InProcNode origin, string replicaId)
     {

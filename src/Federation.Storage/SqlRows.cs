@@ -59,6 +59,12 @@ internal static class SqlRows
     public static List<T> Query<T>(this DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
     {
         using var cmd = c.Command(tx, sql, args);
+        return cmd.Rows(read);
+    }
+
+    /// <summary>Runs the command and maps every row it returns.</summary>
+    public static List<T> Rows<T>(this DbCommand cmd, Func<DbDataReader, T> read)
+    {
         using var r = cmd.ExecuteReader();
         var list = new List<T>();
         while (r.Read())

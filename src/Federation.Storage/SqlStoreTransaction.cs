@@ -44,13 +44,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] args)
     {
         Flush();
-        using var r = Prepared(sql, args).ExecuteReader();
-        var list = new List<T>();
-        while (r.Read())
-        {
-            list.Add(read(r));
-        }
-        return list;
+        return Prepared(sql, args).Rows(read);
     }
 
     private int Execute(string sql, params (string Name, object? Value)[] args)
