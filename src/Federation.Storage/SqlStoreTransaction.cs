@@ -209,9 +209,6 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     public long CountHeldOf(string originNodeId) =>
         Convert.ToInt64(Scalar("SELECT COUNT(*) FROM held_events WHERE object_id LIKE @p", ("@p", originNodeId + ".%")), System.Globalization.CultureInfo.InvariantCulture);
 
-    public bool HasHeld(string objectId) =>
-        Scalar("SELECT 1 FROM held_events WHERE object_id = @o LIMIT 1", ("@o", objectId)) is not null;
-
     /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
     public byte[]? TakeHeld(string objectId, ulong sequence) =>
         Scalar("DELETE FROM held_events WHERE object_id = @o AND seq = @s RETURNING envelope", ("@o", objectId), ("@s", (long)sequence)) as byte[];

@@ -114,7 +114,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                 if (run?.ObjectId != e.ObjectId)
                 {
                     run?.Write(tx);
-                    run = new Run(e.ObjectId, tx.GetObject(e.ObjectId), tx.HasHeld(e.ObjectId));
+                    run = new Run(e.ObjectId, tx.GetObject(e.ObjectId));
                 }
                 var last = run.Last;
                 if (e.Sequence <= last)
@@ -150,7 +150,6 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     if (already < options.Value.MaxHeldEventsPerPeer)
                     {
                         tx.Hold(e.ObjectId, e.Sequence, sealing.HeldForDisk(e.ObjectKind, v.Envelope.ToByteArray()));
-                        run.Holds = true;
                         held++;
                         already++;
                     }
@@ -257,15 +256,9 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
     /// One object's events being applied in a batch: its stored row as read, and its state
     /// folded so far. The row is written once, by <see cref="Write"/>, when the run ends.
     /// </summary>
-    private sealed class Run(string objectId, StoredObject? stored, bool holds)
+    private sealed class Run(string objectId, StoredObject? stored)
     {
         public string ObjectId { get; } = objectId;
-
-        /// <summary>
-        /// Whether events of this object may be held, waiting for a gap: read once per run, so
-        /// that a page of catch-up, which has none, does not look for one after every event.
-        /// </summary>
-        public bool Holds { get; set; } = holds;
         public ulong Last { get; private set; } = stored?.LastSequence ?? 0;
         private EventPayload? _lastApplied;
 
@@ -326,7 +319,7 @@ public sealed class ReplicaLog(IFederationStore store, NodeIdentity identity, Pe
                     tx.RecordSubmission(submitted.SubmissionId, e.ObjectId, e.Sequence);
                 }
             }
-            var heldBytes = run.Holds ? tx.TakeHeld(e.ObjectId, e.Sequence + 1) : null;
+            var heldBytes = tx.TakeHeld(e.ObjectId, e.Sequence + 1);
             next = null;
             if (heldBytes is not null && sealing.TryOpenHeld(heldBytes, out var envelope))
             {

@@ -90,9 +90,6 @@ public interface IObjectWrites
     /// <summary>How many events of <paramref name="originNodeId"/>'s objects are held, waiting for a gap.</summary>
     long CountHeldOf(string originNodeId);
 
-    /// <summary>Whether any event of this object is held, waiting for a gap.</summary>
-    bool HasHeld(string objectId);
-
     /// <summary>Removes and returns the held envelope with this sequence, if one arrived early.</summary>
     byte[]? TakeHeld(string objectId, ulong sequence);
 
