@@ -38,10 +38,45 @@ internal static class SqlRows
         return cmd;
     }
 
+    /// <summary>
+    /// Binds <paramref name="args"/> to a command that may have run before: onto the
+    /// parameters it already has when they carry the same names in the same order (a reused
+    /// statement always does), else afresh.
+    /// </summary>
+    /// <remarks>
+    /// Why the same instances: once Npgsql has prepared a command (explicitly, or by its
+    /// automatic preparation), it keeps the parameter objects it was prepared with and sends
+    /// their values, not those of new objects put in their place (npgsql/npgsql#3850, open).
+    /// With Clear-and-add, every execution after the preparation re-ran the first one's
+    /// values: held events, notifications and fediverse deliveries were written with the
+    /// wrong keys (found on 2026-12-07 by the PostgreSQL store contract tests, run with
+    /// automatic preparation on; they fail the same way if this binds afresh again).
+    /// </remarks>
     public static void Bind(this DbCommand cmd, (string Name, object? Value)[] args)
     {
-        cmd.Parameters.Clear();
-        Add(cmd.Parameters, cmd.CreateParameter, args);
+        var parameters = cmd.Parameters;
+        if (parameters.Count == args.Length && SameNames(parameters, args))
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                parameters[i].Value = args[i].Value ?? DBNull.Value;
+            }
+            return;
+        }
+        parameters.Clear();
+        Add(parameters, cmd.CreateParameter, args);
+    }
+
+    private static bool SameNames(DbParameterCollection parameters, (string Name, object? Value)[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (parameters[i].ParameterName != args[i].Name)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The parameters of a command or of a batch's command (<see cref="DbBatchCommand"/>).</summary>

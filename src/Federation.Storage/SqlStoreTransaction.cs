@@ -25,7 +25,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     // Statements this transaction has prepared, by text: reads and writes. A group commit
     // runs hundreds of writes through one transaction, and a page of catch-up hundreds of
     // events, mostly the same few statements: preparing each once, not once per use, takes
-    // SQLite's parser off those paths.
+    // SQLite's parser off those paths. PostgreSQL keeps a statement prepared on its pooled
+    // connection, so later transactions on it find it prepared and do not parse and plan it
+    // again (issue 20 #5); the batches held back (Flush) are prepared the same way.
     private readonly Dictionary<string, DbCommand> _prepared = [];
 
     public SqlStoreTransaction(DbConnection c, DbTransaction? tx, SqlDialect sql)
@@ -58,8 +60,10 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     {
         if (!_prepared.TryGetValue(sql, out var cmd))
         {
-            cmd = _c.Command(_tx, sql, []);
+            cmd = _c.Command(_tx, sql, args);
+            cmd.Prepare();
             _prepared[sql] = cmd;
+            return cmd;
         }
         cmd.Bind(args);
         return cmd;
@@ -101,6 +105,16 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         }
         _held.Clear();
         _saveHeldAt = -1; // a savepoint among them is on the server now
+        if (_rolledBack)
+        {
+            // The server prepares nothing in a transaction whose last statement failed: this
+            // batch's ROLLBACK TO SAVEPOINT is what ends that state.
+            _rolledBack = false;
+        }
+        else
+        {
+            batch.Prepare();
+        }
         batch.ExecuteNonQuery();
     }
 
@@ -109,6 +123,8 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     private const string Savepoint = "w";
     // Where the current write's SAVEPOINT is among the held statements; -1 once it was sent.
     private int _saveHeldAt = -1;
+    // A ROLLBACK TO SAVEPOINT is among the held statements (see Flush).
+    private bool _rolledBack;
 
     internal void Save()
     {
@@ -131,6 +147,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         {
             _held.Clear(); // what the write held back never ran; what it sent is undone here
             Later("ROLLBACK TO SAVEPOINT " + Savepoint);
+            _rolledBack = true;
             Release();
         }
         _saveHeldAt = -1;

@@ -25,11 +25,14 @@ public sealed class PostgresStore : SqlStore
         var b = new NpgsqlConnectionStringBuilder(connectionString);
         if (b.MaxAutoPrepare > 0)
         {
-            // Found on 2026-12-07: with Npgsql's automatic preparation on, held events, queued
-            // notifications and fediverse deliveries were lost or misread (five of the store's
-            // contract tests fail), and the cause is not yet known. Refused rather than risked.
+            // The store prepares its statements itself (SqlStoreTransaction). Npgsql's automatic
+            // preparation prepares a statement in the same round trip as an execution, and when
+            // that execution fails (a write that loses a race to another replica does), Npgsql
+            // 10.0.3 misreads the statement's next execution: "Received unexpected backend
+            // message DataRow", after the server ran it (npgsql/npgsql#6391, open; reproduced
+            // here on 2026-12-07). Refused rather than risked.
             throw new NodeStartRefusedException(
-                $"Node:Postgres:ConnectionString sets Max Auto Prepare={b.MaxAutoPrepare}: this node's PostgreSQL store does not work correctly with Npgsql's automatic preparation. Remove Max Auto Prepare from the connection string (or set it to 0) and start again.");
+                $"Node:Postgres:ConnectionString sets Max Auto Prepare={b.MaxAutoPrepare}: the node prepares its PostgreSQL statements itself, and Npgsql's automatic preparation misreads results after a failed statement. Remove Max Auto Prepare from the connection string (or set it to 0) and start again.");
         }
         _source = NpgsqlDataSource.Create(connectionString);
         _writes = new PostgresGroupCommit(_source, Committed);
