@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Federation.Core;
 using Federation.Core.Identity;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -55,13 +56,27 @@ public static class DashboardSetup
             ? $"{(options.Tls ? "https" : "http")}://{options.DashboardHost}:{options.ResolvedDashboardPort}/  (sign in with the operator token)"
             : "off (Node:DashboardPort is 0)";
 
+    /// <summary>
+    /// Registers the dashboard's services in a container of their own, built at the first
+    /// dashboard request (or at start-up where its keys live in the database): MVC, Razor
+    /// Pages, authentication and antiforgery load about 25 assemblies and their types as soon
+    /// as they are registered, about 13 MB of a node whose dashboard nobody opens (see
+    /// docs/performance.md, "Idle memory"). The pages still get the node's own services, from
+    /// the request's scope of the node's container (<see cref="DashboardServices"/>).
+    /// </summary>
     public static IServiceCollection AddFederationDashboard(this IServiceCollection services, NodeOptions options)
     {
-        var port = options.ResolvedDashboardPort;
-        if (port == 0)
+        if (options.ResolvedDashboardPort > 0)
         {
-            return services;
+            services.AddSingleton(root => new DashboardServices(root, services, options));
         }
+        return services;
+    }
+
+    /// <summary>The dashboard's own registrations, in its own container.</summary>
+    internal static void AddDashboardServices(IServiceCollection services, NodeOptions options)
+    {
+        var port = options.ResolvedDashboardPort;
         // Browsers share cookies between ports of one host, so three nodes on 127.0.0.1
         // would overwrite each other's sign-in: every cookie name carries the port, unless
         // Node:DashboardCookie names it (replicas of one node behind one address).
@@ -146,7 +161,6 @@ public static class DashboardSetup
         {
             services.Remove(eager);
         }
-        return services;
     }
 
     public static WebApplication MapFederationDashboard(this WebApplication app, NodeOptions options)
@@ -158,23 +172,37 @@ public static class DashboardSetup
         }
         // The dashboard answers on its own port only, and the gRPC services on theirs. The
         // local port is what the connection really used; a Host header can say anything.
+        var services = app.Services.GetRequiredService<DashboardServices>();
         app.MapWhen(context => context.Connection.LocalPort == port, branch =>
         {
             // The dashboard's pipeline, with a route table of its own, is built at the first
             // dashboard request, not at start-up: mapping Razor Pages makes MVC scan the
             // node's types and load its assemblies at once, and a node whose dashboard nobody
             // has opened stays about 15 MB smaller without that (see docs/performance.md, "How the node is tuned").
-            var pipeline = new Lazy<RequestDelegate>(() => Dashboard(branch.New(), Stylesheet, options.DashboardOverHttps));
-            branch.Run(context => pipeline.Value(context));
+            var pipeline = new Lazy<RequestDelegate>(() => Dashboard(new ApplicationBuilder(services.Provider), Stylesheet, options.DashboardOverHttps));
+            branch.Run(async context =>
+            {
+                // The request's services are the dashboard's for the length of its pipeline,
+                // with the node's own reached through the node's scope of this request.
+                var node = context.RequestServices;
+                await using var scope = services.Provider.CreateAsyncScope();
+                scope.ServiceProvider.GetRequiredService<DashboardServices.NodeScope>().Services = node;
+                context.RequestServices = scope.ServiceProvider;
+                try
+                {
+                    await pipeline.Value(context);
+                }
+                finally
+                {
+                    context.RequestServices = node;
+                }
+            });
         });
         return app;
     }
 
     private static RequestDelegate Dashboard(IApplicationBuilder dashboard, Lazy<string> stylesheet, bool overHttps)
     {
-        // Without this, UseRouting here would add to the application's one global route table
-        // instead of starting the dashboard's own.
-        dashboard.Properties.Remove(GlobalRouteBuilderKey);
         dashboard.Use(async (context, next) =>
         {
             // The application's own routing ran first and may have matched a gRPC route by
@@ -204,10 +232,6 @@ public static class DashboardSetup
         });
         return dashboard.Build();
     }
-
-    // Where WebApplication keeps its global route builder in the pipeline's properties (an
-    // ASP.NET Core implementation detail: the dashboard tests fail if it ever changes).
-    private const string GlobalRouteBuilderKey = "__GlobalEndpointRouteBuilder";
 
     // One small stylesheet, compiled into the node so it is found wherever the node runs from.
     private static readonly Lazy<string> Stylesheet = new(() =>

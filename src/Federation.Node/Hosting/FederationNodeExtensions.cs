@@ -86,7 +86,7 @@ public static class FederationNodeExtensions
         UnlockAtStart(app, options);
         if (options.ResolvedDashboardPort > 0 && DashboardKeys.InDatabase(options))
         {
-            DashboardKeys.EnsureKeyAsync(app.Services, CancellationToken.None).GetAwaiter().GetResult();
+            DashboardKeys.EnsureKeyAsync(app.Services.GetRequiredService<DashboardServices>().Provider, CancellationToken.None).GetAwaiter().GetResult();
         }
         // Lets `solnet --data <folder>` find the node without being told its address, and
         // check (over TLS) that the node answering there is this one.
