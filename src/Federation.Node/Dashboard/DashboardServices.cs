@@ -8,21 +8,20 @@ namespace Federation.Node.Dashboard;
 /// The dashboard's container: MVC, Razor Pages, authentication, antiforgery and Data
 /// Protection, built once, when first asked for (see <see cref="DashboardSetup.AddFederationDashboard"/>).
 /// The node's own services (this project's types, and its options) are not registered
-/// again here but reached in the node's container: singletons as they are, everything else
-/// through the node's scope of the request (<see cref="NodeScope"/>), so a page gets the
-/// very instances a gRPC call of the same request would.
+/// again here but forwarded to the node's container, so a page gets the very instances the
+/// rest of the node uses. Only its singletons are: every node service a page takes is one,
+/// and a forwarded scoped one would be disposed by both containers' scopes.
 /// </summary>
+/// <remarks>
+/// Not disposed with the node: it would dispose the node's singletons it forwards, which the
+/// node's container disposes itself. It holds nothing that needs disposing of its own
+/// (no timers, no files), and goes with the node's container.
+/// </remarks>
 public sealed class DashboardServices(IServiceProvider node, IServiceCollection nodeServices, NodeOptions options)
 {
     private readonly Lazy<ServiceProvider> _provider = new(() => Build(node, nodeServices, options));
 
     public IServiceProvider Provider => _provider.Value;
-
-    /// <summary>The node's scope of the request being served (set by the dashboard's branch).</summary>
-    public sealed class NodeScope
-    {
-        public IServiceProvider? Services { get; set; }
-    }
 
     private static ServiceProvider Build(IServiceProvider node, IServiceCollection nodeServices, NodeOptions options)
     {
@@ -39,20 +38,10 @@ public sealed class DashboardServices(IServiceProvider node, IServiceCollection 
         services.AddSingleton(node.GetRequiredService<IOptions<NodeOptions>>());
 
         // The node's own services, as the pages and the session check ask for them.
-        services.AddScoped<NodeScope>();
-        foreach (var d in nodeServices.Where(d => !d.ServiceType.IsGenericTypeDefinition && IsTheNodes(d.ServiceType))
-                     .GroupBy(d => d.ServiceType).Select(g => g.Last()))
+        foreach (var type in nodeServices.Where(d => d.Lifetime == ServiceLifetime.Singleton && !d.ServiceType.IsGenericTypeDefinition && IsTheNodes(d.ServiceType))
+                     .Select(d => d.ServiceType).Distinct())
         {
-            var type = d.ServiceType;
-            if (d.Lifetime == ServiceLifetime.Singleton)
-            {
-                services.AddSingleton(type, _ => node.GetRequiredService(type));
-            }
-            else
-            {
-                services.AddScoped(type, sp => (sp.GetRequiredService<NodeScope>().Services
-                    ?? throw new InvalidOperationException($"{type.Name} is the node's, asked for outside a dashboard request.")).GetRequiredService(type));
-            }
+            services.AddSingleton(type, _ => node.GetRequiredService(type));
         }
 
         DashboardSetup.AddDashboardServices(services, options);

@@ -61,8 +61,8 @@ public static class DashboardSetup
     /// dashboard request (or at start-up where its keys live in the database): MVC, Razor
     /// Pages, authentication and antiforgery load about 25 assemblies and their types as soon
     /// as they are registered, about 13 MB of a node whose dashboard nobody opens (see
-    /// docs/performance.md, "Idle memory"). The pages still get the node's own services, from
-    /// the request's scope of the node's container (<see cref="DashboardServices"/>).
+    /// docs/performance.md, "Idle memory"). The pages still get the node's own services,
+    /// forwarded to the node's container (<see cref="DashboardServices"/>).
     /// </summary>
     public static IServiceCollection AddFederationDashboard(this IServiceCollection services, NodeOptions options)
     {
@@ -182,11 +182,9 @@ public static class DashboardSetup
             var pipeline = new Lazy<RequestDelegate>(() => Dashboard(new ApplicationBuilder(services.Provider), Stylesheet, options.DashboardOverHttps));
             branch.Run(async context =>
             {
-                // The request's services are the dashboard's for the length of its pipeline,
-                // with the node's own reached through the node's scope of this request.
+                // The request's services are the dashboard's for the length of its pipeline.
                 var node = context.RequestServices;
                 await using var scope = services.Provider.CreateAsyncScope();
-                scope.ServiceProvider.GetRequiredService<DashboardServices.NodeScope>().Services = node;
                 context.RequestServices = scope.ServiceProvider;
                 try
                 {
