@@ -13,10 +13,10 @@ public static class GrpcExtensions
     /// <summary>The response header of the gRPC health answer that carries the node's release.</summary>
     public const string ReleaseHeader = "x-fed-release";
 
-    /// <summary>gRPC with the node's interceptors, reflection, and health checks (database; broker when on RabbitMQ).</summary>
     /// <summary>The check that passes whenever the process answers: liveness, as against readiness.</summary>
     private const string LivenessCheck = "process";
 
+    /// <summary>gRPC with the node's interceptors, reflection, and health checks (database; broker when on RabbitMQ).</summary>
     public static IServiceCollection AddFederationGrpc(this IServiceCollection services, NodeOptions options)
     {
         services.AddGrpc(o =>
