@@ -94,6 +94,9 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         {
             return;
         }
+        // The server prepares nothing in a transaction whose last statement failed: a batch
+        // that rolls a failed write back to its savepoint is what ends that state.
+        var prepare = !_held.Exists(h => h.Sql == RollBack);
         using var batch = _c.CreateBatch();
         batch.Transaction = _tx;
         foreach (var (sql, args) in _held)
@@ -105,13 +108,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         }
         _held.Clear();
         _saveHeldAt = -1; // a savepoint among them is on the server now
-        if (_rolledBack)
-        {
-            // The server prepares nothing in a transaction whose last statement failed: this
-            // batch's ROLLBACK TO SAVEPOINT is what ends that state.
-            _rolledBack = false;
-        }
-        else
+        if (prepare)
         {
             batch.Prepare();
         }
@@ -123,8 +120,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
     private const string Savepoint = "w";
     // Where the current write's SAVEPOINT is among the held statements; -1 once it was sent.
     private int _saveHeldAt = -1;
-    // A ROLLBACK TO SAVEPOINT is among the held statements (see Flush).
-    private bool _rolledBack;
+    private const string RollBack = "ROLLBACK TO SAVEPOINT " + Savepoint;
 
     internal void Save()
     {
@@ -146,8 +142,7 @@ internal sealed partial class SqlStoreTransaction : IStoreTransaction, IDisposab
         else
         {
             _held.Clear(); // what the write held back never ran; what it sent is undone here
-            Later("ROLLBACK TO SAVEPOINT " + Savepoint);
-            _rolledBack = true;
+            Later(RollBack);
             Release();
         }
         _saveHeldAt = -1;

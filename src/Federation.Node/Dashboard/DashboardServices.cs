@@ -45,7 +45,7 @@ public sealed class DashboardServices(IServiceProvider node, IServiceCollection 
         }
 
         DashboardSetup.AddDashboardServices(services, options);
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = false });
+        return services.BuildServiceProvider(validateScopes: true);
     }
 
     /// <summary>A type of this project's: the node itself (federation-node) or one of its libraries (Federation.*).</summary>
