@@ -57,11 +57,11 @@ public sealed class SqliteStore : SqlStore
             // temp_store=MEMORY: each grouped write's savepoint keeps the pages it changes, as
             // they were, in a statement journal, which SQLite otherwise spills past 64 KiB to
             // an unlinked file in the temporary directory: page images (a purged briefing's
-            // among them) on disk outside the secure-deleted database, and a write call per
-            // page (a catch-up of 100,000 events wrote 2.4 GB more without it). mmap_size: pages
-            // of node.db (its first 256 MiB) are read from a shared memory map of it, not copied by a read call
-            // into each pooled connection's own page cache of 2 MB (that catch-up read 0.8 GB
-            // more without it); they are the kernel's file cache, which it may reclaim.
+            // among them) on disk outside the secure-deleted database, and two write calls per
+            // page (a catch-up of 100,000 events wrote 2.4 GB more without it). mmap_size: the
+            // first 256 MiB of node.db are read from a shared memory map of it, not copied by a
+            // read call into each pooled connection's own page cache of 2 MB (that catch-up
+            // read 0.8 GB more without it); those pages are the kernel's file cache.
             cmd.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;";
             cmd.ExecuteNonQuery();
         }
